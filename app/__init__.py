@@ -1,0 +1,1 @@
+"""QuantDesk app package."""

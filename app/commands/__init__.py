@@ -1,0 +1,1 @@
+"""QuantDesk commands package."""

@@ -1,0 +1,67 @@
+"""Composition root: the one place that builds the engine, repositories, exchange clients and services."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "QuantDesk"
+
+
+def default_db_path() -> Path:
+    """`$QUANTDESK_DB`, else quantdesk.db in the platform's user data dir."""
+    env = os.environ.get("QUANTDESK_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "quantdesk.db"
+
+
+@dataclass
+class Container:
+    """Lazily built, shared adapters and services for one database. Build with `Container.open(path)`."""
+
+    db_path: Path
+    _extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, db: str | Path | None = None) -> Container:
+        path = Path(db).expanduser() if db else default_db_path()
+        c = cls(path)
+        c.engine  # noqa: B018 - opening checks and migrates the file now, with a clear error if unusable
+        return c
+
+    @cached_property
+    def engine(self) -> Any:
+        from infrastructure.db.engine import create_sqlite_engine
+        from infrastructure.db.migrate import upgrade_to_head
+
+        engine = create_sqlite_engine(self.db_path)
+        upgrade_to_head(engine)
+        return engine
+
+    @cached_property
+    def candles(self) -> Any:
+        """The CandleRepository."""
+        from infrastructure.db.candles import SqlCandleRepository
+
+        return SqlCandleRepository(self.engine)
+
+    def close(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def run_gui(db: str | Path | None = None) -> int:
+    """Start the desktop app on the qasync loop; returns the exit code."""
+    from presentation.app import run_desktop
+
+    container = Container.open(db)
+    try:
+        return run_desktop(container)
+    finally:
+        container.close()

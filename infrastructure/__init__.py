@@ -1,0 +1,1 @@
+"""QuantDesk infrastructure package."""

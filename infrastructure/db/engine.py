@@ -1,0 +1,83 @@
+"""The one SQLAlchemy engine factory: SQLite in WAL mode with pragmas set on every connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.errors import StorageError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def sqlite_url(path: Path | str) -> str:
+    return f"sqlite:///{Path(path)}"
+
+
+def _set_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _begin(conn: Connection) -> None:
+    """Start every transaction explicitly. Writers ask for `sqlite_begin="BEGIN IMMEDIATE"` so that a
+    read-modify-write takes the write lock up front instead of failing to upgrade a read lock later."""
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _check_file(path: Path) -> None:
+    """Refuse early, with one clear line, a path we cannot use; never modify an existing file here."""
+    if path.is_dir():
+        raise StorageError(f"database path {path} is a directory")
+    parent = path.parent
+    if not path.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise StorageError(f"cannot create the folder for database {path}: {err.strerror}") from None
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError as err:
+        raise StorageError(f"cannot read database {path}: {err.strerror}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise StorageError(f"{path} is not a QuantDesk database (not an SQLite file, or corrupt)")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            ok = conn.execute("PRAGMA quick_check").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:
+        raise StorageError(f"database {path} is corrupt or unreadable: {err}") from None
+    if not ok or ok[0] != "ok":
+        raise StorageError(f"database {path} failed its integrity check: {ok[0] if ok else '?'}")
+
+
+def create_sqlite_engine(path: Path | str) -> Engine:
+    """Engine for a SQLite file; creates the folder, sets WAL and the pragmas on every new connection."""
+    p = Path(path)
+    _check_file(p)
+    engine = create_engine(sqlite_url(p), pool_size=5, max_overflow=5, pool_pre_ping=False)
+    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+def create_engine_for_url(url: str) -> Engine:
+    """Any SQLAlchemy URL (e.g. PostgreSQL); SQLite files go through create_sqlite_engine."""
+    if url.startswith("sqlite:///"):
+        return create_sqlite_engine(url.removeprefix("sqlite:///"))
+    return create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,14 @@
+"""backtests: tables for this capability (filled in by the capability that owns them)."""
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,14 @@
+"""sweeps: tables for this capability (filled in by the capability that owns them)."""
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

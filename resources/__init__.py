@@ -1,0 +1,1 @@
+"""QuantDesk resources package."""
