@@ -51,6 +51,14 @@ class Container:
 
         return SqlCandleRepository(self.engine)
 
+    @cached_property
+    def data(self) -> Any:
+        """The DataService (CSV import/export, db info, delete)."""
+        from app.data import DataService
+        from infrastructure.csv_io import CsvCandleFiles
+
+        return DataService(self.candles, CsvCandleFiles())
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()

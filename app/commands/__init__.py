@@ -1,1 +1,1 @@
-"""QuantDesk commands package."""
+"""CLI sub-commands. Part of the composition root: they may wire concrete adapters."""

@@ -1,0 +1,58 @@
+"""Helpers shared by CLI sub-commands: argument types, the container, progress bars."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from app.errors import UserError
+from domain.market import Timeframe, UnknownTimeframe
+
+
+def timeframe_arg(text: str) -> Timeframe:
+    try:
+        return Timeframe.parse(text)
+    except UnknownTimeframe as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def add_series_args(p: argparse.ArgumentParser, timeframe_required: bool = True) -> None:
+    p.add_argument("--exchange", required=True, help="upbit, binance, demo, csv, ...")
+    p.add_argument("--market", required=True, help="market symbol, e.g. KRW-BTC or BTCUSDT")
+    p.add_argument("--timeframe", required=timeframe_required, type=timeframe_arg,
+                   help="1m 3m 5m 10m 15m 30m 1h 4h 1d 1w")
+
+
+def add_range_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--start", help="first bar time: a date or ISO datetime, UTC unless an offset is given")
+    p.add_argument("--end", help="end (exclusive): a date or ISO datetime, UTC unless an offset is given")
+
+
+def open_container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from app.main import Container
+
+    return Container.open(args.db)
+
+
+@contextmanager
+def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr; yields `update(done, total)`."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def fail(message: str) -> UserError:
+    return UserError(message)
