@@ -13,6 +13,7 @@ from app.ports import StoredSeries
 from domain.market import FIELDS, CandleSeries, Coverage, InvalidCandles, SeriesKey, Timeframe
 from domain.market.coverage import runs
 from domain.market.intervals import Interval, merge, subtract
+from infrastructure.db.errors import storage_errors
 from infrastructure.db.tables import candle_blocks as cb
 from infrastructure.db.tables import fetched_ranges as fr
 
@@ -50,6 +51,7 @@ class SqlCandleRepository:
     def _begin_write(self) -> Connection:
         return self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
+    @storage_errors
     def upsert(self, key: SeriesKey, series: CandleSeries, fetched: tuple[int, int] | None = None) -> int:
         if series.timeframe is not key.timeframe:
             raise DataError(f"series is {series.timeframe.code} but {key} was asked for")
@@ -111,6 +113,7 @@ class SqlCandleRepository:
         return {"exchange": key.exchange, "symbol": key.symbol, "timeframe": key.timeframe.code,
                 "start_ts": start, "end_ts": end}
 
+    @storage_errors
     def read(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> CandleSeries:
         tf = key.timeframe
         where = _key_filter(cb, key)
@@ -129,6 +132,7 @@ class SqlCandleRepository:
         stmt = sa.select(fr.c.start_ts, fr.c.end_ts).where(_key_filter(fr, key)).order_by(fr.c.start_ts)
         return merge((int(a), int(b)) for a, b in conn.execute(stmt))
 
+    @storage_errors
     def coverage(self, key: SeriesKey) -> Coverage:
         stmt = sa.select(cb.c.ts).where(_key_filter(cb, key)).order_by(cb.c.block)
         with self._engine.connect() as conn:
@@ -137,6 +141,7 @@ class SqlCandleRepository:
         ts = np.concatenate(blobs) if blobs else np.empty(0, dtype=np.int64)
         return Coverage(key.timeframe, fetched=fetched, stored=runs(ts, key.timeframe.ms))
 
+    @storage_errors
     def delete(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> int:
         lo = -(2**62) if start_ms is None else int(start_ms)
         hi = 2**62 if end_ms is None else int(end_ms)
@@ -164,11 +169,13 @@ class SqlCandleRepository:
                     conn.execute(sa.insert(fr), [self._fetched_row(key, s, e) for s, e in left])
         return removed
 
+    @storage_errors
     def count(self, key: SeriesKey) -> int:
         with self._engine.connect() as conn:
             n = conn.execute(sa.select(sa.func.sum(cb.c.n)).where(_key_filter(cb, key))).scalar()
         return int(n or 0)
 
+    @storage_errors
     def series(self) -> list[StoredSeries]:
         stmt = (
             sa.select(cb.c.exchange, cb.c.symbol, cb.c.timeframe, sa.func.min(cb.c.first_ts),
