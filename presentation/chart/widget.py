@@ -1,0 +1,302 @@
+"""The candlestick chart: price, volume, indicator and extra panes, x-linked, with LOD, crosshair and navigation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from domain.market import Candle, CandleSeries, Timeframe
+from presentation.chart.axis import TimeAxis, local
+from presentation.chart.items import CandlestickItem, VolumeItem
+from presentation.chart.lod import CLOSE, HIGH, LOW, OPEN, VOLUME, OhlcPyramid
+from presentation.chart.panes import DARK, ChartTheme, Pane, lines_fit
+
+DEFAULT_BARS = 300  # bars shown when a series is opened
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A trade mark on the price pane: kind is long_entry, long_exit, short_entry or short_exit."""
+
+    ts_ms: int
+    price: float
+    kind: str
+    text: str = ""
+
+
+_MARKER_STYLE = {  # symbol, colour key, size
+    "long_entry": ("t1", "up", 13), "short_entry": ("t", "down", 13),
+    "long_exit": ("x", "fg", 11), "short_exit": ("x", "fg", 11),
+}
+
+
+class ChartWidget(QtWidgets.QWidget):
+    """Shows one CandleSeries. x is the bar index; the time axis labels bars by their local open time."""
+
+    sigHover = QtCore.pyqtSignal(str)  # the readout text under the crosshair
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = DARK
+        self.timeframe = Timeframe.M1
+        self.pyramid = OhlcPyramid.empty()
+        self.readout = QtWidgets.QLabel(" ")
+        self.readout.setObjectName("chartReadout")
+        self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.ci.setSpacing(0)
+        self.view.ci.setContentsMargins(0, 0, 0, 0)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.readout)
+        lay.addWidget(self.view, 1)
+        self.candles = CandlestickItem(self.pyramid)
+        self.volume = VolumeItem(self.pyramid)
+        self.price = self._new_pane("price", 6, self._fit_price)
+        self.price.plot.addItem(self.candles)
+        self.vol = self._new_pane("volume", 1, lambda x0, x1: (0.0, self.volume.visible_max()))
+        self.vol.plot.addItem(self.volume)
+        self.vol.plot.getAxis("right").setStyle(showValues=False)
+        self.markers = pg.ScatterPlotItem(pxMode=True)
+        self.markers.setZValue(30)
+        self.price.plot.addItem(self.markers)
+        self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.8g}",
+                                         labelOpts={"position": 0.98, "fill": (0, 0, 0, 160), "color": "w"})
+        self.price.plot.addItem(self.last_line, ignoreBounds=True)
+        self.panes: list[Pane] = [self.price, self.vol]
+        self._next_row = 0
+        self.price.vb.sigXRangeChanged.connect(self._on_x_changed)
+        self._hover_proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
+        self._relayout()
+        self.apply_theme(DARK)
+
+    # ---- data -------------------------------------------------------------------------------------------
+    def set_series(self, series: CandleSeries, title: str = "", keep_view: bool = False) -> None:
+        """Show `series`; builds the LOD pyramid once. Shows the latest bars unless keep_view."""
+        self.timeframe = series.timeframe
+        self.title = title
+        self.pyramid = OhlcPyramid(series.ts, series.open, series.high, series.low, series.close, series.volume)
+        self.candles.set_pyramid(self.pyramid)
+        self.volume.set_pyramid(self.pyramid)
+        self._update_limits()
+        self._update_last_line()
+        if not keep_view:
+            self.show_last(DEFAULT_BARS)
+        self._set_readout(len(self.pyramid) - 1)
+
+    def series(self) -> CandleSeries:
+        """The bars on the chart (views, no copy), including live ones."""
+        lev = self.pyramid.level(0)
+        return CandleSeries(self.timeframe, self.pyramid.ts, lev[OPEN], lev[HIGH], lev[LOW], lev[CLOSE], lev[VOLUME])
+
+    def apply_live(self, bar: Candle) -> None:
+        """Append a new bar, or update the last one if it has the same open time (no pyramid rebuild)."""
+        ts = self.pyramid.ts
+        following = self._following_latest()
+        if len(ts) and bar.ts == int(ts[-1]):
+            self.pyramid.update_last(bar.open, bar.high, bar.low, bar.close, bar.volume)
+        else:
+            self.pyramid.append(bar.ts, bar.open, bar.high, bar.low, bar.close, bar.volume)
+            self._update_limits()
+            if following:
+                (x0, x1), _ = self.price.vb.viewRange()
+                self.price.vb.setXRange(x0 + 1, x1 + 1, padding=0)
+        self._update_last_line()
+        self.candles.update()
+        self.volume.update()
+        self._fit_all()
+
+    # ---- navigation -------------------------------------------------------------------------------------
+    def show_last(self, bars: int) -> None:
+        n = len(self.pyramid)
+        self.set_x_range(max(-0.5, n - bars), n + max(2, bars // 12))
+
+    def show_all(self) -> None:
+        n = len(self.pyramid)
+        self.set_x_range(-0.5, n + n / 40 + 1)
+
+    def set_x_range(self, x0: float, x1: float) -> None:
+        self.price.vb.setXRange(x0, x1, padding=0)
+        self._fit_all()
+
+    def show_time_range(self, start_ms: int, end_ms: int) -> None:
+        """Frame the bars between two times with a little room either side (e.g. one trade)."""
+        ts = self.pyramid.ts
+        a, b = int(np.searchsorted(ts, start_ms)), int(np.searchsorted(ts, end_ms, side="right"))
+        pad = max(10, (b - a) // 4)
+        self.set_x_range(a - pad, b + pad)
+
+    def go_to(self, when_ms: int) -> None:
+        """Centre the view on the bar at (or after) `when_ms`, keeping the zoom."""
+        (x0, x1), _ = self.price.vb.viewRange()
+        i = int(np.searchsorted(self.pyramid.ts, when_ms))
+        half = (x1 - x0) / 2
+        self.set_x_range(i - half, i + half)
+
+    def visible_times(self) -> tuple[int, int]:
+        (x0, x1), _ = self.price.vb.viewRange()
+        ax = self.price.plot.getAxis("bottom")
+        return ax.ms_at(max(0, x0)), ax.ms_at(min(x1, max(0, len(self.pyramid) - 1)))
+
+    # ---- overlays, panes, markers -------------------------------------------------------------------------
+    def add_pane(self, name: str, stretch: int = 2) -> Pane:
+        """An extra x-linked pane below the others (indicator sub-pane, equity, drawdown)."""
+        if (old := self.pane(name)) is not None:
+            return old
+        pane = self._new_pane(name, stretch, None)
+        pane.fit = lines_fit(pane)
+        pane.plot.setXLink(self.price.plot)
+        self.panes.append(pane)
+        self._relayout()
+        return pane
+
+    def remove_pane(self, name: str) -> None:
+        pane = self.pane(name)
+        if pane is None or pane in (self.price, self.vol):
+            return
+        self.panes.remove(pane)
+        for key in list(pane.lines):
+            pane.remove_line(key)
+        row = self.view.ci.items[pane.plot][0][0]
+        self.view.ci.removeItem(pane.plot)
+        self.view.ci.layout.setRowStretchFactor(row, 0)
+        self._relayout()
+
+    def pane(self, name: str) -> Pane | None:
+        return next((p for p in self.panes if p.name == name), None)
+
+    def set_line(self, pane: str, key: str, ts: np.ndarray, values: np.ndarray, color: str | None = None) -> None:
+        """A line over time on a pane (created if needed); ts are mapped to bar positions."""
+        target = self.price if pane == "price" else self.add_pane(pane)
+        target.remove_line(key)
+        x = self._x_of(np.asarray(ts, dtype=np.int64))
+        color = color or self.theme.lines[len(target.lines) % len(self.theme.lines)]
+        target.add_line(key, x, np.asarray(values, dtype=np.float64), color)
+        self._fit_all()
+
+    def set_markers(self, markers: Sequence[Marker]) -> None:
+        """Entry/exit marks on the price pane (replaces the previous set)."""
+        colors = {"up": self.theme.up, "down": self.theme.down, "fg": self.theme.foreground}
+        spots = []
+        x = self._x_of(np.array([m.ts_ms for m in markers], dtype=np.int64))
+        for xi, m in zip(x, markers, strict=True):
+            symbol, ckey, size = _MARKER_STYLE.get(m.kind, ("o", "fg", 9))
+            color = colors[ckey]
+            spots.append({"pos": (float(xi), m.price), "symbol": symbol, "size": size, "data": m.text,
+                          "brush": pg.mkBrush(color), "pen": pg.mkPen(QtGui.QColor(color).darker(140))})
+        self.markers.setData(spots)
+
+    # ---- theme ------------------------------------------------------------------------------------------
+    def apply_theme(self, theme: ChartTheme) -> None:
+        self.theme = theme
+        self.view.setBackground(theme.background)
+        for pane in self.panes:
+            pane.apply_theme(theme)
+        self.candles.set_colors(QtGui.QColor(theme.up), QtGui.QColor(theme.down))
+        self.volume.set_colors(QtGui.QColor(theme.up), QtGui.QColor(theme.down))
+        self._update_last_line()
+
+    # ---- internals --------------------------------------------------------------------------------------
+    def _new_pane(self, name: str, stretch: int, fit: object) -> Pane:
+        axis = TimeAxis(lambda: self.pyramid.ts, lambda: self.timeframe.ms)
+        pane = Pane(name, axis, stretch, fit)  # type: ignore[arg-type]
+        if name != "price":
+            pane.plot.setXLink(self.price.plot)
+        pane.apply_theme(getattr(self, "theme", DARK))
+        return pane
+
+    def _relayout(self) -> None:
+        """Put panes not yet in the layout below the others; only the bottom pane labels the time axis."""
+        ci = self.view.ci
+        for pane in self.panes:
+            if pane.plot not in ci.items:
+                ci.addItem(pane.plot, row=self._next_row, col=0)
+                ci.layout.setRowStretchFactor(self._next_row, pane.stretch)
+                self._next_row += 1
+            pane.show_time_axis(pane is self.panes[-1])
+        self._fit_all()
+
+    def _x_of(self, ts: np.ndarray) -> np.ndarray:
+        """Bar positions of times (fractional between bars, so equity steps line up with candles)."""
+        bars = self.pyramid.ts
+        if not len(bars):
+            return np.zeros(len(ts))
+        return np.interp(ts, bars, np.arange(len(bars), dtype=np.float64))
+
+    def _fit_price(self, x0: float, x1: float) -> tuple[float, float] | None:
+        vis = self.candles.visible()
+        return self.pyramid.low_high(*vis) if vis else None
+
+    def _on_x_changed(self, *_: object) -> None:
+        self._fit_all()
+
+    def _fit_all(self) -> None:
+        (x0, x1), _ = self.price.vb.viewRange()
+        for pane in self.panes:
+            pane.auto_fit(x0, x1)
+
+    def _following_latest(self) -> bool:
+        (_, x1), _ = self.price.vb.viewRange()
+        return x1 >= len(self.pyramid) - 1
+
+    def _update_limits(self) -> None:
+        n = max(len(self.pyramid), 10)
+        self.price.vb.setLimits(xMin=-n * 0.05 - 5, xMax=n * 1.1 + 20, minXRange=8, maxXRange=n * 1.15 + 25)
+
+    def _update_last_line(self) -> None:
+        if not len(self.pyramid):
+            self.last_line.hide()
+            return
+        lev = self.pyramid.level(0)
+        o, c = lev[OPEN, -1], lev[CLOSE, -1]
+        color = self.theme.up if c >= o else self.theme.down
+        self.last_line.setPen(pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DotLine))
+        self.last_line.label.fill = pg.mkBrush(color)
+        self.last_line.show()
+        self.last_line.setValue(float(c))
+        self.last_line.label.valueChanged()  # a hidden label skips updates
+
+    def _on_mouse(self, event: tuple[QtCore.QPointF]) -> None:
+        pos = event[0]
+        hovered: int | None = None
+        for pane in self.panes:
+            inside = pane.plot.sceneBoundingRect().contains(pos)
+            pt = pane.vb.mapSceneToView(pos)
+            pane.vline.setPos(pt.x())
+            pane.vline.setVisible(True)
+            pane.hline.setVisible(inside)
+            if inside:
+                pane.hline.setPos(pt.y())
+                hovered = int(round(pt.x()))
+        if hovered is not None:
+            self._set_readout(hovered)
+
+    def _set_readout(self, i: int) -> None:
+        n = len(self.pyramid)
+        if not n:
+            self.readout.setText(" ")
+            return
+        i = min(max(i, 0), n - 1)
+        lev = self.pyramid.level(0)
+        o, h, lo, c, v = (float(lev[f, i]) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME))
+        color = self.theme.up if c >= o else self.theme.down
+        when = local(int(self.pyramid.ts[i])).strftime("%Y-%m-%d %H:%M")
+        parts = [f"<b>{getattr(self, 'title', '')}</b>", when]
+        parts += [f"{k} <span style='color:{color}'>{val:,.8g}</span>" for k, val in
+                  (("O", o), ("H", h), ("L", lo), ("C", c))]
+        parts.append(f"V <span style='color:{color}'>{v:,.6g}</span>")
+        for pane in self.panes:
+            for key, item in pane.lines.items():
+                y = item.yData
+                j = int(np.searchsorted(item.xData, i)) if y is not None and len(y) else -1
+                if 0 <= j < len(y) and np.isfinite(y[j]):
+                    col = item.opts["pen"].color().name()
+                    parts.append(f"<span style='color:{col}'>{key} {y[j]:,.6g}</span>")
+        text = "&nbsp;&nbsp;".join(parts)
+        self.readout.setText(text)
+        self.sigHover.emit(text)
