@@ -1,0 +1,91 @@
+"""Momentum oscillators: RSI (Wilder), Stochastic (%K/%D), CCI and ROC."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from domain.indicators.base import F64, Indicator, Param, Resolved, period_param
+from domain.indicators.kernels import cci_kernel, on_tail, rolling_max, rolling_mean, rolling_min
+from domain.indicators.recursive import rsi_wilder
+from domain.market.candles import CandleSeries
+
+
+def _rsi(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    return {"value": rsi_wilder(series.close, int(p["period"]))}
+
+
+def _stoch_warmup(p: Resolved) -> int:
+    return int(p["k_period"]) - 1 + int(p["k_slow"]) - 1 + int(p["d_period"]) - 1
+
+
+def _stoch(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    kp, ks, dp = int(p["k_period"]), int(p["k_slow"]), int(p["d_period"])
+    n = len(series)
+    hh = rolling_max(series.high, kp)
+    ll = rolling_min(series.low, kp)
+    rng = hh - ll
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fast_k = np.where(rng != 0.0, (series.close - ll) / (rng / 100.0), 50.0)
+    k_start = kp - 1
+    slow_k = on_tail(rolling_mean(fast_k[k_start:], ks), n, k_start)
+    d_start = k_start + ks - 1
+    d = on_tail(rolling_mean(slow_k[d_start:], dp), n, d_start)
+    warm = _stoch_warmup(p)
+    slow_k[: min(warm, n)] = np.nan
+    return {"k": slow_k, "d": d}
+
+
+def _cci(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    tp = (series.high + series.low + series.close) / 3.0
+    return {"value": cci_kernel(tp, int(p["period"]))}
+
+
+def _roc(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    period = int(p["period"])
+    c = series.close
+    out = np.full(len(c), np.nan)
+    if period < len(c):
+        prev = c[:-period]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[period:] = np.where(prev != 0.0, ((c[period:] / prev) - 1.0) * 100.0, 0.0)
+    return {"value": out}
+
+
+MOMENTUM_INDICATORS = (
+    Indicator(
+        name="rsi", label="Relative Strength Index", category="momentum", params=(period_param(14, 2, 500),),
+        outputs=("value",), overlay=False, unit="bounded_0_100",
+        help="Wilder's RSI: share of recent up-moves in all moves, 0..100, smoothed with Wilder's average. "
+             "Above 70 is commonly read as overbought, below 30 as oversold; period usually 14. Equals TA-Lib RSI; "
+             "a window with no price change at all reads 50 (TA-Lib writes 0).",
+        warmup_fn=lambda p: int(p["period"]), compute_fn=_rsi,
+    ),
+    Indicator(
+        name="stoch", label="Stochastic", category="momentum",
+        params=(
+            Param("k_period", "int", 14, 1, 500, "%K period", "Bars in the high/low range (usually 14; 5 in TA-Lib)."),
+            Param("k_slow", "int", 3, 1, 100, "%K slowing", "SMA smoothing of raw %K (3 = slow stochastic, 1 = fast)."),
+            Param("d_period", "int", 3, 1, 100, "%D period", "SMA of %K giving the %D signal line (usually 3)."),
+        ),
+        outputs=("k", "d"), overlay=False, unit="bounded_0_100",
+        help="Where the close sits inside the recent high–low range, 0..100 (%K, smoothed) and its average (%D). "
+             "Above 80 is commonly read as overbought, below 20 as oversold; %K crossing %D is the usual trigger. "
+             "Equals TA-Lib STOCH with SMA smoothing; a range with zero height reads 50 (TA-Lib writes 0).",
+        warmup_fn=_stoch_warmup, compute_fn=_stoch,
+    ),
+    Indicator(
+        name="cci", label="Commodity Channel Index", category="momentum", params=(period_param(20, 2, 500),),
+        outputs=("value",), overlay=False, unit="unbounded",
+        help="Distance of the typical price from its N-bar average in units of mean absolute deviation, "
+             "divided by 0.015. Most values fall within ±100; beyond ±100 signals an unusually strong move. "
+             "Equals TA-Lib CCI; a flat window (spread at rounding-noise level) reads 0 as in TA-Lib.",
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_cci,
+    ),
+    Indicator(
+        name="roc", label="Rate of change", category="momentum", params=(period_param(10),),
+        outputs=("value",), overlay=False, unit="percent",
+        help="Percent change of the close over N bars: (close / close N bars ago − 1) × 100. Positive means "
+             "the price rose; typical magnitudes are a few percent on daily bars. Equals TA-Lib ROC.",
+        warmup_fn=lambda p: int(p["period"]), compute_fn=_roc,
+    ),
+)

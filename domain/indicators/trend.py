@@ -1,0 +1,97 @@
+"""Trend indicators: SMA, EMA, WMA, MACD and ADX (+DI/−DI)."""
+
+from __future__ import annotations
+
+from domain.indicators.base import F64, Indicator, Param, Resolved, nan_until, period_param
+from domain.indicators.kernels import on_tail, rolling_mean, rolling_wma
+from domain.indicators.recursive import adx_wilder, ema_seeded
+from domain.market.candles import CandleSeries
+
+
+def _sma(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    return {"value": rolling_mean(series.close, int(p["period"]))}
+
+
+def _ema(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    period = int(p["period"])
+    return {"value": ema_seeded(series.close, period, period - 1)}
+
+
+def _wma(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    return {"value": rolling_wma(series.close, int(p["period"]))}
+
+
+def _macd_warmup(p: Resolved) -> int:
+    return int(p["slow"]) - 1 + int(p["signal"]) - 1
+
+
+def _macd(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    fast, slow, signal = int(p["fast"]), int(p["slow"]), int(p["signal"])
+    start = slow - 1
+    n = len(series)
+    # Both EMAs are seeded on the same bar (slow-1), as TA-Lib does.
+    line = ema_seeded(series.close, fast, start) - ema_seeded(series.close, slow, start)
+    sig = on_tail(ema_seeded(line[start:], signal, signal - 1), n, start) if start < n else line.copy()
+    warm = _macd_warmup(p)
+    hist = line - sig
+    return {"macd": nan_until(line, warm), "signal": nan_until(sig, warm), "hist": nan_until(hist, warm)}
+
+
+def _macd_cross(p: Resolved) -> list[tuple[str, str]]:
+    if p["fast"] >= p["slow"]:
+        return [("fast", f"must be less than slow ({p['slow']})")]
+    return []
+
+
+def _adx(series: CandleSeries, p: Resolved) -> dict[str, F64]:
+    adx, pdi, mdi = adx_wilder(series.high, series.low, series.close, int(p["period"]))
+    return {"adx": adx, "plus_di": pdi, "minus_di": mdi}
+
+
+TREND_INDICATORS = (
+    Indicator(
+        name="sma", label="Simple moving average", category="trend", params=(period_param(20),),
+        outputs=("value",), overlay=True, unit="price",
+        help="Average close of the last N bars, each weighted equally. Smooths noise and lags by about N/2 bars; "
+             "common periods 10, 20, 50, 200. Same as TA-Lib SMA.",
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_sma,
+    ),
+    Indicator(
+        name="ema", label="Exponential moving average", category="trend", params=(period_param(20),),
+        outputs=("value",), overlay=True, unit="price",
+        help="Moving average weighting recent closes more (k = 2/(N+1)); reacts faster than an SMA of the "
+             "same period. Seeded with the SMA of the first N closes, exactly as TA-Lib EMA; common periods "
+             "9, 12, 21, 26, 50.",
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_ema,
+    ),
+    Indicator(
+        name="wma", label="Weighted moving average", category="trend", params=(period_param(20),),
+        outputs=("value",), overlay=True, unit="price",
+        help="Moving average with linear weights 1..N, the newest close weighted most; lag between SMA and EMA. "
+             "Same as TA-Lib WMA.",
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_wma,
+    ),
+    Indicator(
+        name="macd", label="MACD", category="trend",
+        params=(
+            Param("fast", "int", 12, 1, 500, "Fast period", "Period of the fast EMA (usually 12)."),
+            Param("slow", "int", 26, 2, 1000, "Slow period", "Period of the slow EMA (usually 26); above fast."),
+            Param("signal", "int", 9, 1, 500, "Signal period", "Period of the EMA of the MACD line (usually 9)."),
+        ),
+        outputs=("macd", "signal", "hist"), overlay=False, unit="price_delta",
+        help="Moving Average Convergence/Divergence: fast EMA − slow EMA of the close (macd), its EMA (signal) "
+             "and their difference (hist). Above 0 the short-term trend is up; macd crossing signal is the "
+             "classic trigger. Defaults 12/26/9. As in TA-Lib both EMAs are seeded on the same bar (slow−1) "
+             "with SMAs, so values equal TA-Lib MACD; all three fields start after slow+signal−2 bars.",
+        warmup_fn=_macd_warmup, compute_fn=_macd, cross_check=_macd_cross,
+    ),
+    Indicator(
+        name="adx", label="ADX / DMI", category="trend", params=(period_param(14, 2, 500),),
+        outputs=("adx", "plus_di", "minus_di"), overlay=False, unit="bounded_0_100",
+        help="Wilder's Average Directional Index: trend strength 0..100 regardless of direction (above 25 is "
+             "usually called trending, below 20 ranging). +DI and −DI measure up- and down-moves; +DI above −DI "
+             "means buyers dominate. Same as TA-Lib ADX/PLUS_DI/MINUS_DI; all fields start after 2N−1 bars. "
+             "On perfectly flat stretches we read DI = 0 and DX = 0 (TA-Lib holds the previous ADX).",
+        warmup_fn=lambda p: 2 * int(p["period"]) - 1, compute_fn=_adx,
+    ),
+)
