@@ -1,0 +1,144 @@
+"""Whole-series evaluation: indicator columns → condition masks → four signal arrays, no look-ahead.
+
+A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal,
+so signals at t never depend on later bars. NaN (indicator warm-up) compares False.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.indicators import CATALOG
+from domain.market import FIELDS, CandleSeries
+from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, Var, iter_conditions, iter_vars
+
+BoolArray = npt.NDArray[np.bool_]
+F64 = npt.NDArray[np.float64]
+Outputs = dict[str, F64]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Signals:
+    """Per-bar booleans, evaluated on each bar's close; sides disabled by direction are all False."""
+
+    entry_long: BoolArray
+    exit_long: BoolArray
+    entry_short: BoolArray
+    exit_short: BoolArray
+
+    def __len__(self) -> int:
+        return len(self.entry_long)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Signals):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, s), getattr(other, s)) for s in SIDES)
+
+
+def compute_var(var: Var, series: CandleSeries) -> Outputs:
+    """Every output of the indicator behind `var` on `series` (price fields are the columns themselves)."""
+    if var.var in FIELDS:
+        return {var.var: series.column(var.var)}
+    indicator = CATALOG[var.var]
+    return indicator.compute(series, dict(var.params))
+
+
+def var_values(var: Var, outputs: Outputs) -> F64:
+    """The output `var` reads (its field, else the indicator's default output)."""
+    if var.field is not None:
+        return outputs[var.field]
+    return next(iter(outputs.values())) if len(outputs) == 1 else outputs[CATALOG[var.var].outputs[0]]
+
+
+class _Columns:
+    """Computes each distinct indicator once per series."""
+
+    def __init__(self, series: CandleSeries) -> None:
+        self.series = series
+        self._cache: dict[object, Outputs] = {}
+
+    def values(self, operand: Operand) -> F64 | float:
+        if isinstance(operand, Const):
+            return operand.value
+        outputs = self._cache.get(operand.key)
+        if outputs is None:
+            outputs = self._cache[operand.key] = compute_var(operand, self.series)
+        return var_values(operand, outputs)
+
+
+def _previous(values: F64 | float) -> F64 | float:
+    if isinstance(values, float):
+        return values
+    prev = np.empty_like(values)
+    prev[:1] = np.nan  # no bar before the first: a cross cannot happen there
+    prev[1:] = values[:-1]
+    return prev
+
+
+def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
+    left, right = cols.values(cond.left), cols.values(cond.right)
+    with np.errstate(invalid="ignore"):
+        op = cond.op
+        if op == "gt":
+            mask = np.greater(left, right)
+        elif op == "lt":
+            mask = np.less(left, right)
+        elif op == "ge":
+            mask = np.greater_equal(left, right)
+        elif op == "le":
+            mask = np.less_equal(left, right)
+        elif op == "crosses_above":
+            mask = np.greater(left, right) & np.less_equal(_previous(left), _previous(right))
+        else:
+            mask = np.less(left, right) & np.greater_equal(_previous(left), _previous(right))
+    return np.broadcast_to(mask, (n,))
+
+
+def _group_mask(group: Group, cols: _Columns, n: int) -> BoolArray:
+    out: BoolArray | None = None
+    for item in group.items:
+        mask = _group_mask(item, cols, n) if isinstance(item, Group) else _condition_mask(item, cols, n)
+        if out is None:
+            out = mask.copy()
+        elif group.kind == "all":
+            out &= mask
+        else:
+            out |= mask
+    assert out is not None  # validated groups are never empty
+    return out
+
+
+def evaluate(strategy: Strategy, series: CandleSeries) -> Signals:
+    """Signals for every bar of `series` (vectorised over whole columns)."""
+    n = len(series)
+    cols = _Columns(series)
+    masks = {}
+    for side in SIDES:
+        group = strategy.rule(side)
+        masks[side] = np.zeros(n, dtype=np.bool_) if group is None else _group_mask(group, cols, n)
+    return Signals(**masks)
+
+
+def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
+    """Each variable operand's values keyed by a readable label (`sma(10)`, `macd(12,26,9).signal`)."""
+    cols = _Columns(series)
+    return {var.label: np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
+
+
+def warmup_bars(strategy: Strategy) -> int:
+    """Bars before every operand has a value (one more where a cross needs the previous bar too)."""
+    longest = 0
+    for side in SIDES:
+        for cond in iter_conditions(strategy.rule(side)):
+            extra = 1 if cond.op.startswith("crosses") else 0
+            for operand in (cond.left, cond.right):
+                if isinstance(operand, Var):
+                    longest = max(longest, _warmup(operand) + extra)
+    return longest
+
+
+def _warmup(var: Var) -> int:
+    return int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0

@@ -1,0 +1,129 @@
+"""Bar-by-bar evaluation for live trading: one new closed bar in, that bar's signals out.
+
+Exactness over cleverness: the evaluator keeps every bar in a growing preallocated column buffer and
+asks each distinct indicator for its values over that buffer (a zero-copy view), reading back only
+the last two. Catalog indicators are prefix-deterministic (the value at t computed on bars[:t+1] is
+bit-for-bit the value computed on the whole series), so the row equals what `evaluate` returns for
+the same bar. Price fields are read straight from the buffer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.market import FIELDS, Candle, CandleSeries
+from domain.strategy.evaluation import compute_var, var_values
+from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalRow:
+    """The signals of one bar."""
+
+    entry_long: bool
+    exit_long: bool
+    entry_short: bool
+    exit_short: bool
+
+
+class IncrementalEvaluator:
+    """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
+
+    def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096) -> None:
+        self.strategy = strategy
+        self.timeframe = history.timeframe
+        self._n = len(history)
+        size = max(capacity, 2 * self._n, 16)
+        self._ts: I64 = np.empty(size, dtype=np.int64)
+        self._ts[: self._n] = history.ts
+        self._cols: dict[str, F64] = {c: np.empty(size, dtype=np.float64) for c in FIELDS}
+        for c in FIELDS:
+            self._cols[c][: self._n] = getattr(history, c)
+        self._vars = iter_vars(strategy)
+        self._now: dict[Operand, float] = {}
+        self._prev: dict[Operand, float] = {}
+        self._rules = [(side, strategy.rule(side)) for side in SIDES]
+
+    def __len__(self) -> int:
+        return self._n
+
+    def series(self) -> CandleSeries:
+        """Every bar seen so far (views into the buffer; copy before keeping)."""
+        n = self._n
+        c = self._cols
+        return CandleSeries(self.timeframe, self._ts[:n], c["open"][:n], c["high"][:n], c["low"][:n],
+                            c["close"][:n], c["volume"][:n])
+
+    def update(self, candle: Candle) -> SignalRow:
+        """Append one closed bar and return its signals. Bars must arrive in time order."""
+        i = self._n
+        if i and candle.ts <= int(self._ts[i - 1]):
+            raise ValueError(f"bar at {candle.ts} is not after the last bar at {int(self._ts[i - 1])}")
+        if i == len(self._ts):
+            self._grow()
+        self._ts[i] = candle.ts
+        for c in FIELDS:
+            self._cols[c][i] = getattr(candle, c)
+        self._n = i + 1
+        self._refresh()
+        flags = {side: bool(group is not None and self._group(group)) for side, group in self._rules}
+        return SignalRow(**flags)
+
+    def _grow(self) -> None:
+        size = 2 * len(self._ts)
+        ts: I64 = np.empty(size, dtype=np.int64)
+        ts[: self._n] = self._ts[: self._n]
+        self._ts = ts
+        for c in FIELDS:
+            col: F64 = np.empty(size, dtype=np.float64)
+            col[: self._n] = self._cols[c][: self._n]
+            self._cols[c] = col
+
+    def _refresh(self) -> None:
+        n = self._n
+        view = self.series()
+        computed: dict[object, dict[str, F64]] = {}
+        for var in self._vars:
+            if var.var in FIELDS:
+                values = self._cols[var.var]
+            else:
+                outputs = computed.get(var.key)
+                if outputs is None:
+                    outputs = computed[var.key] = compute_var(var, view)
+                values = var_values(var, outputs)
+            self._now[var] = float(values[n - 1])
+            self._prev[var] = float(values[n - 2]) if n > 1 else float("nan")
+
+    def _value(self, operand: Operand, prev: bool) -> float:
+        if isinstance(operand, Const):
+            return operand.value
+        return self._prev[operand] if prev else self._now[operand]
+
+    def _condition(self, cond: Condition) -> bool:
+        left, right = self._value(cond.left, False), self._value(cond.right, False)
+        op = cond.op
+        if op == "gt":
+            return left > right
+        if op == "lt":
+            return left < right
+        if op == "ge":
+            return left >= right
+        if op == "le":
+            return left <= right
+        pl, pr = self._value(cond.left, True), self._value(cond.right, True)
+        if op == "crosses_above":
+            return left > right and pl <= pr
+        return left < right and pl >= pr
+
+    def _group(self, group: Group) -> bool:
+        items = (self._group(i) if isinstance(i, Group) else self._condition(i) for i in group.items)
+        return all(items) if group.kind == "all" else any(items)
+
+
+

@@ -1,0 +1,87 @@
+"""Hypothesis generators shared by the strategy tests: random valid definitions and random candle series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from domain.indicators import CATALOG, check_params
+from domain.market import CandleSeries, Timeframe
+from domain.strategy.units import SCALE_DEPENDENT
+
+OPS = ("gt", "lt", "ge", "le", "crosses_above", "crosses_below")
+# Operands grouped by unit class, as (var, field); constants are drawn near each class's typical values.
+_BY_UNIT: dict[str, list[tuple[str, str]]] = {}
+for _name, _ind in sorted(CATALOG.items()):
+    for _field in _ind.outputs:
+        _BY_UNIT.setdefault(_ind.unit_of(_field), []).append((_name, _field))
+_CONST_RANGE = {"bounded_0_100": (0.0, 100.0), "price": (90.0, 110.0), "volume": (0.0, 20.0),
+                "ratio": (-0.5, 1.5), "percent": (-5.0, 5.0)}
+
+
+@st.composite
+def operand_var(draw: st.DrawFn, name: str, field: str) -> dict[str, Any]:
+    indicator = CATALOG[name]
+    params: dict[str, Any] = {}
+    for p in indicator.params:
+        hi = min(p.max, p.min + 25)
+        params[p.name] = (draw(st.integers(int(p.min), int(hi))) if p.kind == "int"
+                          else draw(st.floats(float(p.min), float(min(p.max, p.min + 4)))))
+    if check_params(indicator, params):
+        params = indicator.defaults()
+    out: dict[str, Any] = {"var": name, "params": params}
+    if field != indicator.outputs[0] or draw(st.booleans()):
+        out["field"] = field
+    return out
+
+
+@st.composite
+def condition(draw: st.DrawFn) -> dict[str, Any]:
+    unit = draw(st.sampled_from(sorted(_BY_UNIT)))
+    name, field = draw(st.sampled_from(_BY_UNIT[unit]))
+    left = draw(operand_var(name, field))
+    if draw(st.booleans()):
+        lo, hi = _CONST_RANGE.get(unit, (-2.0, 2.0))
+        right: dict[str, Any] = {"const": draw(st.floats(lo, hi).map(lambda x: round(x, 1)))}
+    else:
+        choices = [c for c in _BY_UNIT[unit] if unit not in SCALE_DEPENDENT or c[0] == name]
+        right = draw(operand_var(*draw(st.sampled_from(choices))))
+    if draw(st.booleans()):
+        left, right = right, left
+    return {"left": left, "op": draw(st.sampled_from(OPS)), "right": right}
+
+
+def group(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
+    item: st.SearchStrategy[dict[str, Any]] = condition()
+    if depth > 1:
+        item = st.one_of(condition(), st.deferred(lambda: group(depth - 1)))
+    return st.builds(lambda kind, items: {kind: items}, st.sampled_from(["all", "any"]),
+                     st.lists(item, min_size=1, max_size=3))
+
+
+@st.composite
+def strategy_dicts(draw: st.DrawFn) -> dict[str, Any]:
+    direction = draw(st.sampled_from(["long_only", "short_only", "long_short"]))
+    doc: dict[str, Any] = {"schema": 1, "name": "generated", "direction": direction}
+    for side in ("entry_long", "entry_short", "exit_long", "exit_short"):
+        required = side.startswith("entry") and (direction == "long_short" or side.endswith(direction.split("_")[0]))
+        doc[side] = draw(group()) if required or draw(st.booleans()) else None
+    doc["risk"] = {"position_size_pct": 100, "stop_loss_pct": None, "take_profit_pct": None,
+                   "trailing_stop_pct": None}
+    return doc
+
+
+@st.composite
+def series(draw: st.DrawFn, min_size: int = 1, max_size: int = 120) -> CandleSeries:
+    """A random walk; prices on a 0.5 grid so ties (and touch-then-cross) happen often."""
+    n = draw(st.integers(min_size, max_size))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    close = np.round((100 + np.cumsum(rng.normal(0, 1, n))) * 2) / 2
+    open_ = np.concatenate([[close[0]], close[:-1]])
+    high = np.maximum(open_, close) + np.round(rng.uniform(0, 1, n) * 2) / 2
+    low = np.minimum(open_, close) - np.round(rng.uniform(0, 1, n) * 2) / 2
+    volume = np.round(rng.uniform(0, 20, n))
+    ts = np.arange(n, dtype=np.int64) * Timeframe.M1.ms
+    return CandleSeries.from_columns(Timeframe.M1, ts, open_, high, low, close, volume)

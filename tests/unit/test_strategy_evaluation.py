@@ -1,0 +1,111 @@
+"""Evaluation semantics: exact crosses, warm-up NaN compares False, groups, previews and warm-up length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from domain.indicators import CATALOG
+from domain.market import Candle, CandleSeries, Timeframe
+from domain.strategy import IncrementalEvaluator, evaluate, indicator_columns, parse_strategy, warmup_bars
+
+
+def bars(close: list[float]) -> CandleSeries:
+    c = np.asarray(close, dtype=np.float64)
+    ts = np.arange(len(c), dtype=np.int64) * Timeframe.M1.ms
+    return CandleSeries.from_columns(Timeframe.M1, ts, c, c + 1, c - 1, c, np.ones(len(c)))
+
+
+def long_only(entry: dict[str, Any], exit_: dict[str, Any] | None = None) -> Any:
+    return parse_strategy({"schema": 1, "name": "t", "direction": "long_only", "entry_long": entry,
+                           "entry_short": None, "exit_long": exit_, "exit_short": None,
+                           "risk": {"position_size_pct": 100}})
+
+
+def close_vs(op: str, value: float) -> dict[str, Any]:
+    return {"all": [{"left": {"var": "close"}, "op": op, "right": {"const": value}}]}
+
+
+def test_crosses_above_needs_at_or_below_before_and_strictly_above_now() -> None:
+    series = bars([9, 10, 11, 11, 10, 12, 12, 9, 11])
+    got = evaluate(long_only(close_vs("crosses_above", 10)), series).entry_long
+    # 10→11 crosses (was equal), 10→12 crosses, 9→11 crosses; staying above does not.
+    assert got.tolist() == [False, False, True, False, False, True, False, False, True]
+
+
+def test_crosses_below_is_the_mirror() -> None:
+    series = bars([11, 10, 9, 9, 10, 8, 11])
+    got = evaluate(long_only(close_vs("crosses_below", 10)), series).entry_long
+    assert got.tolist() == [False, False, True, False, False, True, False]
+
+
+def test_the_first_bar_never_crosses() -> None:
+    assert not evaluate(long_only(close_vs("crosses_above", 0)), bars([5.0])).entry_long[0]
+
+
+@pytest.mark.parametrize(("op", "expected"), [
+    ("gt", [False, False, True]), ("ge", [False, True, True]),
+    ("lt", [True, False, False]), ("le", [True, True, False]),
+])
+def test_plain_comparisons_treat_equality_as_documented(op: str, expected: list[bool]) -> None:
+    assert evaluate(long_only(close_vs(op, 10)), bars([9, 10, 11])).entry_long.tolist() == expected
+
+
+def test_indicator_warm_up_compares_false_even_against_permissive_operators() -> None:
+    entry = {"all": [{"left": {"var": "sma", "params": {"period": 3}}, "op": "le", "right": {"const": 1e9}}]}
+    got = evaluate(long_only(entry), bars([1, 2, 3, 4])).entry_long
+    assert got.tolist() == [False, False, True, True]
+
+
+def test_all_and_any_groups_nest() -> None:
+    entry = {"any": [{"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 2}},
+                              {"left": {"var": "close"}, "op": "lt", "right": {"const": 5}}]},
+                     {"left": {"var": "close"}, "op": "ge", "right": {"const": 9}}]}
+    got = evaluate(long_only(entry), bars([1, 3, 4, 6, 9, 10])).entry_long
+    assert got.tolist() == [False, True, True, False, True, True]
+
+
+def test_exit_rules_and_disabled_sides() -> None:
+    strategy = long_only(close_vs("gt", 2), close_vs("lt", 2))
+    signals = evaluate(strategy, bars([1, 3]))
+    assert signals.exit_long.tolist() == [True, False]
+    assert not signals.entry_short.any() and not signals.exit_short.any()
+
+
+def test_indicator_columns_are_keyed_by_readable_labels() -> None:
+    entry = {"all": [{"left": {"var": "sma", "params": {"period": 2}}, "op": "gt",
+                      "right": {"var": "close"}},
+                     {"left": {"var": "macd", "field": "signal"}, "op": "gt", "right": {"const": 0}}]}
+    series = bars([1, 2, 3, 4])
+    cols = indicator_columns(long_only(entry), series)
+    assert list(cols) == ["sma(2)", "close", "macd(12,26,9).signal"]
+    assert np.allclose(cols["sma(2)"][1:], [1.5, 2.5, 3.5]) and np.isnan(cols["sma(2)"][0])
+    np.testing.assert_array_equal(cols["close"], series.close)
+
+
+def test_warmup_counts_the_slowest_operand_and_one_more_bar_for_crosses() -> None:
+    entry = {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_above",
+                      "right": {"var": "sma", "params": {"period": 30}}},
+                     {"left": {"var": "rsi", "params": {"period": 14}}, "op": "lt", "right": {"const": 70}}]}
+    sma30 = CATALOG["sma"].warmup({"period": 30})
+    assert warmup_bars(long_only(entry)) == max(sma30 + 1, CATALOG["rsi"].warmup({"period": 14}))
+
+
+def test_incremental_refuses_a_bar_that_is_not_newer() -> None:
+    evaluator = IncrementalEvaluator(long_only(close_vs("gt", 1)), bars([1, 2]))
+    with pytest.raises(ValueError, match="not after"):
+        evaluator.update(Candle(Timeframe.M1.ms, 1, 2, 0, 1, 1))
+
+
+def test_incremental_grows_its_buffer_and_matches_whole_series() -> None:
+    entry = {"all": [{"left": {"var": "ema", "params": {"period": 5}}, "op": "crosses_above",
+                      "right": {"var": "sma", "params": {"period": 8}}}]}
+    strategy = long_only(entry)
+    rng = np.random.default_rng(7)
+    series = bars(list(100 + np.cumsum(rng.normal(0, 1, 300))))
+    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 0)), capacity=16)
+    rows = [evaluator.update(series.candle(i)).entry_long for i in range(len(series))]
+    assert rows == evaluate(strategy, series).entry_long.tolist()
+    assert any(rows) and len(evaluator) == 300
