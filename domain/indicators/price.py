@@ -36,9 +36,12 @@ def _lowest(series: CandleSeries, p: Resolved) -> dict[str, F64]:
 
 
 PRICE_INDICATORS = (
-    _field("open", "Open", "price", True, "The bar's first traded price."),
-    _field("high", "High", "price", True, "The bar's highest traded price."),
-    _field("low", "Low", "price", True, "The bar's lowest traded price."),
+    _field("open", "Open", "price", True, "The bar's first traded price — "
+           "the price at which a signal from the previous bar is filled."),
+    _field("high", "High", "price", True, "The bar's highest traded price; "
+           "stops and targets above the market are checked against it."),
+    _field("low", "Low", "price", True, "The bar's lowest traded price; "
+           "stops and targets below the market are checked against it."),
     _field("close", "Close", "price", True,
            "The bar's last traded price. Signals are evaluated on the close of each bar."),
     _field("volume", "Volume", "volume", False,
