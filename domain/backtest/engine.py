@@ -1,0 +1,116 @@
+"""simulate(): validate inputs, run the compiled loop, and wrap its arrays as a trades table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.backtest import kernel as k
+from domain.backtest.settings import BacktestSettings
+from domain.backtest.trades import TradeTable
+from domain.market import CandleSeries
+
+F64 = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class RiskLike(Protocol):
+    """What the engine reads from a strategy's risk block (domain.strategy.Risk satisfies it)."""
+
+    @property
+    def position_size_pct(self) -> float: ...
+    @property
+    def stop_loss_pct(self) -> float | None: ...
+    @property
+    def take_profit_pct(self) -> float | None: ...
+    @property
+    def trailing_stop_pct(self) -> float | None: ...
+
+
+class SignalsLike(Protocol):
+    """Four bool arrays, one value per bar (domain.strategy.Signals satisfies it)."""
+
+    @property
+    def entry_long(self) -> BoolArray: ...
+    @property
+    def exit_long(self) -> BoolArray: ...
+    @property
+    def entry_short(self) -> BoolArray: ...
+    @property
+    def exit_short(self) -> BoolArray: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPosition:
+    """The trade still open when the data ran out (not in the trades table, as in backtesting.py)."""
+
+    side: int
+    size: float
+    entry_price: float
+    entry_bar: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SimResult:
+    """Equity at every close, the closed trades, and the position left open (if any)."""
+
+    equity: F64
+    trades: TradeTable
+    open_position: OpenPosition | None
+    start: int
+
+
+DIRECTIONS = ("long_only", "short_only", "long_short")
+
+
+def _frac(pct: float | None, what: str) -> float:
+    if pct is None or pct == 0:
+        return 0.0
+    if not np.isfinite(pct) or pct < 0:
+        raise ValueError(f"{what} must be a percentage ≥ 0, got {pct}")
+    return float(pct) / 100.0
+
+
+def _flags(signals: SignalsLike, n: int, direction: str) -> list[BoolArray]:
+    out = []
+    for name in ("entry_long", "exit_long", "entry_short", "exit_short"):
+        arr = np.ascontiguousarray(getattr(signals, name), dtype=np.bool_)
+        if arr.shape != (n,):
+            raise ValueError(f"signal {name} has shape {arr.shape}, expected ({n},)")
+        if (direction == "long_only" and name.endswith("short")) or (
+            direction == "short_only" and name.endswith("long")
+        ):
+            arr = np.zeros(n, dtype=np.bool_)
+        out.append(arr)
+    return out
+
+
+def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
+             settings: BacktestSettings, start: int = 1) -> SimResult:
+    """Trade `signals` over `series`. Signals on bars before `start` are ignored (indicator warm-up).
+
+    Semantics follow backtesting.py 0.6 (see docs in domain/backtest/__init__.py).
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
+    settings.check()
+    size_pct = float(risk.position_size_pct)
+    if not 0 < size_pct <= 100:
+        raise ValueError(f"position size must be in (0, 100] % of equity, got {size_pct}")
+    n = len(series)
+    el, xl, es, xs = _flags(signals, n, direction)
+    equity, rows, state = k.simulate_arrays(
+        series.open, series.high, series.low, series.close, el, xl, es, xs,
+        max(int(start), 1), direction == "long_short", size_pct / 100.0,
+        _frac(risk.stop_loss_pct, "stop-loss"), _frac(risk.take_profit_pct, "take-profit"),
+        _frac(risk.trailing_stop_pct, "trailing stop"), float(settings.cash), float(settings.commission),
+        float(settings.slippage), float(settings.lot_size), bool(settings.trade_on_close),
+        bool(settings.finalize_trades),
+    )
+    open_pos = None
+    if state[0] != 0:
+        open_pos = OpenPosition(int(state[0]), float(state[1]), float(state[2]), int(state[3]))
+    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, max(int(start), 1))

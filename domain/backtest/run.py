@@ -1,0 +1,102 @@
+"""run_backtest(): strategy → indicators → signals → simulation → statistics, for one candle series."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from domain.backtest.engine import RiskLike, SignalsLike, simulate
+from domain.backtest.settings import BacktestSettings
+from domain.backtest.stats import compute_stats, drawdown
+from domain.backtest.trades import TradeTable
+from domain.indicators import CATALOG
+from domain.market import FIELDS, CandleSeries
+from domain.strategy import Strategy, evaluate, iter_vars
+
+F64 = npt.NDArray[np.float64]
+
+
+class NotEnoughData(ValueError):
+    """The series is empty or shorter than the strategy's indicator warm-up."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BacktestResult:
+    """Statistics (backtesting.py keys), closed trades, equity at each close and its drawdown fraction."""
+
+    stats: dict[str, Any]
+    trades: TradeTable
+    equity: F64
+    drawdown: F64
+    start: int
+
+
+def indicator_warmup(strategy: Strategy) -> int:
+    """Index of the first bar where every indicator has a value (backtesting.py's warm-up count)."""
+    bars = [int(CATALOG[v.var].warmup(dict(v.params))) for v in iter_vars(strategy) if v.var not in FIELDS]
+    return max(bars, default=0)
+
+
+def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
+                     settings: BacktestSettings, warmup: int = 0) -> BacktestResult:
+    """Simulate precomputed signals and compute statistics.
+
+    As in backtesting.py, the first bar acted on is `warmup + 1` (every indicator valid on it and on the
+    bar before), and buy & hold is measured from the close of bar `warmup`.
+    """
+    if len(series) == 0:
+        raise NotEnoughData("no bars to backtest")
+    if warmup + 1 >= len(series):
+        raise NotEnoughData(
+            f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
+            f"so at least {warmup + 2} bars are required"
+        )
+    sim = simulate(series, signals, direction, risk, settings, start=warmup + 1)
+    stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup)
+    return BacktestResult(stats, sim.trades, sim.equity, drawdown(sim.equity), sim.start)
+
+
+def check_prices(series: CandleSeries) -> None:
+    """Refuse NaN or non-positive prices, naming the first bad bar."""
+    for name in ("open", "high", "low", "close"):
+        col = series.column(name)
+        bad = ~(np.isfinite(col) & (col > 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(f"bar {i} (time {int(series.ts[i])}): {name} price is {col[i]}, not a positive number")
+
+
+def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
+    """Backtest a validated strategy on a candle series (data already in memory)."""
+    check_prices(series)
+    warmup = indicator_warmup(strategy)
+    if warmup + 1 >= len(series):
+        backtest_signals(series, _NoSignals(len(series)), strategy.direction, strategy.risk, settings, warmup)
+    signals = evaluate(strategy, series)
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
+
+
+@dataclass(frozen=True, slots=True)
+class _NoSignals:
+    n: int
+
+    @property
+    def entry_long(self) -> npt.NDArray[np.bool_]:
+        return np.zeros(self.n, dtype=np.bool_)
+
+    exit_long = entry_short = exit_short = entry_long
+
+
+def json_value(value: Any) -> Any:
+    """A stats value as JSON: times ISO 8601, durations in days, NaN/inf as null."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat().replace("+00:00", "Z")
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds() / 86400
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
