@@ -41,7 +41,7 @@ def _record(out: np.ndarray, k: int, side: int, size: float, ebar: int, xbar: in
 
 
 @njit(cache=True)
-def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float, tp: float) -> tuple:
+def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float, tp: float) -> tuple[int, float]:
     """(reason, raw fill price) of a stop/target hit on this bar, or (-1, nan). Stops are checked first."""
     if side > 0:
         level = max(sl, trail)
@@ -62,7 +62,7 @@ def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float,
 def simulate_arrays(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, el: np.ndarray,
                     xl: np.ndarray, es: np.ndarray, xs: np.ndarray, start: int, reverse: bool,
                     frac: float, sl_frac: float, tp_frac: float, trail_frac: float, cash: float,
-                    commission: float, slippage: float, lot: float, on_close: bool, finalize: bool) -> tuple:
+                    commission: float, slippage: float, lot: float, on_close: bool, finalize: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the whole backtest. Returns (equity, trades[k, N_COLS], open_state[4]); see simulate()."""
     n = len(c)
     equity = np.full(n, cash)
@@ -148,7 +148,7 @@ def simulate_arrays(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray,
 
 
 @njit(cache=True)
-def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float, trail_frac: float) -> tuple:
+def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float, trail_frac: float) -> tuple[float, float, float, float]:
     """Stop, target and trailing levels relative to the entry fill; 0 / inf mean 'none'."""
     if side > 0:
         sl = eprice * (1.0 - sl_frac) if sl_frac > 0.0 else 0.0
@@ -162,7 +162,7 @@ def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float, trail_frac
 
 
 @njit(cache=True)
-def _decide(side: int, el: bool, xl: bool, es: bool, xs: bool, reverse: bool) -> tuple:
+def _decide(side: int, el: bool, xl: bool, es: bool, xs: bool, reverse: bool) -> tuple[bool, int]:
     """(close the open trade?, side to open or 0) on this bar's signals."""
     if el and es:  # contradictory entries cancel each other
         el = es = False

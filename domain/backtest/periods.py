@@ -56,4 +56,5 @@ def period_last_index(ts: I64, freq: str) -> I64:
     keys = period_keys(ts, freq)
     if len(keys) == 0:
         return np.empty(0, np.int64)
-    return np.r_[np.flatnonzero(np.diff(keys) != 0), len(keys) - 1].astype(np.int64)
+    out: I64 = np.r_[np.flatnonzero(np.diff(keys) != 0), len(keys) - 1].astype(np.int64)
+    return out

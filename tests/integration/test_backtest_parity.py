@@ -11,9 +11,9 @@ from backtest_oracle import assert_same, run_oracle, series_from_frame
 from backtesting.test import EURUSD, GOOG
 
 from domain.backtest import BacktestSettings
-from domain.backtest.run import backtest_signals
+from domain.backtest.run import backtest_signals, run_backtest
 from domain.market import CandleSeries, Timeframe
-from domain.strategy import Risk
+from domain.strategy import Risk, evaluate, indicator_columns, parse_strategy
 
 Bools = npt.NDArray[np.bool_]
 
@@ -126,3 +126,29 @@ def test_default_daily_sma_cross_on_goog_matches_without_costs() -> None:
     series = series_from_frame(GOOG, Timeframe.D1)
     sig, lines = sma_cross(series)
     assert check(series, sig, "long_short", Risk(100), BacktestSettings(lot_size=1), lines, warmup=29) > 50
+
+
+def sma_cross_strategy(fast: int, slow: int, direction: str, stop: float | None = None) -> dict:
+    def leg(op: str) -> dict:
+        return {"all": [{"left": {"var": "sma", "params": {"period": fast}}, "op": op,
+                         "right": {"var": "sma", "params": {"period": slow}}}]}
+
+    return {"schema": 1, "name": f"SMA {fast}/{slow}", "direction": direction,
+            "entry_long": leg("crosses_above"), "entry_short": leg("crosses_below"),
+            "exit_long": leg("crosses_below") if direction == "long_only" else None,
+            "exit_short": leg("crosses_above") if direction == "short_only" else None,
+            "risk": {"position_size_pct": 100, "stop_loss_pct": stop, "take_profit_pct": None,
+                     "trailing_stop_pct": None}}
+
+
+@pytest.mark.parametrize("direction", DIRECTIONS)
+def test_run_backtest_from_a_strategy_definition_matches_backtesting_py(direction: str) -> None:
+    strategy = parse_strategy(sma_cross_strategy(10, 30, direction, stop=3.0))
+    series = series_from_frame(GOOG, Timeframe.D1)
+    settings = BacktestSettings(commission=0.002, lot_size=1)
+    ours = run_backtest(strategy, series, settings)
+    signals = evaluate(strategy, series)
+    lines = tuple(indicator_columns(strategy, series).values())
+    theirs = run_oracle(series, signals, direction, 100, 3.0, None, settings, lines)
+    assert len(ours.trades) > 10
+    assert_same(ours, theirs)
