@@ -54,7 +54,7 @@ async def respond_with_fault(request: web.Request, kind: str, error_body: bytes,
     if kind == "drop":
         if request.transport is not None:
             request.transport.close()
-        raise ConnectionResetError("simulated dropped connection")
+        return web.Response(status=599)  # never reaches the client: the connection is already gone
     return None
 
 

@@ -1,0 +1,89 @@
+"""Exchange candle rows → CandleSeries; malformed rows are rejected with a reason, never stored."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from app.exchange import RejectedRow
+from domain.market import CandleSeries, Timeframe
+
+log = logging.getLogger("quantdesk.exchange")
+Row = tuple[int, float, float, float, float, float]
+
+
+def _number(x: Any, name: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float | str):
+        raise ValueError(f"{name} is not a number ({x!r})")
+    try:
+        v = float(x)
+    except ValueError:
+        raise ValueError(f"{name} is not a number ({x!r})") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} is not finite ({x!r})")
+    return v
+
+
+def _check(row: Row, tf: Timeframe) -> Row:
+    ts, o, h, lo, c, v = row
+    if not tf.is_aligned(ts):
+        raise ValueError(f"time {ts} is not on a {tf.code} bar boundary")
+    if h < max(o, c) or lo > min(o, c) or lo <= 0:
+        raise ValueError("prices are inconsistent (high/low do not bound open/close)")
+    if v < 0:
+        raise ValueError("volume is negative")
+    return row
+
+
+def upbit_row(x: Any, tf: Timeframe) -> Row:
+    if not isinstance(x, dict):
+        raise ValueError("row is not an object")
+    try:
+        when = datetime.fromisoformat(str(x["candle_date_time_utc"])).replace(tzinfo=UTC)
+        fields = [x[k] for k in ("opening_price", "high_price", "low_price", "trade_price",
+                                 "candle_acc_trade_volume")]
+    except KeyError as err:
+        raise ValueError(f"field {err.args[0]} is missing") from None
+    except ValueError:
+        raise ValueError(f"candle_date_time_utc is not a time ({x.get('candle_date_time_utc')!r})") from None
+    names = ("opening_price", "high_price", "low_price", "trade_price", "candle_acc_trade_volume")
+    o, h, lo, c, v = (_number(f, n) for f, n in zip(fields, names, strict=True))
+    return _check((int(when.timestamp() * 1000), o, h, lo, c, v), tf)
+
+
+def binance_row(x: Any, tf: Timeframe) -> Row:
+    if not isinstance(x, list) or len(x) < 6:
+        raise ValueError("row is not a kline array")
+    if isinstance(x[0], bool) or not isinstance(x[0], int):
+        raise ValueError(f"open time is not an integer ({x[0]!r})")
+    names = ("open", "high", "low", "close", "volume")
+    o, h, lo, c, v = (_number(f, n) for f, n in zip(x[1:6], names, strict=True))
+    return _check((x[0], o, h, lo, c, v), tf)
+
+
+def parse_rows(label: str, data: Any, tf: Timeframe,
+               parse: Callable[[Any, Timeframe], Row]) -> tuple[CandleSeries, tuple[RejectedRow, ...], int]:
+    """Good rows as an ascending series, the rejected ones with reasons, and how many rows came back."""
+    if not isinstance(data, list):
+        raise ValueError("the answer is not a list of candles")
+    good: dict[int, Row] = {}
+    rejected: list[RejectedRow] = []
+    for i, x in enumerate(data):
+        try:
+            row = parse(x, tf)
+            if row[0] in good:
+                raise ValueError(f"time {row[0]} appears twice")
+            good[row[0]] = row
+        except ValueError as err:
+            rejected.append(RejectedRow(i, str(err)))
+            log.warning("%s: rejected candle row %d: %s", label, i, err)
+    if not good:
+        return CandleSeries.empty(tf), tuple(rejected), len(data)
+    arr = np.array(sorted(good.values()), dtype=np.float64)
+    ts = np.array(sorted(good), dtype=np.int64)
+    return CandleSeries.from_columns(tf, ts, *arr[:, 1:].T), tuple(rejected), len(data)
