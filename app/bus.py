@@ -1,0 +1,182 @@
+"""Event bus: three bounded asyncio queues with explicit overflow policies, async and off-loop handlers.
+
+- market data: drop-oldest when full (a fresh tick beats a stale one); every drop is counted.
+- signals: bounded; a full queue makes the producer wait (back-pressure), the wait is counted.
+- orders: never dropped; the producer awaits room, and `stop()` drains every queued order first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.events import MARKET_EVENTS, OrderFilled, OrderRejected, OrderRequested, PositionChanged, SessionFlattened
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[None] | None]
+ORDER_EVENTS = (OrderRequested, OrderFilled, OrderRejected, PositionChanged, SessionFlattened)
+
+
+@dataclass
+class ChannelStats:
+    """Counters of one queue; read by the metrics panel."""
+
+    published: int = 0
+    handled: int = 0
+    dropped: int = 0
+    waits: int = 0
+    errors: int = 0
+    high_water: int = 0
+
+
+@dataclass
+class _Subscription:
+    handler: Handler
+    mode: str  # "async" | "sync" | "thread"
+
+
+@dataclass
+class _Channel:
+    name: str
+    queue: asyncio.Queue[Any]
+    drop_oldest: bool
+    stats: ChannelStats = field(default_factory=ChannelStats)
+
+
+class EventBus:
+    """Publish events into the channel their type belongs to; one dispatcher task per channel."""
+
+    def __init__(self, data_size: int = 10_000, signal_size: int = 1_000, order_size: int = 1_000,
+                 on_error: Callable[[BaseException, Any], None] | None = None) -> None:
+        self.data = _Channel("data", asyncio.Queue(data_size), drop_oldest=True)
+        self.signals = _Channel("signals", asyncio.Queue(signal_size), drop_oldest=False)
+        self.orders = _Channel("orders", asyncio.Queue(order_size), drop_oldest=False)
+        self._subs: dict[type, list[_Subscription]] = defaultdict(list)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._on_error = on_error
+        self._accepting = False
+
+    @property
+    def channels(self) -> tuple[_Channel, _Channel, _Channel]:
+        return (self.data, self.signals, self.orders)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def subscribe(self, event_type: type, handler: Handler, blocking: bool = False) -> None:
+        """Call `handler(event)` for every event of `event_type`. Coroutine functions are awaited;
+        plain functions are called on the loop, or in a worker thread when `blocking` (slow I/O)."""
+        mode = "async" if inspect.iscoroutinefunction(handler) else "thread" if blocking else "sync"
+        self._subs[event_type].append(_Subscription(handler, mode))
+
+    def channel_for(self, event: Any) -> _Channel:
+        if isinstance(event, MARKET_EVENTS):
+            return self.data
+        if isinstance(event, ORDER_EVENTS):
+            return self.orders
+        return self.signals
+
+    def publish_nowait(self, event: Any) -> bool:
+        """Publish a market-data event without waiting (drop-oldest). Returns False if it was refused."""
+        ch = self.channel_for(event)
+        if ch is not self.data:
+            raise TypeError(f"{type(event).__name__} goes to the {ch.name} queue; use `await publish()`")
+        if not self._accepting:
+            ch.stats.dropped += 1
+            return False
+        q = ch.queue
+        if q.full():
+            q.get_nowait()
+            q.task_done()
+            ch.stats.dropped += 1
+        q.put_nowait(event)
+        ch.stats.published += 1
+        size = q.qsize()
+        if size > ch.stats.high_water:
+            ch.stats.high_water = size
+        return True
+
+    async def publish(self, event: Any) -> None:
+        """Publish any event; signals and orders wait for room rather than being lost."""
+        ch = self.channel_for(event)
+        if ch.drop_oldest:
+            self.publish_nowait(event)
+            return
+        if ch.queue.full():
+            ch.stats.waits += 1
+        await ch.queue.put(event)
+        ch.stats.published += 1
+        size = ch.queue.qsize()
+        if size > ch.stats.high_water:
+            ch.stats.high_water = size
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._accepting = True
+        self._tasks = [asyncio.create_task(self._dispatch(ch), name=f"bus-{ch.name}") for ch in self.channels]
+
+    async def stop(self) -> None:
+        """Stop taking market data, deliver every queued signal and order, then end the dispatchers."""
+        if not self._tasks:
+            return
+        self._accepting = False
+        data_task, *rest = self._tasks
+        data_task.cancel()  # market data is disposable; signals and orders are not
+        await asyncio.gather(data_task, return_exceptions=True)
+        await self.signals.queue.join()
+        await self.orders.queue.join()
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
+        self._tasks = []
+        q = self.data.queue
+        while not q.empty():  # unprocessed market data is stale by now; count it as dropped
+            q.get_nowait()
+            q.task_done()
+            self.data.stats.dropped += 1
+
+    async def drain(self) -> None:
+        """Wait until every queue is empty and every handler has returned."""
+        for ch in self.channels:
+            await ch.queue.join()
+
+    async def _dispatch(self, ch: _Channel) -> None:
+        q = ch.queue
+        while True:
+            event = await q.get()
+            try:
+                await self._deliver(ch, event)
+            finally:
+                q.task_done()
+
+    async def _deliver(self, ch: _Channel, event: Any) -> None:
+        for sub in self._subs.get(type(event), ()):
+            try:
+                if sub.mode == "sync":
+                    sub.handler(event)
+                elif sub.mode == "async":
+                    await sub.handler(event)  # type: ignore[misc]
+                else:
+                    await asyncio.to_thread(sub.handler, event)
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # a faulty handler must not stop the dispatcher
+                ch.stats.errors += 1
+                log.exception("handler %r failed on %s", sub.handler, type(event).__name__)
+                if self._on_error is not None:
+                    self._on_error(err, event)
+        ch.stats.handled += 1
+
+    def depths(self) -> dict[str, int]:
+        return {ch.name: ch.queue.qsize() for ch in self.channels}
+
+    def stats(self) -> dict[str, ChannelStats]:
+        return {ch.name: ch.stats for ch in self.channels}

@@ -1,0 +1,1 @@
+"""Live trading in the domain: bars from trades, and the paper broker."""

@@ -1,0 +1,99 @@
+"""Event bus: drop-oldest market data, back-pressured signals, orders never lost, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from app.bus import EventBus
+from app.events import OrderRequested, SignalRaised, TradeTick
+
+
+def _tick(i: int) -> TradeTick:
+    return TradeTick("demo", "KRW-BTC", i, 100.0 + i, 1.0)
+
+
+def _order(i: int) -> OrderRequested:
+    return OrderRequested("s1", f"o-{i}", 1, "open", "signal", i)
+
+
+async def test_a_full_market_data_queue_drops_the_oldest_ticks_and_counts_them() -> None:
+    bus = EventBus(data_size=10)
+    seen: list[int] = []
+    bus.subscribe(TradeTick, lambda e: seen.append(e.ts))
+    await bus.start()
+    for i in range(100):  # no await in between: the dispatcher cannot run, the queue overflows
+        bus.publish_nowait(_tick(i))
+    await bus.drain()
+    await bus.stop()
+    assert seen == list(range(90, 100))
+    assert bus.data.stats.dropped == 90
+
+
+async def test_orders_are_never_dropped_even_when_the_consumer_is_slow() -> None:
+    bus = EventBus(order_size=2)
+    seen: list[str] = []
+
+    async def slow(e: OrderRequested) -> None:
+        await asyncio.sleep(0)
+        seen.append(e.order_id)
+
+    bus.subscribe(OrderRequested, slow)
+    await bus.start()
+    for i in range(200):
+        await bus.publish(_order(i))
+    await bus.stop()
+    assert seen == [f"o-{i}" for i in range(200)]
+    assert bus.orders.stats.dropped == 0 and bus.orders.stats.waits > 0
+
+
+async def test_stop_delivers_every_queued_order_before_returning() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+    bus.subscribe(OrderRequested, lambda e: seen.append(e.order_id))
+    await bus.start()
+    for i in range(50):
+        await bus.publish(_order(i))
+    await bus.stop()
+    assert len(seen) == 50
+
+
+async def test_a_slow_synchronous_handler_runs_in_a_worker_thread() -> None:
+    bus = EventBus()
+    threads: list[int] = []
+    bus.subscribe(SignalRaised, lambda e: threads.append(threading.get_ident()), blocking=True)
+    await bus.start()
+    await bus.publish(SignalRaised("s1", 0, True, False, False, False))
+    await bus.drain()
+    await bus.stop()
+    assert threads and threads[0] != threading.get_ident()
+
+
+async def test_a_failing_handler_is_counted_and_the_next_event_still_arrives() -> None:
+    errors: list[BaseException] = []
+    bus = EventBus(on_error=lambda err, ev: errors.append(err))
+    seen: list[int] = []
+
+    def handler(e: TradeTick) -> None:
+        if e.ts == 0:
+            raise RuntimeError("boom")
+        seen.append(e.ts)
+
+    bus.subscribe(TradeTick, handler)
+    await bus.start()
+    bus.publish_nowait(_tick(0))
+    bus.publish_nowait(_tick(1))
+    await bus.drain()
+    await bus.stop()
+    assert seen == [1] and bus.data.stats.errors == 1 and isinstance(errors[0], RuntimeError)
+
+
+async def test_start_and_stop_leave_no_task_behind() -> None:
+    before = asyncio.all_tasks()
+    bus = EventBus()
+    bus.subscribe(TradeTick, lambda e: None)
+    await bus.start()
+    assert len(asyncio.all_tasks()) == len(before) + 3
+    bus.publish_nowait(_tick(1))
+    await bus.stop()
+    assert asyncio.all_tasks() == before
