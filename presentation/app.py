@@ -1,0 +1,44 @@
+"""Desktop entry point: one QApplication, one qasync loop joining Qt and asyncio, the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any
+
+import pyqtgraph as pg
+import qasync
+from PyQt6 import QtWidgets
+
+from presentation.main_window import MainWindow
+from presentation.services import Services
+from presentation.settings import APPLICATION, ORGANIZATION
+
+
+def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
+    """The QApplication (reused if one exists), named so QSettings finds the user's file."""
+    app = QtWidgets.QApplication.instance()
+    if not isinstance(app, QtWidgets.QApplication):
+        app = QtWidgets.QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    pg.setConfigOptions(antialias=False, background="#131722", foreground="#b2b5be")
+    return app
+
+
+def run_desktop(container: Any) -> int:
+    """Show the main window for `container` (app.main.Container, duck-typed) and run until it closes."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = make_app()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    closed = asyncio.Event()
+    app.aboutToQuit.connect(closed.set)
+    window = MainWindow(Services(container))
+    window.show()
+    with loop:
+        loop.call_soon(window.start)
+        loop.run_until_complete(closed.wait())
+    return 0

@@ -1,0 +1,249 @@
+"""The QuantDesk main window: market list, workspace tabs, log dock and status bar; layout persists."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from app.errors import UserError
+from domain.market import SeriesKey, Timeframe
+from presentation.models.market_tree import KEY_ROLE, MarketTreeModel
+from presentation.services import EXCHANGE_LABELS, EXCHANGES, Services
+from presentation.settings import app_settings
+from presentation.tabs.chart_tab import ChartTab
+from presentation.tabs.data_tab import DataTab
+from presentation.tabs.empty import COMING, EmptyState
+from presentation.theme import apply_theme, chart_theme
+from presentation.widgets.log_dock import LogView
+from presentation.widgets.status import StatusBar
+
+log = logging.getLogger("quantdesk.gui")
+TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data")
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """`services` is what the composition root offers; `first_run_demo` seeds an empty database."""
+
+    seriesShown = QtCore.pyqtSignal(object)  # SeriesKey
+    demoFinished = QtCore.pyqtSignal(str)
+
+    def __init__(self, services: Services, first_run_demo: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self.first_run_demo = first_run_demo
+        self.demo_task: asyncio.Task[None] | None = None
+        self.setWindowTitle("QuantDesk")
+        self.setObjectName("QuantDeskMain")
+        self.resize(1440, 900)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.chart_tab = ChartTab()
+        self.data_tab = DataTab(services)
+        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
+        for name in TABS:
+            page = self.pages.get(name) or EmptyState(name, *COMING[name])
+            self.pages[name] = page
+            self.tabs.addTab(page, name)
+        self.setCentralWidget(self.tabs)
+        self.markets = MarketTreeModel(EXCHANGES, EXCHANGE_LABELS, self)
+        self.tree = self._market_dock()
+        self.log_view = LogView()
+        self.log_dock = self._dock("Log and events", "logDock", self.log_view,
+                                   QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.status = StatusBar(str(services.db_path), self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self.data_tab.changed.connect(self._on_data_changed)
+        self.log_view.attach(logging.getLogger("quantdesk"))
+        self.theme = "dark"
+        self.refresh_markets()
+        self.data_tab.refresh()
+        self._restore()
+
+    # ---- building ---------------------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget,
+              area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _market_dock(self) -> QtWidgets.QTreeView:
+        tree = QtWidgets.QTreeView()
+        tree.setObjectName("marketTree")
+        tree.setModel(self.markets)
+        tree.setUniformRowHeights(True)
+        tree.setAlternatingRowColors(True)
+        tree.header().setStretchLastSection(False)
+        tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 80), (2, 118), (3, 118)):
+            tree.setColumnWidth(col, width)
+        tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        tree.activated.connect(self._on_tree_current)
+        self.market_dock = self._dock("Markets", "marketDock", tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.market_dock.setMinimumWidth(300)
+        return tree
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self._action(file_menu, "&Import CSV…", "Ctrl+O", self.focus_import)
+        self._action(file_menu, "&Collect candles…", "Ctrl+Shift+C", lambda: self.show_tab("Data"))
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", "Ctrl+Q", self.close)
+        view = bar.addMenu("&View")
+        for i, name in enumerate(TABS, start=1):
+            self._action(view, f"{name}", f"Ctrl+{i}", lambda _=False, n=name: self.show_tab(n))
+        view.addSeparator()
+        view.addAction(self.market_dock.toggleViewAction())
+        self.market_dock.toggleViewAction().setShortcut(QtGui.QKeySequence("Ctrl+M"))
+        view.addAction(self.log_dock.toggleViewAction())
+        self.log_dock.toggleViewAction().setShortcut(QtGui.QKeySequence("Ctrl+L"))
+        self._action(view, "&Refresh markets", "F5", self.refresh_markets)
+        self._action(view, "Toggle &dark/light theme", "Ctrl+T", self.toggle_theme)
+        self._action(view, "&Full screen", "F11", self._toggle_full_screen)
+        chart = bar.addMenu("&Chart")
+        for act in (self.chart_tab.act_goto, self.chart_tab.act_latest, self.chart_tab.act_all):
+            chart.addAction(act)
+        chart.addMenu(self.chart_tab.indicators_menu)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", "F1", self._show_shortcuts)
+
+    def _action(self, menu: QtWidgets.QMenu, text: str, shortcut: str, slot: object) -> QtGui.QAction:
+        act = menu.addAction(text)
+        act.setShortcut(QtGui.QKeySequence(shortcut))
+        act.triggered.connect(slot)
+        return act
+
+    # ---- behaviour --------------------------------------------------------------------------------------
+    def show_tab(self, name: str) -> None:
+        self.tabs.setCurrentWidget(self.pages[name])
+
+    def focus_import(self) -> None:
+        self.show_tab("Data")
+        self.data_tab.import_box.path.setFocus()
+
+    def refresh_markets(self) -> None:
+        current = self.current_key()
+        self.markets.reset_series(self.services.stored())
+        self.tree.expandToDepth(1)
+        if current is not None:
+            self.select_series(current, load=False)
+
+    def current_key(self) -> SeriesKey | None:
+        key = self.tree.currentIndex().data(KEY_ROLE)
+        return key if isinstance(key, SeriesKey) else None
+
+    def select_series(self, key: SeriesKey, load: bool = True) -> bool:
+        index = self.markets.index_of(key)
+        if not index.isValid():
+            return False
+        self.tree.blockSignals(True)
+        self.tree.setCurrentIndex(index)
+        self.tree.blockSignals(False)
+        if load:
+            self.show_series(key)
+        return True
+
+    def show_series(self, key: SeriesKey) -> None:
+        try:
+            series = self.services.load(key)
+        except UserError as err:
+            self.status.showMessage(str(err), 8000)
+            log.error("%s", err)
+            return
+        self.chart_tab.show_series(key, series)
+        self.status.showMessage(f"{key}: {len(series):,} bars", 4000)
+        self.seriesShown.emit(key)
+
+    def _on_tree_current(self, index: QtCore.QModelIndex) -> None:
+        key = index.siblingAtColumn(0).data(KEY_ROLE) if index.isValid() else None
+        if isinstance(key, SeriesKey):
+            self.show_series(key)
+
+    def _on_data_changed(self) -> None:
+        self.refresh_markets()
+        key = self.chart_tab.key
+        if key is None:
+            first = self.markets.first_series()
+            if first.isValid():
+                self.tree.setCurrentIndex(first)
+
+    def toggle_theme(self) -> None:
+        self.set_theme("light" if self.theme == "dark" else "dark")
+
+    def set_theme(self, name: str) -> None:
+        app = QtWidgets.QApplication.instance()
+        if isinstance(app, QtWidgets.QApplication):
+            self.theme = apply_theme(app, name)
+        self.chart_tab.apply_theme(chart_theme(self.theme))
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _show_shortcuts(self) -> None:
+        lines = [f"{a.shortcut().toString():>14}   {a.text().replace('&', '')}"
+                 for m in self.menuBar().findChildren(QtWidgets.QMenu) for a in m.actions()
+                 if not a.shortcut().isEmpty()]
+        QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "\n".join(dict.fromkeys(lines)))
+
+    # ---- first run ----------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Called once the loop runs: on an empty database, seed it from the Demo exchange."""
+        seed = getattr(self.services.container, "seed_demo", None)
+        if self.first_run_demo and seed is not None and not self.services.stored():
+            self.demo_task = asyncio.get_event_loop().create_task(self._seed_demo(seed))
+        elif self.chart_tab.key is None:
+            self._on_data_changed()
+
+    async def _seed_demo(self, seed: object) -> None:
+        self.status.set_exchange_state("Demo: starting simulator…", None)
+        log.info("empty database: collecting a few days of Demo candles to start with")
+        outcome = "failed"
+        try:
+            await seed(on_progress=lambda *_: self._on_data_changed())  # type: ignore[operator]
+            outcome = "done"
+            self.status.set_exchange_state("Demo: connected (127.0.0.1)", True)
+        except UserError as err:
+            self.status.set_exchange_state("Demo: unavailable", False)
+            log.error("demo start: %s", err)
+        self._on_data_changed()
+        self.demoFinished.emit(outcome)
+
+    # ---- persistence --------------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        s = app_settings()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray):
+            self.restoreGeometry(geometry)
+        state = s.value("window/state")
+        if isinstance(state, QtCore.QByteArray):
+            self.restoreState(state)
+        self.set_theme(str(s.value("window/theme", "dark")))
+        self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
+        last = s.value("selection/series")
+        if isinstance(last, str) and last.count(":") >= 2:
+            ex, rest = last.split(":", 1)
+            sym, tf = rest.rsplit(":", 1)
+            self.select_series(SeriesKey(ex, sym, Timeframe.parse(tf)))
+
+    def save_settings(self) -> None:
+        s = app_settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        s.setValue("window/theme", self.theme)
+        s.setValue("window/tab", self.tabs.currentIndex())
+        if self.chart_tab.key is not None:
+            s.setValue("selection/series", str(self.chart_tab.key))
+        s.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.save_settings()
+        for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
+            if task is not None and not task.done():
+                task.cancel()
+        self.log_view.detach(logging.getLogger("quantdesk"))
+        super().closeEvent(event)

@@ -1,0 +1,70 @@
+"""Table model of one series' coverage: stored runs, ranges known to be empty, and unfetched holes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PyQt6 import QtCore, QtGui
+
+from domain.market import Coverage
+from presentation.models.market_tree import short_time
+
+Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+HEADERS = ("Kind", "From", "To", "Bars")
+_ROLE = QtCore.Qt.ItemDataRole
+KIND_COLORS = {"Stored": "#26a69a", "No trades": "#787b86", "Hole": "#ef5350"}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    kind: str
+    start: int
+    end: int
+    bars: int
+
+
+def spans_of(cov: Coverage) -> list[Span]:
+    """All spans in time order; bar counts are span / bar length (a stored run has no gaps by definition)."""
+    ms = cov.timeframe.ms
+    out = [Span("Stored", a, b, (b - a) // ms) for a, b in cov.stored]
+    out += [Span("No trades", a, b, (b - a) // ms) for a, b in cov.known_empty]
+    out += [Span("Hole", a, b, (b - a) // ms) for a, b in cov.holes()]
+    return sorted(out, key=lambda s: (s.start, s.kind))
+
+
+class CoverageModel(QtCore.QAbstractTableModel):
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spans: list[Span] = []
+
+    def set_coverage(self, cov: Coverage | None) -> None:
+        self.beginResetModel()
+        self.spans = spans_of(cov) if cov is not None else []
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.spans)
+
+    def columnCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self.spans):
+            return None
+        s = self.spans[index.row()]
+        col = index.column()
+        if role == _ROLE.DisplayRole:
+            return (s.kind, short_time(s.start), short_time(s.end), f"{s.bars:,}")[col]
+        if role == _ROLE.ForegroundRole and col == 0:
+            return QtGui.QBrush(QtGui.QColor(KIND_COLORS[s.kind]))
+        if role == _ROLE.TextAlignmentRole and col == 3:
+            return QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+        if role == _ROLE.UserRole:
+            return (s.start, s.end)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation,
+                   role: int = _ROLE.DisplayRole) -> object:
+        if orientation == QtCore.Qt.Orientation.Horizontal and role == _ROLE.DisplayRole and 0 <= section < 4:
+            return HEADERS[section]
+        return None

@@ -1,0 +1,219 @@
+"""Data tab: collect candles with progress and cancel, see coverage, import CSV, delete a range."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from PyQt6 import QtCore, QtWidgets
+
+from app.errors import UserError
+from domain.market import SeriesKey, Timeframe
+from presentation.models.coverage import CoverageModel
+from presentation.services import EXCHANGE_LABELS, EXCHANGES, CollectProgress, Services
+from presentation.tabs.import_box import ImportBox
+from presentation.widgets.forms import date_edit, group, ms_of, primary
+
+log = logging.getLogger("quantdesk.gui")
+DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "BTCUSDT", "ETHUSDT"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
+                   "binance": ["BTCUSDT", "ETHUSDT", "SOLUSDT"]}
+
+
+class DataTab(QtWidgets.QWidget):
+    """Emits `changed` whenever stored data changed (collection step, import, delete)."""
+
+    changed = QtCore.pyqtSignal()
+    progressed = QtCore.pyqtSignal(object)  # CollectProgress
+    finished = QtCore.pyqtSignal(str)  # "done", "cancelled" or "failed"
+
+    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.task: asyncio.Task[None] | None = None
+        self.coverage_model = CoverageModel(self)
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(self._collect_box())
+        self.import_box = ImportBox(services, self)
+        self.import_box.imported.connect(self._after_change)
+        left.addWidget(self.import_box)
+        left.addStretch(1)
+        lay = QtWidgets.QHBoxLayout(self)
+        lay.setContentsMargins(12, 12, 12, 12)
+        lay.setSpacing(12)
+        lay.addLayout(left, 1)
+        lay.addWidget(self._coverage_box(), 1)
+        self.progressed.connect(self._show_progress)
+
+    # ---- collect ---------------------------------------------------------------------------------------
+    def _collect_box(self) -> QtWidgets.QGroupBox:
+        self.exchange = QtWidgets.QComboBox()
+        for ex in EXCHANGES:
+            self.exchange.addItem(EXCHANGE_LABELS[ex], ex)
+        self.exchange.currentIndexChanged.connect(self._fill_markets)
+        self.market = QtWidgets.QComboBox()
+        self.market.setEditable(True)
+        self.timeframe = QtWidgets.QComboBox()
+        for tf in Timeframe:
+            self.timeframe.addItem(tf.code, tf)
+        today = datetime.now(UTC).date()
+        self.start = date_edit(today - timedelta(days=3))
+        self.end = date_edit(today + timedelta(days=1))
+        self.collect_btn = primary(QtWidgets.QPushButton("Collect"))
+        self.collect_btn.setToolTip("Fetch the missing bars of the range (Ctrl+Return)")
+        self.collect_btn.clicked.connect(self.start_collect)
+        self.cancel_btn = QtWidgets.QPushButton("Cancel")
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self.cancel_collect)
+        self.progress = QtWidgets.QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.stats = QtWidgets.QLabel("Pick a market and a range, then Collect. Stored ranges are skipped.")
+        self.stats.setObjectName("hint")
+        self.stats.setWordWrap(True)
+        self._fill_markets()
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.collect_btn)
+        buttons.addWidget(self.cancel_btn)
+        buttons.addStretch(1)
+        return group("Collect candles", [("Exchange", self.exchange), ("Market", self.market),
+                                         ("Timeframe", self.timeframe), ("From (UTC)", self.start),
+                                         ("To (UTC, exclusive)", self.end), ("", buttons),
+                                         ("", self.progress), ("", self.stats)])
+
+    def _fill_markets(self) -> None:
+        ex = self.exchange.currentData()
+        self.market.clear()
+        stored = sorted({s.key.symbol for s in self.services.stored() if s.key.exchange == ex})
+        for sym in dict.fromkeys([*stored, *DEFAULT_MARKETS.get(ex, [])]):
+            self.market.addItem(sym)
+
+    def selection(self) -> tuple[SeriesKey, int, int]:
+        tf = self.timeframe.currentData()
+        key = SeriesKey(self.exchange.currentData(), self.market.currentText().strip(), tf)
+        return key, ms_of(self.start), ms_of(self.end)
+
+    def start_collect(self) -> asyncio.Task[None] | None:
+        """Start collecting on the shared asyncio loop; returns the task (None if one is running)."""
+        if self.task is not None and not self.task.done():
+            return None
+        key, start, end = self.selection()
+        if not key.symbol or end <= start:
+            self.stats.setText("Choose a market and a range whose end is after its start.")
+            return None
+        self.collect_btn.setEnabled(False)
+        self.cancel_btn.setEnabled(True)
+        self.progress.setValue(0)
+        self.stats.setText(f"Collecting {key} …")
+        self.task = asyncio.get_event_loop().create_task(self._collect(key, start, end))
+        return self.task
+
+    async def _collect(self, key: SeriesKey, start: int, end: int) -> None:
+        outcome = "failed"
+        try:
+            await self.services.collect(key, start, end, self.progressed.emit)
+            outcome = "done"
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+        except UserError as err:
+            self.stats.setText(f"Collection failed: {err}")
+            log.error("collect %s: %s", key, err)
+        except Exception as err:  # keep the window alive; the log shows what broke
+            self.stats.setText(f"Collection failed: {type(err).__name__}: {err}")
+            log.exception("collect %s failed", key)
+        finally:
+            self.collect_btn.setEnabled(True)
+            self.cancel_btn.setEnabled(False)
+            self._after_change()
+        if outcome == "cancelled":
+            self.stats.setText(self.stats.text() + "\nCancelled — bars fetched so far are kept; Collect resumes.")
+        elif outcome == "done":
+            self.progress.setValue(1000)
+        log.info("collection of %s %s", key, outcome)
+        self.finished.emit(outcome)
+
+    def cancel_collect(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    def _show_progress(self, p: CollectProgress) -> None:
+        self.progress.setValue(int(1000 * p.fraction))
+        eta = "–" if p.eta_s is None else str(timedelta(seconds=round(p.eta_s)))
+        self.stats.setText(f"Requests {p.requests:,}   ·   candles {p.candles:,}   ·   retries {p.retries:,}"
+                           f"   ·   ETA {eta}")
+        self.changed.emit()
+
+    # ---- coverage and delete ----------------------------------------------------------------------------
+    def _coverage_box(self) -> QtWidgets.QGroupBox:
+        self.series_pick = QtWidgets.QComboBox()
+        self.series_pick.currentIndexChanged.connect(self._show_coverage)
+        self.coverage_view = QtWidgets.QTableView()
+        self.coverage_view.setModel(self.coverage_model)
+        self.coverage_view.verticalHeader().setVisible(False)
+        self.coverage_view.horizontalHeader().setStretchLastSection(True)
+        self.coverage_view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.coverage_view.setAlternatingRowColors(True)
+        self.coverage_view.clicked.connect(self._coverage_clicked)
+        self.del_start = date_edit(datetime.now(UTC).date() - timedelta(days=1))
+        self.del_end = date_edit(datetime.now(UTC).date() + timedelta(days=1))
+        self.delete_btn = QtWidgets.QPushButton("Delete range…")
+        self.delete_btn.setProperty("danger", True)
+        self.delete_btn.clicked.connect(self.confirm_delete)
+        row = QtWidgets.QHBoxLayout()
+        for w in (QtWidgets.QLabel("From"), self.del_start, QtWidgets.QLabel("to"), self.del_end, self.delete_btn):
+            row.addWidget(w)
+        row.addStretch(1)
+        self.coverage_summary = QtWidgets.QLabel("")
+        self.coverage_summary.setObjectName("hint")
+        return group("Stored data and coverage", [("Series", self.series_pick), ("", self.coverage_summary),
+                                                  ("", self.coverage_view), ("Delete", row)])
+
+    def refresh(self) -> None:
+        """Reload the list of stored series (keeps the current one selected)."""
+        current = self.series_pick.currentData()
+        self.series_pick.blockSignals(True)
+        self.series_pick.clear()
+        for s in self.services.stored():
+            self.series_pick.addItem(f"{EXCHANGE_LABELS.get(s.key.exchange, s.key.exchange)} · {s.key.symbol} · "
+                                     f"{s.key.timeframe.code}  ({s.rows:,} bars)", s.key)
+        i = self.series_pick.findData(current) if current is not None else 0
+        self.series_pick.setCurrentIndex(max(i, 0))
+        self.series_pick.blockSignals(False)
+        self._show_coverage()
+
+    def _show_coverage(self) -> None:
+        key = self.series_pick.currentData()
+        cov = self.services.coverage(key) if isinstance(key, SeriesKey) else None
+        self.coverage_model.set_coverage(cov)
+        m = self.coverage_model.spans
+        counts = {k: sum(1 for s in m if s.kind == k) for k in ("Stored", "No trades", "Hole")}
+        self.coverage_summary.setText(f"{counts['Stored']} stored run(s), {counts['No trades']} known-empty "
+                                      f"range(s), {counts['Hole']} hole(s) to fill" if cov else "Nothing stored yet.")
+
+    def _coverage_clicked(self, index: QtCore.QModelIndex) -> None:
+        span = self.coverage_model.data(index, QtCore.Qt.ItemDataRole.UserRole)
+        if span:
+            for edit, ms in ((self.del_start, span[0]), (self.del_end, span[1])):
+                edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(ms, QtCore.QTimeZone.utc()))
+
+    def confirm_delete(self) -> None:
+        key = self.series_pick.currentData()
+        if not isinstance(key, SeriesKey):
+            return
+        start, end = ms_of(self.del_start), ms_of(self.del_end)
+        answer = QtWidgets.QMessageBox.question(
+            self, "Delete candles", f"Delete the stored bars of {key} from {self.del_start.text()} to "
+            f"{self.del_end.text()} (UTC)? This cannot be undone.")
+        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
+            self.delete_range(key, start, end)
+
+    def delete_range(self, key: SeriesKey, start: int, end: int) -> int:
+        n = self.services.delete(key, start, end)
+        log.info("deleted %s bars of %s", f"{n:,}", key)
+        self._after_change()
+        return n
+
+    def _after_change(self) -> None:
+        self.refresh()
+        self.changed.emit()

@@ -1,0 +1,43 @@
+"""Small form helpers shared by the tabs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PyQt6 import QtCore, QtWidgets
+
+Row = tuple[str, QtWidgets.QWidget | QtWidgets.QLayout]
+
+
+def group(title: str, rows: list[Row]) -> QtWidgets.QGroupBox:
+    box = QtWidgets.QGroupBox(title)
+    form = QtWidgets.QFormLayout(box)
+    form.setLabelAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+    form.setHorizontalSpacing(12)
+    form.setVerticalSpacing(8)
+    for label, widget in rows:
+        if label:
+            form.addRow(label, widget)
+        else:
+            form.addRow(widget)
+    return box
+
+
+def date_edit(day: date) -> QtWidgets.QDateTimeEdit:
+    """A UTC date-time picker starting at midnight of `day`."""
+    edit = QtWidgets.QDateTimeEdit()
+    edit.setTimeZone(QtCore.QTimeZone.utc())
+    edit.setDateTime(QtCore.QDateTime(QtCore.QDate(day.year, day.month, day.day), QtCore.QTime(0, 0),
+                                      QtCore.QTimeZone.utc()))
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+    edit.setCalendarPopup(True)
+    return edit
+
+
+def ms_of(edit: QtWidgets.QDateTimeEdit) -> int:
+    return int(edit.dateTime().toMSecsSinceEpoch())
+
+
+def primary(button: QtWidgets.QPushButton) -> QtWidgets.QPushButton:
+    button.setProperty("primary", True)
+    return button

@@ -1,0 +1,86 @@
+"""The main window on a temp database: title, status bar, tabs, market list, settings that persist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from app.main import Container
+from domain.market import CandleSeries, SeriesKey, Timeframe
+from presentation.main_window import TABS, MainWindow
+from presentation.services import Services
+
+
+def store_walk(container: Container, key: SeriesKey, n: int, start_ms: int = 1_700_000_040_000) -> CandleSeries:
+    rng = np.random.default_rng(7)
+    close = 100 + np.cumsum(rng.normal(0, 0.5, n))
+    open_ = np.concatenate([[100.0], close[:-1]])
+    ts = start_ms - start_ms % key.timeframe.ms + np.arange(n, dtype=np.int64) * key.timeframe.ms
+    series = CandleSeries.from_columns(key.timeframe, ts, open_, np.maximum(open_, close) + 0.2,
+                                       np.minimum(open_, close) - 0.2, close, rng.random(n) * 5)
+    container.candles.upsert(key, series)
+    return series
+
+
+def open_window(qtbot: QtBot, container: Container) -> MainWindow:
+    window = MainWindow(Services(container), first_run_demo=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_the_main_window_is_titled_quantdesk_and_shows_the_database_path(
+        qtbot: QtBot, container: Container, db_path: Path) -> None:
+    window = open_window(qtbot, container)
+    assert window.windowTitle() == "QuantDesk"
+    assert str(db_path) in window.status.db.text()
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == list(TABS)
+
+
+def test_tabs_the_next_release_fills_say_so_instead_of_showing_fake_content(
+        qtbot: QtBot, container: Container) -> None:
+    window = open_window(qtbot, container)
+    for name in ("Strategies", "Builder", "Backtests"):
+        texts = " ".join(label.text() for label in window.pages[name].findChildren(type(window.status.db)))
+        assert "Coming next" in texts
+
+
+def test_stored_series_appear_under_exchange_and_market_with_their_bar_count(
+        qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    store_walk(container, key, 1500)
+    window = open_window(qtbot, container)
+    index = window.markets.index_of(key)
+    assert index.isValid()
+    assert index.parent().data() == "KRW-BTC" and index.parent().parent().data() == "Demo"
+    assert index.siblingAtColumn(1).data() == "1,500"
+
+
+def test_choosing_a_series_in_the_market_list_draws_it_on_the_chart(qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-ETH", Timeframe.M5)
+    series = store_walk(container, key, 800)
+    window = open_window(qtbot, container)
+    with qtbot.waitSignal(window.seriesShown):
+        window.tree.setCurrentIndex(window.markets.index_of(key))
+    assert window.chart_tab.key == key
+    np.testing.assert_array_equal(window.chart_tab.chart.pyramid.ts, series.ts)
+    assert "KRW-ETH" in window.chart_tab.chart.readout.text()
+
+
+def test_layout_theme_and_last_selection_come_back_after_a_restart(qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    store_walk(container, key, 300)
+    first = open_window(qtbot, container)
+    first.select_series(key)
+    first.set_theme("light")
+    first.show_tab("Data")
+    first.log_dock.hide()
+    first.close()
+    second = open_window(qtbot, container)
+    assert second.theme == "light"
+    assert second.tabs.currentWidget() is second.pages["Data"]
+    assert second.chart_tab.key == key and second.current_key() == key
+    assert second.log_dock.isHidden()
