@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +17,7 @@ ParamValue = int | float
 ParamKind = Literal["int", "float"]
 Resolved = dict[str, ParamValue]
 ComputeFn = Callable[[CandleSeries, Resolved], dict[str, F64]]
+SelectiveFn = Callable[[CandleSeries, Resolved, frozenset[str]], dict[str, F64]]
 WarmupFn = Callable[[Resolved], int]
 CrossCheck = Callable[[Resolved], list[tuple[str, str]]]
 
@@ -65,6 +66,7 @@ class Indicator:
     compute_fn: ComputeFn = field(repr=False, compare=False)
     field_units: Mapping[str, str] = field(default_factory=dict)
     cross_check: CrossCheck | None = field(default=None, repr=False, compare=False)
+    compute_some_fn: SelectiveFn | None = field(default=None, repr=False, compare=False)
 
     @property
     def default_field(self) -> str:
@@ -89,9 +91,23 @@ class Indicator:
         """Bars before the first valid (non-NaN) value of every output."""
         return self.warmup_fn(resolve_params(self, params))
 
-    def compute(self, series: CandleSeries, params: Mapping[str, object] | None = None) -> dict[str, F64]:
-        """All outputs as float64 arrays as long as `series`, NaN during warm-up. Raises ValueError on bad params."""
-        return self.compute_fn(series, resolve_params(self, params))
+    def compute(
+        self, series: CandleSeries, params: Mapping[str, object] | None = None, fields: Iterable[str] | None = None,
+    ) -> dict[str, F64]:
+        """Outputs as float64 arrays as long as `series`, NaN during warm-up; raises ValueError on bad params.
+
+        All outputs by default; `fields` limits the result to those outputs (and may skip work for them).
+        Price fields return read-only views of the candle columns.
+        """
+        resolved = resolve_params(self, params)
+        if fields is None:
+            return self.compute_fn(series, resolved)
+        wanted = frozenset(fields)
+        unknown = wanted.difference(self.outputs)
+        if unknown:
+            raise KeyError(f"{self.name} has no output {sorted(unknown)[0]!r}; outputs: {', '.join(self.outputs)}")
+        out = (self.compute_some_fn or (lambda s, p, _w: self.compute_fn(s, p)))(series, resolved, wanted)
+        return {f: out[f] for f in self.outputs if f in wanted}
 
     def _param_names(self) -> str:
         return ", ".join(p.name for p in self.params) or "none"

@@ -42,15 +42,15 @@ def _add(s: float, c: float, v: float) -> tuple[float, float]:
 
 
 @njit(cache=True)
-def rolling_sum(x: F64, period: int) -> F64:
-    """Sum of the last `period` values; NaN for the first period-1 bars."""
+def rolling_sum(x: F64, period: int, start: int = 0) -> F64:
+    """Sum of the last `period` values of x[start:]; NaN before bar start+period-1."""
     n = x.size
     out = np.full(n, np.nan)
     s = 0.0
     c = 0.0
-    for i in range(period - 1, n):
+    for i in range(start + period - 1, n):
         lo = i - period + 1
-        if lo % period == 0:
+        if (lo - start) % period == 0:
             s, c = _fresh_sum(x, lo, i + 1)
         else:
             s, c = _add(s, c, x[i])
@@ -60,10 +60,10 @@ def rolling_sum(x: F64, period: int) -> F64:
 
 
 @njit(cache=True)
-def rolling_mean(x: F64, period: int) -> F64:
-    """Simple moving average of the last `period` values."""
-    out = rolling_sum(x, period)
-    for i in range(period - 1, x.size):
+def rolling_mean(x: F64, period: int, start: int = 0) -> F64:
+    """Simple moving average of the last `period` values of x[start:]."""
+    out = rolling_sum(x, period, start)
+    for i in range(start + period - 1, x.size):
         out[i] = out[i] / period
     return out
 
@@ -92,58 +92,95 @@ def rolling_wma(x: F64, period: int) -> F64:
 
 
 @njit(cache=True)
-def rolling_max(x: F64, period: int) -> F64:
-    """Largest of the last `period` values (monotonic queue, O(n))."""
+def _rolling_extreme(x: F64, period: int, sign: float) -> F64:
+    """Largest of the last `period` values of sign·x, times sign (monotonic queue in a ring buffer, O(n))."""
     n = x.size
     out = np.full(n, np.nan)
-    dq = np.empty(n, np.int64)
-    head = 0
+    size = 1
+    while size < period + 1:
+        size *= 2
+    mask = size - 1
+    dq = np.empty(size, np.int64)
+    head = 0  # head..tail-1 (mod size) hold indexes whose values decrease from head to tail
     tail = 0
     for i in range(n):
-        while tail > head and x[dq[tail - 1]] <= x[i]:
+        v = sign * x[i]
+        while tail > head and sign * x[dq[(tail - 1) & mask]] <= v:
             tail -= 1
-        dq[tail] = i
+        dq[tail & mask] = i
         tail += 1
-        if dq[head] <= i - period:
+        if dq[head & mask] <= i - period:
             head += 1
         if i >= period - 1:
-            out[i] = x[dq[head]]
+            out[i] = x[dq[head & mask]]
     return out
+
+
+@njit(cache=True)
+def rolling_max(x: F64, period: int) -> F64:
+    """Largest of the last `period` values."""
+    return _rolling_extreme(x, period, 1.0)
 
 
 @njit(cache=True)
 def rolling_min(x: F64, period: int) -> F64:
-    """Smallest of the last `period` values (monotonic queue, O(n))."""
+    """Smallest of the last `period` values."""
+    return _rolling_extreme(x, period, -1.0)
+
+
+@njit(cache=True)
+def rolling_pstd(x: F64, period: int, scale: float = 1.0) -> F64:
+    """Population standard deviation of each window times `scale`, O(n).
+
+    Sums of (x − ref) and (x − ref)² run compensated, with `ref` re-anchored to a recent value at every
+    re-summation, so E[d²] − E[d]² never cancels more than a few digits even for tiny or huge prices.
+    """
     n = x.size
     out = np.full(n, np.nan)
-    dq = np.empty(n, np.int64)
-    head = 0
-    tail = 0
-    for i in range(n):
-        while tail > head and x[dq[tail - 1]] >= x[i]:
-            tail -= 1
-        dq[tail] = i
-        tail += 1
-        if dq[head] <= i - period:
-            head += 1
-        if i >= period - 1:
-            out[i] = x[dq[head]]
+    ref = 0.0
+    s1 = c1 = s2 = c2 = 0.0
+    for i in range(period - 1, n):
+        lo = i - period + 1
+        if lo % period == 0:
+            ref = x[lo]
+            s1 = c1 = s2 = c2 = 0.0
+            for j in range(lo, i + 1):
+                d = x[j] - ref
+                s1, c1 = _add(s1, c1, d)
+                s2, c2 = _add(s2, c2, d * d)
+        else:
+            d_in = x[i] - ref
+            d_out = x[lo - 1] - ref
+            s1, c1 = _add(s1, c1, d_in)
+            s1, c1 = _add(s1, c1, -d_out)
+            s2, c2 = _add(s2, c2, d_in * d_in)
+            s2, c2 = _add(s2, c2, -(d_out * d_out))
+        m = (s1 + c1) / period
+        var = (s2 + c2) / period - m * m
+        out[i] = np.sqrt(var) * scale if var > 0.0 else 0.0
     return out
 
 
 @njit(cache=True)
-def rolling_pstd(x: F64, mean: F64, period: int) -> F64:
-    """Population standard deviation of each window around its given mean (two-pass, exact per window)."""
+def band_ratios(x: F64, middle: F64, dev: F64) -> tuple[F64, F64, F64, F64]:
+    """(upper, lower, percent_b, width) from a middle line and a band half-width; NaN where middle is NaN."""
     n = x.size
-    out = np.full(n, np.nan)
-    for i in range(period - 1, n):
-        m = mean[i]
-        acc = 0.0
-        for j in range(i - period + 1, i + 1):
-            d = x[j] - m
-            acc += d * d
-        out[i] = np.sqrt(acc / period)
-    return out
+    upper = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
+    pb = np.full(n, np.nan)
+    width = np.full(n, np.nan)
+    for i in range(n):
+        m = middle[i]
+        if np.isnan(m):
+            continue
+        u = m + dev[i]
+        lw = m - dev[i]
+        h = u - lw
+        upper[i] = u
+        lower[i] = lw
+        pb[i] = (x[i] - lw) / h if h != 0.0 else 0.5
+        width[i] = h / m if m != 0.0 else 0.0
+    return upper, lower, pb, width
 
 
 @njit(cache=True)
@@ -167,9 +204,13 @@ def cci_kernel(tp: F64, period: int) -> F64:
     return out
 
 
-def on_tail(kernel_out: F64, n: int, start: int) -> F64:
-    """Place a kernel's output computed on x[start:] back into a full-length NaN array."""
+@njit(cache=True)
+def stoch_fast_k(close: F64, hh: F64, ll: F64) -> F64:
+    """Raw %K: where the close sits in the high–low range, 0..100; 50 when the range has zero height."""
+    n = close.size
     out = np.full(n, np.nan)
-    if start < n:
-        out[start:] = kernel_out
+    for i in range(n):
+        rng = hh[i] - ll[i]
+        if rng == rng:  # not NaN
+            out[i] = (close[i] - ll[i]) / (rng / 100.0) if rng != 0.0 else 50.0
     return out

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from domain.indicators.base import F64, Indicator, Param, Resolved, period_param
-from domain.indicators.kernels import cci_kernel, on_tail, rolling_max, rolling_mean, rolling_min
+from domain.indicators.base import F64, Indicator, Param, Resolved, nan_until, period_param
+from domain.indicators.kernels import cci_kernel, rolling_max, rolling_mean, rolling_min, stoch_fast_k
 from domain.indicators.recursive import rsi_wilder
 from domain.market.candles import CandleSeries
 
@@ -20,19 +20,10 @@ def _stoch_warmup(p: Resolved) -> int:
 
 def _stoch(series: CandleSeries, p: Resolved) -> dict[str, F64]:
     kp, ks, dp = int(p["k_period"]), int(p["k_slow"]), int(p["d_period"])
-    n = len(series)
-    hh = rolling_max(series.high, kp)
-    ll = rolling_min(series.low, kp)
-    rng = hh - ll
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fast_k = np.where(rng != 0.0, (series.close - ll) / (rng / 100.0), 50.0)
-    k_start = kp - 1
-    slow_k = on_tail(rolling_mean(fast_k[k_start:], ks), n, k_start)
-    d_start = k_start + ks - 1
-    d = on_tail(rolling_mean(slow_k[d_start:], dp), n, d_start)
-    warm = _stoch_warmup(p)
-    slow_k[: min(warm, n)] = np.nan
-    return {"k": slow_k, "d": d}
+    fast_k = stoch_fast_k(series.close, rolling_max(series.high, kp), rolling_min(series.low, kp))
+    slow_k = rolling_mean(fast_k, ks, kp - 1)
+    d = rolling_mean(slow_k, dp, kp + ks - 2)
+    return {"k": nan_until(slow_k, _stoch_warmup(p)), "d": d}
 
 
 def _cci(series: CandleSeries, p: Resolved) -> dict[str, F64]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.indicators.base import F64, Indicator, Param, Resolved, nan_until, period_param
-from domain.indicators.kernels import on_tail, rolling_mean, rolling_wma
+from domain.indicators.kernels import rolling_mean, rolling_wma
 from domain.indicators.recursive import adx_wilder, ema_seeded
 from domain.market.candles import CandleSeries
 
@@ -28,13 +28,12 @@ def _macd_warmup(p: Resolved) -> int:
 def _macd(series: CandleSeries, p: Resolved) -> dict[str, F64]:
     fast, slow, signal = int(p["fast"]), int(p["slow"]), int(p["signal"])
     start = slow - 1
-    n = len(series)
-    # Both EMAs are seeded on the same bar (slow-1), as TA-Lib does.
+    # Both EMAs are seeded on the same bar (slow-1), as TA-Lib does; the signal EMA on the line from there.
     line = ema_seeded(series.close, fast, start) - ema_seeded(series.close, slow, start)
-    sig = on_tail(ema_seeded(line[start:], signal, signal - 1), n, start) if start < n else line.copy()
+    sig = ema_seeded(line, signal, start + signal - 1)
     warm = _macd_warmup(p)
     hist = line - sig
-    return {"macd": nan_until(line, warm), "signal": nan_until(sig, warm), "hist": nan_until(hist, warm)}
+    return {"macd": nan_until(line, warm), "signal": sig, "hist": hist}
 
 
 def _macd_cross(p: Resolved) -> list[tuple[str, str]]:

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from domain.indicators.base import F64, Indicator, Param, Resolved, period_param
-from domain.indicators.kernels import rolling_max, rolling_mean, rolling_min, rolling_pstd
+from domain.indicators.kernels import band_ratios, rolling_max, rolling_mean, rolling_min, rolling_pstd
 from domain.indicators.recursive import atr_wilder
 from domain.market.candles import CandleSeries
 
 
 def _bbands(series: CandleSeries, p: Resolved) -> dict[str, F64]:
     period, k = int(p["period"]), float(p["std"])
-    c = series.close
-    middle = rolling_mean(c, period)
-    dev = rolling_pstd(c, middle, period) * k
-    upper = middle + dev
-    lower = middle - dev
-    height = upper - lower
-    with np.errstate(invalid="ignore", divide="ignore"):
-        percent_b = np.where(height != 0.0, (c - lower) / height, 0.5)
-        width = np.where(middle != 0.0, height / middle, 0.0)
-    percent_b[np.isnan(middle)] = np.nan
-    width[np.isnan(middle)] = np.nan
+    middle = rolling_mean(series.close, period)
+    upper, lower, percent_b, width = band_ratios(series.close, middle, rolling_pstd(series.close, period, k))
     return {"upper": upper, "middle": middle, "lower": lower, "percent_b": percent_b, "width": width}
+
+
+def _bbands_some(series: CandleSeries, p: Resolved, wanted: frozenset[str]) -> dict[str, F64]:
+    if wanted <= {"middle"}:
+        return {"middle": rolling_mean(series.close, int(p["period"]))}
+    return _bbands(series, p)
 
 
 def _atr(series: CandleSeries, p: Resolved) -> dict[str, F64]:
@@ -50,9 +45,9 @@ VOLATILITY_INDICATORS = (
         help="SMA of the close (middle) ± k population standard deviations of the last N closes (upper/lower); "
              "about 90% of closes stay inside with 20/2. percent_b = (close − lower)/(upper − lower): 0 at the "
              "lower band, 1 at the upper (0.5 when the bands touch); width = (upper − lower)/middle, low values "
-             "mean a squeeze. Upper/middle/lower equal TA-Lib BBANDS (population std); we compute the deviation "
-             "per window directly, so tiny-priced assets do not collapse to zero width as TA-Lib's can.",
-        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_bbands,
+             "mean a squeeze. Upper/middle/lower equal TA-Lib BBANDS (population std); our variance is computed "
+             "around a local anchor, so tiny-priced assets do not collapse to zero width as TA-Lib's can.",
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_bbands, compute_some_fn=_bbands_some,
     ),
     Indicator(
         name="atr", label="Average True Range", category="volatility", params=(period_param(14, 1, 500),),

@@ -134,3 +134,19 @@ def test_a_day_series_works_like_a_minute_series() -> None:
     for ind in CATALOG.values():
         a, b = ind.compute(m), ind.compute(d)
         assert all(np.array_equal(a[f], b[f], equal_nan=True) for f in a)
+
+
+@pytest.mark.parametrize("name", list(CATALOG))
+def test_asking_for_some_outputs_gives_exactly_those_values(name: str) -> None:
+    ind = CATALOG[name]
+    series = random_series(8, n=120)
+    full = ind.compute(series)
+    for field in ind.outputs:
+        part = ind.compute(series, None, fields=[field])
+        assert list(part) == [field]
+        assert np.array_equal(part[field], full[field], equal_nan=True)
+
+
+def test_asking_for_an_unknown_output_names_the_valid_ones() -> None:
+    with pytest.raises(KeyError, match="bbands has no output 'mid'; outputs: upper, middle, lower"):
+        get_indicator("bbands").compute(random_series(1, n=30), None, fields=["mid"])

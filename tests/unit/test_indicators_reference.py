@@ -117,3 +117,11 @@ def test_rolling_sums_stay_exact_over_long_series_with_huge_level_changes() -> N
     for i in rng.integers(49, n, 300):
         ref = math.fsum(x[i - 49: i + 1]) / 50
         assert abs(sma[i] - ref) <= 1e-13 * ref, f"bar {i}"
+
+
+def test_bollinger_bands_keep_their_width_on_tiny_prices() -> None:
+    s = random_series(6, n=300, price=2e-6)
+    out = get_indicator("bbands").compute(s)
+    pb, width = slow_bands(s, 20, 2.0)
+    assert_close(out["width"], width, 19, what="width at 2e-6")
+    assert_close(out["percent_b"], pb, 19, what="%b at 2e-6")
