@@ -154,7 +154,10 @@ class MarketDataService:
     async def collect_many(self, jobs: Sequence[CollectJob],
                            on_progress: ProgressCallback | None = None) -> list[CollectSummary]:
         """Several series at once; jobs on one exchange share its gateway and so its rate budget."""
-        async with asyncio.TaskGroup() as tg:
-            tasks = [tg.create_task(self.collect(j.exchange, j.market, j.timeframe, j.start_ms, j.end_ms,
-                                                 on_progress)) for j in jobs]
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(self.collect(j.exchange, j.market, j.timeframe, j.start_ms, j.end_ms,
+                                                     on_progress)) for j in jobs]
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None  # the first failure, as the user would see it alone
         return [t.result() for t in tasks]

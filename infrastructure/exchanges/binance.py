@@ -46,7 +46,8 @@ class BinanceGateway:
             raise ExchangeError(f"{self.name} has no {timeframe.code} candles")
         params = {"symbol": symbol, "interval": timeframe.binance, "startTime": str(start),
                   "endTime": str(end - 1), "limit": str(limit)}
-        reply = await self._http.get_json("/fapi/v1/klines", params, weight=kline_weight(limit))
+        reply = await self._http.get_json("/fapi/v1/klines", params, weight=kline_weight(limit),
+                                          what=f"{timeframe.code} klines of {symbol}")
         try:
             series, rejected, returned = parse_rows(self.name, reply.data, timeframe, binance_row)
         except ValueError as err:

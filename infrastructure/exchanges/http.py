@@ -74,7 +74,9 @@ class HttpClient:
             await self._session.close()
             self._session = None
 
-    async def get_json(self, path: str, params: Mapping[str, str] | None = None, weight: int = 1) -> Reply:
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None, weight: int = 1,
+                       what: str = "") -> Reply:
+        """Decoded JSON of GET path; `what` names the request in error messages (e.g. 'candles of KRW-BTC')."""
         url = f"{self.base_url}{path}"
         retries = throttled = connect_failures = 0
         problem = ""
@@ -113,7 +115,8 @@ class HttpClient:
             elif status is not None and status >= 500:
                 problem = f"HTTP {status}"
             elif status is not None:
-                raise ExchangeError(f"{self.label}: {self._error_text(status, _decode(body))}")
+                about = f"{what}: " if what else ""
+                raise ExchangeError(f"{self.label}: {about}{self._error_text(status, _decode(body))}")
             retries = attempt + 1
             log.info("%s GET %s failed (%s); retry %d in %.2f s", self.label, path, problem, retries, wait)
             await asyncio.sleep(wait)

@@ -47,7 +47,8 @@ class UpbitGateway:
         if not 1 <= count <= self.geometry.max_candles:
             raise ValueError(f"an Upbit request covers 1..200 bars, not {count}")
         params = {"market": symbol, "to": iso_z(end), "count": str(count)}
-        reply = await self._http.get_json(f"/v1/candles/{timeframe.upbit_path}", params)
+        reply = await self._http.get_json(f"/v1/candles/{timeframe.upbit_path}", params,
+                                          what=f"{timeframe.code} candles of {symbol}")
         try:
             series, rejected, returned = parse_rows(self.name, reply.data, timeframe, upbit_row)
         except ValueError as err:

@@ -1,0 +1,156 @@
+"""`quantdesk collect`, `quantdesk markets` and `quantdesk simulator`: exchange market data from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from app.errors import UserError
+from app.market_data import CollectJob, CollectProgress, CollectSummary
+from app.timeparse import format_ms, parse_time_arg
+from domain.market import Timeframe, UnknownTimeframe
+
+EXCHANGES = ("upbit", "binance", "demo")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("collect", help="download candles from an exchange into the database (resumable)")
+    p.add_argument("--exchange", required=True, choices=EXCHANGES,
+                   help="upbit, binance, or demo (Upbit format from a local `quantdesk simulator`)")
+    p.add_argument("--market", required=True, action="append",
+                   help="market symbol, e.g. KRW-BTC or BTCUSDT; repeat or comma-separate for several")
+    p.add_argument("--timeframe", default="1m", help="1m 3m 5m 10m 15m 30m 1h 4h 1d 1w (default 1m)")
+    p.add_argument("--start", required=True, help="first day or time, UTC unless an offset is given")
+    p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
+    p.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_collect)
+
+    m = sub.add_parser("markets", help="list an exchange's markets")
+    m.add_argument("--exchange", required=True, choices=EXCHANGES)
+    m.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    m.set_defaults(func=_markets)
+
+    s = sub.add_parser("simulator", help="run the offline exchange simulator (Upbit and Binance formats)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--seed", type=int, default=0, help="market seed: the same seed serves the same prices")
+    s.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests answered with a fault")
+    s.add_argument("--faults", help="comma-separated fault kinds (default: all but bad_row)")
+    s.add_argument("--markets", nargs="*", default=[], help="serve only these symbols (default: all)")
+    s.set_defaults(func=_simulator)
+
+
+def _jobs(args: argparse.Namespace) -> list[CollectJob]:
+    try:
+        tf = Timeframe.parse(args.timeframe)
+    except UnknownTimeframe as err:
+        raise UserError(f"--timeframe: {err}") from None
+    start = parse_time_arg(args.start, "--start")
+    end = parse_time_arg(args.end, "--end") if args.end else None
+    if end is not None and start >= end:
+        raise UserError(f"--start ({args.start}) must be before --end ({args.end})")
+    markets = [x.strip() for m in args.market for x in m.split(",") if x.strip()]
+    if not markets:
+        raise UserError("--market: give at least one market symbol")
+    end_ms = end if end is not None else 2**62  # the service clamps to the last completed bar
+    return [CollectJob(args.exchange, m, tf, start, end_ms) for m in markets]
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from app.main import Container
+
+    container = Container.open(args.db)
+    if args.base_url:
+        container.use_base_url(args.exchange, args.base_url)
+    return container
+
+
+def _collect(args: argparse.Namespace) -> int:
+    jobs = _jobs(args)
+    container = _open(args)
+    try:
+        summaries = asyncio.run(_run_collect(container, jobs, not args.quiet))
+    finally:
+        container.close()
+    for s in summaries:
+        print(describe(s))
+    return 0
+
+
+async def _run_collect(container: Any, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    service = container.market_data
+    try:
+        if not bar:
+            return await service.collect_many(jobs)
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} req"),
+                   TextColumn("{task.fields[info]}"), TimeRemainingColumn())
+        with Progress(*columns, transient=False) as progress:
+            tasks: dict[str, Any] = {}
+
+            def show(p: CollectProgress) -> None:
+                name = str(p.key)
+                if name not in tasks:
+                    tasks[name] = progress.add_task(name, total=p.requests_total, info="")
+                info = f"{p.candles_stored:,} candles, {p.retries} retries"
+                progress.update(tasks[name], completed=p.requests_done, total=max(1, p.requests_total), info=info)
+
+            return await service.collect_many(jobs, show)
+    finally:
+        await container.exchanges.aclose()
+
+
+def describe(s: CollectSummary) -> str:
+    """The final summary of one collection, for people."""
+    tf = s.key.timeframe
+    lines = [
+        f"{s.key}  {format_ms(s.start_ms)} → {format_ms(max(s.start_ms, s.end_ms))}",
+        f"  stored {s.stored:,} new candles; skipped {s.already_stored:,} already stored; "
+        f"{s.known_empty:,} {tf.code} bars known empty (no trades)",
+        f"  {s.requests} requests, {s.retries} retries, {s.throttled} rate-limited answers; "
+        f"{s.rejected_rows} rejected rows",
+    ]
+    for reason, n in s.rejected.most_common(5):
+        lines.append(f"    rejected (not stored) ×{n}: {reason}")
+    return "\n".join(lines)
+
+
+def _markets(args: argparse.Namespace) -> int:
+    container = _open(args)
+
+    async def run() -> list[Any]:
+        try:
+            markets: list[Any] = await container.market_data.list_markets(args.exchange)
+            return markets
+        finally:
+            await container.exchanges.aclose()
+
+    try:
+        markets = asyncio.run(run())
+    finally:
+        container.close()
+    for m in markets:
+        extra = f"  lot {m.lot_size:g}  tick {m.tick_size:g}" if m.tick_size else ""
+        print(f"{m.symbol}{extra}")
+    print(f"{len(markets)} markets on {args.exchange}")
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    from infrastructure.simulator import DEFAULT_FAULTS, SimulatorConfig, serve_forever
+
+    faults = tuple(f.strip() for f in args.faults.split(",")) if args.faults else DEFAULT_FAULTS
+    try:
+        config = SimulatorConfig(seed=args.seed, markets=tuple(args.markets), fault_rate=args.fault_rate,
+                                 faults=faults)
+        coro = serve_forever(config, args.host, args.port, lambda text: print(text, flush=True))
+        asyncio.run(coro)
+    except ValueError as err:
+        raise UserError(f"simulator: {err}") from None
+    except OSError as err:
+        raise UserError(f"simulator: cannot listen on {args.host}:{args.port}: {err.strerror}") from None
+    return 0
