@@ -59,6 +59,25 @@ class Container:
 
         return DataService(self.candles, CsvCandleFiles())
 
+    def use_base_url(self, exchange: str, url: str) -> None:
+        """Reach `exchange` at `url` (e.g. the simulator); call before the first use of `exchanges`."""
+        self._extras.setdefault("base_urls", {})[exchange] = url
+
+    @cached_property
+    def exchanges(self) -> Any:
+        """Exchange gateways by name, one per exchange so that all collections share its rate budget."""
+        from infrastructure.exchanges import ExchangeGateways
+
+        return ExchangeGateways(self._extras.get("base_urls"))
+
+    @cached_property
+    def market_data(self) -> Any:
+        """The MarketDataService (collect candles, list markets)."""
+        from app.market_data import MarketDataService
+        from infrastructure.clock import SystemClock
+
+        return MarketDataService(self.candles, self.exchanges, SystemClock())
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
