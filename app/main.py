@@ -78,9 +78,28 @@ class Container:
 
         return MarketDataService(self.candles, self.exchanges, SystemClock())
 
+    @cached_property
+    def strategies(self) -> Any:
+        """The StrategyService; the bundled samples are loaded into an empty database here, once."""
+        from app.strategies import StrategyService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.strategies import SqlStrategyRepository
+
+        service = StrategyService(SqlStrategyRepository(self.engine), SystemClock())
+        service.ensure_samples(bundled_strategies())
+        return service
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def bundled_strategies() -> list[tuple[str, str]]:
+    """(file name, JSON text) of each sample strategy shipped in resources/strategies."""
+    from importlib.resources import files
+
+    folder = files("resources.strategies")
+    return sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".json"))
 
 
 def run_gui(db: str | Path | None = None) -> int:

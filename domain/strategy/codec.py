@@ -61,7 +61,9 @@ def _condition(c: Condition) -> dict[str, Any]:
 def _operand(o: Operand) -> dict[str, Any]:
     if isinstance(o, Const):
         return {"const": _num(o.value)}
-    out: dict[str, Any] = {"var": o.var, "params": {k: _num(v) for k, v in o.params}}
+    out: dict[str, Any] = {"var": o.var}
+    if o.params:  # price fields take none: `{"var": "close"}`
+        out["params"] = {k: _num(v) for k, v in o.params}
     if o.field is not None:
         out["field"] = o.field
     return out

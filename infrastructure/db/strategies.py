@@ -1,0 +1,213 @@
+"""SQLite/SQL strategy repository: definitions as JSON text, tags in their own table, keyset paging in SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from app.strategy_store import (
+    NewStrategy,
+    Page,
+    PageCursor,
+    StrategyNameTaken,
+    StrategyNotFound,
+    StrategyQuery,
+    StrategyRecord,
+    StrategySummary,
+)
+from domain.strategy import strategy_to_dict
+from infrastructure.db.errors import storage_errors
+
+metadata = sa.MetaData()
+strategies = sa.Table(
+    "strategies", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(120, collation="NOCASE"), nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("definition", sa.Text, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("last_backtest_return", sa.Float),
+    sa.Column("last_backtest_trades", sa.Integer),
+)
+tags = sa.Table(
+    "strategy_tags", metadata,
+    sa.Column("strategy_id", sa.Integer, nullable=False),
+    sa.Column("tag", sa.String(64), nullable=False),
+)
+meta = sa.Table("strategy_meta", metadata, sa.Column("key", sa.String(64)), sa.Column("value", sa.Text))
+
+s = strategies.c
+_SUMMARY = (s.id, s.name, s.direction, s.notes, s.created_ms, s.updated_ms, s.last_backtest_return,
+            s.last_backtest_trades)
+_SAMPLES_KEY = "samples_loaded"
+
+
+def _row_values(item: NewStrategy, now_ms: int) -> dict[str, Any]:
+    return {"name": item.strategy.name, "direction": item.strategy.direction, "notes": item.notes,
+            "definition": json.dumps(strategy_to_dict(item.strategy), separators=(",", ":")),
+            "updated_ms": now_ms}
+
+
+def _where(query: StrategyQuery) -> list[sa.ColumnElement[bool]]:
+    out: list[sa.ColumnElement[bool]] = []
+    if query.name_contains:
+        pattern = query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        out.append(s.name.like(f"%{pattern}%", escape="\\"))
+    if query.tag:
+        out.append(s.id.in_(sa.select(tags.c.strategy_id).where(tags.c.tag == query.tag)))
+    return out
+
+
+def _order(query: StrategyQuery) -> list[sa.UnaryExpression[Any]]:
+    cols = [s.name] if query.sort == "name" else [s.updated_ms, s.id]
+    return [c.desc() if query.descending else c.asc() for c in cols]
+
+
+def _after(query: StrategyQuery, cursor: PageCursor) -> sa.ColumnElement[bool]:
+    if query.sort == "name":
+        return s.name < cursor.value if query.descending else s.name > cursor.value
+    key, at = sa.tuple_(s.updated_ms, s.id), sa.tuple_(sa.literal(cursor.value), sa.literal(cursor.id))
+    return key < at if query.descending else key > at
+
+
+class SqlStrategyRepository:
+    """Implements app.strategy_store.StrategyRepository on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _begin_write(self) -> Connection:
+        return self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+    @storage_errors
+    def add(self, item: NewStrategy, now_ms: int) -> StrategyRecord:
+        (new_id,) = self.add_many([item], now_ms)
+        record = self.get(new_id)
+        assert record is not None
+        return record
+
+    @storage_errors
+    def add_many(self, items: Sequence[NewStrategy], now_ms: int) -> list[int]:
+        if not items:
+            return []
+        with self._begin_write() as conn, conn.begin():
+            ids: list[int] = []
+            for item in items:
+                values = _row_values(item, now_ms) | {"created_ms": now_ms}
+                try:
+                    ids.append(int(conn.execute(strategies.insert().values(values)).inserted_primary_key[0]))  # type: ignore[index]
+                except IntegrityError:
+                    raise StrategyNameTaken(f"a strategy named {item.strategy.name!r} already exists") from None
+            rows = [{"strategy_id": i, "tag": t} for i, item in zip(ids, items, strict=True) for t in item.tags]
+            if rows:
+                conn.execute(tags.insert(), rows)
+        return ids
+
+    @storage_errors
+    def update(self, strategy_id: int, item: NewStrategy, now_ms: int) -> StrategyRecord:
+        with self._begin_write() as conn, conn.begin():
+            try:
+                done = conn.execute(strategies.update().where(s.id == strategy_id)
+                                    .values(_row_values(item, now_ms))).rowcount
+            except IntegrityError:
+                raise StrategyNameTaken(f"a strategy named {item.strategy.name!r} already exists") from None
+            if not done:
+                raise StrategyNotFound(f"no strategy with id {strategy_id}")
+            conn.execute(tags.delete().where(tags.c.strategy_id == strategy_id))
+            if item.tags:
+                conn.execute(tags.insert(), [{"strategy_id": strategy_id, "tag": t} for t in item.tags])
+        record = self.get(strategy_id)
+        assert record is not None
+        return record
+
+    def get(self, strategy_id: int) -> StrategyRecord | None:
+        return self._one(s.id == strategy_id)
+
+    def get_by_name(self, name: str) -> StrategyRecord | None:
+        return self._one(s.name == name)
+
+    @storage_errors
+    def _one(self, where: sa.ColumnElement[bool]) -> StrategyRecord | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(*_SUMMARY, s.definition).where(where)).first()
+            if row is None:
+                return None
+            summary = self._summaries(conn, [row])[0]
+        return StrategyRecord(summary, json.loads(row.definition))
+
+    @storage_errors
+    def delete(self, strategy_id: int) -> bool:
+        with self._begin_write() as conn, conn.begin():
+            conn.execute(tags.delete().where(tags.c.strategy_id == strategy_id))
+            return bool(conn.execute(strategies.delete().where(s.id == strategy_id)).rowcount)
+
+    @storage_errors
+    def page(self, query: StrategyQuery, limit: int, after: PageCursor | None = None) -> Page:
+        where = _where(query) + ([_after(query, after)] if after is not None else [])
+        stmt = sa.select(*_SUMMARY).where(*where).order_by(*_order(query)).limit(limit)
+        with self._engine.connect() as conn:
+            items = self._summaries(conn, conn.execute(stmt).all())
+        cursor = None
+        if len(items) == limit:
+            last = items[-1]
+            cursor = PageCursor(last.name if query.sort == "name" else last.updated_ms, last.id)
+        return Page(tuple(items), cursor)
+
+    @storage_errors
+    def page_at(self, query: StrategyQuery, offset: int, limit: int) -> list[StrategySummary]:
+        # Skip over the index only (ids), then read the page's rows: OFFSET never touches table pages.
+        ids = sa.select(s.id).where(*_where(query)).order_by(*_order(query)).limit(limit).offset(offset)
+        stmt = sa.select(*_SUMMARY).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
+        with self._engine.connect() as conn:
+            return self._summaries(conn, conn.execute(stmt).all())
+
+    @storage_errors
+    def count(self, query: StrategyQuery | None = None) -> int:
+        stmt = sa.select(sa.func.count()).select_from(strategies).where(*_where(query or StrategyQuery()))
+        with self._engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    @storage_errors
+    def names_taken(self, names: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        with self._engine.connect() as conn:
+            for start in range(0, len(names), 500):
+                chunk = list(names[start:start + 500])
+                out += [r[0] for r in conn.execute(sa.select(s.name).where(s.name.in_(chunk)))]
+        return out
+
+    @storage_errors
+    def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None:
+        with self._begin_write() as conn, conn.begin():
+            done = conn.execute(strategies.update().where(s.id == strategy_id).values(
+                last_backtest_return=return_pct, last_backtest_trades=trades)).rowcount
+        if not done:
+            raise StrategyNotFound(f"no strategy with id {strategy_id}")
+
+    @storage_errors
+    def samples_loaded(self) -> bool:
+        with self._engine.connect() as conn:
+            return conn.execute(sa.select(meta.c.value).where(meta.c.key == _SAMPLES_KEY)).first() is not None
+
+    @storage_errors
+    def mark_samples_loaded(self) -> None:
+        with self._begin_write() as conn, conn.begin():
+            if conn.execute(sa.select(meta.c.key).where(meta.c.key == _SAMPLES_KEY)).first() is None:
+                conn.execute(meta.insert().values(key=_SAMPLES_KEY, value="1"))
+
+    @staticmethod
+    def _summaries(conn: Connection, rows: Sequence[Any]) -> list[StrategySummary]:
+        by_id: dict[int, list[str]] = {r.id: [] for r in rows}
+        if by_id:
+            stmt = sa.select(tags.c.strategy_id, tags.c.tag).where(tags.c.strategy_id.in_(list(by_id)))
+            for sid, tag in conn.execute(stmt.order_by(tags.c.tag)):
+                by_id[sid].append(tag)
+        return [StrategySummary(r.id, r.name, r.direction, tuple(by_id[r.id]), r.notes, r.created_ms,
+                                r.updated_ms, r.last_backtest_return, r.last_backtest_trades) for r in rows]
