@@ -87,6 +87,10 @@ class Indicator:
             raise KeyError(f"{self.name} has no output {output!r}; outputs: {', '.join(self.outputs)}")
         return self.field_units.get(output, self.unit)
 
+    def overlay_of(self, output: str) -> bool:
+        """Whether this output belongs on the price pane (an overlay indicator's price-valued outputs only)."""
+        return self.overlay and self.unit_of(output) == "price"
+
     def warmup(self, params: Mapping[str, object] | None = None) -> int:
         """Bars before the first valid (non-NaN) value of every output."""
         return self.warmup_fn(resolve_params(self, params))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from domain.indicators.base import F64, Indicator, Param, Resolved, nan_until, period_param
 from domain.indicators.kernels import cci_kernel, rolling_max, rolling_mean, rolling_min, stoch_fast_k
-from domain.indicators.recursive import rsi_wilder
+from domain.indicators.recursive import roc_kernel, rsi_wilder
 from domain.market.candles import CandleSeries
 
 
@@ -32,14 +30,7 @@ def _cci(series: CandleSeries, p: Resolved) -> dict[str, F64]:
 
 
 def _roc(series: CandleSeries, p: Resolved) -> dict[str, F64]:
-    period = int(p["period"])
-    c = series.close
-    out = np.full(len(c), np.nan)
-    if period < len(c):
-        prev = c[:-period]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[period:] = np.where(prev != 0.0, ((c[period:] / prev) - 1.0) * 100.0, 0.0)
-    return {"value": out}
+    return {"value": roc_kernel(series.close, int(p["period"]))}
 
 
 MOMENTUM_INDICATORS = (

@@ -64,39 +64,43 @@ def rsi_wilder(x: F64, period: int) -> F64:
 
 
 @njit(cache=True)
+def _tr(high: F64, low: F64, close: F64, i: int) -> float:
+    pc = close[i - 1]
+    r = high[i] - low[i]
+    a = abs(high[i] - pc)
+    b = abs(low[i] - pc)
+    if a > r:
+        r = a
+    if b > r:
+        r = b
+    return r
+
+
+@njit(cache=True)
 def true_range(high: F64, low: F64, close: F64) -> F64:
     """max(high-low, |high-prev close|, |low-prev close|); NaN at bar 0 (no previous close)."""
     n = high.size
     out = np.full(n, np.nan)
     for i in range(1, n):
-        pc = close[i - 1]
-        r = high[i] - low[i]
-        a = abs(high[i] - pc)
-        b = abs(low[i] - pc)
-        if a > r:
-            r = a
-        if b > r:
-            r = b
-        out[i] = r
+        out[i] = _tr(high, low, close, i)
     return out
 
 
 @njit(cache=True)
 def atr_wilder(high: F64, low: F64, close: F64, period: int) -> F64:
     """Wilder's ATR: SMA of the first `period` true ranges, then (prev*(p-1)+tr)/p; first value at bar `period`."""
-    tr = true_range(high, low, close)
-    n = tr.size
+    n = high.size
     out = np.full(n, np.nan)
     if period >= n:
         return out
     s = 0.0
     for i in range(1, period + 1):
-        s += tr[i]
+        s += _tr(high, low, close, i)
     prev = s / period
     out[period] = prev
     for i in range(period + 1, n):
         prev *= period - 1
-        prev += tr[i]
+        prev += _tr(high, low, close, i)
         prev /= period
         out[i] = prev
     return out
@@ -138,7 +142,6 @@ def adx_wilder(high: F64, low: F64, close: F64, period: int) -> tuple[F64, F64, 
     first = 2 * period - 1
     if first >= n:
         return adx, pdi, mdi
-    tr = true_range(high, low, close)
     spdm = 0.0
     smdm = 0.0
     str_ = 0.0
@@ -146,7 +149,7 @@ def adx_wilder(high: F64, low: F64, close: F64, period: int) -> tuple[F64, F64, 
         p, m = _dm(high, low, i)
         spdm += p
         smdm += m
-        str_ += tr[i]
+        str_ += _tr(high, low, close, i)
     sum_dx = 0.0
     prev_adx = 0.0
     for i in range(period, n):
@@ -155,7 +158,7 @@ def adx_wilder(high: F64, low: F64, close: F64, period: int) -> tuple[F64, F64, 
         spdm -= spdm / period
         smdm += m
         spdm += p
-        str_ = str_ - (str_ / period) + tr[i]
+        str_ = str_ - (str_ / period) + _tr(high, low, close, i)
         plus, minus, dx = _di(spdm, smdm, str_)
         if i < first:
             sum_dx += dx
@@ -186,4 +189,15 @@ def obv_kernel(close: F64, volume: F64) -> F64:
         elif close[i] < close[i - 1]:
             acc -= volume[i]
         out[i] = acc
+    return out
+
+
+@njit(cache=True)
+def roc_kernel(x: F64, period: int) -> F64:
+    """(x / x[t-period] − 1) × 100; 0 where the old value is 0 (TA-Lib's convention)."""
+    n = x.size
+    out = np.full(n, np.nan)
+    for i in range(period, n):
+        prev = x[i - period]
+        out[i] = ((x[i] / prev) - 1.0) * 100.0 if prev != 0.0 else 0.0
     return out

@@ -150,3 +150,10 @@ def test_asking_for_some_outputs_gives_exactly_those_values(name: str) -> None:
 def test_asking_for_an_unknown_output_names_the_valid_ones() -> None:
     with pytest.raises(KeyError, match="bbands has no output 'mid'; outputs: upper, middle, lower"):
         get_indicator("bbands").compute(random_series(1, n=30), None, fields=["mid"])
+
+
+def test_only_price_valued_outputs_of_overlays_go_on_the_price_pane() -> None:
+    bb = get_indicator("bbands")
+    assert [bb.overlay_of(f) for f in bb.outputs] == [True, True, True, False, False]
+    assert get_indicator("sma").overlay_of("value") and not get_indicator("rsi").overlay_of("value")
+    assert not get_indicator("volume").overlay_of("value")
