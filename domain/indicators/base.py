@@ -64,7 +64,7 @@ class Indicator:
     unit: str
     warmup_fn: WarmupFn = field(repr=False, compare=False)
     compute_fn: ComputeFn = field(repr=False, compare=False)
-    field_units: Mapping[str, str] = field(default_factory=dict)
+    field_units: Mapping[str, str] = field(default_factory=dict, compare=False)
     cross_check: CrossCheck | None = field(default=None, repr=False, compare=False)
     compute_some_fn: SelectiveFn | None = field(default=None, repr=False, compare=False)
 

@@ -65,10 +65,10 @@ def rsi_wilder(x: F64, period: int) -> F64:
 
 @njit(cache=True)
 def _tr(high: F64, low: F64, close: F64, i: int) -> float:
-    pc = close[i - 1]
-    r = high[i] - low[i]
-    a = abs(high[i] - pc)
-    b = abs(low[i] - pc)
+    pc = float(close[i - 1])
+    r = float(high[i] - low[i])
+    a = abs(float(high[i]) - pc)
+    b = abs(float(low[i]) - pc)
     if a > r:
         r = a
     if b > r:

@@ -157,3 +157,7 @@ def test_only_price_valued_outputs_of_overlays_go_on_the_price_pane() -> None:
     assert [bb.overlay_of(f) for f in bb.outputs] == [True, True, True, False, False]
     assert get_indicator("sma").overlay_of("value") and not get_indicator("rsi").overlay_of("value")
     assert not get_indicator("volume").overlay_of("value")
+
+
+def test_catalog_entries_can_be_used_as_cache_keys() -> None:
+    assert len({ind: name for name, ind in CATALOG.items()}) == len(CATALOG)
