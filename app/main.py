@@ -89,6 +89,40 @@ class Container:
         service.ensure_samples(bundled_strategies())
         return service
 
+    async def start_demo(self) -> str:
+        """Serve the Demo exchange (the simulator) in-process on 127.0.0.1; returns its URL. Idempotent."""
+        sim = self._extras.get("simulator")
+        if sim is None:
+            from infrastructure.simulator.server import SimulatorServer
+
+            sim = SimulatorServer()
+            await sim.start()
+            self._extras["simulator"] = sim
+            self.use_base_url("demo", sim.url)
+            if "exchanges" in self.__dict__:  # gateways built before the simulator ran: point Demo at it
+                self.exchanges.base_urls["demo"] = sim.url
+        return str(sim.url)
+
+    async def seed_demo(self, days: int = 3, markets: tuple[str, ...] = ("KRW-BTC", "KRW-ETH"),
+                        on_progress: Any = None) -> None:
+        """First run: collect the last `days` of Demo 1m candles for `markets` so charts show data at once."""
+        from domain.market import DAY_MS, Timeframe
+        from infrastructure.clock import SystemClock
+
+        await self.start_demo()
+        now = SystemClock().now_ms()
+        start = now - now % DAY_MS - days * DAY_MS
+        for market in markets:
+            await self.market_data.collect("demo", market, Timeframe.M1, start, now, on_progress)
+
+    async def aclose(self) -> None:
+        """Stop what runs on the event loop: exchange sessions and the Demo simulator."""
+        if "exchanges" in self.__dict__:
+            await self.exchanges.aclose()
+        sim = self._extras.pop("simulator", None)
+        if sim is not None:
+            await sim.stop()
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
