@@ -41,4 +41,5 @@ def run_desktop(container: Any) -> int:
     with loop:
         loop.call_soon(window.start)
         loop.run_until_complete(closed.wait())
+        loop.run_until_complete(window.shutdown())
     return 0

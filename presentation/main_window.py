@@ -79,12 +79,13 @@ class MainWindow(QtWidgets.QMainWindow):
         tree.setAlternatingRowColors(True)
         tree.header().setStretchLastSection(False)
         tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 80), (2, 118), (3, 118)):
+        for col, width in ((1, 70), (2, 112), (3, 112)):
             tree.setColumnWidth(col, width)
+        tree.setColumnHidden(2, True)  # the tooltip and the Data tab show the whole range
         tree.selectionModel().currentChanged.connect(self._on_tree_current)
         tree.activated.connect(self._on_tree_current)
         self.market_dock = self._dock("Markets", "marketDock", tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.market_dock.setMinimumWidth(300)
+        self.market_dock.setMinimumWidth(330)
         return tree
 
     def _build_menus(self) -> None:
@@ -190,28 +191,50 @@ class MainWindow(QtWidgets.QMainWindow):
                  if not a.shortcut().isEmpty()]
         QtWidgets.QMessageBox.information(self, "Keyboard shortcuts", "\n".join(dict.fromkeys(lines)))
 
-    # ---- first run ----------------------------------------------------------------------------------------
-    def start(self) -> None:
-        """Called once the loop runs: on an empty database, seed it from the Demo exchange."""
-        seed = getattr(self.services.container, "seed_demo", None)
-        if self.first_run_demo and seed is not None and not self.services.stored():
-            self.demo_task = asyncio.get_event_loop().create_task(self._seed_demo(seed))
-        elif self.chart_tab.key is None:
-            self._on_data_changed()
+    # ---- first run and the Demo exchange ------------------------------------------------------------
+    def start(self) -> asyncio.Task[None]:
+        """Called once the loop runs: start the Demo exchange and, on an empty database, seed it."""
+        self.demo_task = asyncio.get_event_loop().create_task(self._start_demo())
+        return self.demo_task
 
-    async def _seed_demo(self, seed: object) -> None:
-        self.status.set_exchange_state("Demo: starting simulator…", None)
-        log.info("empty database: collecting a few days of Demo candles to start with")
+    async def _start_demo(self) -> None:
         outcome = "failed"
         try:
-            await seed(on_progress=lambda *_: self._on_data_changed())  # type: ignore[operator]
-            outcome = "done"
-            self.status.set_exchange_state("Demo: connected (127.0.0.1)", True)
+            self.status.set_exchange_state("Demo: starting…", None)
+            url = await self.services.start_demo()
+            if url is None:
+                self.status.set_exchange_state("Demo: not in this build", None)
+                outcome = "unavailable"
+            else:
+                self.status.set_exchange_state(f"Demo: {url.removeprefix('http://')}", True)
+                log.info("Demo exchange (simulator) serving on %s", url)
+                outcome = await self._seed_if_empty()
         except UserError as err:
             self.status.set_exchange_state("Demo: unavailable", False)
-            log.error("demo start: %s", err)
+            log.error("Demo exchange: %s", err)
+        except OSError as err:
+            self.status.set_exchange_state("Demo: cannot listen", False)
+            log.error("Demo exchange could not start: %s", err)
         self._on_data_changed()
+        if outcome == "done" and self.chart_tab.key is not None:
+            self.show_series(self.chart_tab.key)  # the chart opened mid-collection: show all of it
         self.demoFinished.emit(outcome)
+
+    async def _seed_if_empty(self) -> str:
+        if not self.first_run_demo or self.services.stored():
+            return "skipped"
+        log.info("empty database: collecting three days of Demo 1m candles for two markets")
+        self.status.showMessage("First start: collecting Demo candles…")
+        await self.services.seed_demo(lambda p: self._on_data_changed() if p.requests % 8 == 1 else None)
+        self.status.showMessage("Demo candles ready", 5000)
+        return "done"
+
+    async def shutdown(self) -> None:
+        """Stop background work and the Demo exchange (called by the app once the window closed)."""
+        for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
+            if task is not None and not task.done():
+                task.cancel()
+        await self.services.aclose()
 
     # ---- persistence --------------------------------------------------------------------------------------
     def _restore(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,36 +69,52 @@ class Services:
         return repo.delete(key, start_ms, end_ms) if repo is not None else 0
 
     async def collect(self, key: SeriesKey, start_ms: int, end_ms: int,
-                      on_progress: Callable[[CollectProgress], None]) -> None:
-        """Collect [start, end) of `key` through the market-data service on the running asyncio loop."""
+                      on_progress: Callable[[CollectProgress], None]) -> Any:
+        """Collect [start, end) of `key` on the running asyncio loop; returns the service's summary."""
         service = self.market_data
         if service is None:
             raise UserError("collection is not available in this build")
-        clock = time.monotonic()
+        if key.exchange == "demo":
+            await self.start_demo()
 
         def relay(p: Any) -> None:
-            on_progress(CollectProgress.of(p, time.monotonic() - clock))
+            on_progress(CollectProgress.of(p))
 
-        await service.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms, on_progress=relay)
+        return await service.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms, on_progress=relay)
+
+    async def start_demo(self) -> str | None:
+        """Make sure the Demo exchange (in-process simulator) runs; its URL, or None if this build lacks it."""
+        start = getattr(self.container, "start_demo", None)
+        return str(await start()) if start is not None else None
+
+    async def seed_demo(self, on_progress: Callable[[CollectProgress], None]) -> bool:
+        """Fill an empty store from the Demo exchange; False if this build cannot."""
+        seed = getattr(self.container, "seed_demo", None)
+        if seed is None:
+            return False
+        await seed(on_progress=lambda p: on_progress(CollectProgress.of(p)))
+        return True
+
+    async def aclose(self) -> None:
+        close = getattr(self.container, "aclose", None)
+        if close is not None:
+            await close()
 
 
 @dataclass(frozen=True, slots=True)
 class CollectProgress:
-    """What the progress bar shows, whatever shape the service reports progress in."""
+    """What the progress bar shows (from app.market_data.CollectProgress)."""
 
     requests: int
+    requests_total: int
     candles: int
     retries: int
-    fraction: float
     eta_s: float | None
 
-    @classmethod
-    def of(cls, p: Any, elapsed_s: float) -> CollectProgress:
-        def num(*names: str) -> float:
-            return next((float(getattr(p, n)) for n in names if getattr(p, n, None) is not None), 0.0)
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.requests / self.requests_total) if self.requests_total else 0.0
 
-        done, total = num("done_ms", "done", "chunks_done"), num("total_ms", "total", "chunks_total")
-        frac = num("fraction") or (done / total if total else 0.0)
-        frac = min(max(frac, 0.0), 1.0)
-        eta = elapsed_s * (1 - frac) / frac if frac > 0 else None
-        return cls(int(num("requests")), int(num("candles", "bars")), int(num("retries")), frac, eta)
+    @classmethod
+    def of(cls, p: Any) -> CollectProgress:
+        return cls(int(p.requests_done), int(p.requests_total), int(p.candles_stored), int(p.retries), p.eta_s)

@@ -32,6 +32,18 @@ LIGHT = ChartTheme(background="#ffffff", foreground="#434651", grid=30, crosshai
                    lines=("#e0a800", "#1e88e5", "#8e24aa", "#f4511e", "#43a047", "#d81b60"))
 
 
+class PriceAxis(pg.AxisItem):
+    """Right-hand value axis with thousands separators and only as many decimals as the tick spacing needs."""
+
+    def __init__(self) -> None:
+        super().__init__(orientation="right")
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        decimals = max(0, min(8, -int(np.floor(np.log10(spacing))))) if spacing > 0 else 2
+        return [f"{v * scale:,.{decimals}f}" for v in values]
+
+
 class Pane:
     """One stacked plot of the chart. `fit` returns the (low, high) to show for the visible x range."""
 
@@ -40,7 +52,7 @@ class Pane:
         self.name = name
         self.stretch = stretch
         self.fit = fit
-        self.plot = pg.PlotItem(axisItems={"bottom": axis})
+        self.plot = pg.PlotItem(axisItems={"bottom": axis, "right": PriceAxis()})
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.showAxis("right")

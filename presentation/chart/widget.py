@@ -66,7 +66,7 @@ class ChartWidget(QtWidgets.QWidget):
         self.markers.setZValue(30)
         self.price.plot.addItem(self.markers)
         self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.8g}",
-                                         labelOpts={"position": 0.98, "fill": (0, 0, 0, 160), "color": "w"})
+                                         labelOpts={"position": 0.94, "fill": (0, 0, 0, 160), "color": "w"})
         self.price.plot.addItem(self.last_line, ignoreBounds=True)
         self.panes: list[Pane] = [self.price, self.vol]
         self._next_row = 0

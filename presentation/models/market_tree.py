@@ -12,7 +12,7 @@ from domain.market import SeriesKey, Timeframe
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 KEY_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
-HEADERS = ("Market", "Bars", "From", "To")
+HEADERS = ("Market", "Bars", "First bar", "Last bar")
 _ROLE = QtCore.Qt.ItemDataRole
 
 

@@ -29,7 +29,7 @@ class ChartTab(QtWidgets.QWidget):
         self.chart = ChartWidget()
         self.toolbar = QtWidgets.QToolBar()
         self.title = QtWidgets.QLabel("No market selected")
-        self.title.setObjectName("emptyText")
+        self.title.setObjectName("chartTitle")
         self.view_tf = QtWidgets.QComboBox()
         self.view_tf.setToolTip("Show the stored bars aggregated to a coarser timeframe")
         self.view_tf.currentIndexChanged.connect(self._on_view_tf)

@@ -112,8 +112,11 @@ class DataTab(QtWidgets.QWidget):
     async def _collect(self, key: SeriesKey, start: int, end: int) -> None:
         outcome = "failed"
         try:
-            await self.services.collect(key, start, end, self.progressed.emit)
+            summary = await self.services.collect(key, start, end, self.progressed.emit)
             outcome = "done"
+            log.info("%s: %s new bars stored in %s requests (%s retries); %s already stored, %s known empty",
+                     key, f"{summary.stored:,}", summary.requests, summary.retries,
+                     f"{summary.already_stored:,}", f"{summary.known_empty:,}")
         except asyncio.CancelledError:
             outcome = "cancelled"
         except UserError as err:

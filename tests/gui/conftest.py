@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import qasync
@@ -51,18 +50,3 @@ def qloop(app: QtWidgets.QApplication) -> Iterator[qasync.QEventLoop]:
         task.cancel()
     loop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)
-
-
-async def fired(signal: Any, timeout: float = 30.0) -> tuple[Any, ...]:
-    """Await one emission of a Qt signal on the running qasync loop (the asyncio form of waitSignal)."""
-    fut: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
-
-    def done(*args: Any) -> None:
-        if not fut.done():
-            fut.set_result(args)
-
-    signal.connect(done)
-    try:
-        return await asyncio.wait_for(fut, timeout)
-    finally:
-        signal.disconnect(done)

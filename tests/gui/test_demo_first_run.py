@@ -1,0 +1,55 @@
+"""First start on an empty database: the Demo exchange runs in-process and the chart fills with real candles."""
+
+from __future__ import annotations
+
+import qasync
+from pytestqt.qtbot import QtBot
+from qt_async import fired
+from stored import store_walk
+
+from app.main import Container
+from domain.market import SeriesKey, Timeframe
+from presentation.main_window import MainWindow
+from presentation.services import Services
+
+
+def test_an_empty_database_is_seeded_from_the_demo_exchange_and_the_chart_shows_it(
+        qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
+    window = MainWindow(Services(container))
+    qtbot.addWidget(window)
+    window.show()
+
+    async def scenario() -> str:
+        window.start()
+        (outcome,) = await fired(window.demoFinished, timeout=180)
+        return str(outcome)
+
+    try:
+        assert qloop.run_until_complete(scenario()) == "done"
+    finally:
+        qloop.run_until_complete(window.shutdown())
+    stored = {(s.key.exchange, s.key.symbol, s.key.timeframe) for s in container.candles.series()}
+    assert stored == {("demo", "KRW-BTC", Timeframe.M1), ("demo", "KRW-ETH", Timeframe.M1)}
+    chart = window.chart_tab.chart
+    assert window.chart_tab.key is not None and window.chart_tab.key.exchange == "demo"
+    assert len(chart.pyramid) == container.candles.count(window.chart_tab.key) > 3 * 1000
+    assert window.chart_tab.stack.currentWidget() is chart
+    assert "Demo: 127.0.0.1:" in window.status.exchange.text()
+
+
+def test_a_database_with_data_is_left_alone_but_demo_still_runs(
+        qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
+    key = SeriesKey("csv", "GOOG", Timeframe.D1)
+    store_walk(container, key, 200)
+    window = MainWindow(Services(container))
+    qtbot.addWidget(window)
+
+    async def scenario() -> str:
+        window.start()
+        (outcome,) = await fired(window.demoFinished, timeout=60)
+        await window.shutdown()
+        return str(outcome)
+
+    assert qloop.run_until_complete(scenario()) == "skipped"
+    assert [s.key for s in container.candles.series()] == [key]
+    assert window.chart_tab.key == key

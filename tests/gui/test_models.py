@@ -1,0 +1,42 @@
+"""Qt item models pass pytest-qt's model tester, empty and filled."""
+
+from __future__ import annotations
+
+from pytestqt.modeltest import ModelTester
+
+from app.ports import StoredSeries
+from domain.market import Coverage, SeriesKey, Timeframe
+from presentation.models.coverage import CoverageModel, spans_of
+from presentation.models.market_tree import MarketTreeModel
+
+H = 3_600_000
+
+
+def stored(exchange: str, symbol: str, tf: Timeframe, rows: int) -> StoredSeries:
+    return StoredSeries(SeriesKey(exchange, symbol, tf), 1_700_000_000_000, 1_700_000_000_000 + rows * tf.ms, rows)
+
+
+def test_the_market_tree_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> None:
+    model = MarketTreeModel(("demo", "upbit", "binance"), {"demo": "Demo"})
+    qtmodeltester.check(model)
+    model.reset_series([stored("demo", "KRW-BTC", Timeframe.M1, 4320), stored("demo", "KRW-BTC", Timeframe.H1, 72),
+                        stored("upbit", "KRW-ETH", Timeframe.M5, 10), stored("csv", "GOOG", Timeframe.D1, 3000)])
+    qtmodeltester.check(model)
+    assert [model.index(i, 0).data() for i in range(model.rowCount())] == ["Demo", "upbit", "binance", "csv"]
+    btc = model.index(0, 0, model.index(0, 0))
+    assert btc.data() == "KRW-BTC" and model.rowCount(btc) == 2
+    assert model.index(0, 1).data() == "4,392"  # exchange rows sum their series
+
+
+def test_the_coverage_model_is_a_valid_qt_model_listing_stored_empty_and_hole_spans(
+        qtmodeltester: ModelTester) -> None:
+    model = CoverageModel()
+    qtmodeltester.check(model)
+    cov = Coverage(Timeframe.H1, fetched=[(0, 10 * H), (20 * H, 30 * H)], stored=[(0, 4 * H), (6 * H, 10 * H),
+                                                                                 (25 * H, 30 * H)])
+    model.set_coverage(cov)
+    qtmodeltester.check(model)
+    kinds = [(s.kind, s.start // H, s.end // H, s.bars) for s in spans_of(cov)]
+    assert kinds == [("Stored", 0, 4, 4), ("No trades", 4, 6, 2), ("Stored", 6, 10, 4), ("Hole", 10, 20, 10),
+                     ("No trades", 20, 25, 5), ("Stored", 25, 30, 5)]
+    assert model.rowCount() == 6
