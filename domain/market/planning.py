@@ -49,17 +49,23 @@ def missing(timeframe: Timeframe, start_ms: int, end_ms: int, coverage: Coverage
 
 
 def next_request(remaining: list[Interval], timeframe: Timeframe, geometry: Geometry) -> FetchRequest | None:
-    """The next call: from the newest missing end backwards, or from the oldest missing start forwards."""
+    """The next call: a page from the newest missing end backwards (or the oldest missing start forwards).
+
+    A page spans the covered bars between nearby missing ranges, so scattered holes cost one call per
+    page rather than one per hole; it is trimmed to the missing ranges it reaches.
+    """
     if not remaining:
         return None
     step = geometry.max_candles * timeframe.ms
     if geometry.direction == "backward":
-        s, e = remaining[-1]
-        start = max(s, e - step)
-        return FetchRequest(start, e, (e - start) // timeframe.ms)
-    s, e = remaining[0]
-    end = min(e, s + step)
-    return FetchRequest(s, end, (end - s) // timeframe.ms)
+        end = remaining[-1][1]
+        reach = [s for s, e in remaining if e > end - step]
+        start = max(end - step, min(reach))
+    else:
+        start = remaining[0][0]
+        reach = [e for s, e in remaining if s < start + step]
+        end = min(start + step, max(reach))
+    return FetchRequest(start, end, (end - start) // timeframe.ms)
 
 
 def plan(remaining: list[Interval], timeframe: Timeframe, geometry: Geometry) -> list[FetchRequest]:
@@ -117,6 +123,6 @@ def split_lanes(remaining: list[Interval], lanes: int, timeframe: Timeframe) -> 
 
 
 def request_estimate(remaining: list[Interval], timeframe: Timeframe, geometry: Geometry) -> int:
-    """Calls still needed at most (no answer proving more than asked): one per full page per range."""
+    """Calls still needed if no answer proves more than asked; exact for one range, an upper bound for several."""
     step = geometry.max_candles * timeframe.ms
     return sum(-(-(e - s) // step) for s, e in merge(remaining))
