@@ -123,6 +123,15 @@ class Container:
         if sim is not None:
             await sim.stop()
 
+    @cached_property
+    def backtests(self) -> Any:
+        """The BacktestService (runs in a worker process, stores runs, lists/reopens/deletes them)."""
+        from app.backtests import BacktestService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.backtests import SqlBacktestRepository
+
+        return BacktestService(self.candles, SqlBacktestRepository(self.engine), SystemClock(), self.strategies)
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()

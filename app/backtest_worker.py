@@ -1,0 +1,58 @@
+"""What runs inside the backtest worker process, and the data checks shared with in-process runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from domain.backtest import BacktestSettings
+from domain.backtest.run import indicator_warmup
+from domain.market import CandleSeries
+from domain.strategy import Strategy
+
+
+def check_series(series: CandleSeries) -> str | None:
+    """Why these candles cannot be backtested (NaN or non-positive prices), or None."""
+    for name in ("open", "high", "low", "close"):
+        col = series.column(name)
+        bad = ~(np.isfinite(col) & (col > 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            from datetime import UTC, datetime
+
+            when = datetime.fromtimestamp(int(series.ts[i]) / 1000, UTC).isoformat().replace("+00:00", "Z")
+            return f"bar {i} ({when}) has {name} = {col[i]}; prices must be positive numbers"
+    return None
+
+
+def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
+    """Why `strategy` cannot be backtested on `series` (bad prices, too few bars), or None."""
+    bad = check_series(series)
+    if bad:
+        return bad
+    warmup = indicator_warmup(strategy)
+    if len(series) < warmup + 2:
+        return (f"{len(series)} bars are too few for this strategy: its indicators need {warmup} bars "
+                f"of warm-up, so at least {warmup + 2} bars are required")
+    return None
+
+
+def work(conn: Any, payload: tuple[dict[str, Any], CandleSeries, BacktestSettings]) -> None:
+    """Worker entry point: evaluate, simulate, send ("progress", (stage, fraction)) and ("result", result)."""
+    try:
+        from domain.backtest.run import backtest_signals
+        from domain.strategy import evaluate, parse_strategy
+
+        definition, series, settings = payload
+        conn.send(("progress", ("signals", 0.2)))
+        strategy = parse_strategy(definition)
+        signals = evaluate(strategy, series)
+        conn.send(("progress", ("simulating", 0.5)))
+        result = backtest_signals(series, signals, strategy.direction, strategy.risk, settings,
+                                  indicator_warmup(strategy))
+        conn.send(("result", result))
+    except Exception as err:  # reported to the parent as a one-line failure
+        conn.send(("error", f"backtest failed: {type(err).__name__}: {err}"))
+    finally:
+        conn.close()

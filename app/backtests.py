@@ -1,0 +1,237 @@
+"""BacktestService: load candles, run a backtest in a worker process with progress and cancel, persist the run."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.backtest_store import BacktestRepository, NewRun, RunSummary, StoredRun
+from app.backtest_worker import check_series, prepare_failure, work
+from app.errors import DataError, UserError
+from app.ports import CandleRepository, Clock
+from domain.backtest import BacktestSettings
+from domain.backtest.run import BacktestResult, json_value
+from domain.market import CandleSeries, SeriesKey
+from domain.strategy import Strategy, strategy_to_dict
+
+
+class BacktestCancelled(UserError):
+    """The run was cancelled before it finished; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunBacktest:
+    """Backtest `strategy` on stored candles of `key` in [start_ms, end_ms)."""
+
+    strategy: Strategy
+    key: SeriesKey
+    start_ms: int | None = None
+    end_ms: int | None = None
+    settings: BacktestSettings = field(default_factory=BacktestSettings)
+    strategy_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestProgressed:
+    """Progress of one run: `stage` in loading/starting/signals/simulating/saving/done/cancelled/failed."""
+
+    stage: str
+    fraction: float
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BacktestFinished:
+    """A stored run and its full result."""
+
+    run_id: int
+    result: BacktestResult
+
+
+Listener = Callable[[BacktestProgressed], None]
+
+
+class LastBacktestSink(Protocol):
+    """Where the headline of a strategy's latest run is noted (the StrategyService)."""
+
+    def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None: ...
+
+
+class BacktestJob:
+    """A run in a worker process. `wait()` returns the finished run; `cancel()` stops it and stores nothing."""
+
+    def __init__(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._outcome: BacktestFinished | None = None
+        self._error: BaseException | None = None
+        self.process: Any = None
+        self._thread = threading.Thread(target=self._main, args=(target,), daemon=True, name="backtest-job")
+        self._thread.start()
+
+    def _main(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
+        try:
+            self._outcome = target(self)
+        except BaseException as err:  # handed to wait()
+            self._error = err
+        finally:
+            self._done.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        proc = self.process
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+
+    def wait(self, timeout: float | None = None) -> BacktestFinished:
+        if not self._done.wait(timeout):
+            raise TimeoutError("backtest still running")
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
+
+
+class BacktestService:
+    """Runs backtests (in-process or in a spawned worker) and keeps their results."""
+
+    def __init__(self, candles: CandleRepository, runs: BacktestRepository, clock: Clock,
+                 strategies: LastBacktestSink | None = None) -> None:
+        self.candles = candles
+        self.runs = runs
+        self.clock = clock
+        self.strategies = strategies
+
+    def load(self, cmd: RunBacktest) -> CandleSeries:
+        """The candles to test, checked (DataError/UserError on anything unusable)."""
+        problems = cmd.settings.problems()
+        if problems:
+            raise UserError("; ".join(problems))
+        series = self.candles.read(cmd.key, cmd.start_ms, cmd.end_ms)
+        if len(series) == 0:
+            raise DataError(f"no candles stored for {cmd.key} in the requested range; collect or import them first")
+        failure = prepare_failure(cmd.strategy, series)
+        if failure:
+            raise DataError(f"{cmd.key}: {failure}")
+        return series
+
+    def run_here(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestFinished:
+        """Run in this process (the CLI: nothing to keep responsive) and store the run."""
+        from domain.backtest.run import run_backtest
+
+        emit = on_progress or (lambda e: None)
+        emit(BacktestProgressed("loading", 0.0))
+        series = self.load(cmd)
+        emit(BacktestProgressed("simulating", 0.3))
+        result = run_backtest(cmd.strategy, series, cmd.settings)
+        return self._save(cmd, series, result, emit)
+
+    def start(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestJob:
+        """Run in a spawned worker process; events arrive on a background thread."""
+        emit = on_progress or (lambda e: None)
+        return BacktestJob(lambda job: self._run_in_worker(job, cmd, emit))
+
+    def run(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestFinished:
+        """start() and wait for it."""
+        return self.start(cmd, on_progress).wait()
+
+    def _run_in_worker(self, job: BacktestJob, cmd: RunBacktest, emit: Listener) -> BacktestFinished:
+        emit(BacktestProgressed("loading", 0.0))
+        series = self.load(cmd)
+        ctx = mp.get_context("spawn")
+        receiver, sender = ctx.Pipe(duplex=False)
+        payload = (strategy_to_dict(cmd.strategy), series, cmd.settings)
+        proc = ctx.Process(target=work, args=(sender, payload), daemon=True, name="quantdesk-backtest")
+        job.process = proc
+        if job.cancelled:
+            raise self._cancelled(emit)
+        emit(BacktestProgressed("starting", 0.05))
+        proc.start()
+        sender.close()
+        try:
+            result = self._receive(job, receiver, emit)
+        finally:
+            receiver.close()
+            if job.cancelled and proc.is_alive():
+                proc.terminate()
+            proc.join(timeout=5)
+        return self._save(cmd, series, result, emit)
+
+    def _receive(self, job: BacktestJob, receiver: Any, emit: Listener) -> BacktestResult:
+        while True:
+            if job.cancelled:
+                raise self._cancelled(emit)
+            if not receiver.poll(0.05):
+                if not job.process.is_alive() and not receiver.poll(0):
+                    raise self._failed(emit, f"the backtest worker stopped (exit code {job.process.exitcode})")
+                continue
+            try:
+                kind, value = receiver.recv()
+            except EOFError:
+                if job.cancelled:
+                    raise self._cancelled(emit) from None
+                raise self._failed(emit, "the backtest worker stopped unexpectedly") from None
+            if kind == "progress":
+                emit(BacktestProgressed(value[0], value[1]))
+            elif kind == "result":
+                return value  # type: ignore[no-any-return]
+            else:
+                raise self._failed(emit, str(value))
+
+    @staticmethod
+    def _cancelled(emit: Listener) -> BacktestCancelled:
+        emit(BacktestProgressed("cancelled", 1.0))
+        return BacktestCancelled("backtest cancelled; nothing was stored")
+
+    @staticmethod
+    def _failed(emit: Listener, message: str) -> UserError:
+        emit(BacktestProgressed("failed", 1.0, message))
+        return UserError(message)
+
+    def _save(self, cmd: RunBacktest, series: CandleSeries, result: BacktestResult,
+              emit: Listener) -> BacktestFinished:
+        emit(BacktestProgressed("saving", 0.9))
+        stats = {k: json_value(v) for k, v in result.stats.items()}
+        tf = cmd.key.timeframe
+        run = NewRun(
+            created_ms=self.clock.now_ms(), strategy_id=cmd.strategy_id, strategy_name=cmd.strategy.name,
+            definition=strategy_to_dict(cmd.strategy), exchange=cmd.key.exchange, symbol=cmd.key.symbol,
+            timeframe=tf.code, start_ms=int(series.ts[0]), end_ms=int(series.ts[-1]) + tf.ms,
+            settings=cmd.settings.to_dict(), stats=stats, trades=result.trades, equity_ts=series.ts,
+            equity=result.equity,
+        )
+        run_id = self.runs.add(run)
+        if self.strategies is not None and cmd.strategy_id is not None:
+            ret = stats.get("Return [%]")
+            self.strategies.set_last_backtest(cmd.strategy_id, ret if isinstance(ret, float) and math.isfinite(ret)
+                                              else None, len(result.trades))
+        emit(BacktestProgressed("done", 1.0))
+        return BacktestFinished(run_id, result)
+
+    def list(self, limit: int = 100, offset: int = 0, strategy_id: int | None = None) -> list[RunSummary]:
+        return self.runs.list(limit, offset, strategy_id)
+
+    def get(self, run_id: int) -> StoredRun:
+        stored = self.runs.get(run_id)
+        if stored is None:
+            raise UserError(f"no backtest run with id {run_id}")
+        return stored
+
+    def delete(self, run_id: int) -> bool:
+        return self.runs.delete(run_id)
+
+
+__all__ = ["BacktestCancelled", "BacktestFinished", "BacktestJob", "BacktestProgressed", "BacktestService",
+           "RunBacktest", "check_series"]

@@ -1,0 +1,140 @@
+"""`quantdesk backtest`: run a strategy on stored candles or straight from a CSV file; print stats or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.commands.common import open_container, timeframe_arg
+from app.errors import DataError, UserError
+from app.timeparse import format_ms, parse_range
+from domain.backtest import BacktestSettings
+from domain.backtest.run import BacktestResult, json_value
+from domain.market import CandleSeries, SeriesKey
+from domain.strategy import Strategy, StrategyInvalid
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "backtest", help="backtest a strategy on stored candles or a CSV file",
+        description="Signals on each bar's close; market orders fill at the next bar's open (or on the same "
+        "close with --trade-on-close). Statistics use backtesting.py's definitions.")
+    p.add_argument("--strategy", required=True, metavar="FILE_OR_NAME",
+                   help="a strategy JSON file, or the name of a stored strategy")
+    p.add_argument("--csv", metavar="FILE", help="read candles from this CSV file (the database is not used)")
+    p.add_argument("--exchange", help="stored candles: exchange (upbit, binance, demo, csv, ...)")
+    p.add_argument("--market", help="stored candles: market symbol, e.g. KRW-BTC")
+    p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred from spacing)")
+    p.add_argument("--start", help="first bar time: a date or ISO datetime, UTC unless an offset is given")
+    p.add_argument("--end", help="end (exclusive): a date or ISO datetime")
+    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
+    p.add_argument("--commission", type=float, default=0.002,
+                   help="fraction of traded value per fill, in [0, 0.1) (default 0.002)")
+    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
+    p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
+    p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
+    p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
+    p.add_argument("--json", action="store_true", help="print one JSON object (stats and trades)")
+    p.set_defaults(func=_backtest)
+
+
+def _settings(args: argparse.Namespace) -> BacktestSettings:
+    lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
+    settings = BacktestSettings(cash=args.cash, commission=args.commission, slippage=args.slippage, lot_size=lot,
+                                trade_on_close=args.trade_on_close, finalize_trades=args.finalize_trades)
+    problems = settings.problems()
+    if problems:
+        raise UserError("; ".join(p.replace("lot_size", "--lot-size") for p in problems))
+    return settings
+
+
+def _strategy(args: argparse.Namespace) -> tuple[Strategy, int | None]:
+    from domain.strategy import loads_strategy, parse_strategy
+
+    ref = args.strategy
+    path = Path(ref)
+    try:
+        if path.is_file():
+            return loads_strategy(path.read_bytes()), None
+        if ref.lower().endswith(".json") or "/" in ref:
+            raise UserError(f"strategy file {ref} not found")
+        record = open_container(args).strategies.get_by_name(ref)
+        if record is None:
+            raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
+        return parse_strategy(record.definition), record.id
+    except StrategyInvalid as err:
+        lines = "\n".join(f"  {issue}" for issue in err.errors)
+        raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
+
+
+def _csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
+    from infrastructure.csv_io import read_candles_csv
+
+    series = read_candles_csv(args.csv, args.timeframe)
+    part = series.slice_time(start, end)
+    if len(part) == 0:
+        span = f"{format_ms(int(series.ts[0]))} .. {format_ms(int(series.ts[-1]))}"
+        raise DataError(f"{args.csv}: no bars in the requested range (the file covers {span})")
+    return part
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    start, end = parse_range(args.start, args.end)
+    if bool(args.csv) == bool(args.exchange or args.market):
+        raise UserError("give either --csv FILE or --exchange E --market M --timeframe TF")
+    strategy, strategy_id = _strategy(args)
+    if args.csv:
+        from app.backtest_worker import prepare_failure
+        from domain.backtest.run import run_backtest
+
+        series = _csv_series(args, start, end)
+        failure = prepare_failure(strategy, series)
+        if failure:
+            raise DataError(f"{args.csv}: {failure}")
+        result, run_id, where = run_backtest(strategy, series, settings), None, f"{args.csv} ({series.timeframe.code})"
+    else:
+        if not (args.exchange and args.market and args.timeframe):
+            raise UserError("--exchange, --market and --timeframe are all needed for stored candles")
+        from app.backtests import RunBacktest
+
+        key = SeriesKey(args.exchange, args.market, args.timeframe)
+        done = open_container(args).backtests.run_here(RunBacktest(strategy, key, start, end, settings, strategy_id))
+        result, run_id, where = done.result, done.run_id, str(key)
+    _print(strategy, result, run_id, where, args.json)
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "--"
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat().replace("+00:00", "Z"))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "--"
+        return f"{value:,.2f}" if abs(value) >= 1e5 else f"{value:.5f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where: str, as_json: bool) -> None:
+    if as_json:
+        trades = result.trades.records()
+        for t in trades:
+            t["entry_time"], t["exit_time"] = format_ms(t["entry_time"]), format_ms(t["exit_time"])
+            t["duration_days"] = t.pop("duration_ms") / 86_400_000
+        doc = {"strategy": strategy.name, "data": where, "run_id": run_id,
+               "stats": {k: json_value(v) for k, v in result.stats.items()}, "trades": trades}
+        json.dump(doc, sys.stdout, allow_nan=False, default=str)
+        sys.stdout.write("\n")
+        return
+    print(f"{strategy.name} on {where}")
+    width = max(len(k) for k in result.stats)
+    for key, value in result.stats.items():
+        print(f"{key:<{width}}  {_fmt(value)}")
+    saved = f"; stored as run {run_id}" if run_id is not None else ""
+    print(f"{len(result.trades)} closed trades{saved}")

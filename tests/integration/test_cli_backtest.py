@@ -1,0 +1,117 @@
+"""`quantdesk backtest` through the real CLI entry point: CSV files, stored candles, JSON, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from backtesting.test import EURUSD, GOOG
+
+from app.cli import main
+from domain.backtest import STAT_KEYS
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def strategy(direction: str = "long_short", period: int = 10) -> dict:
+    def leg(op: str) -> dict:
+        return {"all": [{"left": {"var": "sma", "params": {"period": period}}, "op": op,
+                         "right": {"var": "sma", "params": {"period": 30}}}]}
+
+    return {"schema": 1, "name": "SMA cross", "direction": direction, "entry_long": leg("crosses_above"),
+            "entry_short": leg("crosses_below"), "exit_long": None, "exit_short": None,
+            "risk": {"position_size_pct": 100, "stop_loss_pct": None, "take_profit_pct": None,
+                     "trailing_stop_pct": None}}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    GOOG.to_csv(tmp_path / "goog.csv")
+    EURUSD.to_csv(tmp_path / "eurusd.csv")
+    (tmp_path / "sma.json").write_text(json.dumps(strategy()))
+    return {"goog": tmp_path / "goog.csv", "eurusd": tmp_path / "eurusd.csv", "sma": tmp_path / "sma.json"}
+
+
+def test_a_csv_backtest_prints_a_stats_table_and_the_trade_count(capsys: pytest.CaptureFixture[str],
+                                                                 files: dict[str, Path]) -> None:
+    code, out, _ = run(capsys, "backtest", "--strategy", str(files["sma"]), "--csv", str(files["goog"]))
+    assert code == 0
+    assert "(1d)" in out.splitlines()[0]
+    for key in ("Return [%]", "Sharpe Ratio", "Max. Drawdown Duration", "Kelly Criterion"):
+        assert key in out
+    assert "days" in out and out.strip().splitlines()[-1].endswith("closed trades")
+
+
+def test_json_output_has_every_stat_key_durations_in_days_and_trades(capsys: pytest.CaptureFixture[str],
+                                                                      files: dict[str, Path]) -> None:
+    code, out, _ = run(capsys, "backtest", "--strategy", str(files["sma"]), "--csv", str(files["eurusd"]),
+                       "--json", "--commission", "0.0002", "--finalize-trades")
+    assert code == 0
+    doc = json.loads(out)
+    assert tuple(doc["stats"]) == STAT_KEYS
+    assert doc["data"].endswith("(1h)")  # hourly bars with weekend gaps are inferred as 1h
+    assert isinstance(doc["stats"]["Duration"], float) and doc["stats"]["Start"] == "2017-04-19T09:00:00Z"
+    assert len(doc["trades"]) == doc["stats"]["# Trades"] > 10
+    assert doc["trades"][-1]["exit_reason"] == "end"
+    assert doc["trades"][0]["entry_time"].endswith("Z") and doc["run_id"] is None
+
+
+def test_stored_candles_are_backtested_and_the_run_is_stored(capsys: pytest.CaptureFixture[str],
+                                                             files: dict[str, Path], db_path: Path) -> None:
+    assert run(capsys, "--db", str(db_path), "import-csv", str(files["goog"]), "--exchange", "csv",
+               "--market", "GOOG", "--quiet")[0] == 0
+    code, out, _ = run(capsys, "--db", str(db_path), "backtest", "--strategy", str(files["sma"]),
+                       "--exchange", "csv", "--market", "GOOG", "--timeframe", "1d", "--start", "2008-01-01",
+                       "--lot-size", "1")
+    assert code == 0 and "stored as run 1" in out
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select count(*), min(start_ms) from backtest_runs").fetchone() == (1, 1199232000000)
+
+
+BAD = [
+    (["--cash", "-5"], "cash: must be a positive amount"),
+    (["--commission", "0.1"], "commission: must be a fraction in [0, 0.1)"),
+    (["--commission", "-0.001"], "commission"),
+    (["--start", "2030-01-01"], "no bars in the requested range"),
+    (["--start", "2013-02-01"], "too few for this strategy"),
+    (["--start", "yesterday"], "--start: cannot read"),
+]
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD)
+def test_bad_settings_and_ranges_fail_with_one_clear_line(capsys: pytest.CaptureFixture[str],
+                                                          files: dict[str, Path], extra: list[str],
+                                                          message: str) -> None:
+    code, out, err = run(capsys, "backtest", "--strategy", str(files["sma"]), "--csv", str(files["goog"]), *extra)
+    assert code == 2 and message in err and "Traceback" not in err and out == ""
+
+
+def test_an_invalid_strategy_lists_every_problem_with_its_path(capsys: pytest.CaptureFixture[str],
+                                                              files: dict[str, Path], tmp_path: Path) -> None:
+    bad = strategy(period=0)
+    bad["entry_short"]["all"][0]["right"]["var"] = "closee"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    code, _, err = run(capsys, "backtest", "--strategy", str(tmp_path / "bad.json"), "--csv", str(files["goog"]))
+    assert code == 2
+    assert "entry_long.all[0].left.params.period" in err and "entry_short.all[0].right.var" in err
+
+
+def test_nan_prices_and_missing_sources_are_refused(capsys: pytest.CaptureFixture[str], files: dict[str, Path],
+                                                   tmp_path: Path, db_path: Path) -> None:
+    nan = tmp_path / "nan.csv"
+    nan.write_text("time,open,high,low,close,volume\n2024-01-01,1,2,0.5,1,1\n2024-01-02,1,2,0.5,nan,1\n")
+    code, _, err = run(capsys, "backtest", "--strategy", str(files["sma"]), "--csv", str(nan))
+    assert code == 2 and "nan.csv:3" in err
+    code, _, err = run(capsys, "backtest", "--strategy", str(files["sma"]))
+    assert code == 2 and "--csv" in err
+    code, _, err = run(capsys, "--db", str(db_path), "backtest", "--strategy", str(files["sma"]), "--exchange",
+                       "csv", "--market", "NOPE", "--timeframe", "1h")
+    assert code == 2 and "no candles stored for csv:NOPE:1h" in err
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("select count(*) from backtest_runs").fetchone() == (0,)
