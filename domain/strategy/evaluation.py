@@ -6,6 +6,7 @@ so signals at t never depend on later bars. NaN (indicator warm-up) compares Fal
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,44 +39,63 @@ class Signals:
         return all(np.array_equal(getattr(self, s), getattr(other, s)) for s in SIDES)
 
 
-def compute_var(var: Var, series: CandleSeries) -> Outputs:
-    """Every output of the indicator behind `var` on `series` (price fields are the columns themselves)."""
+VarKey = tuple[str, tuple[tuple[str, float], ...]]
+
+
+def wanted_fields(variables: Iterable[Var]) -> dict[VarKey, frozenset[str]]:
+    """For each distinct indicator computation, the outputs the strategy reads (so the rest is skipped)."""
+    out: dict[VarKey, set[str]] = {}
+    for var in variables:
+        if var.var not in FIELDS:
+            out.setdefault(var.key, set()).add(var.field or CATALOG[var.var].outputs[0])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def compute_var(var: Var, series: CandleSeries, fields: frozenset[str] | None = None) -> Outputs:
+    """The outputs of the indicator behind `var` on `series` (price fields are the columns themselves)."""
     if var.var in FIELDS:
         return {var.var: series.column(var.var)}
-    indicator = CATALOG[var.var]
-    return indicator.compute(series, dict(var.params))
+    return CATALOG[var.var].compute(series, dict(var.params), fields)
 
 
 def var_values(var: Var, outputs: Outputs) -> F64:
     """The output `var` reads (its field, else the indicator's default output)."""
-    if var.field is not None:
-        return outputs[var.field]
-    return next(iter(outputs.values())) if len(outputs) == 1 else outputs[CATALOG[var.var].outputs[0]]
+    if var.var in FIELDS:
+        return outputs[var.var]
+    return outputs[var.field or CATALOG[var.var].outputs[0]]
 
 
 class _Columns:
-    """Computes each distinct indicator once per series."""
+    """Computes each distinct indicator once per series, only the outputs the strategy reads."""
 
-    def __init__(self, series: CandleSeries) -> None:
+    def __init__(self, series: CandleSeries, variables: Iterable[Var]) -> None:
         self.series = series
-        self._cache: dict[object, Outputs] = {}
+        self._fields = wanted_fields(variables)
+        self._cache: dict[VarKey, Outputs] = {}
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
             return operand.value
         outputs = self._cache.get(operand.key)
         if outputs is None:
-            outputs = self._cache[operand.key] = compute_var(operand, self.series)
+            outputs = self._cache[operand.key] = compute_var(operand, self.series, self._fields.get(operand.key))
         return var_values(operand, outputs)
 
 
-def _previous(values: F64 | float) -> F64 | float:
-    if isinstance(values, float):
-        return values
-    prev = np.empty_like(values)
-    prev[:1] = np.nan  # no bar before the first: a cross cannot happen there
-    prev[1:] = values[:-1]
-    return prev
+def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> BoolArray:
+    """left > right now and left ≤ right on the bar before (mirrored for below); never on the first bar."""
+    lv = np.broadcast_to(np.asarray(left, dtype=np.float64), (n,))
+    rv = np.broadcast_to(np.asarray(right, dtype=np.float64), (n,))
+    out = np.zeros(n, dtype=np.bool_)
+    if n < 2:
+        return out
+    if above:
+        np.greater(lv[1:], rv[1:], out=out[1:])
+        out[1:] &= np.less_equal(lv[:-1], rv[:-1])
+    else:
+        np.less(lv[1:], rv[1:], out=out[1:])
+        out[1:] &= np.greater_equal(lv[:-1], rv[:-1])
+    return out
 
 
 def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
@@ -90,10 +110,8 @@ def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
             mask = np.greater_equal(left, right)
         elif op == "le":
             mask = np.less_equal(left, right)
-        elif op == "crosses_above":
-            mask = np.greater(left, right) & np.less_equal(_previous(left), _previous(right))
         else:
-            mask = np.less(left, right) & np.greater_equal(_previous(left), _previous(right))
+            mask = _crosses(left, right, n, above=op == "crosses_above")
     return np.broadcast_to(mask, (n,))
 
 
@@ -114,7 +132,7 @@ def _group_mask(group: Group, cols: _Columns, n: int) -> BoolArray:
 def evaluate(strategy: Strategy, series: CandleSeries) -> Signals:
     """Signals for every bar of `series` (vectorised over whole columns)."""
     n = len(series)
-    cols = _Columns(series)
+    cols = _Columns(series, iter_vars(strategy))
     masks = {}
     for side in SIDES:
         group = strategy.rule(side)
@@ -124,7 +142,7 @@ def evaluate(strategy: Strategy, series: CandleSeries) -> Signals:
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
     """Each variable operand's values keyed by a readable label (`sma(10)`, `macd(12,26,9).signal`)."""
-    cols = _Columns(series)
+    cols = _Columns(series, iter_vars(strategy))
     return {var.label: np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
 
 

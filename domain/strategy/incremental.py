@@ -1,10 +1,17 @@
 """Bar-by-bar evaluation for live trading: one new closed bar in, that bar's signals out.
 
-Exactness over cleverness: the evaluator keeps every bar in a growing preallocated column buffer and
-asks each distinct indicator for its values over that buffer (a zero-copy view), reading back only
-the last two. Catalog indicators are prefix-deterministic (the value at t computed on bars[:t+1] is
-bit-for-bit the value computed on the whole series), so the row equals what `evaluate` returns for
-the same bar. Price fields are read straight from the buffer.
+Exactness over cleverness: the evaluator keeps the bars in a growing preallocated column buffer and
+asks each distinct indicator for just the outputs the strategy reads, over that buffer (a zero-copy
+view), then compares only the last two values in plain Python. Catalog indicators are
+prefix-deterministic (the value at t computed on bars[:t+1] is bit-for-bit the value computed on the
+whole series), so each row equals what `evaluate` returns for the same bar. Price fields are read
+straight from the buffer.
+
+Cost per bar is one pass of each indicator over the buffer (microseconds per thousand bars). A live
+engine that runs for weeks passes `max_bars`: once the buffer holds that many bars the oldest half is
+dropped, and from then on rows equal `evaluate` over the bars still held (`series()`); recursive
+indicators (EMA, RSI, ATR, MACD, ADX) restart from the retained window, which after
+`max_bars / 2` bars differs from the full-history value only by rounding.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.market import FIELDS, Candle, CandleSeries
-from domain.strategy.evaluation import compute_var, var_values
+from domain.strategy.evaluation import compute_var, var_values, wanted_fields, warmup_bars
 from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
 
 F64 = npt.NDArray[np.float64]
@@ -35,9 +42,15 @@ class SignalRow:
 class IncrementalEvaluator:
     """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
 
-    def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096) -> None:
+    def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096,
+                 max_bars: int | None = None) -> None:
+        if max_bars is not None and max_bars < 2 * (warmup_bars(strategy) + 2):
+            raise ValueError(f"max_bars must be at least twice the warm-up ({warmup_bars(strategy)} bars) plus 2")
         self.strategy = strategy
         self.timeframe = history.timeframe
+        self.max_bars = max_bars
+        if max_bars is not None and len(history) > max_bars // 2:
+            history = history.take(slice(len(history) - max_bars // 2, None))
         self._n = len(history)
         size = max(capacity, 2 * self._n, 16)
         self._ts: I64 = np.empty(size, dtype=np.int64)
@@ -46,6 +59,7 @@ class IncrementalEvaluator:
         for c in FIELDS:
             self._cols[c][: self._n] = getattr(history, c)
         self._vars = iter_vars(strategy)
+        self._fields = wanted_fields(self._vars)
         self._now: dict[Operand, float] = {}
         self._prev: dict[Operand, float] = {}
         self._rules = [(side, strategy.rule(side)) for side in SIDES]
@@ -65,6 +79,8 @@ class IncrementalEvaluator:
         i = self._n
         if i and candle.ts <= int(self._ts[i - 1]):
             raise ValueError(f"bar at {candle.ts} is not after the last bar at {int(self._ts[i - 1])}")
+        if self.max_bars is not None and i >= self.max_bars:
+            i = self._drop_oldest(i - self.max_bars // 2)
         if i == len(self._ts):
             self._grow()
         self._ts[i] = candle.ts
@@ -85,6 +101,14 @@ class IncrementalEvaluator:
             col[: self._n] = self._cols[c][: self._n]
             self._cols[c] = col
 
+    def _drop_oldest(self, k: int) -> int:
+        keep = self._n - k
+        self._ts[:keep] = self._ts[k : self._n]
+        for col in self._cols.values():
+            col[:keep] = col[k : self._n]
+        self._n = keep
+        return keep
+
     def _refresh(self) -> None:
         n = self._n
         view = self.series()
@@ -95,7 +119,7 @@ class IncrementalEvaluator:
             else:
                 outputs = computed.get(var.key)
                 if outputs is None:
-                    outputs = computed[var.key] = compute_var(var, view)
+                    outputs = computed[var.key] = compute_var(var, view, self._fields[var.key])
                 values = var_values(var, outputs)
             self._now[var] = float(values[n - 1])
             self._prev[var] = float(values[n - 2]) if n > 1 else float("nan")

@@ -109,3 +109,24 @@ def test_incremental_grows_its_buffer_and_matches_whole_series() -> None:
     rows = [evaluator.update(series.candle(i)).entry_long for i in range(len(series))]
     assert rows == evaluate(strategy, series).entry_long.tolist()
     assert any(rows) and len(evaluator) == 300
+
+
+def test_a_bounded_evaluator_drops_old_bars_and_matches_evaluation_over_what_it_holds() -> None:
+    entry = {"all": [{"left": {"var": "rsi", "params": {"period": 5}}, "op": "crosses_above",
+                      "right": {"const": 50}}]}
+    strategy = long_only(entry)
+    rng = np.random.default_rng(3)
+    series = bars(list(100 + np.cumsum(rng.normal(0, 1, 400))))
+    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 100)), max_bars=64)
+    assert len(evaluator) == 32
+    for i in range(100, 400):
+        row = evaluator.update(series.candle(i))
+        held = evaluator.series()
+        assert len(held) <= 64 and held.ts[-1] == series.ts[i]
+        assert row.entry_long == bool(evaluate(strategy, held).entry_long[-1])
+
+
+def test_a_bound_shorter_than_the_warm_up_is_refused() -> None:
+    entry = {"all": [{"left": {"var": "sma", "params": {"period": 50}}, "op": "gt", "right": {"const": 1}}]}
+    with pytest.raises(ValueError, match="max_bars"):
+        IncrementalEvaluator(long_only(entry), bars([1.0]), max_bars=60)
