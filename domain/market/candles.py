@@ -97,7 +97,7 @@ class CandleSeries:
         return Candle(int(self.ts[i]), float(self.open[i]), float(self.high[i]), float(self.low[i]),
                       float(self.close[i]), float(self.volume[i]))
 
-    def take(self, index: npt.ArrayLike) -> CandleSeries:
+    def take(self, index: npt.ArrayLike | slice) -> CandleSeries:
         """Rows selected by an index array, slice or boolean mask."""
         idx = index if isinstance(index, slice) else np.asarray(index)
         return CandleSeries(self.timeframe, self.ts[idx], self.open[idx], self.high[idx], self.low[idx],
