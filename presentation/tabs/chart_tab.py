@@ -80,7 +80,7 @@ class ChartTab(QtWidgets.QWidget):
         self.view_tf.clear()
         for tf in Timeframe:
             if tf.ms >= series.timeframe.ms and tf.ms % series.timeframe.ms == 0:
-                self.view_tf.addItem(tf.code, tf)
+                self.view_tf.addItem(tf.code, tf.code)
         self.view_tf.blockSignals(False)
         self._render(series, keep_view=False)
 
@@ -90,8 +90,8 @@ class ChartTab(QtWidgets.QWidget):
         self.stack.setCurrentWidget(self.empty)
 
     def shown_timeframe(self) -> Timeframe:
-        tf = self.view_tf.currentData()
-        return tf if isinstance(tf, Timeframe) else self.stored.timeframe
+        code = self.view_tf.currentData()
+        return Timeframe(code) if isinstance(code, str) else self.stored.timeframe
 
     def _on_view_tf(self) -> None:
         tf = self.shown_timeframe()

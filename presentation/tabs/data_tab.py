@@ -31,6 +31,7 @@ class DataTab(QtWidgets.QWidget):
         super().__init__(parent)
         self.services = services
         self.task: asyncio.Task[None] | None = None
+        self.series_keys: dict[str, SeriesKey] = {}
         self.coverage_model = CoverageModel(self)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self._collect_box())
@@ -55,7 +56,7 @@ class DataTab(QtWidgets.QWidget):
         self.market.setEditable(True)
         self.timeframe = QtWidgets.QComboBox()
         for tf in Timeframe:
-            self.timeframe.addItem(tf.code, tf)
+            self.timeframe.addItem(tf.code, tf.code)
         today = datetime.now(UTC).date()
         self.start = date_edit(today - timedelta(days=3))
         self.end = date_edit(today + timedelta(days=1))
@@ -90,7 +91,7 @@ class DataTab(QtWidgets.QWidget):
             self.market.addItem(sym)
 
     def selection(self) -> tuple[SeriesKey, int, int]:
-        tf = self.timeframe.currentData()
+        tf = Timeframe(self.timeframe.currentData())
         key = SeriesKey(self.exchange.currentData(), self.market.currentText().strip(), tf)
         return key, ms_of(self.start), ms_of(self.end)
 
@@ -177,17 +178,26 @@ class DataTab(QtWidgets.QWidget):
         current = self.series_pick.currentData()
         self.series_pick.blockSignals(True)
         self.series_pick.clear()
+        self.series_keys = {}
         for s in self.services.stored():
+            self.series_keys[str(s.key)] = s.key
             self.series_pick.addItem(f"{EXCHANGE_LABELS.get(s.key.exchange, s.key.exchange)} · {s.key.symbol} · "
-                                     f"{s.key.timeframe.code}  ({s.rows:,} bars)", s.key)
+                                     f"{s.key.timeframe.code}  ({s.rows:,} bars)", str(s.key))
         i = self.series_pick.findData(current) if current is not None else 0
         self.series_pick.setCurrentIndex(max(i, 0))
         self.series_pick.blockSignals(False)
         self._show_coverage()
 
+    def picked(self) -> SeriesKey | None:
+        """The series chosen in the coverage box."""
+        return self.series_keys.get(self.series_pick.currentData() or "")
+
+    def pick(self, key: SeriesKey) -> None:
+        self.series_pick.setCurrentIndex(self.series_pick.findData(str(key)))
+
     def _show_coverage(self) -> None:
-        key = self.series_pick.currentData()
-        cov = self.services.coverage(key) if isinstance(key, SeriesKey) else None
+        key = self.picked()
+        cov = self.services.coverage(key) if key is not None else None
         self.coverage_model.set_coverage(cov)
         m = self.coverage_model.spans
         counts = {k: sum(1 for s in m if s.kind == k) for k in ("Stored", "No trades", "Hole")}
@@ -201,8 +211,8 @@ class DataTab(QtWidgets.QWidget):
                 edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(ms, QtCore.QTimeZone.utc()))
 
     def confirm_delete(self) -> None:
-        key = self.series_pick.currentData()
-        if not isinstance(key, SeriesKey):
+        key = self.picked()
+        if key is None:
             return
         start, end = ms_of(self.del_start), ms_of(self.del_end)
         answer = QtWidgets.QMessageBox.question(

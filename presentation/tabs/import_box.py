@@ -39,7 +39,7 @@ class ImportBox(QtWidgets.QGroupBox):
         self.timeframe = QtWidgets.QComboBox()
         self.timeframe.addItem("detect from file", None)
         for tf in Timeframe:
-            self.timeframe.addItem(tf.code, tf)
+            self.timeframe.addItem(tf.code, tf.code)
         self.button = primary(QtWidgets.QPushButton("Import"))
         self.button.clicked.connect(self.start_import)
         self.bar = QtWidgets.QProgressBar()
@@ -82,8 +82,10 @@ class ImportBox(QtWidgets.QGroupBox):
         try:
             if data is None:
                 raise UserError("CSV import is not available in this build")
+            code = self.timeframe.currentData()
+            tf = Timeframe(code) if isinstance(code, str) else None
             result = await asyncio.to_thread(data.import_file, path, self.exchange.text().strip() or "csv",
-                                             symbol, self.timeframe.currentData(), self.progressed.emit)
+                                             symbol, tf, self.progressed.emit)
         except UserError as err:
             self._error(str(err))
             log.error("import %s: %s", path, err)

@@ -21,7 +21,7 @@ KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
 def choose(tab: DataTab, key: SeriesKey, days: int) -> tuple[int, int]:
     tab.exchange.setCurrentIndex(tab.exchange.findData(key.exchange))
     tab.market.setCurrentText(key.symbol)
-    tab.timeframe.setCurrentIndex(tab.timeframe.findData(key.timeframe))
+    tab.timeframe.setCurrentIndex(tab.timeframe.findData(key.timeframe.code))
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = today - timedelta(days=days), today
     for edit, when in ((tab.start, start), (tab.end, end)):
