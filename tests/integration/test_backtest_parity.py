@@ -152,3 +152,17 @@ def test_run_backtest_from_a_strategy_definition_matches_backtesting_py(directio
     theirs = run_oracle(series, signals, direction, 100, 3.0, None, settings, lines)
     assert len(ours.trades) > 10
     assert_same(ours, theirs)
+
+
+def test_finalize_trades_differs_from_backtesting_py_only_in_the_last_exit_price() -> None:
+    # backtesting.py re-runs its broker on the last bar and fills the closing order at that bar's open;
+    # we close at the last close, which the equity curve is marked to (see docs/backtest.md).
+    series = series_from_frame(GOOG, Timeframe.D1)
+    sig, lines = sma_cross(series)
+    settings = BacktestSettings(lot_size=1, finalize_trades=True)
+    ours = backtest_signals(series, sig, "long_short", Risk(100), settings, warmup=29)
+    theirs = run_oracle(series, sig, "long_short", 100, None, None, settings, lines)["_trades"]
+    assert len(ours.trades) == len(theirs)
+    np.testing.assert_allclose(ours.trades.pnl[:-1], theirs.PnL.values[:-1], rtol=1e-9)
+    assert ours.trades.reasons()[-1] == "end" and ours.trades.exit_price[-1] == series.close[-1]
+    assert theirs.ExitPrice.values[-1] == series.open[-1] and theirs.ExitBar.values[-1] == len(series) - 1
