@@ -26,7 +26,6 @@ from domain.strategy import (
     loads_json,
     parse_strategy,
     strategy_to_dict,
-    validate_strategy,
 )
 
 MAX_TAGS = 32
@@ -95,14 +94,18 @@ def _tags(raw: object) -> tuple[tuple[str, ...], list[ValidationIssue]]:
 
 
 def _parse(data: object, notes: str | None = None, tags: Sequence[str] | None = None) -> _Parsed:
-    issues = validate_strategy(data)
+    try:
+        strategy: Strategy | None = parse_strategy(data)
+        issues: list[ValidationIssue] = []
+    except StrategyInvalid as err:
+        strategy, issues = None, list(err.errors)
     doc: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
     tag_values, tag_issues = _tags(list(tags) if tags is not None else doc.get("tags"))
     issues += [t for t in tag_issues if t.path not in {i.path for i in issues}]
-    if issues:
+    if issues or strategy is None:
         return _Parsed(None, issues)
     note = notes if notes is not None else doc.get("notes") or ""
-    return _Parsed(NewStrategy(parse_strategy(data), str(note), tag_values), [])
+    return _Parsed(NewStrategy(strategy, str(note), tag_values), [])
 
 
 def _documents(value: object) -> list[tuple[str, object]]:

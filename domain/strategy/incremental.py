@@ -50,7 +50,9 @@ class IncrementalEvaluator:
         self.timeframe = history.timeframe
         self.max_bars = max_bars
         if max_bars is not None and len(history) > max_bars // 2:
-            history = history.take(slice(len(history) - max_bars // 2, None))
+            k = len(history) - max_bars // 2
+            history = CandleSeries(history.timeframe, history.ts[k:], history.open[k:], history.high[k:],
+                                   history.low[k:], history.close[k:], history.volume[k:])
         self._n = len(history)
         size = max(capacity, 2 * self._n, 16)
         self._ts: I64 = np.empty(size, dtype=np.int64)

@@ -55,14 +55,28 @@ def _row_values(item: NewStrategy, now_ms: int) -> dict[str, Any]:
             "updated_ms": now_ms}
 
 
-def _where(query: StrategyQuery) -> list[sa.ColumnElement[bool]]:
+def _where(query: StrategyQuery, tag_scan: bool = False) -> list[sa.ColumnElement[bool]]:
+    """Filters. A tag filter is written two ways: `tag_scan` walks the sort index testing each row's tag
+    (fast when the tag is common), otherwise the tagged ids are collected first (fast when it is rare)."""
     out: list[sa.ColumnElement[bool]] = []
     if query.name_contains:
         pattern = query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         out.append(s.name.like(f"%{pattern}%", escape="\\"))
-    if query.tag:
+    if query.tag and tag_scan:
+        out.append(sa.exists().where(tags.c.strategy_id == s.id, tags.c.tag == query.tag))
+    elif query.tag:
         out.append(s.id.in_(sa.select(tags.c.strategy_id).where(tags.c.tag == query.tag)))
     return out
+
+
+def _tag_scan(conn: Connection, query: StrategyQuery, rows_wanted: int) -> bool:
+    """Whether walking the sort index beats sorting the tagged rows: it visits about
+    rows_wanted x total / tagged rows, the other way sorts all tagged rows."""
+    if not query.tag:
+        return False
+    tagged = conn.execute(sa.select(sa.func.count()).where(tags.c.tag == query.tag)).scalar_one()
+    total = conn.execute(sa.select(sa.func.count()).select_from(strategies)).scalar_one()
+    return bool(tagged) and rows_wanted * total < tagged * tagged
 
 
 def _order(query: StrategyQuery) -> list[sa.UnaryExpression[Any]]:
@@ -97,17 +111,16 @@ class SqlStrategyRepository:
     def add_many(self, items: Sequence[NewStrategy], now_ms: int) -> list[int]:
         if not items:
             return []
+        rows = [_row_values(item, now_ms) | {"created_ms": now_ms} for item in items]
         with self._begin_write() as conn, conn.begin():
-            ids: list[int] = []
-            for item in items:
-                values = _row_values(item, now_ms) | {"created_ms": now_ms}
-                try:
-                    ids.append(int(conn.execute(strategies.insert().values(values)).inserted_primary_key[0]))  # type: ignore[index]
-                except IntegrityError:
-                    raise StrategyNameTaken(f"a strategy named {item.strategy.name!r} already exists") from None
-            rows = [{"strategy_id": i, "tag": t} for i, item in zip(ids, items, strict=True) for t in item.tags]
-            if rows:
-                conn.execute(tags.insert(), rows)
+            try:
+                result = conn.execute(strategies.insert().returning(s.id, sort_by_parameter_order=True), rows)
+            except IntegrityError:
+                raise StrategyNameTaken(self._clash(conn, [i.strategy.name for i in items])) from None
+            ids = [int(r[0]) for r in result]
+            tag_rows = [{"strategy_id": i, "tag": t} for i, item in zip(ids, items, strict=True) for t in item.tags]
+            if tag_rows:
+                conn.execute(tags.insert(), tag_rows)
         return ids
 
     @storage_errors
@@ -150,9 +163,10 @@ class SqlStrategyRepository:
 
     @storage_errors
     def page(self, query: StrategyQuery, limit: int, after: PageCursor | None = None) -> Page:
-        where = _where(query) + ([_after(query, after)] if after is not None else [])
-        stmt = sa.select(*_SUMMARY).where(*where).order_by(*_order(query)).limit(limit)
         with self._engine.connect() as conn:
+            where = _where(query, _tag_scan(conn, query, limit))
+            where += [_after(query, after)] if after is not None else []
+            stmt = sa.select(*_SUMMARY).where(*where).order_by(*_order(query)).limit(limit)
             items = self._summaries(conn, conn.execute(stmt).all())
         cursor = None
         if len(items) == limit:
@@ -163,9 +177,10 @@ class SqlStrategyRepository:
     @storage_errors
     def page_at(self, query: StrategyQuery, offset: int, limit: int) -> list[StrategySummary]:
         # Skip over the index only (ids), then read the page's rows: OFFSET never touches table pages.
-        ids = sa.select(s.id).where(*_where(query)).order_by(*_order(query)).limit(limit).offset(offset)
-        stmt = sa.select(*_SUMMARY).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
         with self._engine.connect() as conn:
+            where = _where(query, _tag_scan(conn, query, offset + limit))
+            ids = sa.select(s.id).where(*where).order_by(*_order(query)).limit(limit).offset(offset)
+            stmt = sa.select(*_SUMMARY).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
             return self._summaries(conn, conn.execute(stmt).all())
 
     @storage_errors
@@ -201,6 +216,19 @@ class SqlStrategyRepository:
         with self._begin_write() as conn, conn.begin():
             if conn.execute(sa.select(meta.c.key).where(meta.c.key == _SAMPLES_KEY)).first() is None:
                 conn.execute(meta.insert().values(key=_SAMPLES_KEY, value="1"))
+
+    @staticmethod
+    def _clash(conn: Connection, names: list[str]) -> str:
+        seen: set[str] = set()
+        for name in names:
+            if name.lower() in seen:
+                return f"the name {name!r} appears twice"
+            seen.add(name.lower())
+        for start in range(0, len(names), 500):
+            taken = conn.execute(sa.select(s.name).where(s.name.in_(names[start:start + 500]))).first()
+            if taken is not None:
+                return f"a strategy named {taken[0]!r} already exists"
+        return f"a strategy named {names[0]!r} already exists"
 
     @staticmethod
     def _summaries(conn: Connection, rows: Sequence[Any]) -> list[StrategySummary]:

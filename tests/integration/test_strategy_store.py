@@ -46,7 +46,7 @@ def test_a_stored_strategy_reads_back_with_its_definition_notes_tags_and_times(r
 
 def test_names_are_unique_ignoring_case(repo: SqlStrategyRepository) -> None:
     repo.add(item("Alpha"), 1)
-    with pytest.raises(StrategyNameTaken, match="ALPHA"):
+    with pytest.raises(StrategyNameTaken, match="named .Alpha. already exists"):
         repo.add(item("ALPHA"), 2)
     assert repo.count() == 1
     assert repo.names_taken(["alpha", "Beta"]) == ["Alpha"]
@@ -139,3 +139,12 @@ def test_samples_flag_is_remembered(repo: SqlStrategyRepository) -> None:
     repo.mark_samples_loaded()
     repo.mark_samples_loaded()
     assert repo.samples_loaded() is True
+
+
+def test_common_and_rare_tags_page_alike_whichever_plan_is_chosen(repo: SqlStrategyRepository) -> None:
+    repo.add_many([item(f"n{i:03d}", ("common",) + (("rare",) if i % 50 == 7 else ())) for i in range(200)], 1)
+    for tag, size in (("common", 7), ("rare", 1), ("rare", 3)):
+        query = StrategyQuery(tag=tag, sort="name")
+        expected = sorted(r.name for r in repo.page_at(StrategyQuery(), 0, 1000) if tag in r.tags)
+        assert [name for name, _ in walk(repo, query, size)] == expected
+        assert [r.name for r in repo.page_at(query, 2, size)] == expected[2:2 + size]
