@@ -102,12 +102,12 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         raise ValueError(f"position size must be in (0, 100] % of equity, got {size_pct}")
     n = len(series)
     el, xl, es, xs = _flags(signals, n, direction)
+    cfg = np.array([size_pct / 100.0, _frac(risk.stop_loss_pct, "stop-loss"),
+                    _frac(risk.take_profit_pct, "take-profit"), _frac(risk.trailing_stop_pct, "trailing stop"),
+                    settings.commission, settings.slippage, settings.lot_size], dtype=np.float64)
     equity, rows, state = k.simulate_arrays(
-        series.open, series.high, series.low, series.close, el, xl, es, xs,
-        max(int(start), 1), direction == "long_short", size_pct / 100.0,
-        _frac(risk.stop_loss_pct, "stop-loss"), _frac(risk.take_profit_pct, "take-profit"),
-        _frac(risk.trailing_stop_pct, "trailing stop"), float(settings.cash), float(settings.commission),
-        float(settings.slippage), float(settings.lot_size), bool(settings.trade_on_close),
+        series.open, series.high, series.low, series.close, el, xl, es, xs, max(int(start), 1),
+        direction == "long_short", cfg, float(settings.cash), bool(settings.trade_on_close),
         bool(settings.finalize_trades),
     )
     open_pos = None

@@ -58,97 +58,102 @@ def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float,
     return -1, np.nan
 
 
+# Open-trade state vector (float64[8]) and settings vector (float64[7]) passed between the loop's helpers.
+P_SIDE, P_SIZE, P_PRICE, P_BAR, P_SL, P_TP, P_TRAIL, P_PEAK = range(8)
+C_FRAC, C_SL, C_TP, C_TRAIL, C_COMM, C_SLIP, C_LOT = range(7)
+Arrays3 = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@njit(cache=True)
+def _exit(trades: np.ndarray, k: int, pos: np.ndarray, bar: int, raw: float, cfg: np.ndarray, reason: int,
+          slip: bool) -> float:
+    """Close the open trade at `raw` (slipped against the trader unless `slip` is False); returns cash change."""
+    side = int(pos[P_SIDE])
+    price = raw * (1.0 - side * cfg[C_SLIP]) if slip else raw
+    pos[P_SIDE] = 0.0
+    return _record(trades, k, side, pos[P_SIZE], int(pos[P_BAR]), bar, pos[P_PRICE], price, cfg[C_COMM], reason)
+
+
+@njit(cache=True)
+def _enter(pos: np.ndarray, cash: float, bar: int, side: int, raw: float, cfg: np.ndarray) -> float:
+    """Open a trade sized from `cash` at `raw` (slipped); returns the entry commission (0 if nothing bought)."""
+    cost = _unit_cost(raw, side, cfg[C_FRAC], cfg[C_COMM], cfg[C_SLIP])
+    units = ((max(cash, 0.0) * cfg[C_FRAC]) // (cost * cfg[C_LOT])) * cfg[C_LOT]
+    if units <= 0.0:
+        return 0.0
+    eprice = raw * (1.0 + side * cfg[C_SLIP])
+    sl, tp, trail, peak = _levels(side, eprice, cfg[C_SL], cfg[C_TP], cfg[C_TRAIL])
+    pos[P_SIDE], pos[P_SIZE], pos[P_PRICE], pos[P_BAR] = side, units, eprice, bar
+    pos[P_SL], pos[P_TP], pos[P_TRAIL], pos[P_PEAK] = sl, tp, trail, peak
+    commission: float = units * eprice * cfg[C_COMM]
+    return commission
+
+
+@njit(cache=True)
+def _stops(trades: np.ndarray, k: int, pos: np.ndarray, i: int, o: float, h: float, lo: float,
+           cfg: np.ndarray) -> float:
+    """Exit on a stop/target hit in this bar (returns the cash change), else move the trailing stop."""
+    side = int(pos[P_SIDE])
+    reason, raw = _stop_hit(side, o, h, lo, pos[P_SL], pos[P_TRAIL], pos[P_TP])
+    if reason >= 0:
+        return _exit(trades, k, pos, i, raw, cfg, reason, True)
+    if cfg[C_TRAIL] > 0.0:
+        pos[P_PEAK] = max(pos[P_PEAK], h) if side > 0 else min(pos[P_PEAK], lo)
+        pos[P_TRAIL] = pos[P_PEAK] * (1.0 - side * cfg[C_TRAIL])
+    return 0.0
+
+
 @njit(cache=True)
 def simulate_arrays(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, el: np.ndarray,
-                    xl: np.ndarray, es: np.ndarray, xs: np.ndarray, start: int, reverse: bool,
-                    frac: float, sl_frac: float, tp_frac: float, trail_frac: float, cash: float,
-                    commission: float, slippage: float, lot: float, on_close: bool, finalize: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the whole backtest. Returns (equity, trades[k, N_COLS], open_state[4]); see simulate()."""
+                    xl: np.ndarray, es: np.ndarray, xs: np.ndarray, start: int, reverse: bool, cfg: np.ndarray,
+                    cash: float, on_close: bool, finalize: bool) -> Arrays3:
+    """Run the whole backtest. Returns (equity, trades[k, N_COLS], open position [side, size, price, bar])."""
     n = len(c)
     equity = np.full(n, cash)
     trades = np.empty((n + 1, N_COLS))
+    pos = np.zeros(8)
     k = 0
-    side = 0
-    size = 0.0
-    eprice = 0.0
-    ebar = 0
-    sl = tp = trail = 0.0
-    peak = 0.0
-    pend_close = False
-    pend_open = 0
+    pend_close, pend_open = False, 0
     for i in range(start, n):
-        # 1. market orders decided at the previous close fill at this bar's open
-        if pend_close and side != 0:
-            xprice = o[i] * (1.0 - side * slippage)
-            cash += _record(trades, k, side, size, ebar, i, eprice, xprice, commission, SIGNAL)
+        # market orders decided at the previous close fill at this bar's open, then stops from this bar on
+        if pend_close and pos[P_SIDE] != 0:
+            cash += _exit(trades, k, pos, i, o[i], cfg, SIGNAL, True)
             k += 1
-            side = 0
-        pend_close = False
         if pend_open != 0:
-            want = pend_open
-            pend_open = 0
-            cost = _unit_cost(o[i], want, frac, commission, slippage)
-            units = ((max(cash, 0.0) * frac) // (cost * lot)) * lot
-            if units > 0.0:
-                side, size, ebar = want, units, i
-                eprice = o[i] * (1.0 + side * slippage)
-                cash -= size * eprice * commission
-                sl, tp, trail, peak = _levels(side, eprice, sl_frac, tp_frac, trail_frac)
-        # 2. stops and targets of the open trade, from its entry bar on
-        if side != 0:
-            reason, raw = _stop_hit(side, o[i], h[i], lo[i], sl, trail, tp)
-            if reason >= 0:
-                xprice = raw * (1.0 - side * slippage)
-                cash += _record(trades, k, side, size, ebar, i, eprice, xprice, commission, reason)
+            cash -= _enter(pos, cash, i, pend_open, o[i], cfg)
+        if pos[P_SIDE] != 0:
+            change = _stops(trades, k, pos, i, o[i], h[i], lo[i], cfg)
+            if pos[P_SIDE] == 0:
+                cash += change
                 k += 1
-                side = 0
-            elif trail_frac > 0.0:
-                peak = max(peak, h[i]) if side > 0 else min(peak, lo[i])
-                trail = peak * (1.0 - side * trail_frac)
-        # 3. mark to the close; a run that loses everything stops here
-        eq = cash
-        if side != 0:
-            eq = cash + (c[i] * (side * size) - (side * size) * eprice)
-        equity[i] = eq
-        if eq <= 0.0:
-            if side != 0:
-                _record(trades, k, side, size, ebar, i, eprice, c[i], commission, END)
+        held = pos[P_SIDE] * pos[P_SIZE]
+        equity[i] = cash + (c[i] * held - held * pos[P_PRICE]) if held != 0 else cash
+        if equity[i] <= 0.0:  # ruined: close at this close and stop
+            if pos[P_SIDE] != 0:
+                _exit(trades, k, pos, i, c[i], cfg, END, False)
                 k += 1
-                side = 0
             equity[i:] = 0.0
-            return equity, trades[:k].copy(), np.array([0.0, 0.0, 0.0, 0.0])
-        # 4. decide on this close; orders fill at the next open (or right now with trade_on_close)
+            return equity, trades[:k].copy(), np.zeros(4)
         if i >= n - 1:
             break
-        close_now, open_side = _decide(side, el[i], xl[i], es[i], xs[i], reverse)
-        if not on_close:
-            pend_close, pend_open = close_now, open_side
-            continue
-        if close_now and side != 0:
-            xprice = c[i] * (1.0 - side * slippage)
-            cash += _record(trades, k, side, size, ebar, i, eprice, xprice, commission, SIGNAL)
-            k += 1
-            side = 0
-        if open_side != 0:
-            cost = _unit_cost(c[i], open_side, frac, commission, slippage)
-            units = ((max(cash, 0.0) * frac) // (cost * lot)) * lot
-            if units > 0.0:
-                side, size, ebar = open_side, units, i
-                eprice = c[i] * (1.0 + side * slippage)
-                cash -= size * eprice * commission
-                sl, tp, trail, peak = _levels(side, eprice, sl_frac, tp_frac, trail_frac)
-    if finalize and side != 0:
-        xprice = c[n - 1] * (1.0 - side * slippage)
-        cash += _record(trades, k, side, size, ebar, n - 1, eprice, xprice, commission, END)
+        pend_close, pend_open = _decide(int(pos[P_SIDE]), el[i], xl[i], es[i], xs[i], reverse)
+        if on_close:  # fill now, at this close (the equity above was marked before, as backtesting.py)
+            if pend_close and pos[P_SIDE] != 0:
+                cash += _exit(trades, k, pos, i, c[i], cfg, SIGNAL, True)
+                k += 1
+            if pend_open != 0:
+                cash -= _enter(pos, cash, i, pend_open, c[i], cfg)
+            pend_close, pend_open = False, 0
+    if finalize and pos[P_SIDE] != 0:
+        cash += _exit(trades, k, pos, n - 1, c[n - 1], cfg, END, True)
         k += 1
-        side = 0
         equity[n - 1] = cash
-    state = np.array([float(side), size, eprice, float(ebar)])
-    return equity, trades[:k].copy(), state
+    return equity, trades[:k].copy(), pos[:4].copy()
 
 
 @njit(cache=True)
-def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float, trail_frac: float) -> tuple[float, float, float, float]:
+def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float,
+            trail_frac: float) -> tuple[float, float, float, float]:
     """Stop, target and trailing levels relative to the entry fill; 0 / inf mean 'none'."""
     if side > 0:
         sl = eprice * (1.0 - sl_frac) if sl_frac > 0.0 else 0.0

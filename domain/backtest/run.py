@@ -74,21 +74,11 @@ def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSet
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
     warmup = indicator_warmup(strategy)
-    if warmup + 1 >= len(series):
-        backtest_signals(series, _NoSignals(len(series)), strategy.direction, strategy.risk, settings, warmup)
+    if warmup + 1 >= len(series):  # refuse before computing any indicator
+        raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
+                            f"so at least {warmup + 2} bars are required")
     signals = evaluate(strategy, series)
     return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
-
-
-@dataclass(frozen=True, slots=True)
-class _NoSignals:
-    n: int
-
-    @property
-    def entry_long(self) -> npt.NDArray[np.bool_]:
-        return np.zeros(self.n, dtype=np.bool_)
-
-    exit_long = entry_short = exit_short = entry_long
 
 
 def json_value(value: Any) -> Any:

@@ -43,7 +43,7 @@ _SUMMARY = [runs.c[name] for name in ("id", "created_ms", "strategy_id", "strate
 
 def trades_to_blob(trades: TradeTable) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, **trades.columns())
+    np.savez(buf, **trades.columns())  # type: ignore[arg-type]  # numpy's stub types allow_pickle here
     return buf.getvalue()
 
 
@@ -77,7 +77,9 @@ class SqlBacktestRepository:
             equity=np.ascontiguousarray(run.equity, dtype="<f8").tobytes(),
         )
         with self.engine.begin() as conn:
-            return int(conn.execute(runs.insert().values(**values)).inserted_primary_key[0])
+            key = conn.execute(runs.insert().values(**values)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     @storage_errors
     def list(self, limit: int = 100, offset: int = 0, strategy_id: int | None = None) -> list[RunSummary]:
