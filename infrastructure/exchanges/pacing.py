@@ -91,10 +91,8 @@ class WeightPacer:
         self._inflight -= weight
         now = self._clock()
         self._roll(now)
-        used = headers.get("X-MBX-USED-WEIGHT-1M", "")
+        used = headers.get("X-MBX-USED-WEIGHT-1M", "")  # a 429 without it is not about weight: Retry-After rules
         if used.isdigit():
             self._used = max(self._used, int(used))
         else:
             self._used += weight
-        if status in (418, 429):
-            self._used = self.budget  # wait for the next minute (or Retry-After, whichever is longer)

@@ -9,7 +9,7 @@ import numpy as np
 from aiohttp import web
 
 from domain.market import Timeframe
-from infrastructure.simulator.faults import respond_with_fault, send_damaged
+from infrastructure.simulator.faults import FAULT, respond_with_fault, send_damaged
 from infrastructure.simulator.limits import binance_weight
 from infrastructure.simulator.market import Bars, newest_bars, oldest_bars
 from infrastructure.simulator.state import STATE
@@ -72,7 +72,7 @@ async def klines(request: web.Request) -> web.StreamResponse:
     else:
         bars = oldest_bars(market, tf, start, end if end is not None else now + 1, limit, now)
     rows = kline_rows(bars, tf)
-    if request.get("fault") == "bad_row" and rows:
+    if request.get(FAULT) == "bad_row" and rows:
         rows[len(rows) // 2][2] = "oops"
     return await _json(request, rows)
 
@@ -96,7 +96,7 @@ async def exchange_info(request: web.Request) -> web.StreamResponse:
 
 async def _json(request: web.Request, payload: Any) -> web.StreamResponse:
     body = json.dumps(payload).encode()
-    fault = request.get("fault")
+    fault = request.get(FAULT)
     if fault in ("truncate", "garbage"):
         return await send_damaged(request, fault, body)
     return web.Response(body=body, content_type="application/json")
@@ -108,7 +108,7 @@ async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
     route = "binance.klines" if request.path.endswith("/klines") else "binance.info"
     fault = state.faults.pick()
     if fault:
-        request["fault"] = fault
+        request[FAULT] = fault
         body = json.dumps({"code": -1003, "msg": "Too many requests."}).encode()
         resp = await respond_with_fault(request, fault, body, retry_after=True, slow_s=state.config.slow_s)
         if resp is not None:

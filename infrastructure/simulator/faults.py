@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 DEFAULT_FAULTS = ("429", "500", "502", "504", "slow", "drop", "truncate", "garbage")
+FAULT = web.RequestKey("fault", str)  # the fault picked for a request, read by the route handlers
 # "bad_row" corrupts one candle of an otherwise good answer; opt-in, because a client must skip that row.
 ALL_FAULTS = (*DEFAULT_FAULTS, "bad_row")
 

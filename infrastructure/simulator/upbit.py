@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from domain.market import DAY_MS, Timeframe
-from infrastructure.simulator.faults import respond_with_fault, send_damaged
+from infrastructure.simulator.faults import FAULT, respond_with_fault, send_damaged
 from infrastructure.simulator.market import Bars, newest_bars
 from infrastructure.simulator.state import STATE, SimulatorState
 
@@ -102,14 +102,14 @@ async def candles(request: web.Request) -> web.StreamResponse:
     if timeframe is Timeframe.D1 and len(bars) > count:
         prev, bars = float(bars.close[0]), bars.take(slice(1, len(bars)))
     rows = candle_rows(symbol, timeframe, bars, prev)
-    if request.get("fault") == "bad_row" and rows:
+    if request.get(FAULT) == "bad_row" and rows:
         rows[len(rows) // 2]["high_price"] = "NaN?"
     return await _json(request, rows)
 
 
 async def _json(request: web.Request, payload: Any) -> web.StreamResponse:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    fault = request.get("fault")
+    fault = request.get(FAULT)
     if fault in ("truncate", "garbage"):
         return await send_damaged(request, fault, body)
     return web.Response(body=body, content_type="application/json")
@@ -155,7 +155,7 @@ async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
     route = f"upbit.{group}"
     fault = state.faults.pick()
     if fault:
-        request["fault"] = fault
+        request[FAULT] = fault
         resp = await respond_with_fault(request, fault, _error_body("too_many_requests", "Too many API requests."),
                                         retry_after=False, slow_s=state.config.slow_s)
         if resp is not None:
