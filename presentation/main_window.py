@@ -71,6 +71,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
+    def _default_docks(self) -> None:
+        self.resizeDocks([self.market_dock], [360], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
+
     def _market_dock(self) -> QtWidgets.QTreeView:
         tree = QtWidgets.QTreeView()
         tree.setObjectName("marketTree")
@@ -79,13 +83,13 @@ class MainWindow(QtWidgets.QMainWindow):
         tree.setAlternatingRowColors(True)
         tree.header().setStretchLastSection(False)
         tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 70), (2, 112), (3, 112)):
+        for col, width in ((1, 64), (2, 118), (3, 118)):
             tree.setColumnWidth(col, width)
         tree.setColumnHidden(2, True)  # the tooltip and the Data tab show the whole range
         tree.selectionModel().currentChanged.connect(self._on_tree_current)
         tree.activated.connect(self._on_tree_current)
         self.market_dock = self._dock("Markets", "marketDock", tree, QtCore.Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.market_dock.setMinimumWidth(330)
+        self.market_dock.setMinimumWidth(340)
         return tree
 
     def _build_menus(self) -> None:
@@ -216,6 +220,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.set_exchange_state("Demo: cannot listen", False)
             log.error("Demo exchange could not start: %s", err)
         self._on_data_changed()
+        self.data_tab.refresh()
         if outcome == "done" and self.chart_tab.key is not None:
             self.show_series(self.chart_tab.key)  # the chart opened mid-collection: show all of it
         self.demoFinished.emit(outcome)
@@ -226,6 +231,8 @@ class MainWindow(QtWidgets.QMainWindow):
         log.info("empty database: collecting three days of Demo 1m candles for two markets")
         self.status.showMessage("First start: collecting Demo candles…")
         await self.services.seed_demo(lambda p: self._on_data_changed() if p.requests % 8 == 1 else None)
+        for s in self.services.stored():
+            log.info("%s: %s bars stored", s.key, f"{s.rows:,}")
         self.status.showMessage("Demo candles ready", 5000)
         return "done"
 
@@ -245,6 +252,8 @@ class MainWindow(QtWidgets.QMainWindow):
         state = s.value("window/state")
         if isinstance(state, QtCore.QByteArray):
             self.restoreState(state)
+        else:  # first start: docks sized once the window has its real size
+            QtCore.QTimer.singleShot(0, self._default_docks)
         self.set_theme(str(s.value("window/theme", "dark")))
         self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
         last = s.value("selection/series")

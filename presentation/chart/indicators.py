@@ -41,6 +41,10 @@ def draw(chart: ChartWidget, applied: Applied, indicator: Any) -> None:
     series = chart.series()
     out = indicator.compute(series, dict(applied.params))
     pane = "price" if indicator.overlay else applied.label
+    if indicator.overlay:  # e.g. Bollinger %b and width are ratios: they do not belong on the price scale
+        out = {f: v for f, v in out.items() if indicator.unit_of(f) == "price"}
+    elif indicator.unit == "bounded_0_100":
+        chart.add_pane(pane).add_levels((30.0, 70.0))
     for field_name, values in out.items():
         key = applied.label if len(out) == 1 else f"{applied.label} {field_name}"
         chart.set_line(pane, key, series.ts, np.asarray(values, dtype=np.float64))

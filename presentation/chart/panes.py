@@ -100,6 +100,13 @@ class Pane:
         self.lines[key] = item
         return item
 
+    def add_levels(self, levels: tuple[float, ...]) -> None:
+        """Dashed reference levels (e.g. 30/70 on RSI)."""
+        for y in levels:
+            line = pg.InfiniteLine(pos=y, angle=0, movable=False,
+                                   pen=pg.mkPen("#787b86", width=1, style=QtCore.Qt.PenStyle.DashLine))
+            self.plot.addItem(line, ignoreBounds=True)
+
     def remove_line(self, key: str) -> None:
         item = self.lines.pop(key, None)
         if item is not None:

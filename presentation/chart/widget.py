@@ -28,6 +28,14 @@ class Marker:
     text: str = ""
 
 
+def number(v: float) -> str:
+    """Thousands separators and about six significant digits: 28,295,500 · 65.185 · 0.52947."""
+    if not np.isfinite(v) or v == 0:
+        return f"{v:g}"
+    digits = int(np.floor(np.log10(abs(v)))) + 1
+    return f"{v:,.{min(8, max(0, 5 - digits))}f}"
+
+
 _MARKER_STYLE = {  # symbol, colour key, size
     "long_entry": ("t1", "up", 13), "short_entry": ("t", "down", 13),
     "long_exit": ("x", "fg", 11), "short_exit": ("x", "fg", 11),
@@ -47,6 +55,7 @@ class ChartWidget(QtWidgets.QWidget):
         self.readout = QtWidgets.QLabel(" ")
         self.readout.setObjectName("chartReadout")
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.setSpacing(0)
         self.view.ci.setContentsMargins(0, 0, 0, 0)
@@ -65,8 +74,9 @@ class ChartWidget(QtWidgets.QWidget):
         self.markers = pg.ScatterPlotItem(pxMode=True)
         self.markers.setZValue(30)
         self.price.plot.addItem(self.markers)
-        self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.8g}",
-                                         labelOpts={"position": 0.94, "fill": (0, 0, 0, 160), "color": "w"})
+        self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.10g}",
+                                         labelOpts={"position": 1.0, "anchors": [(1, 0.5), (1, 0.5)],
+                                                    "fill": (0, 0, 0, 160), "color": "w"})
         self.price.plot.addItem(self.last_line, ignoreBounds=True)
         self.panes: list[Pane] = [self.price, self.vol]
         self._next_row = 0
@@ -286,17 +296,16 @@ class ChartWidget(QtWidgets.QWidget):
         o, h, lo, c, v = (float(lev[f, i]) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME))
         color = self.theme.up if c >= o else self.theme.down
         when = local(int(self.pyramid.ts[i])).strftime("%Y-%m-%d %H:%M")
-        parts = [f"<b>{getattr(self, 'title', '')}</b>", when]
-        parts += [f"{k} <span style='color:{color}'>{val:,.8g}</span>" for k, val in
-                  (("O", o), ("H", h), ("L", lo), ("C", c))]
-        parts.append(f"V <span style='color:{color}'>{v:,.6g}</span>")
+        parts = [when]
+        parts += [f"{k} <span style='color:{color}'>{number(val)}</span>" for k, val in
+                  (("O", o), ("H", h), ("L", lo), ("C", c), ("V", v))]
         for pane in self.panes:
             for key, item in pane.lines.items():
                 y = item.yData
                 j = int(np.searchsorted(item.xData, i)) if y is not None and len(y) else -1
                 if 0 <= j < len(y) and np.isfinite(y[j]):
                     col = item.opts["pen"].color().name()
-                    parts.append(f"<span style='color:{col}'>{key} {y[j]:,.6g}</span>")
+                    parts.append(f"<span style='color:{col}'>{key} {number(float(y[j]))}</span>")
         text = "&nbsp;&nbsp;".join(parts)
         self.readout.setText(text)
         self.sigHover.emit(text)

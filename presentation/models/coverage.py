@@ -7,29 +7,33 @@ from dataclasses import dataclass
 from PyQt6 import QtCore, QtGui
 
 from domain.market import Coverage
+from domain.market.intervals import intersect, total
 from presentation.models.market_tree import short_time
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
-HEADERS = ("Kind", "From", "To", "Bars")
+HEADERS = ("Kind", "From", "To", "Bars", "No-trade bars")
 _ROLE = QtCore.Qt.ItemDataRole
-KIND_COLORS = {"Stored": "#26a69a", "No trades": "#787b86", "Hole": "#ef5350"}
+KIND_COLORS = {"Covered": "#26a69a", "Hole": "#ef5350"}
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
+    """A covered run (stored bars plus minutes known to have had no trades) or a hole nobody fetched yet."""
+
     kind: str
     start: int
     end: int
     bars: int
+    quiet: int = 0
 
 
 def spans_of(cov: Coverage) -> list[Span]:
-    """All spans in time order; bar counts are span / bar length (a stored run has no gaps by definition)."""
+    """Covered runs and holes in time order, with stored and known-empty bar counts."""
     ms = cov.timeframe.ms
-    out = [Span("Stored", a, b, (b - a) // ms) for a, b in cov.stored]
-    out += [Span("No trades", a, b, (b - a) // ms) for a, b in cov.known_empty]
-    out += [Span("Hole", a, b, (b - a) // ms) for a, b in cov.holes()]
-    return sorted(out, key=lambda s: (s.start, s.kind))
+    out = [Span("Covered", a, b, total(intersect(cov.stored, [(a, b)])) // ms,
+                total(intersect(cov.known_empty, [(a, b)])) // ms) for a, b in cov.covered]
+    out += [Span("Hole", a, b, 0, 0) for a, b in cov.holes()]
+    return sorted(out, key=lambda s: s.start)
 
 
 class CoverageModel(QtCore.QAbstractTableModel):
@@ -54,10 +58,10 @@ class CoverageModel(QtCore.QAbstractTableModel):
         s = self.spans[index.row()]
         col = index.column()
         if role == _ROLE.DisplayRole:
-            return (s.kind, short_time(s.start), short_time(s.end), f"{s.bars:,}")[col]
+            return (s.kind, short_time(s.start), short_time(s.end), f"{s.bars:,}", f"{s.quiet:,}")[col]
         if role == _ROLE.ForegroundRole and col == 0:
             return QtGui.QBrush(QtGui.QColor(KIND_COLORS[s.kind]))
-        if role == _ROLE.TextAlignmentRole and col == 3:
+        if role == _ROLE.TextAlignmentRole and col >= 3:
             return QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
         if role == _ROLE.UserRole:
             return (s.start, s.end)
@@ -65,6 +69,7 @@ class CoverageModel(QtCore.QAbstractTableModel):
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation,
                    role: int = _ROLE.DisplayRole) -> object:
-        if orientation == QtCore.Qt.Orientation.Horizontal and role == _ROLE.DisplayRole and 0 <= section < 4:
+        horizontal = orientation == QtCore.Qt.Orientation.Horizontal
+        if horizontal and role == _ROLE.DisplayRole and 0 <= section < len(HEADERS):
             return HEADERS[section]
         return None

@@ -38,6 +38,10 @@ def short_time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
+def brief_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000).astimezone().strftime("%b %d %H:%M")
+
+
 def build_tree(series: list[StoredSeries], exchanges: tuple[str, ...], labels: dict[str, str]) -> Node:
     """Exchanges in the given order (always listed), then any others found in the store."""
     root = Node("")
@@ -141,11 +145,12 @@ class MarketTreeModel(QtCore.QAbstractItemModel):
             return f"{n:,}" if n or node.stored else ""
         if node.stored is None:
             return ""
-        return short_time(node.stored.first_ts if col == 2 else node.stored.last_ts)
+        return brief_time(node.stored.first_ts if col == 2 else node.stored.last_ts)
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation,
                    role: int = _ROLE.DisplayRole) -> object:
-        if orientation == QtCore.Qt.Orientation.Horizontal and role == _ROLE.DisplayRole and 0 <= section < 4:
+        horizontal = orientation == QtCore.Qt.Orientation.Horizontal
+        if horizontal and role == _ROLE.DisplayRole and 0 <= section < len(HEADERS):
             return HEADERS[section]
         return None
 

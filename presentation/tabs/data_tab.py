@@ -10,9 +10,11 @@ from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
 from domain.market import SeriesKey, Timeframe
+from domain.market.intervals import total
 from presentation.models.coverage import CoverageModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, CollectProgress, Services
 from presentation.tabs.import_box import ImportBox
+from presentation.widgets.coverage_strip import CoverageStrip
 from presentation.widgets.forms import date_edit, group, ms_of, primary
 
 log = logging.getLogger("quantdesk.gui")
@@ -155,7 +157,10 @@ class DataTab(QtWidgets.QWidget):
         self.coverage_view = QtWidgets.QTableView()
         self.coverage_view.setModel(self.coverage_model)
         self.coverage_view.verticalHeader().setVisible(False)
-        self.coverage_view.horizontalHeader().setStretchLastSection(True)
+        header = self.coverage_view.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        for col in (1, 2):
+            header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.coverage_view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.coverage_view.setAlternatingRowColors(True)
         self.coverage_view.clicked.connect(self._coverage_clicked)
@@ -170,7 +175,10 @@ class DataTab(QtWidgets.QWidget):
         row.addStretch(1)
         self.coverage_summary = QtWidgets.QLabel("")
         self.coverage_summary.setObjectName("hint")
-        return group("Stored data and coverage", [("Series", self.series_pick), ("", self.coverage_summary),
+        self.coverage_summary.setWordWrap(True)
+        self.strip = CoverageStrip()
+        return group("Stored data and coverage", [("Series", self.series_pick), ("", self.strip),
+                                                  ("", self.coverage_summary),
                                                   ("", self.coverage_view), ("Delete", row)])
 
     def refresh(self) -> None:
@@ -199,10 +207,16 @@ class DataTab(QtWidgets.QWidget):
         key = self.picked()
         cov = self.services.coverage(key) if key is not None else None
         self.coverage_model.set_coverage(cov)
-        m = self.coverage_model.spans
-        counts = {k: sum(1 for s in m if s.kind == k) for k in ("Stored", "No trades", "Hole")}
-        self.coverage_summary.setText(f"{counts['Stored']} stored run(s), {counts['No trades']} known-empty "
-                                      f"range(s), {counts['Hole']} hole(s) to fill" if cov else "Nothing stored yet.")
+        self.strip.set_coverage(cov)
+        if cov is None or not cov.covered:
+            self.coverage_summary.setText("Nothing stored yet.")
+            return
+        ms = cov.timeframe.ms
+        stored, quiet = total(cov.stored) // ms, total(cov.known_empty) // ms
+        holes = cov.holes()
+        self.coverage_summary.setText(
+            f"{stored:,} bars stored in {len(cov.stored):,} run(s) · {quiet:,} bars known to have no trades · "
+            f"{len(holes)} hole(s) ({total(holes) // ms:,} bars) — Collect fills holes only")
 
     def _coverage_clicked(self, index: QtCore.QModelIndex) -> None:
         span = self.coverage_model.data(index, QtCore.Qt.ItemDataRole.UserRole)

@@ -20,7 +20,7 @@ class EmptyState(QtWidgets.QWidget):
             label.setObjectName(name)
             label.setWordWrap(True)
             label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-            label.setMaximumWidth(620)
+            label.setFixedWidth(620)
             lay.addWidget(label, 0, QtCore.Qt.AlignmentFlag.AlignHCenter)
             lay.addSpacing(8)
         lay.addStretch(3)

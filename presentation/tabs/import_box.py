@@ -49,8 +49,11 @@ class ImportBox(QtWidgets.QGroupBox):
         self.message.setObjectName("hint")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(self.button)
+        buttons.addStretch(1)
         box = group("Import CSV", [("File", file_row), ("Exchange", self.exchange), ("Market", self.symbol),
-                                   ("Timeframe", self.timeframe), ("", self.button), ("", self.bar),
+                                   ("Timeframe", self.timeframe), ("", buttons), ("", self.bar),
                                    ("", self.message)])
         self.setTitle(box.title())
         self.setLayout(box.layout())

@@ -75,9 +75,9 @@ def test_deleting_a_range_removes_those_bars_and_the_coverage_shows_the_gap(
     window = window_on(qtbot, container)
     tab = window.data_tab
     tab.pick(key)
-    assert [sp.kind for sp in tab.coverage_model.spans] == ["Stored"]
+    assert [sp.kind for sp in tab.coverage_model.spans] == ["Covered"]
     removed = tab.delete_range(key, int(s.ts[40]), int(s.ts[60]))
     assert removed == 20 and container.candles.count(key) == 80
-    kinds = [sp.kind for sp in tab.coverage_model.spans]
-    assert kinds.count("Stored") == 2 and "Hole" in kinds
+    assert [(sp.kind, sp.bars) for sp in tab.coverage_model.spans] == [("Covered", 40), ("Hole", 0), ("Covered", 40)]
+    assert "80 bars stored in 2 run(s)" in tab.coverage_summary.text()
     assert window.markets.index_of(key).siblingAtColumn(1).data() == "80"

@@ -57,7 +57,7 @@ def test_choosing_a_series_in_the_market_list_draws_it_on_the_chart(qtbot: QtBot
         window.tree.setCurrentIndex(window.markets.index_of(key))
     assert window.chart_tab.key == key
     np.testing.assert_array_equal(window.chart_tab.chart.pyramid.ts, series.ts)
-    assert "KRW-ETH" in window.chart_tab.chart.readout.text()
+    assert "KRW-ETH" in window.chart_tab.title.text() and "&nbsp;O " in window.chart_tab.chart.readout.text()
 
 
 def test_layout_theme_and_last_selection_come_back_after_a_restart(qtbot: QtBot, container: Container) -> None:

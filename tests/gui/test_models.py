@@ -36,7 +36,6 @@ def test_the_coverage_model_is_a_valid_qt_model_listing_stored_empty_and_hole_sp
                                                                                  (25 * H, 30 * H)])
     model.set_coverage(cov)
     qtmodeltester.check(model)
-    kinds = [(s.kind, s.start // H, s.end // H, s.bars) for s in spans_of(cov)]
-    assert kinds == [("Stored", 0, 4, 4), ("No trades", 4, 6, 2), ("Stored", 6, 10, 4), ("Hole", 10, 20, 10),
-                     ("No trades", 20, 25, 5), ("Stored", 25, 30, 5)]
-    assert model.rowCount() == 6
+    kinds = [(s.kind, s.start // H, s.end // H, s.bars, s.quiet) for s in spans_of(cov)]
+    assert kinds == [("Covered", 0, 10, 8, 2), ("Hole", 10, 20, 0, 0), ("Covered", 20, 30, 5, 5)]
+    assert model.rowCount() == 3

@@ -1,0 +1,93 @@
+"""Render each workspace tab offscreen to PNG (docs/screenshots/) from a fresh database seeded by the Demo exchange.
+
+Usage: python scripts/screenshots.py [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync  # noqa: E402
+from PyQt6 import QtCore, QtWidgets  # noqa: E402
+
+from app.main import Container  # noqa: E402
+from domain.market import SeriesKey, Timeframe  # noqa: E402
+from presentation.app import make_app  # noqa: E402
+from presentation.chart.indicators import Applied  # noqa: E402
+from presentation.main_window import MainWindow  # noqa: E402
+from presentation.services import Services  # noqa: E402
+
+SIZE = (1440, 900)
+
+
+def settle(app: QtWidgets.QApplication) -> None:
+    for _ in range(5):
+        app.processEvents()
+
+
+def save(window: MainWindow, app: QtWidgets.QApplication, path: Path) -> None:
+    settle(app)
+    window.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> None:
+    finished = asyncio.Event()
+    window.demoFinished.connect(lambda _: finished.set())
+    window.start()
+    await finished.wait()
+    tab = window.chart_tab
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    window.select_series(key)
+    tab.view_tf.setCurrentIndex(tab.view_tf.findData("5m"))
+    for applied in (Applied("ema", (("period", 20.0),)), Applied("ema", (("period", 50.0),)),
+                    Applied("bbands", (("period", 20.0), ("std", 2.0))), Applied("rsi", (("period", 14.0),))):
+        tab.add_indicator(applied)
+    tab.chart.show_last(320)
+    view = tab.chart.view
+    centre = view.mapFromScene(tab.chart.price.vb.mapViewToScene(QtCore.QPointF(len(tab.chart.pyramid) - 60,
+                                                                                float(tab.chart.last_line.value()))))
+    tab.chart._on_mouse((view.mapToScene(centre),))
+    window.show_tab("Chart")
+    save(window, app, out / "chart.png")
+    window.data_tab.pick(key)
+    window.show_tab("Data")
+    save(window, app, out / "data.png")
+    for name in ("Strategies", "Builder", "Backtests"):
+        window.show_tab(name)
+        save(window, app, out / f"{name.lower()}.png")
+    window.set_theme("light")
+    window.show_tab("Chart")
+    save(window, app, out / "chart-light.png")
+    window.set_theme("dark")
+    await window.shutdown()
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fmt, scope = QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope
+        QtCore.QSettings.setPath(fmt, scope, tmp)  # never read or write the user's window settings
+        app = make_app()
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        container = Container.open(Path(tmp) / "screens.db")
+        window = MainWindow(Services(container))
+        window.resize(*SIZE)
+        window.show()
+        with loop:
+            loop.run_until_complete(shoot(window, app, out))
+        window.close()
+        container.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
