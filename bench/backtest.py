@@ -9,8 +9,10 @@ Run: python bench/backtest.py [--skip-backtesting-py]
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -77,9 +79,13 @@ def best_of(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
     return min(times)
 
 
-def fresh_process() -> tuple[float, float, int]:
+def fresh_process(cache_dir: str | None = None) -> tuple[float, float, int]:
+    """(import s, first run s, trades) in a new interpreter; with `cache_dir` numba compiles from scratch."""
+    env = dict(os.environ)
+    if cache_dir:
+        env["NUMBA_CACHE_DIR"] = cache_dir
     out = subprocess.run([sys.executable, "-c", FRESH.format(root=str(ROOT))], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.split()
+                         check=True, cwd=ROOT, env=env).stdout.split()
     return float(out[0]), float(out[1]), int(out[2])
 
 
@@ -150,7 +156,10 @@ def main() -> None:
     series = year()
     st = strategy(10, 30)
     print(f"{N:,} 1-minute bars, SMA(10)/SMA(30) cross long_short, {STOP:g}% stop-loss, {COMMISSION:.1%} commission")
+    with tempfile.TemporaryDirectory() as empty:
+        _, compiled, _ = fresh_process(empty)
     imp, first, fresh_trades = fresh_process()
+    print(f"QuantDesk first run, empty numba cache:  {compiled:.3f} s (one-off compile cost)")
     print(f"QuantDesk first run in a fresh process: {first:.3f} s (+ {imp:.3f} s imports), {fresh_trades} trades")
     result = run_backtest(st, series, SETTINGS)
     warm = best_of(lambda: run_backtest(st, series, SETTINGS))

@@ -14,6 +14,7 @@ from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
 from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, json_value
+from domain.backtest.stats import DURATION_KEYS
 from domain.market import CandleSeries, SeriesKey
 from domain.strategy import Strategy, StrategyInvalid
 
@@ -40,6 +41,19 @@ def register(sub: Any) -> None:
     p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
     p.add_argument("--json", action="store_true", help="print one JSON object (stats and trades)")
     p.set_defaults(func=_backtest)
+
+    runs = sub.add_parser("backtest-runs", help="list, show or delete stored backtest runs")
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", required=True)
+    ls = rsub.add_parser("list", help="stored runs, newest first")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.set_defaults(func=_list_runs)
+    show = rsub.add_parser("show", help="a stored run's statistics (and trades with --json)")
+    show.add_argument("run_id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=_show_run)
+    rm = rsub.add_parser("delete", help="delete a stored run")
+    rm.add_argument("run_id", type=int)
+    rm.set_defaults(func=_delete_run)
 
 
 def _settings(args: argparse.Namespace) -> BacktestSettings:
@@ -138,3 +152,39 @@ def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where
         print(f"{key:<{width}}  {_fmt(value)}")
     saved = f"; stored as run {run_id}" if run_id is not None else ""
     print(f"{len(result.trades)} closed trades{saved}")
+
+
+def _list_runs(args: argparse.Namespace) -> int:
+    rows = open_container(args).backtests.list(limit=args.limit)
+    if not rows:
+        print("no stored backtest runs")
+    for r in rows:
+        ret = "--" if r.return_pct is None else f"{r.return_pct:+.2f}%"
+        print(f"{r.id:>5}  {format_ms(r.created_ms)}  {r.strategy_name:<24} {r.exchange}:{r.symbol}:{r.timeframe:<4} "
+              f"{format_ms(r.start_ms)} .. {format_ms(r.end_ms)}  {r.trades:>6} trades  {ret:>10}")
+    return 0
+
+
+def _show_run(args: argparse.Namespace) -> int:
+    run = open_container(args).backtests.get(args.run_id)
+    if args.json:
+        doc = {"run_id": run.id, "strategy": run.definition, "settings": run.settings, "stats": run.stats,
+               "trades": run.trades.records()}
+        json.dump(doc, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+        return 0
+    s = run.summary
+    print(f"run {s.id}: {s.strategy_name} on {s.exchange}:{s.symbol}:{s.timeframe}, "
+          f"{format_ms(s.start_ms)} .. {format_ms(s.end_ms)} ({s.bars} bars)")
+    width = max(len(k) for k in run.stats)
+    for key, value in run.stats.items():
+        shown = f"{value:g} days" if key in DURATION_KEYS and isinstance(value, int | float) else _fmt(value)
+        print(f"{key:<{width}}  {shown}")
+    return 0
+
+
+def _delete_run(args: argparse.Namespace) -> int:
+    if not open_container(args).backtests.delete(args.run_id):
+        raise UserError(f"no backtest run with id {args.run_id}")
+    print(f"deleted run {args.run_id}")
+    return 0

@@ -72,6 +72,15 @@ def test_stored_candles_are_backtested_and_the_run_is_stored(capsys: pytest.Capt
     assert code == 0 and "stored as run 1" in out
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*), min(start_ms) from backtest_runs").fetchone() == (1, 1199232000000)
+    code, out, _ = run(capsys, "--db", str(db_path), "backtest-runs", "list")
+    assert code == 0 and "SMA cross" in out and "csv:GOOG:1d" in out
+    code, out, _ = run(capsys, "--db", str(db_path), "backtest-runs", "show", "1")
+    assert code == 0 and "Max. Drawdown Duration" in out and "days" in out
+    code, out, _ = run(capsys, "--db", str(db_path), "backtest-runs", "show", "1", "--json")
+    assert json.loads(out)["stats"]["# Trades"] == len(json.loads(out)["trades"])
+    assert run(capsys, "--db", str(db_path), "backtest-runs", "delete", "1")[0] == 0
+    code, _, err = run(capsys, "--db", str(db_path), "backtest-runs", "delete", "1")
+    assert code == 2 and "no backtest run with id 1" in err
 
 
 BAD = [
