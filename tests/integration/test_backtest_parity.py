@@ -166,3 +166,29 @@ def test_finalize_trades_differs_from_backtesting_py_only_in_the_last_exit_price
     np.testing.assert_allclose(ours.trades.pnl[:-1], theirs.PnL.values[:-1], rtol=1e-9)
     assert ours.trades.reasons()[-1] == "end" and ours.trades.exit_price[-1] == series.close[-1]
     assert theirs.ExitPrice.values[-1] == series.open[-1] and theirs.ExitBar.values[-1] == len(series) - 1
+
+
+def calendar_series(step_ms: int, n: int, weekdays_only: bool, seed: int) -> CandleSeries:
+    """A random walk on a given bar spacing; optionally without Saturday/Sunday bars (a stock calendar)."""
+    base = generated(n=n * 2, seed=seed)
+    ts = 1_262_304_000_000 + np.arange(n * 2, dtype=np.int64) * step_ms  # 2010-01-01, a Friday
+    if weekdays_only:
+        dow = (ts // 86_400_000 + 3) % 7
+        keep = np.flatnonzero(dow < 5)[:n]
+    else:
+        keep = np.arange(n)
+    tf = Timeframe.from_ms(step_ms)
+    assert tf is not None
+    return CandleSeries.from_columns(tf, ts[keep], base.open[keep], base.high[keep], base.low[keep],
+                                     base.close[keep], base.volume[keep])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("step_ms", "weekdays_only"), [
+    (86_400_000, True), (86_400_000, False), (7 * 86_400_000, False), (60_000, False), (14_400_000, True),
+], ids=["daily-stock-calendar", "daily-crypto-calendar", "weekly", "1-minute", "4-hour-weekdays"])
+def test_annualisation_and_duration_rounding_match_on_every_calendar(step_ms: int, weekdays_only: bool) -> None:
+    series = calendar_series(step_ms, 1500, weekdays_only, seed=11)
+    sig = random_signals(len(series), 11, p=0.02)
+    settings = BacktestSettings(cash=100_000, commission=0.001, lot_size=1)
+    assert check(series, sig, "long_short", Risk(100, 3.0, 6.0), settings) > 10

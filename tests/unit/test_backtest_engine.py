@@ -8,6 +8,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 from backtest_reference import Ref
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings, InvalidSettings, simulate
 from domain.market import CandleSeries, Timeframe
@@ -173,3 +175,19 @@ def test_out_of_range_settings_are_refused_naming_the_setting(field: str, value:
     st = BacktestSettings(**{field: value})
     with pytest.raises(InvalidSettings, match=field):
         simulate(walk(n=10), signals(10, 0, "long_only"), "long_only", Risk(), st)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), direction=st.sampled_from(DIRECTIONS),
+       sl=st.sampled_from([None, 0.5, 2.0]), tp=st.sampled_from([None, 1.0, 3.0]),
+       trail=st.sampled_from([None, 0.7, 2.5]), size=st.sampled_from([100.0, 60.0]),
+       lot=st.sampled_from([1.0, 0.01]), commission=st.sampled_from([0.0, 0.001]),
+       slippage=st.sampled_from([0.0, 0.0005]), on_close=st.booleans(), finalize=st.booleans())
+def test_any_mix_of_rules_matches_the_bar_by_bar_reference(seed: int, direction: str, sl: float | None,
+                                                           tp: float | None, trail: float | None, size: float,
+                                                           lot: float, commission: float, slippage: float,
+                                                           on_close: bool, finalize: bool) -> None:
+    series = walk(n=300, seed=seed, vol=0.02)
+    st_ = BacktestSettings(cash=1000, commission=commission, slippage=slippage, lot_size=lot,
+                           trade_on_close=on_close, finalize_trades=finalize)
+    assert_matches_reference(series, signals(300, seed, direction, p=0.05), direction, Risk(size, sl, tp, trail), st_)
