@@ -7,26 +7,32 @@ prefix-deterministic (the value at t computed on bars[:t+1] is bit-for-bit the v
 whole series), so each row equals what `evaluate` returns for the same bar. Price fields are read
 straight from the buffer.
 
-Cost per bar is one pass of each indicator over the buffer (microseconds per thousand bars). A live
-engine that runs for weeks passes `max_bars`: once the buffer holds that many bars the oldest half is
-dropped, and from then on rows equal `evaluate` over the bars still held (`series()`); recursive
-indicators (EMA, RSI, ATR, MACD, ADX) restart from the retained window, which after
-`max_bars / 2` bars differs from the full-history value only by rounding.
+Cost per bar is one pass of each indicator over the buffer (tens of microseconds per thousand bars),
+so the buffer is bounded: once it holds `max_bars` bars (default 4,096, raised to eight times the
+strategy's warm-up if that is longer) the oldest half is dropped, and from then on each row equals
+`evaluate` over the bars still held (`series()`). Recursive indicators (EMA, RSI, ATR, MACD, ADX)
+then restart from the retained window, which after thousands of bars differs from the full-history
+value only by rounding. `max_bars=None` keeps every bar (exact against the whole history, cost grows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from domain.indicators import CATALOG, resolve_params
 from domain.market import FIELDS, Candle, CandleSeries
-from domain.strategy.evaluation import compute_var, var_values, wanted_fields, warmup_bars
+from domain.strategy.evaluation import VarKey, var_values, wanted_fields, warmup_bars
 from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+
+
+DEFAULT_MAX_BARS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +45,28 @@ class SignalRow:
     exit_short: bool
 
 
+Kernel = Callable[[CandleSeries], dict[str, F64]]
+
+
+def _kernel(key: VarKey, fields: frozenset[str]) -> Kernel:
+    """The catalog compute for one indicator with its parameters resolved once (no per-bar checks)."""
+    indicator = CATALOG[key[0]]
+    resolved = resolve_params(indicator, dict(key[1]))
+    some = indicator.compute_some_fn
+    if some is not None:
+        return lambda series: some(series, resolved, fields)
+    return lambda series: indicator.compute_fn(series, resolved)
+
+
 class IncrementalEvaluator:
     """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
 
     def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096,
-                 max_bars: int | None = None) -> None:
-        if max_bars is not None and max_bars < 2 * (warmup_bars(strategy) + 2):
+                 max_bars: int | None = DEFAULT_MAX_BARS) -> None:
+        floor = 2 * (warmup_bars(strategy) + 2)
+        if max_bars == DEFAULT_MAX_BARS:
+            max_bars = max(DEFAULT_MAX_BARS, 4 * floor)  # 4 x (2 x warm-up): half kept after a drop ≥ 4x warm-up
+        if max_bars is not None and max_bars < floor:
             raise ValueError(f"max_bars must be at least twice the warm-up ({warmup_bars(strategy)} bars) plus 2")
         self.strategy = strategy
         self.timeframe = history.timeframe
@@ -61,7 +83,7 @@ class IncrementalEvaluator:
         for c in FIELDS:
             self._cols[c][: self._n] = getattr(history, c)
         self._vars = iter_vars(strategy)
-        self._fields = wanted_fields(self._vars)
+        self._kernels = {key: _kernel(key, fields) for key, fields in wanted_fields(self._vars).items()}
         self._now: dict[Operand, float] = {}
         self._prev: dict[Operand, float] = {}
         self._rules = [(side, strategy.rule(side)) for side in SIDES]
@@ -121,7 +143,7 @@ class IncrementalEvaluator:
             else:
                 outputs = computed.get(var.key)
                 if outputs is None:
-                    outputs = computed[var.key] = compute_var(var, view, self._fields[var.key])
+                    outputs = computed[var.key] = self._kernels[var.key](view)
                 values = var_values(var, outputs)
             self._now[var] = float(values[n - 1])
             self._prev[var] = float(values[n - 2]) if n > 1 else float("nan")

@@ -105,7 +105,7 @@ def test_incremental_grows_its_buffer_and_matches_whole_series() -> None:
     strategy = long_only(entry)
     rng = np.random.default_rng(7)
     series = bars(list(100 + np.cumsum(rng.normal(0, 1, 300))))
-    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 0)), capacity=16)
+    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 0)), capacity=16, max_bars=None)
     rows = [evaluator.update(series.candle(i)).entry_long for i in range(len(series))]
     assert rows == evaluate(strategy, series).entry_long.tolist()
     assert any(rows) and len(evaluator) == 300

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from strategy_gen import series, strategy_dicts
 
 from domain.market import CandleSeries
-from domain.strategy import SIDES, IncrementalEvaluator, evaluate, parse_strategy, validate_strategy
+from domain.strategy import SIDES, IncrementalEvaluator, evaluate, parse_strategy, validate_strategy, warmup_bars
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -25,7 +25,7 @@ def test_incremental_evaluation_equals_vectorised_on_every_bar(doc: dict, bars: 
     strategy = parse_strategy(doc)
     whole = evaluate(strategy, bars)
     start = min(warm, len(bars))
-    evaluator = IncrementalEvaluator(strategy, bars.take(slice(0, start)), capacity=16)
+    evaluator = IncrementalEvaluator(strategy, bars.take(slice(0, start)), capacity=16, max_bars=None)
     for i in range(start, len(bars)):
         row = evaluator.update(bars.candle(i))
         expected = tuple(bool(getattr(whole, side)[i]) for side in SIDES)
@@ -53,3 +53,19 @@ def test_disabled_sides_never_signal(doc: dict, bars: CandleSeries) -> None:
         assert not signals.entry_long.any() and not signals.exit_long.any()
     if not strategy.trades_short:
         assert not signals.entry_short.any() and not signals.exit_short.any()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategy_dicts(), series(min_size=1, max_size=160), st.integers(0, 60), st.integers(0, 40))
+def test_a_bounded_evaluator_equals_evaluation_over_the_bars_it_holds(doc: dict, bars: CandleSeries, warm: int,
+                                                                       slack: int) -> None:
+    strategy = parse_strategy(doc)
+    bound = 2 * (warmup_bars(strategy) + 2) + slack
+    start = min(warm, len(bars))
+    evaluator = IncrementalEvaluator(strategy, bars.take(slice(0, start)), max_bars=bound)
+    for i in range(start, len(bars)):
+        row = evaluator.update(bars.candle(i))
+        held = evaluator.series()
+        assert len(held) <= bound and held.ts[-1] == bars.ts[i]
+        expected = evaluate(strategy, held)
+        assert tuple(getattr(row, side) for side in SIDES) == tuple(bool(getattr(expected, s)[-1]) for s in SIDES)
