@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from domain.indicators import CATALOG
 from domain.strategy.model import Condition, Const, Group, Operand, Strategy
 from domain.strategy.validation import StrategyInvalid, ValidationIssue, parse_strategy
 
@@ -64,8 +65,9 @@ def _operand(o: Operand) -> dict[str, Any]:
     out: dict[str, Any] = {"var": o.var}
     if o.params:  # price fields take none: `{"var": "close"}`
         out["params"] = {k: _num(v) for k, v in o.params}
-    if o.field is not None:
-        out["field"] = o.field
+    outputs = CATALOG[o.var].outputs
+    if len(outputs) > 1:  # name the output of multi-output indicators even when it is the default
+        out["field"] = o.field or outputs[0]
     return out
 
 

@@ -165,3 +165,12 @@ def test_nan_constants_are_not_json() -> None:
 
 def test_a_non_object_document_is_refused() -> None:
     assert messages([1, 2]) == ["must be an object, not a list"]
+
+
+def test_multi_output_indicators_name_their_field_when_written_back() -> None:
+    doc = sma_cross()
+    doc["entry_long"]["all"][0] = {"left": {"var": "macd"}, "op": "crosses_above",
+                                   "right": {"var": "macd", "field": "signal"}}
+    written = strategy_to_dict(parse_strategy(doc))["entry_long"]["all"][0]
+    assert written["left"] == {"var": "macd", "params": {"fast": 12, "slow": 26, "signal": 9}, "field": "macd"}
+    assert parse_strategy({**doc, "entry_long": {"all": [written]}}) == parse_strategy(doc)
