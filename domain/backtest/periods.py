@@ -26,18 +26,20 @@ def bar_resolution_ms(ts: I64) -> int:
     return 1
 
 
-def annual_periods(ts: I64) -> tuple[str, int]:
-    """(resampling frequency, periods per year) as backtesting.py chooses them from the bar spacing."""
+def annual_periods(ts: I64) -> tuple[str, int, I64]:
+    """(resampling frequency, periods per year, index of each period's last bar), chosen from the bar
+    spacing as backtesting.py does: weekly, monthly and yearly bars keep their period; anything finer is
+    resampled to days, counted 365 a year when weekend bars are common (crypto) and 252 otherwise."""
     freq_days = int(median_spacing_ms(ts) // DAY_MS)
-    if freq_days == 7:
-        return "W", 52
-    if freq_days == 31:
-        return "ME", 12
-    if freq_days == 365:
-        return "YE", 1
-    dow = (ts // DAY_MS + 3) % 7  # Monday = 0; 1970-01-01 was a Thursday
-    have_weekends = float(((dow == 5) | (dow == 6)).mean()) > 2 / 7 * 0.6
-    return "D", 365 if have_weekends else 252
+    fixed = {7: ("W", 52), 31: ("ME", 12), 365: ("YE", 1)}.get(freq_days)
+    if fixed is not None:
+        return fixed[0], fixed[1], period_last_index(ts, fixed[0])
+    days = ts // DAY_MS
+    ends = _ends(days)
+    bars_per_day = np.diff(np.r_[-1, ends])
+    weekend = (days[ends] + 3) % 7 >= 5  # Saturday or Sunday; 1970-01-01 was a Thursday
+    have_weekends = float(bars_per_day[weekend].sum()) / max(len(ts), 1) > 2 / 7 * 0.6
+    return "D", 365 if have_weekends else 252, ends
 
 
 def period_keys(ts: I64, freq: str) -> I64:
@@ -51,10 +53,13 @@ def period_keys(ts: I64, freq: str) -> I64:
     return months if freq == "ME" else months // 12
 
 
-def period_last_index(ts: I64, freq: str) -> I64:
-    """Index of the last bar in each calendar period (resample(freq).last())."""
-    keys = period_keys(ts, freq)
+def _ends(keys: I64) -> I64:
     if len(keys) == 0:
         return np.empty(0, np.int64)
     out: I64 = np.r_[np.flatnonzero(np.diff(keys) != 0), len(keys) - 1].astype(np.int64)
     return out
+
+
+def period_last_index(ts: I64, freq: str) -> I64:
+    """Index of the last bar in each calendar period (resample(freq).last())."""
+    return _ends(period_keys(ts, freq))

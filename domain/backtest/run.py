@@ -56,8 +56,9 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
             f"so at least {warmup + 2} bars are required"
         )
     sim = simulate(series, signals, direction, risk, settings, start=warmup + 1)
-    stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup)
-    return BacktestResult(stats, sim.trades, sim.equity, drawdown(sim.equity), sim.start)
+    dd = drawdown(sim.equity)
+    stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup, dd=dd)
+    return BacktestResult(stats, sim.trades, sim.equity, dd, sim.start)
 
 
 def check_prices(series: CandleSeries) -> None:

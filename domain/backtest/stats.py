@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from domain.backtest.periods import annual_periods, bar_resolution_ms, period_last_index
+from domain.backtest.periods import annual_periods, bar_resolution_ms
 from domain.backtest.trades import TradeTable
 
 F64 = npt.NDArray[np.float64]
@@ -51,7 +51,8 @@ def geometric_mean(returns: F64) -> float:
 def drawdown(equity: F64) -> F64:
     """Fraction below the running peak at each bar (0 at a new high)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: F64 = 1.0 - equity / np.maximum.accumulate(equity)
+        out: F64 = np.divide(equity, np.maximum.accumulate(equity))
+    np.subtract(1.0, out, out=out)
     return out
 
 
@@ -73,24 +74,42 @@ def _ceil_duration(ms: float, resolution_ms: int) -> timedelta | None:
     return timedelta(milliseconds=math.ceil(ms / resolution_ms) * resolution_ms)
 
 
-def _period_returns(ts: I64, equity: F64, freq: str) -> F64:
-    last = equity[period_last_index(ts, freq)]
+def _period_returns(equity: F64, ends: I64) -> F64:
+    last = equity[ends]
     with np.errstate(divide="ignore", invalid="ignore"):
         out: F64 = last[1:] / last[:-1] - 1.0
     return out[~np.isnan(out)]
 
 
 def _exposure(trades: TradeTable, n: int) -> float:
-    marks = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(marks, trades.entry_bar, 1)
-    np.add.at(marks, trades.exit_bar + 1, -1)
-    return float((np.cumsum(marks[:n]) > 0).mean() * 100)
+    """Percent of bars inside some trade [entry bar, exit bar] (the union, in O(trades))."""
+    if len(trades) == 0:
+        return 0.0
+    order = np.argsort(trades.entry_bar, kind="stable")
+    entry, exit_ = trades.entry_bar[order], trades.exit_bar[order]
+    covered_to = np.maximum.accumulate(np.r_[-1, exit_[:-1]])
+    bars = np.maximum(exit_ - np.maximum(entry, covered_to + 1) + 1, 0).sum()
+    return float(bars / n * 100)
+
+
+def _beta(equity: F64, close: F64) -> float:
+    """Slope of the equity's log returns on the market's (np.cov's estimator, without its copies)."""
+    if len(equity) < 3:
+        return NAN
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.divide(equity[1:], equity[:-1])
+        np.log(a, out=a)
+        b = np.divide(close[1:], close[:-1])
+        np.log(b, out=b)
+        a -= a.mean()
+        b -= b.mean()
+        return float(np.float64(np.dot(a, b)) / np.float64(np.dot(b, b)))
 
 
 def _risk_metrics(ts: I64, close: F64, equity: F64, s: dict[str, Any], risk_free_rate: float) -> float:
     """Annualised return, volatility, CAGR, Sharpe, Sortino, Alpha, Beta into `s`; returns annual return."""
-    freq, periods_per_year = annual_periods(ts)
-    day_returns = _period_returns(ts, equity, freq)
+    _, periods_per_year, ends = annual_periods(ts)
+    day_returns = _period_returns(equity, ends)
     g = geometric_mean(day_returns)
     ann = (1 + g) ** periods_per_year - 1
     s["Return (Ann.) [%]"] = ann * 100
@@ -104,13 +123,7 @@ def _risk_metrics(ts: I64, close: F64, equity: F64, s: dict[str, Any], risk_free
     s["Sharpe Ratio"] = _div(s["Return (Ann.) [%]"] - risk_free_rate * 100, _or_nan(s["Volatility (Ann.) [%]"]))
     downside = float(np.sqrt(np.mean(np.minimum(day_returns, 0.0) ** 2))) if len(day_returns) else NAN
     s["Sortino Ratio"] = _div(ann - risk_free_rate, downside * math.sqrt(periods_per_year))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eq_lr = np.log(equity[1:] / equity[:-1])
-        mkt_lr = np.log(close[1:] / close[:-1])
-        beta = NAN
-        if len(eq_lr) > 1:
-            cov = np.cov(eq_lr, mkt_lr)
-            beta = float(cov[0, 1] / cov[1, 1])
+    beta = _beta(equity, close)
     s["Alpha [%]"] = s["Return [%]"] - risk_free_rate * 100 - beta * (s["Buy & Hold Return [%]"] - risk_free_rate * 100)
     s["Beta"] = beta
     return ann
@@ -140,16 +153,17 @@ def _trade_metrics(trades: TradeTable, s: dict[str, Any], resolution_ms: int) ->
 
 
 def compute_stats(ts: I64, close: F64, equity: F64, trades: TradeTable, first_trading_bar: int = 0,
-                  risk_free_rate: float = 0.0) -> dict[str, Any]:
+                  risk_free_rate: float = 0.0, dd: F64 | None = None) -> dict[str, Any]:
     """backtesting.py's statistics. Times are UTC datetimes, durations timedeltas, the rest floats/ints.
 
-    `first_trading_bar` is where buy & hold starts (the strategy's indicator warm-up, as backtesting.py).
+    `first_trading_bar` is where buy & hold starts (the strategy's indicator warm-up, as backtesting.py);
+    `dd` is the drawdown of `equity` if the caller has it already.
     """
     n = len(ts)
     if n == 0:
         raise ValueError("no bars to compute statistics on")
     resolution_ms = bar_resolution_ms(ts)
-    dd = drawdown(equity)
+    dd = drawdown(equity) if dd is None else dd
     s: dict[str, Any] = {}
     s["Start"] = datetime.fromtimestamp(int(ts[0]) / 1000, UTC)
     s["End"] = datetime.fromtimestamp(int(ts[-1]) / 1000, UTC)
