@@ -98,7 +98,7 @@ class CandlestickItem(_PyramidItem):
         return self._data_rect(*(b or (0.0, 1.0)))
 
     def _draw(self, p: QtGui.QPainter, k: int, i0: int, i1: int) -> None:
-        lev = self.pyramid.level(k)[:, i0:i1]
+        lev = self.pyramid.columns(k, i0, i1)
         s = self.pyramid.span(k)
         x = np.arange(i0, i1, dtype=np.float64) * s + (s - 1) / 2
         o, h, lo, c = lev[OPEN], lev[HIGH], lev[LOW], lev[CLOSE]
@@ -120,7 +120,7 @@ class VolumeItem(_PyramidItem):
     """Volume bars coloured by the candle's direction, summed per LOD span."""
 
     def boundingRect(self) -> QtCore.QRectF:
-        top = self.pyramid.level(self.pyramid.depth - 1)[VOLUME] if len(self.pyramid) else np.zeros(1)
+        top = self.pyramid.column(self.pyramid.depth - 1, VOLUME) if len(self.pyramid) else np.zeros(1)
         return self._data_rect(0.0, float(top.max()) if len(top) else 1.0)
 
     def visible_max(self) -> float:
@@ -128,10 +128,10 @@ class VolumeItem(_PyramidItem):
         if vis is None:
             return 1.0
         k, i0, i1 = vis
-        return float(self.pyramid.level(k)[VOLUME, i0:i1].max())
+        return float(self.pyramid.column(k, VOLUME)[i0:i1].max())
 
     def _draw(self, p: QtGui.QPainter, k: int, i0: int, i1: int) -> None:
-        lev = self.pyramid.level(k)[:, i0:i1]
+        lev = self.pyramid.columns(k, i0, i1)
         s = self.pyramid.span(k)
         x = np.arange(i0, i1, dtype=np.float64) * s + (s - 1) / 2
         vol = lev[VOLUME]

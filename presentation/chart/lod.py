@@ -32,17 +32,18 @@ def aggregate(o: F64, h: F64, low: F64, c: F64, v: F64, factor: int = FACTOR) ->
 class OhlcPyramid:
     """Bars by index (bar i is x = i); level k bar j covers base bars [j*4**k, (j+1)*4**k).
 
-    Appending or updating the last bar touches one bucket per level; nothing is rebuilt.
+    Level 0 shares the caller's arrays (no copy) until the first live append or update; appending or
+    updating the last bar then touches one bucket per level; nothing is rebuilt.
     """
 
     def __init__(self, ts: npt.ArrayLike, o: npt.ArrayLike, h: npt.ArrayLike, low: npt.ArrayLike,
                  c: npt.ArrayLike, v: npt.ArrayLike, factor: int = FACTOR) -> None:
         self.factor = factor
-        t = np.asarray(ts, dtype=np.int64)
-        base = np.vstack([np.asarray(a, dtype=np.float64) for a in (o, h, low, c, v)])
-        self._ts = _grown(t[None, :], len(t))[0]
-        self._levels: list[F64] = [_grown(base, len(t))]
-        self._sizes: list[int] = [len(t)]
+        self._ts: I64 = np.asarray(ts, dtype=np.int64)
+        base = [np.asarray(a, dtype=np.float64) for a in (o, h, low, c, v)]
+        self._levels: list[list[F64]] = [base]
+        self._sizes: list[int] = [len(self._ts)]
+        self._owned = False  # level 0 and ts still belong to the caller
         while self._sizes[-1] > TOP_BARS:
             self._add_level()
 
@@ -66,9 +67,17 @@ class OhlcPyramid:
         """Base bars per bar of level k."""
         return int(self.factor**k)
 
+    def column(self, k: int, field: int) -> F64:
+        """One field (OPEN..VOLUME) of level k, as a view."""
+        return self._levels[k][field][: self._sizes[k]]
+
+    def columns(self, k: int, i0: int, i1: int) -> F64:
+        """Bars [i0, i1) of level k as a (5, n) array: rows open, high, low, close, volume."""
+        return np.vstack([col[i0:min(i1, self._sizes[k])] for col in self._levels[k]])
+
     def level(self, k: int) -> F64:
-        """Level k as a (5, n) view: rows open, high, low, close, volume."""
-        return self._levels[k][:, : self._sizes[k]]
+        """All of level k as a (5, n) array (a copy)."""
+        return self.columns(k, 0, self._sizes[k])
 
     def level_for(self, bars_in_view: float, pixels: float, per_pixel: float = 1.0) -> int:
         """The finest level that draws at most `per_pixel` candles per pixel column of the view."""
@@ -90,7 +99,7 @@ class OhlcPyramid:
         if i1 <= i0:
             return None
         lev = self._levels[k]
-        return float(lev[LOW, i0:i1].min()), float(lev[HIGH, i0:i1].max())
+        return float(lev[LOW][i0:i1].min()), float(lev[HIGH][i0:i1].max())
 
     def bounds(self) -> tuple[float, float] | None:
         """Lowest low and highest high of all bars (cheap: read from the top level)."""
@@ -101,11 +110,10 @@ class OhlcPyramid:
         n = self._sizes[0]
         if n and ts <= self._ts[n - 1]:
             raise ValueError(f"bar time {ts} is not after the last bar's {int(self._ts[n - 1])}")
-        if n == self._ts.shape[0]:
-            self._ts = _grown(self._ts[None, :n], n + 1)[0]
+        self._own(n + 1)
         self._ts[n] = ts
+        self._sizes[0] = n + 1
         self._put_base(n, (o, h, low, c, v))
-        self._propagate()
         if self._sizes[-1] > TOP_BARS:
             self._add_level()
 
@@ -113,14 +121,22 @@ class OhlcPyramid:
         """Replace the last bar (a live bar still forming) and refresh its bucket on every level."""
         if not self._sizes[0]:
             raise ValueError("no bar to update")
+        self._own(self._sizes[0])
         self._put_base(self._sizes[0] - 1, (o, h, low, c, v))
-        self._propagate()
+
+    def _own(self, need: int) -> None:
+        """Copy level 0 out of the caller's arrays (first write) and make room for `need` bars."""
+        n = self._sizes[0]
+        if self._owned and need <= len(self._ts):
+            return
+        self._ts = _grown(self._ts[:n], need)
+        self._levels[0] = [_grown(col[:n], need) for col in self._levels[0]]
+        self._owned = True
 
     def _put_base(self, i: int, values: tuple[float, ...]) -> None:
-        if i == self._levels[0].shape[1]:
-            self._levels[0] = _grown(self._levels[0][:, :i], i + 1)
-        self._levels[0][:, i] = values
-        self._sizes[0] = max(self._sizes[0], i + 1)
+        for col, value in zip(self._levels[0], values, strict=True):
+            col[i] = value
+        self._propagate()
 
     def _propagate(self) -> None:
         """Recompute the last bucket of each level from its (at most `factor`) children below."""
@@ -128,24 +144,25 @@ class OhlcPyramid:
         for k in range(1, self.depth):
             child_n = self._sizes[k - 1]
             j = (child_n - 1) // f
-            if j >= self._levels[k].shape[1]:
-                self._levels[k] = _grown(self._levels[k][:, : self._sizes[k]], j + 1)
+            if j >= len(self._levels[k][0]):
+                self._levels[k] = [_grown(col[: self._sizes[k]], j + 1) for col in self._levels[k]]
             self._sizes[k] = j + 1
-            kids = self._levels[k - 1][:, j * f: child_n]
-            self._levels[k][:, j] = (kids[OPEN, 0], kids[HIGH].max(), kids[LOW].min(), kids[CLOSE, -1],
-                                     kids[VOLUME].sum())
+            kids = [col[j * f: child_n] for col in self._levels[k - 1]]
+            row = (kids[OPEN][0], kids[HIGH].max(), kids[LOW].min(), kids[CLOSE][-1], kids[VOLUME].sum())
+            for col, value in zip(self._levels[k], row, strict=True):
+                col[j] = value
 
     def _add_level(self) -> None:
-        below = self.level(self.depth - 1)
-        agg = aggregate(below[OPEN], below[HIGH], below[LOW], below[CLOSE], below[VOLUME], self.factor)
-        self._levels.append(_grown(agg, agg.shape[1]))
+        k = self.depth - 1
+        below = [self.column(k, f) for f in range(5)]
+        agg = aggregate(*below, factor=self.factor)
+        self._levels.append([np.ascontiguousarray(row) for row in agg])
         self._sizes.append(agg.shape[1])
 
 
 def _grown(arr: np.ndarray, need: int) -> np.ndarray:
-    """A copy of `arr` (rows × n) with room for at least `need` columns (amortised doubling)."""
-    n = arr.shape[1]
-    cap = max(need, 16) if need <= n else max(need, 2 * n, 16)
-    out = np.empty((arr.shape[0], cap), dtype=arr.dtype)
-    out[:, :n] = arr
+    """A copy of 1-D `arr` with room for at least `need` items (amortised doubling)."""
+    n = len(arr)
+    out = np.empty(max(need, 2 * n, 16), dtype=arr.dtype)
+    out[:n] = arr
     return out

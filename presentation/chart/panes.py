@@ -91,7 +91,7 @@ class Pane:
         ax.setHeight(None if shown else 0)
         ax.setVisible(True)
 
-    def add_line(self, key: str, x: np.ndarray, y: np.ndarray, color: str, width: float = 1.2) -> pg.PlotDataItem:
+    def add_line(self, key: str, x: np.ndarray, y: np.ndarray, color: str, width: float = 1.0) -> pg.PlotDataItem:
         item = pg.PlotDataItem(x, y, pen=pg.mkPen(color, width=width), connect="finite")
         item.setZValue(10)
         self.plot.addItem(item)

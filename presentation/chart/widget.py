@@ -101,8 +101,8 @@ class ChartWidget(QtWidgets.QWidget):
 
     def series(self) -> CandleSeries:
         """The bars on the chart (views, no copy), including live ones."""
-        lev = self.pyramid.level(0)
-        return CandleSeries(self.timeframe, self.pyramid.ts, lev[OPEN], lev[HIGH], lev[LOW], lev[CLOSE], lev[VOLUME])
+        cols = [self.pyramid.column(0, f) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME)]
+        return CandleSeries(self.timeframe, self.pyramid.ts, *cols)
 
     def apply_live(self, bar: Candle) -> None:
         """Append a new bar, or update the last one if it has the same open time (no pyramid rebuild)."""
@@ -262,8 +262,7 @@ class ChartWidget(QtWidgets.QWidget):
         if not len(self.pyramid):
             self.last_line.hide()
             return
-        lev = self.pyramid.level(0)
-        o, c = lev[OPEN, -1], lev[CLOSE, -1]
+        o, c = self.pyramid.column(0, OPEN)[-1], self.pyramid.column(0, CLOSE)[-1]
         color = self.theme.up if c >= o else self.theme.down
         self.last_line.setPen(pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DotLine))
         self.last_line.label.fill = pg.mkBrush(color)
@@ -292,8 +291,7 @@ class ChartWidget(QtWidgets.QWidget):
             self.readout.setText(" ")
             return
         i = min(max(i, 0), n - 1)
-        lev = self.pyramid.level(0)
-        o, h, lo, c, v = (float(lev[f, i]) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME))
+        o, h, lo, c, v = (float(self.pyramid.column(0, f)[i]) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME))
         color = self.theme.up if c >= o else self.theme.down
         when = local(int(self.pyramid.ts[i])).strftime("%Y-%m-%d %H:%M")
         parts = [when]

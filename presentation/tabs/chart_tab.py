@@ -107,7 +107,7 @@ class ChartTab(QtWidgets.QWidget):
         self.title.setText(f"  {title}  ")
         self.chart.set_series(series, title, keep_view=keep_view)
         self.stack.setCurrentWidget(self.chart)
-        cat = catalog()
+        cat = catalog() if self.applied else {}  # the catalog (and numba) loads with the first indicator
         for applied in self.applied:
             erase(self.chart, applied)
             if applied.name in cat:

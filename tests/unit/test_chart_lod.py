@@ -121,3 +121,13 @@ def test_aggregation_matches_a_plain_loop_for_any_length(n: int, factor: int) ->
     for j, start in enumerate(range(0, n, factor)):
         sl = slice(start, start + factor)
         assert agg[:, j].tolist() == [o[start], h[sl].max(), low[sl].min(), c[sl][-1], pytest.approx(v[sl].sum())]
+
+
+def test_the_base_level_shares_the_callers_columns_until_a_live_bar_arrives() -> None:
+    cols = random_walk(5000)
+    pyr = OhlcPyramid(*cols)
+    assert np.shares_memory(pyr.column(0, 3), cols[4]) and np.shares_memory(pyr.ts, cols[0])
+    before = cols[4].copy()
+    pyr.update_last(1.0, 900.0, 0.5, 2.0, 1.0)
+    np.testing.assert_array_equal(cols[4], before)  # the caller's series is never written
+    assert not np.shares_memory(pyr.column(0, 3), cols[4]) and pyr.column(0, 3)[-1] == 2.0
