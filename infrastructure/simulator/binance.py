@@ -25,16 +25,16 @@ def binance_error(status: int, code: int, msg: str, headers: dict[str, str] | No
 
 def num(x: float) -> str:
     """Shortest decimal that reads back as the same double, without exponent."""
-    return np.format_float_positional(x, trim="-")
+    text = repr(float(x))
+    return text if "e" not in text else np.format_float_positional(x, trim="-")
 
 
 def kline_rows(bars: Bars, tf: Timeframe) -> list[list[Any]]:
-    return [
-        [int(bars.ts[i]), num(bars.open[i]), num(bars.high[i]), num(bars.low[i]), num(bars.close[i]),
-         num(bars.volume[i]), int(bars.ts[i]) + tf.ms - 1, num(bars.quote[i]), int(bars.trades[i]),
-         num(bars.buy_volume[i]), num(bars.buy_quote[i]), "0"]
-        for i in range(len(bars))
-    ]
+    cols = [bars.open, bars.high, bars.low, bars.close, bars.volume, bars.quote, bars.buy_volume, bars.buy_quote]
+    o, h, lo, c, v, q, bv, bq = ([num(x) for x in col.tolist()] for col in cols)
+    ts, n = bars.ts.tolist(), bars.trades.tolist()
+    return [[ts[i], o[i], h[i], lo[i], c[i], v[i], ts[i] + tf.ms - 1, q[i], n[i], bv[i], bq[i], "0"]
+            for i in range(len(ts))]
 
 
 def _weight_of(request: web.Request) -> int:

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from aiohttp import web
 
 from domain.market import DAY_MS, Timeframe
@@ -49,27 +50,33 @@ def newest_before(state: SimulatorState, symbol: str, tf: Timeframe, to_ms: int,
     return newest_bars(market, tf, to_ms, count, state.now_ms())
 
 
+def _iso_column(ts: np.ndarray, shift_ms: int = 0) -> list[str]:
+    return np.datetime_as_string((ts + shift_ms).astype("datetime64[ms]"), unit="s").tolist()
+
+
 def candle_rows(symbol: str, tf: Timeframe, bars: Bars, prev_close: float | None) -> list[dict[str, Any]]:
     """Upbit JSON candles, newest first."""
+    utc, kst = _iso_column(bars.ts), _iso_column(bars.ts, 9 * 3_600_000)
+    cols = zip(utc, kst, bars.open.tolist(), bars.high.tolist(), bars.low.tolist(), bars.close.tolist(),
+               bars.last_trade_ts.tolist(), bars.quote.tolist(), bars.volume.tolist(), strict=True)
     rows = []
-    for i in range(len(bars)):
-        ts = int(bars.ts[i])
+    prev = prev_close
+    unit = tf.ms // 60_000 if tf.ms < DAY_MS else None
+    daily = tf is Timeframe.D1
+    for u, k, o, h, lo, c, last, quote, vol in cols:
         row: dict[str, Any] = {
-            "market": symbol, "candle_date_time_utc": _iso(ts), "candle_date_time_kst": _iso(ts, _KST),
-            "opening_price": float(bars.open[i]), "high_price": float(bars.high[i]),
-            "low_price": float(bars.low[i]), "trade_price": float(bars.close[i]),
-            "timestamp": int(bars.last_trade_ts[i]), "candle_acc_trade_price": float(bars.quote[i]),
-            "candle_acc_trade_volume": float(bars.volume[i]),
+            "market": symbol, "candle_date_time_utc": u, "candle_date_time_kst": k, "opening_price": o,
+            "high_price": h, "low_price": lo, "trade_price": c, "timestamp": last,
+            "candle_acc_trade_price": quote, "candle_acc_trade_volume": vol,
         }
-        if tf.ms < DAY_MS:
-            row["unit"] = tf.ms // 60_000
-        elif tf is Timeframe.D1:
-            prev = float(bars.close[i - 1]) if i > 0 else prev_close
+        if unit is not None:
+            row["unit"] = unit
+        elif daily:
             if prev is not None:
-                row.update(prev_closing_price=prev, change_price=float(bars.close[i]) - prev,
-                           change_rate=round((float(bars.close[i]) - prev) / prev, 10))
+                row.update(prev_closing_price=prev, change_price=c - prev, change_rate=round((c - prev) / prev, 10))
+            prev = c
         else:
-            row["first_day_of_period"] = _iso(ts)[:10]
+            row["first_day_of_period"] = u[:10]
         rows.append(row)
     rows.reverse()
     return rows

@@ -48,3 +48,13 @@ def test_binance_klines_are_read_from_string_prices_and_bad_arrays_rejected() ->
     series, rejected, _ = parse_rows("binance", [good, bad_price, short], M1, binance_row)
     assert list(series.close) == [100.0] and list(series.volume) == [3.25]
     assert [r.reason for r in rejected] == ["high is not a number ('oops')", "row is not a kline array"]
+
+
+def test_the_columnar_fast_path_and_the_row_by_row_path_read_the_same_answer() -> None:
+    from infrastructure.exchanges.parsing import fast_upbit
+
+    rows = [upbit(f"2024-01-01T00:{m:02d}:00", o=100 + m, h=120 + m, lo=90, c=101, v=m * 0.5) for m in (9, 3, 1)]
+    fast = fast_upbit(rows, M1)
+    slow, _, _ = parse_rows("upbit", [*rows, "junk"], M1, upbit_row)
+    assert fast is not None and fast == slow
+    assert fast_upbit([*rows, upbit("2024-01-01T00:07:00", o=True)], M1) is None
