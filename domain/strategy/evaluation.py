@@ -143,7 +143,13 @@ def evaluate(strategy: Strategy, series: CandleSeries) -> Signals:
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
     """Each variable operand's values keyed by a readable label (`sma(10)`, `macd(12,26,9).signal`)."""
     cols = _Columns(series, iter_vars(strategy))
-    return {var.label: np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
+    return {_label(var): np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
+
+
+def _label(var: Var) -> str:
+    if var.field is None and var.var not in FIELDS and len(CATALOG[var.var].outputs) > 1:
+        return f"{var.label}.{CATALOG[var.var].outputs[0]}"
+    return var.label
 
 
 def warmup_bars(strategy: Strategy) -> int:

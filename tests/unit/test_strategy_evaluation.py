@@ -77,10 +77,11 @@ def test_exit_rules_and_disabled_sides() -> None:
 def test_indicator_columns_are_keyed_by_readable_labels() -> None:
     entry = {"all": [{"left": {"var": "sma", "params": {"period": 2}}, "op": "gt",
                       "right": {"var": "close"}},
-                     {"left": {"var": "macd", "field": "signal"}, "op": "gt", "right": {"const": 0}}]}
+                     {"left": {"var": "macd", "field": "signal"}, "op": "gt", "right": {"const": 0}},
+                     {"left": {"var": "macd"}, "op": "gt", "right": {"const": 0}}]}
     series = bars([1, 2, 3, 4])
     cols = indicator_columns(long_only(entry), series)
-    assert list(cols) == ["sma(2)", "close", "macd(12,26,9).signal"]
+    assert list(cols) == ["sma(2)", "close", "macd(12,26,9).signal", "macd(12,26,9).macd"]
     assert np.allclose(cols["sma(2)"][1:], [1.5, 2.5, 3.5]) and np.isnan(cols["sma(2)"][0])
     np.testing.assert_array_equal(cols["close"], series.close)
 
