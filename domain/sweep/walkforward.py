@@ -58,7 +58,8 @@ def split_windows(n_bars: int, count: int, oos_fraction: float = 0.25, anchored:
     if oos_len < 1 or is_len < min_is_bars:
         need = math.ceil(max(1.0, min_is_bars / ratio) * (count + ratio))
         raise WalkForwardError(f"{n_bars} bars are too few for {count} walk-forward windows with an "
-                               f"out-of-sample fraction of {oos_fraction:g}; about {need} bars are needed")
+                               f"out-of-sample fraction of {oos_fraction:g} (each in-sample part needs at least "
+                               f"{min_is_bars} bars for the indicators' warm-up); about {need} bars are needed")
     first_oos = n_bars - count * oos_len
     out = []
     for k in range(count):
