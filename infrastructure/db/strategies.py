@@ -185,7 +185,11 @@ class SqlStrategyRepository:
 
     @storage_errors
     def count(self, query: StrategyQuery | None = None) -> int:
-        stmt = sa.select(sa.func.count()).select_from(strategies).where(*_where(query or StrategyQuery()))
+        query = query or StrategyQuery()
+        if query.tag and not query.name_contains:  # the tag index alone answers it
+            stmt = sa.select(sa.func.count()).where(tags.c.tag == query.tag)
+        else:
+            stmt = sa.select(sa.func.count()).select_from(strategies).where(*_where(query))
         with self._engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
