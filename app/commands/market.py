@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.errors import UserError
-from app.market_data import CollectJob, CollectProgress, CollectSummary
+from app.market_data import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
 from domain.market import Timeframe, UnknownTimeframe
 
@@ -83,7 +83,7 @@ def _collect(args: argparse.Namespace) -> int:
 async def _run_collect(container: Any, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    service = container.market_data
+    service: MarketDataService = container.market_data
     try:
         if not bar:
             return await service.collect_many(jobs)

@@ -240,3 +240,19 @@ async def test_several_markets_on_one_exchange_are_collected_concurrently(
     jobs = [job("binance", sym, "2024-01-01", "2024-01-02") for sym in ("BTCUSDT", "ETHUSDT", "SOLUSDT")]
     summaries = await asyncio.wait_for(collect(sim, repo, jobs), timeout=30)
     assert [s.stored for s in summaries] == [1440, 1440, 1440]
+
+
+@pytest.mark.parametrize("sim", [{"fault_rate": 1.0, "faults": ("502",)}], indirect=True)
+async def test_an_exchange_that_keeps_failing_ends_in_a_clear_error_after_capped_retries(
+        sim: SimulatorServer, repo: SqlCandleRepository) -> None:
+    from app.errors import ExchangeError
+
+    gateways = ExchangeGateways({"upbit": sim.url}, RetryPolicy(attempts=3, base_s=0.01, cap_s=0.05))
+    service = MarketDataService(repo, gateways, SystemClock())
+    try:
+        with pytest.raises(ExchangeError, match="upbit: gave up after 3 attempts; last problem: HTTP 502"):
+            await service.collect("upbit", "KRW-BTC", M1, parse_time_arg("2024-01-01"), parse_time_arg("2024-01-02"))
+    finally:
+        await gateways.aclose()
+    assert sim.state.log.count("upbit.candles", 502) >= 3
+    assert repo.count(SeriesKey("upbit", "KRW-BTC", M1)) == 0
