@@ -132,6 +132,16 @@ class Container:
 
         return BacktestService(self.candles, SqlBacktestRepository(self.engine), SystemClock(), self.strategies)
 
+    @cached_property
+    def sweeps(self) -> Any:
+        """The SweepService (parameter sweeps and walk-forward on a local process pool or a Dask cluster)."""
+        from app.sweeps import SweepService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.sweeps import SqlSweepRepository
+        from infrastructure.sweep_executors import make_executor
+
+        return SweepService(self.candles, SqlSweepRepository(self.engine), SystemClock(), make_executor)
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
