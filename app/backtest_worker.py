@@ -38,8 +38,20 @@ def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     return None
 
 
+def serve(conn: Any) -> None:
+    """Worker process main loop: run each payload received until None or the pipe closes."""
+    while True:
+        try:
+            payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if payload is None:
+            return
+        work(conn, payload)
+
+
 def work(conn: Any, payload: tuple[dict[str, Any], CandleSeries, BacktestSettings]) -> None:
-    """Worker entry point: evaluate, simulate, send ("progress", (stage, fraction)) and ("result", result)."""
+    """One run: evaluate, simulate, send ("progress", (stage, fraction)) then ("result", result) or ("error", text)."""
     try:
         from domain.backtest.run import backtest_signals
         from domain.strategy import evaluate, parse_strategy
@@ -54,5 +66,3 @@ def work(conn: Any, payload: tuple[dict[str, Any], CandleSeries, BacktestSetting
         conn.send(("result", result))
     except Exception as err:  # reported to the parent as a one-line failure
         conn.send(("error", f"backtest failed: {type(err).__name__}: {err}"))
-    finally:
-        conn.close()

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.backtest_store import BacktestRepository, NewRun, RunSummary, StoredRun
-from app.backtest_worker import check_series, prepare_failure, work
+from app.backtest_worker import check_series, prepare_failure, serve
 from app.errors import DataError, UserError
 from app.ports import CandleRepository, Clock
+from app.worker_pool import WorkerPool
 from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, json_value
 from domain.market import CandleSeries, SeriesKey
@@ -113,6 +113,11 @@ class BacktestService:
         self.runs = runs
         self.clock = clock
         self.strategies = strategies
+        self.pool = WorkerPool(serve, "quantdesk-backtest")
+
+    def close(self) -> None:
+        """Stop the idle worker process."""
+        self.pool.close()
 
     def load(self, cmd: RunBacktest) -> CandleSeries:
         """The candles to test, checked (DataError/UserError on anything unusable)."""
@@ -139,7 +144,7 @@ class BacktestService:
         return self._save(cmd, series, result, emit)
 
     def start(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestJob:
-        """Run in a spawned worker process; events arrive on a background thread."""
+        """Run in a (warm, spawned) worker process; `on_progress` is called on a background thread."""
         emit = on_progress or (lambda e: None)
         return BacktestJob(lambda job: self._run_in_worker(job, cmd, emit))
 
@@ -150,23 +155,20 @@ class BacktestService:
     def _run_in_worker(self, job: BacktestJob, cmd: RunBacktest, emit: Listener) -> BacktestFinished:
         emit(BacktestProgressed("loading", 0.0))
         series = self.load(cmd)
-        ctx = mp.get_context("spawn")
-        receiver, sender = ctx.Pipe(duplex=False)
-        payload = (strategy_to_dict(cmd.strategy), series, cmd.settings)
-        proc = ctx.Process(target=work, args=(sender, payload), daemon=True, name="quantdesk-backtest")
-        job.process = proc
         if job.cancelled:
             raise self._cancelled(emit)
         emit(BacktestProgressed("starting", 0.05))
-        proc.start()
-        sender.close()
+        worker = self.pool.acquire()
+        job.process = worker.process
         try:
-            result = self._receive(job, receiver, emit)
-        finally:
-            receiver.close()
-            if job.cancelled and proc.is_alive():
-                proc.terminate()
-            proc.join(timeout=5)
+            if job.cancelled:
+                raise self._cancelled(emit)
+            worker.conn.send((strategy_to_dict(cmd.strategy), series, cmd.settings))
+            result = self._receive(job, worker.conn, emit)
+        except BaseException:
+            worker.kill()
+            raise
+        self.pool.release(worker)
         return self._save(cmd, series, result, emit)
 
     def _receive(self, job: BacktestJob, receiver: Any, emit: Listener) -> BacktestResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,12 +45,14 @@ def sma_cross(direction: str = "long_short") -> dict:
 
 
 @pytest.fixture
-def service(db_path: Path) -> BacktestService:
+def service(db_path: Path) -> Iterator[BacktestService]:
     engine = create_sqlite_engine(db_path)
     upgrade_to_head(engine)
     candles = SqlCandleRepository(engine)
     candles.upsert(KEY, series_from_frame(GOOG, Timeframe.D1))
-    return BacktestService(candles, SqlBacktestRepository(engine), FakeClock())
+    service = BacktestService(candles, SqlBacktestRepository(engine), FakeClock())
+    yield service
+    service.close()
 
 
 def command(**kw: object) -> RunBacktest:
@@ -77,6 +80,32 @@ def test_a_run_in_the_worker_process_is_stored_and_reopens_identically(service: 
     assert stored.stats["Max. Drawdown Duration"] == expected.stats["Max. Drawdown Duration"].days
     assert stored.definition["name"] == "SMA 10/30" and stored.settings["commission"] == 0.002
     assert [r.id for r in service.list()] == [done.run_id]
+
+
+@pytest.mark.slow
+def test_the_worker_stays_warm_between_runs_and_a_cancelled_one_is_replaced(service: BacktestService) -> None:
+    first = service.start(command())
+    first.wait(60)
+    second = service.start(command(settings=BacktestSettings(lot_size=1)))
+    second.wait(60)
+    assert second.process.pid == first.process.pid and second.process.is_alive()
+    holder: list = []
+    ready = threading.Event()
+
+    def on_event(e: BacktestProgressed) -> None:
+        if e.stage == "signals":
+            ready.wait(5)
+            holder[0].cancel()
+
+    third = service.start(command(), on_event)
+    holder.append(third)
+    ready.set()
+    with pytest.raises(BacktestCancelled):
+        third.wait(60)
+    fourth = service.start(command())
+    fourth.wait(60)
+    assert fourth.process.pid != first.process.pid
+    assert service.runs.count() == 3
 
 
 @pytest.mark.slow
