@@ -67,7 +67,7 @@ class WeightPacer:
 
     def __init__(self, budget: int = 2400, headroom: float = 0.95,
                  clock: Callable[[], float] = time.time) -> None:
-        self.budget = int(budget * headroom)
+        self.budget = round(budget * headroom)
         self._clock = clock
         self._minute = -1
         self._used = 0
