@@ -69,7 +69,7 @@ async def test_binance_waits_for_the_next_minute_when_the_reported_weight_nears_
     clock = FrozenClock(60 * 1000 + 10)
     pacer = WeightPacer(budget=2400, clock=clock)
     await pacer.acquire(10)
-    pacer.release(200, {"X-MBX-USED-WEIGHT-1M": used})
+    pacer.release(200, {"X-MBX-USED-WEIGHT-1M": used}, 10)
     assert await blocks(pacer.acquire(10))
     clock.t += 50
     assert not await blocks(pacer.acquire(10))
@@ -78,5 +78,5 @@ async def test_binance_waits_for_the_next_minute_when_the_reported_weight_nears_
 async def test_binance_goes_ahead_while_the_weight_stays_under_95_percent_of_the_budget() -> None:
     pacer = WeightPacer(budget=2400, clock=FrozenClock(60 * 1000 + 10))
     await pacer.acquire(10)
-    pacer.release(200, {"X-MBX-USED-WEIGHT-1M": "2270"})
+    pacer.release(200, {"X-MBX-USED-WEIGHT-1M": "2270"}, 10)
     assert not await blocks(pacer.acquire(10))
