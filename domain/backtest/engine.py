@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -64,6 +65,9 @@ class SimResult:
 
 
 DIRECTIONS = ("long_only", "short_only", "long_short")
+# 100 % of equity is sized as backtesting.py's default order size, 1 − ε: when cash divides exactly by the
+# unit cost it buys one unit less, never more than the cash allows.
+FULL_EQUITY = 1.0 - sys.float_info.epsilon
 
 
 def _frac(pct: float | None, what: str) -> float:
@@ -102,7 +106,7 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         raise ValueError(f"position size must be in (0, 100] % of equity, got {size_pct}")
     n = len(series)
     el, xl, es, xs = _flags(signals, n, direction)
-    cfg = np.array([size_pct / 100.0, _frac(risk.stop_loss_pct, "stop-loss"),
+    cfg = np.array([min(size_pct / 100.0, FULL_EQUITY), _frac(risk.stop_loss_pct, "stop-loss"),
                     _frac(risk.take_profit_pct, "take-profit"), _frac(risk.trailing_stop_pct, "trailing stop"),
                     settings.commission, settings.slippage, settings.lot_size], dtype=np.float64)
     equity, rows, state = k.simulate_arrays(

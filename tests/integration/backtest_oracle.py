@@ -93,6 +93,8 @@ def run_oracle(series: CandleSeries, signals: Any, direction: str, size_pct: flo
 
 
 def _close(a: Any, b: Any, rel: float) -> bool:
+    if a is None:  # undefined duration: backtesting.py has NaT or NaN there
+        return b is None or pd.isna(b)
     if isinstance(a, timedelta) or isinstance(b, pd.Timedelta):
         a = a.total_seconds() / 86400 if a is not None else math.nan
         b = b.total_seconds() / 86400 if isinstance(b, pd.Timedelta) else math.nan

@@ -192,3 +192,25 @@ def test_annualisation_and_duration_rounding_match_on_every_calendar(step_ms: in
     sig = random_signals(len(series), 11, p=0.02)
     settings = BacktestSettings(cash=100_000, commission=0.001, lot_size=1)
     assert check(series, sig, "long_short", Risk(100, 3.0, 6.0), settings) > 10
+
+
+def edge_cases() -> list[tuple[str, CandleSeries, Sig, str]]:
+    series = generated(n=400, seed=3)
+    z = np.zeros(400, bool)
+    at = lambda *bars: np.isin(np.arange(400), bars)  # noqa: E731
+    close = np.array([10.0, 10, 10, 15, 25, 40, 60, 80, 90, 95, 96, 97])
+    squeeze = CandleSeries.from_columns(Timeframe.D1, np.arange(12) * 86_400_000, close, close * 1.01,
+                                        close * 0.99, close, np.ones(12))
+    z12 = np.zeros(12, bool)
+    return [
+        ("no trades", series, Sig(z, z, z, z), "long_only"),
+        ("one trade", series, Sig(at(50), at(80), z, z), "long_only"),
+        ("left open at the end", series, Sig(at(50), z, z, z), "long_only"),
+        ("short squeezed to ruin", squeeze, Sig(z12, z12, np.isin(np.arange(12), [1]), z12), "short_only"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4), ids=[c[0] for c in edge_cases()])
+def test_edge_cases_match_backtesting_py(case: int) -> None:
+    _, series, sig, direction = edge_cases()[case]
+    check(series, sig, direction, Risk(100), BacktestSettings(cash=1000, commission=0.001, lot_size=1))

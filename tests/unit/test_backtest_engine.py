@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings, InvalidSettings, simulate
+from domain.backtest.engine import FULL_EQUITY
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Risk
 
@@ -47,8 +48,9 @@ def signals(n: int, seed: int, direction: str, p: float = 0.03) -> Sig:
 
 def reference(series: CandleSeries, sig: Sig, risk: Risk, st: BacktestSettings) -> Ref:
     pct = lambda v: v / 100 if v else None  # noqa: E731
+    frac = min(risk.position_size_pct / 100, FULL_EQUITY)
     ref = Ref(list(series.open), list(series.high), list(series.low), list(series.close), st.cash,
-              st.commission, st.slippage, st.lot_size, risk.position_size_pct / 100, pct(risk.stop_loss_pct),
+              st.commission, st.slippage, st.lot_size, frac, pct(risk.stop_loss_pct),
               pct(risk.take_profit_pct), pct(risk.trailing_stop_pct), st.trade_on_close, st.finalize_trades)
     return ref.run(*(list(getattr(sig, f)) for f in ("entry_long", "exit_long", "entry_short", "exit_short")))
 
@@ -150,7 +152,8 @@ def test_a_short_squeezed_past_zero_equity_ends_the_run() -> None:
     es = z.copy()
     es[1] = True
     got = simulate(series, Sig(z, z, es, z), "short_only", Risk(100), BacktestSettings(cash=1000, lot_size=1))
-    assert got.equity[3] == 500 and (got.equity[4:] == 0).all()
+    assert got.trades.size[0] == 99  # 100 % of equity is 1 − ε of it, as in backtesting.py: 999.99… // 10
+    assert got.equity[3] == 1000 - 99 * 5 and (got.equity[4:] == 0).all()
     assert got.trades.reasons() == ["end"] and got.trades.exit_bar[0] == 4
 
 
