@@ -92,8 +92,10 @@ def store_figures(service: StrategyService, db: Path, tmp: Path) -> None:
     rng = np.random.default_rng(1)
     took = seed(service, rng)
     print(f"seeded {service.count():,} strategies in {took:.1f} s ({N_STRATEGIES / took:,.0f}/s, batches of 5,000)")
-    docs = [three_conditions(f"New {i:05d}", 5 + i % 20, 25 + i % 50) for i in range(1_000)]
-    create = timed(iter(lambda: service.create(docs.pop()), None).__next__, 1_000)
+    with sqlite3.connect(db) as conn:  # start the timed part from a checkpointed WAL, as after any quiet moment
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    docs = [three_conditions(f"New {i:05d}", 5 + i % 20, 25 + i % 50) for i in range(2_000)]
+    create = timed(lambda: service.create(docs.pop(), tags=["new"]), 2_000)
     raw = raw_insert_reference(tmp / "raw.db", "x" * 700)
     print(f"create+save       p50 {pct(create, 50):6.3f} ms  p99 {pct(create, 99):6.3f} ms  (goal p99 ≤ 5 ms; "
           f"raw sqlite3 insert+commit p99 {pct(raw, 99):.3f} ms)")

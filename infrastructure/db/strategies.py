@@ -103,9 +103,9 @@ class SqlStrategyRepository:
     @storage_errors
     def add(self, item: NewStrategy, now_ms: int) -> StrategyRecord:
         (new_id,) = self.add_many([item], now_ms)
-        record = self.get(new_id)
-        assert record is not None
-        return record
+        summary = StrategySummary(new_id, item.strategy.name, item.strategy.direction, tuple(sorted(item.tags)),
+                                  item.notes, now_ms, now_ms, None, None)
+        return StrategyRecord(summary, strategy_to_dict(item.strategy))
 
     @storage_errors
     def add_many(self, items: Sequence[NewStrategy], now_ms: int) -> list[int]:
