@@ -152,11 +152,12 @@ class SweepService:
 
     def start(self, cmd: RunSweep, series: CandleSeries | None = None, cluster: str | None = None,
               workers: int | None = None, on_progress: Listener | None = None, source: str = "") -> SweepJobHandle:
-        """Check the request here (raising UserError at once), then run it on a background thread."""
+        """Check the request and start the executor here (UserError at once, e.g. an unreachable cluster), then
+        run the sweep on a background thread."""
         data = series if series is not None else self.load(cmd)
         plan = self.plan(cmd, data)
-        return SweepJobHandle(lambda cancel: self.execute(plan, data, cluster, workers, cancel, on_progress,
-                                                          source))
+        executor = self.open_executor(plan, data, cluster, workers)
+        return SweepJobHandle(lambda cancel: self.execute(plan, data, executor, cancel, on_progress, source))
 
     def run(self, cmd: RunSweep, series: CandleSeries | None = None, cluster: str | None = None,
             workers: int | None = None, on_progress: Listener | None = None, source: str = "",
@@ -164,16 +165,26 @@ class SweepService:
         """Plan and run in the calling thread."""
         data = series if series is not None else self.load(cmd)
         plan = self.plan(cmd, data)
-        return self.execute(plan, data, cluster, workers, cancel or threading.Event(), on_progress, source)
+        executor = self.open_executor(plan, data, cluster, workers)
+        return self.execute(plan, data, executor, cancel or threading.Event(), on_progress, source)
 
-    def execute(self, plan: SweepPlan, series: CandleSeries, cluster: str | None, workers: int | None,
-                cancel: threading.Event, on_progress: Listener | None = None, source: str = "") -> SweepOutcome:
-        """Run a checked plan: start the executor (nothing is stored if that fails), then stream and persist."""
-        emit = on_progress or (lambda e: None)
-        t0 = time.perf_counter()
+    def open_executor(self, plan: SweepPlan, series: CandleSeries, cluster: str | None,
+                      workers: int | None) -> SweepExecutor:
+        """An executor with the data shared and the workers warm; nothing is stored if this fails."""
         executor = self.executors(cluster, workers)
         try:
             executor.start(series, plan.job)
+        except BaseException:
+            executor.close()
+            raise
+        return executor
+
+    def execute(self, plan: SweepPlan, series: CandleSeries, executor: SweepExecutor, cancel: threading.Event,
+                on_progress: Listener | None = None, source: str = "") -> SweepOutcome:
+        """Run a checked plan on a started executor (closed at the end): stream, persist, summarise."""
+        emit = on_progress or (lambda e: None)
+        t0 = time.perf_counter()
+        try:
             sweep_id = self.sweeps.create(self._record(plan, series, executor.describe(), source))
             emit(SweepProgressed(sweep_id, 0, plan.total, stage="started"))
             try:

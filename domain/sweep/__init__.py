@@ -1,7 +1,16 @@
 """Parameter sweeps: spaces over strategy JSON paths, objectives and constraints, walk-forward validation."""
 
 from domain.sweep.objective import NUMERIC_KEYS, Constraint, Objective, ObjectiveError, as_float, stat_key
-from domain.sweep.paths import PathError, Slot, linked_slots, numeric_slots, parse_path, resolve_slot, set_values
+from domain.sweep.paths import (
+    PathError,
+    Slot,
+    linked_slots,
+    numeric_slots,
+    parse_path,
+    resolve_slot,
+    set_values,
+    short_label,
+)
 from domain.sweep.ranking import Robustness, Scored, best, neighbours, rank, robustness, score
 from domain.sweep.report import WalkForwardReport, WindowReport, walk_forward_report
 from domain.sweep.runner import (
@@ -34,6 +43,6 @@ __all__ = [
     "Stitched", "SweepJob", "SweepSpace", "SweepTask", "TooManyCombinations", "WalkForwardError",
     "WalkForwardReport", "Window", "WindowReport", "as_float", "batches", "best", "linked_slots", "make_axis",
     "neighbours", "numeric_slots", "parse_path", "parse_values", "point_definition", "rank", "resolve_slot",
-    "robustness", "run_oos", "run_point", "run_task", "score", "set_values", "split_windows", "stat_key",
+    "robustness", "run_oos", "run_point", "run_task", "score", "set_values", "short_label", "split_windows", "stat_key",
     "stitch", "walk_forward_report",
 ]

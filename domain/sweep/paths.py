@@ -200,3 +200,22 @@ def _describe(value: object) -> str:
 
 def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def short_label(definition: Mapping[str, Any], path: str) -> str:
+    """A readable name for a slot: `sma(10).period`, `stop_loss_pct`, `const 70`; the path if none fits."""
+    try:
+        tokens = parse_path(path)
+        if tokens[0] == "risk":
+            return str(tokens[-1])
+        if tokens[-1] == "const":
+            return f"const {_fmt(float(_walk(definition, tokens, path)))}"
+        if len(tokens) >= 3 and tokens[-2] == "params":
+            operand = _walk(definition, tokens[:-2], path)
+            indicator = CATALOG[operand["var"]]
+            params = operand.get("params") or {}
+            args = ",".join(_fmt(float(params.get(p.name, p.default))) for p in indicator.params)
+            return f"{indicator.name}({args}).{tokens[-1]}"
+    except (PathError, KeyError, TypeError, ValueError):
+        pass
+    return path

@@ -94,7 +94,9 @@ class SqlSweepRepository:
             settings=_json(sweep.settings), status="running", total=sweep.total,
         )
         with self.engine.begin() as conn:
-            return int(conn.execute(sweeps.insert().values(**values)).inserted_primary_key[0])
+            key = conn.execute(sweeps.insert().values(**values)).inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     @storage_errors
     def add_points(self, sweep_id: int, stored: list[StoredPoint]) -> None:

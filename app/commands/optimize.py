@@ -1,0 +1,185 @@
+"""`quantdesk optimize`: sweep strategy parameters (grid or random) or walk forward, on a process pool or Dask."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from app.commands.backtest import _csv_series, _strategy
+from app.commands.common import open_container, progress_bar, timeframe_arg
+from app.errors import UserError
+from app.sweep_plan import ParamRange, RunSweep
+from app.sweep_summary import outcome_json
+from app.sweeps import SweepJobHandle
+from app.timeparse import format_ms, parse_range
+from domain.backtest import BacktestSettings
+from domain.market import SeriesKey
+from domain.strategy import strategy_to_dict
+from domain.sweep import DEFAULT_CAP, short_label
+
+STAT_COLUMNS = ("# Trades", "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "optimize", help="sweep strategy parameters or walk forward, on a process pool or a Dask cluster",
+        description="Backtest every combination (or a seeded random sample) of the given parameter ranges and rank "
+        "them by an objective. PATH is a JSON path into the strategy, e.g. entry_long.all[0].left.params.period; "
+        "join paths with commas to move them together. RANGE is start:stop:step (stop included) or a list a,b,c.")
+    p.add_argument("--strategy", required=True, metavar="FILE_OR_NAME", help="strategy JSON file or stored name")
+    p.add_argument("--param", action="append", required=True, metavar="PATH=RANGE", help="a parameter to sweep")
+    p.add_argument("--csv", metavar="FILE", help="read candles from this CSV file (the database is not used)")
+    p.add_argument("--exchange", help="stored candles: exchange")
+    p.add_argument("--market", help="stored candles: market symbol")
+    p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred)")
+    p.add_argument("--start", help="first bar time: a date or ISO datetime (UTC unless an offset is given)")
+    p.add_argument("--end", help="end (exclusive): a date or ISO datetime")
+    p.add_argument("--objective", default="Sharpe Ratio", help='statistic to rank by (default "Sharpe Ratio")')
+    p.add_argument("--minimize", action="store_true", help="lower objective values are better")
+    p.add_argument("--constraint", action="append", default=[], metavar="STAT OP N",
+                   help='e.g. "# Trades>=30" or "Max. Drawdown [%%]>=-25" (repeatable)')
+    p.add_argument("--method", choices=("grid", "random"), default="grid", help="every combination or a sample")
+    p.add_argument("--samples", type=int, help="random: how many points (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="random: the generator seed (default 0)")
+    p.add_argument("--max-combos", type=int, default=DEFAULT_CAP, help=f"cap on points (default {DEFAULT_CAP})")
+    p.add_argument("--workers", type=int, help="local pool size (default: number of cores)")
+    p.add_argument("--cluster", metavar="ADDR|local",
+                   help="run on Dask: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    p.add_argument("--walk-forward", type=int, default=0, metavar="N", help="validate on N walk-forward windows")
+    p.add_argument("--oos-fraction", type=float, default=0.25, help="out-of-sample share of a window (0.25)")
+    p.add_argument("--anchored", action="store_true", help="in-sample parts all start at the first bar")
+    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
+    p.add_argument("--commission", type=float, default=0.002, help="fraction per fill (default 0.002)")
+    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you (default 0)")
+    p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
+    p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
+    p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
+    p.add_argument("--top", type=int, default=10, help="how many results to print (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_optimize)
+
+
+def _settings(args: argparse.Namespace) -> BacktestSettings:
+    lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
+    settings = BacktestSettings(cash=args.cash, commission=args.commission, slippage=args.slippage, lot_size=lot,
+                                trade_on_close=args.trade_on_close, finalize_trades=args.finalize_trades)
+    problems = settings.problems()
+    if problems:
+        raise UserError("; ".join(p.replace("lot_size", "--lot-size") for p in problems))
+    return settings
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    if bool(args.csv) == bool(args.exchange or args.market):
+        raise UserError("give either --csv FILE or --exchange E --market M --timeframe TF")
+    if not args.csv and not (args.exchange and args.market and args.timeframe):
+        raise UserError("--exchange, --market and --timeframe are all needed for stored candles")
+    if args.workers is not None and args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.samples is not None and args.method != "random":
+        raise UserError("--samples only applies with --method random")
+    if args.walk_forward < 0:
+        raise UserError("--walk-forward must be a positive number of windows")
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    _check_args(args)
+    settings = _settings(args)
+    start, end = parse_range(args.start, args.end)
+    params = tuple(ParamRange.parse(p) for p in args.param)
+    strategy, strategy_id = _strategy(args)
+    key = None if args.csv else SeriesKey(args.exchange, args.market, args.timeframe)
+    cmd = RunSweep(strategy_to_dict(strategy), params, key, start, end, args.objective, not args.minimize,
+                   tuple(args.constraint), args.method, args.samples, args.seed, args.max_combos, args.walk_forward,
+                   args.oos_fraction, args.anchored, settings, strategy_id)
+    service = open_container(args).sweeps
+    series = _csv_series(args, start, end) if args.csv else service.load(cmd)
+    source = f"{args.csv} ({series.timeframe.code})" if args.csv else str(key)
+    plan = service.plan(cmd, series)  # every input checked before a worker starts
+    executor = service.open_executor(plan, series, args.cluster, args.workers)
+    with progress_bar("optimizing", quiet=args.json) as update:
+        handle = SweepJobHandle(lambda cancel: service.execute(plan, series, executor, cancel,
+                                                               lambda e: update(e.done, e.total), source))
+        try:
+            outcome = handle.wait()
+        except KeyboardInterrupt:
+            handle.cancel()
+            outcome = handle.wait()
+    doc = outcome_json(outcome, args.top)
+    if args.json:
+        json.dump(doc, sys.stdout, allow_nan=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        _print(outcome, doc, source, args.top)
+    return 130 if outcome.status == "cancelled" else 0
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "--"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1e4 else f"{value:.4g}"
+    return str(value)
+
+
+def _print(outcome: Any, doc: dict[str, Any], source: str, top: int) -> None:
+    plan = outcome.plan
+    definition = plan.job.definition
+    labels = [short_label(definition, a.paths[0]) for a in plan.job.space.axes]
+    counts = outcome.counts
+    print(f"{definition['name']} on {source}: {len(plan.coords)} points × {max(1, len(plan.windows))} window(s), "
+          f"{outcome.executor}, {outcome.seconds:.1f} s; sweep {outcome.sweep_id} ({outcome.status})")
+    print(f"ok {counts['ok']}, invalid {counts['invalid']}, failed {counts['failed']}; {plan.objective.describe()}"
+          + (f"; constraints: {', '.join(str(c) for c in plan.constraints)}" if plan.constraints else ""))
+    if plan.windows:
+        _print_walk_forward(outcome, labels)
+        return
+    head = ["#", *labels, plan.objective.key, *[c for c in STAT_COLUMNS if c != plan.objective.key], "ok"]
+    rows = []
+    for i, s in enumerate(outcome.ranked[:top], 1):
+        stats = s.result.stats
+        rows.append([str(i), *[_fmt(v) for v in s.result.params], _fmt(s.score),
+                     *[_fmt(stats.get(c)) for c in head[len(labels) + 2:-1]], "yes" if s.passed else "no"])
+    _table(head, rows)
+    rob = doc.get("robustness")
+    if rob:
+        print(f"robustness: {rob['scored']} of {rob['neighbours']} grid neighbours ran; objective mean "
+              f"{_fmt(rob['mean'])} (min {_fmt(rob['min'])}, max {_fmt(rob['max'])}) vs best {_fmt(rob['best'])}")
+    elif outcome.best is None:
+        print("no point met the constraints with a finite objective")
+
+
+def _print_walk_forward(outcome: Any, labels: list[str]) -> None:
+    report = outcome.walk_forward
+    if report is None:
+        print("walk-forward cancelled before every window was optimised")
+        return
+    ts = outcome.bar_ts
+    head = ["window", "out-of-sample", *labels, "IS objective", "OOS objective", "OOS return [%]", "OOS trades"]
+    rows = []
+    for w in report.windows:
+        win = w.window
+        span = f"{format_ms(int(ts[win.oos_start]))[:10]} .. {format_ms(int(ts[win.oos_end - 1]))[:10]}"
+        params = [_fmt(v) for v in w.params] if w.params else ["--"] * len(labels)
+        oos = w.oos.stats if w.oos is not None else {}
+        rows.append([str(win.index), span, *params, _fmt(w.is_score), _fmt(w.oos_score),
+                     _fmt(oos.get("Return [%]")), _fmt(oos.get("# Trades"))])
+    _table(head, rows)
+    if report.stitched is not None:
+        st = report.stitched.stats
+        print(f"stitched out-of-sample: return {_fmt(st['Return [%]'])} %, Sharpe {_fmt(st['Sharpe Ratio'])}, "
+              f"max drawdown {_fmt(st['Max. Drawdown [%]'])} %, {st['# Trades']} trades")
+    d = report.degradation
+    if d:
+        print(f"in-sample → out-of-sample objective: {_fmt(d['is_objective_mean'])} → {_fmt(d['oos_objective_mean'])}"
+              f" (change {_fmt(d['change'])}); walk-forward efficiency {_fmt(d['efficiency_mean'])}")
+
+
+def _table(head: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    print("  ".join(h.rjust(w) for h, w in zip(head, widths, strict=True)))
+    for r in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
