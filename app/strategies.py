@@ -256,7 +256,10 @@ class StrategyService:
 
     @staticmethod
     def _export_doc(record: StrategyRecord) -> dict[str, Any]:
-        doc = strategy_to_dict(parse_strategy(record.definition))
+        try:
+            doc = strategy_to_dict(parse_strategy(record.definition))
+        except StrategyInvalid:  # stored by an older catalog: export it as stored, the importer will say why
+            doc = dict(record.definition)
         if record.summary.notes:
             doc["notes"] = record.summary.notes
         if record.summary.tags:
