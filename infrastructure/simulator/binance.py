@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -68,9 +69,10 @@ async def klines(request: web.Request) -> web.StreamResponse:
         return binance_error(400, -1130, "Data sent for parameter 'limit' is not valid.")
     now = state.now_ms()
     if start is None:
-        bars = newest_bars(market, tf, end if end is not None else now + 1, limit, now)
+        bars = await asyncio.to_thread(newest_bars, market, tf, end if end is not None else now + 1, limit, now)
     else:
-        bars = oldest_bars(market, tf, start, end if end is not None else now + 1, limit, now)
+        bars = await asyncio.to_thread(oldest_bars, market, tf, start, end if end is not None else now + 1, limit,
+                                       now)
     rows = kline_rows(bars, tf)
     if request.get(FAULT) == "bad_row" and rows:
         rows[len(rows) // 2][2] = "oops"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -151,11 +152,13 @@ def aggregate(b: Bars, tf: Timeframe) -> Bars:
 class SimulatedMarket:
     """A seeded random walk for one symbol: day anchors once, intraday trades lazily per day (cached)."""
 
-    def __init__(self, spec: SymbolSpec, seed: int = 0, cache_days: int = 600) -> None:
+    def __init__(self, spec: SymbolSpec, seed: int = 0, cache_days: int = 120) -> None:
         self.spec = spec
         self.seed = seed
         self._key = zlib.crc32(f"{spec.exchange}:{spec.symbol}".encode())
-        self._bars_cache: OrderedDict[int, Bars] = OrderedDict()
+        self._bars_cache: OrderedDict[int, Bars] = OrderedDict()  # ~130 kB a day: bounded
+        self._day_cache: dict[int, Bars] = {}  # one bar a day: kept
+        self._lock = threading.RLock()  # handlers generate in worker threads; the caches are shared
         self._trades_cache: OrderedDict[int, Trades] = OrderedDict()
         self._cache_days = cache_days
 
@@ -178,6 +181,10 @@ class SimulatedMarket:
 
     def trades(self, day: int) -> Trades:
         """All trades of day number `day` (days since the epoch)."""
+        with self._lock:
+            return self._cached_trades(day)
+
+    def _cached_trades(self, day: int) -> Trades:
         hit = self._trades_cache.get(day)
         if hit is not None:
             self._trades_cache.move_to_end(day)
@@ -229,13 +236,29 @@ class SimulatedMarket:
 
     def bars(self, tf: Timeframe, start_ms: int, end_ms: int, now_ms: int) -> Bars:
         """Bars of `tf` with start ≤ open time < end, built from trades before `now_ms`."""
+        with self._lock:
+            return self._bars(tf, start_ms, end_ms, now_ms)
+
+    def _bars(self, tf: Timeframe, start_ms: int, end_ms: int, now_ms: int) -> Bars:
         lo = max(tf.floor(start_ms), tf.floor(LISTING_MS))
         hi = min(tf.floor(end_ms - 1) + tf.ms, now_ms + 1)  # whole bars: a week needs all its days
         if hi <= lo or end_ms <= start_ms:
             return EMPTY_BARS
         days = range(lo // DAY_MS, (hi - 1) // DAY_MS + 1)
+        if tf.ms >= DAY_MS:  # whole days come from the small per-day cache, so years of weeks stay cheap
+            daily = Bars.concat([self.day_bar(d, now_ms) for d in days])
+            return aggregate(daily, tf).window(start_ms, end_ms)
         minute = Bars.concat([self.minute_bars(d, now_ms) for d in days])
         return aggregate(minute, tf).window(start_ms, end_ms)
+
+    def day_bar(self, day: int, now_ms: int) -> Bars:
+        """The day as one bar (empty before the listing), built from trades before `now_ms`."""
+        if now_ms < (day + 1) * DAY_MS:
+            return aggregate(self.minute_bars(day, now_ms), Timeframe.D1)
+        hit = self._day_cache.get(day)
+        if hit is None:
+            hit = self._day_cache[day] = aggregate(self.minute_bars(day), Timeframe.D1)
+        return hit
 
 
 def _ar1(eps: F64, phi: float) -> F64:

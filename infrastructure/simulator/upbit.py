@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -104,7 +105,8 @@ async def candles(request: web.Request) -> web.StreamResponse:
         return upbit_error(400, "validation_error", "count or to: invalid value")
     if not 1 <= count <= MAX_COUNT:
         return upbit_error(400, "validation_error", f"count: must be between 1 and {MAX_COUNT}")
-    bars = newest_before(state, symbol, timeframe, to_ms, count + (timeframe is Timeframe.D1))
+    # generating a long history takes a while: keep the loop (maybe the app's own) responsive
+    bars = await asyncio.to_thread(newest_before, state, symbol, timeframe, to_ms, count + (timeframe is Timeframe.D1))
     prev = None
     if timeframe is Timeframe.D1 and len(bars) > count:
         prev, bars = float(bars.close[0]), bars.take(slice(1, len(bars)))
