@@ -109,8 +109,9 @@ class HttpClient:
                 problem = f"HTTP {status} (rate limited)"
                 after = _retry_after(headers)
                 if after > self.policy.max_wait_s:
-                    raise ExchangeError(f"{self.label}: the exchange blocked this IP for {after:.0f} s "
-                                        f"(HTTP {status}); try again later")
+                    what_ = "banned this IP" if status == 418 else "rate-limited this IP"
+                    raise ExchangeError(f"{self.label}: the exchange {what_} for {after:.0f} s (HTTP {status}); "
+                                        "try again later")
                 wait = max(wait, after + self._rng.uniform(0, 0.1))
             elif status is not None and status >= 500:
                 problem = f"HTTP {status}"

@@ -256,3 +256,33 @@ async def test_an_exchange_that_keeps_failing_ends_in_a_clear_error_after_capped
         await gateways.aclose()
     assert sim.state.log.count("upbit.candles", 502) >= 3
     assert repo.count(SeriesKey("upbit", "KRW-BTC", M1)) == 0
+
+
+@pytest.mark.parametrize("sim", [{"binance_weight_per_minute": 25}], indirect=True)
+async def test_a_long_retry_after_is_reported_instead_of_waited_out(
+        sim: SimulatorServer, repo: SqlCandleRepository) -> None:
+    from app.errors import ExchangeError
+    from infrastructure.exchanges.binance import BinanceGateway
+
+    policy = RetryPolicy(max_wait_s=0.5, base_s=0.01)
+    gateway = BinanceGateway(sim.url, policy=policy, weight_per_minute=10**6)  # a client that ignores weight
+    service = MarketDataService(repo, lambda _: gateway, SystemClock(), lanes=1)
+    try:
+        with pytest.raises(ExchangeError, match=r"binance: the exchange (rate-limited|banned) this IP for \d+ s"):
+            await service.collect("binance", "BTCUSDT", M1, parse_time_arg("2024-01-01"), parse_time_arg("2024-01-06"))
+    finally:
+        await gateway.aclose()
+    assert repo.count(SeriesKey("binance", "BTCUSDT", M1)) == 2 * 1500  # the chunks before the limit are kept
+
+
+async def test_binance_bans_a_client_that_ignores_its_429s(sim: SimulatorServer) -> None:
+    sim.state.binance_limits.weight_per_minute = 1
+    url = f"{sim.url}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&limit=1"
+    async with aiohttp.ClientSession() as session:
+        statuses = []
+        for _ in range(12):
+            async with session.get(url) as resp:
+                statuses.append(resp.status)
+                retry_after = resp.headers.get("Retry-After")
+    assert statuses[0] == 200 and statuses[1] == 429 and statuses[-1] == 418
+    assert retry_after is not None and int(retry_after) >= 60
