@@ -174,3 +174,12 @@ def test_multi_output_indicators_name_their_field_when_written_back() -> None:
     written = strategy_to_dict(parse_strategy(doc))["entry_long"]["all"][0]
     assert written["left"] == {"var": "macd", "params": {"fast": 12, "slow": 26, "signal": 9}, "field": "macd"}
     assert parse_strategy({**doc, "entry_long": {"all": [written]}}) == parse_strategy(doc)
+
+
+def test_a_cyclic_group_is_stopped_by_the_depth_bound() -> None:
+    group: dict[str, Any] = {"any": []}
+    group["any"].append(group)
+    doc = sma_cross()
+    doc["exit_long"] = group
+    (issue,) = validate_strategy(doc)
+    assert issue.path.startswith("exit_long.any[0]") and "deeper than" in issue.message
