@@ -93,7 +93,7 @@ def _exposure(trades: TradeTable, n: int) -> float:
 
 
 def _beta(equity: F64, close: F64) -> float:
-    """Slope of the equity's log returns on the market's (np.cov's estimator, without its copies)."""
+    """Slope of the equity's log returns on the market's (np.cov's estimator, without its copies or BLAS)."""
     if len(equity) < 3:
         return NAN
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -103,7 +103,8 @@ def _beta(equity: F64, close: F64) -> float:
         np.log(b, out=b)
         a -= a.mean()
         b -= b.mean()
-        return float(np.float64(np.dot(a, b)) / np.float64(np.dot(b, b)))
+        # einsum, not np.dot: BLAS threads would spin on the cores the rest of the run needs
+        return float(np.float64(np.einsum("i,i->", a, b)) / np.float64(np.einsum("i,i->", b, b)))
 
 
 def _risk_metrics(ts: I64, close: F64, equity: F64, s: dict[str, Any], risk_free_rate: float) -> float:
