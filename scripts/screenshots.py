@@ -26,15 +26,30 @@ from presentation.services import Services  # noqa: E402
 SIZE = (1440, 900)
 
 
-def settle(app: QtWidgets.QApplication) -> None:
-    for _ in range(5):
-        app.processEvents()
-
-
-def save(window: MainWindow, app: QtWidgets.QApplication, path: Path) -> None:
-    settle(app)
+async def save(window: MainWindow, app: QtWidgets.QApplication, path: Path) -> None:
+    for _ in range(5):  # let the shared loop run Qt's pending layout and paint events
+        await asyncio.sleep(0.02)
     window.grab().save(str(path))
     print(f"wrote {path}")
+
+
+async def collect_midway(window: MainWindow, app: QtWidgets.QApplication, path: Path) -> None:
+    """The Data tab while a real Demo collection runs (captured part-way), then let it finish."""
+    tab = window.data_tab
+    window.show_tab("Data")
+    tab.exchange.setCurrentIndex(tab.exchange.findData("demo"))
+    tab.market.setCurrentText("KRW-XRP")
+    start = tab.end.dateTime().addDays(-10)
+    tab.start.setDateTime(start)
+    halfway = asyncio.Event()
+    tab.progressed.connect(lambda p: halfway.set() if p.fraction >= 0.4 else None)
+    done = asyncio.Event()
+    tab.finished.connect(lambda _: done.set())
+    tab.start_collect()
+    await halfway.wait()
+    tab.pick(SeriesKey("demo", "KRW-XRP", Timeframe.M1))
+    await save(window, app, path)
+    await done.wait()
 
 
 async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> None:
@@ -55,16 +70,14 @@ async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> N
                                                                                 float(tab.chart.last_line.value()))))
     tab.chart._on_mouse((view.mapToScene(centre),))
     window.show_tab("Chart")
-    save(window, app, out / "chart.png")
-    window.data_tab.pick(key)
-    window.show_tab("Data")
-    save(window, app, out / "data.png")
+    await save(window, app, out / "chart.png")
+    await collect_midway(window, app, out / "data.png")
     for name in ("Strategies", "Builder", "Backtests"):
         window.show_tab(name)
-        save(window, app, out / f"{name.lower()}.png")
+        await save(window, app, out / f"{name.lower()}.png")
     window.set_theme("light")
     window.show_tab("Chart")
-    save(window, app, out / "chart-light.png")
+    await save(window, app, out / "chart-light.png")
     window.set_theme("dark")
     await window.shutdown()
 

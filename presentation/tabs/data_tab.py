@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from PyQt6 import QtCore, QtWidgets
@@ -18,6 +19,7 @@ from presentation.widgets.coverage_strip import CoverageStrip
 from presentation.widgets.forms import date_edit, group, ms_of, primary
 
 log = logging.getLogger("quantdesk.gui")
+REFRESH_S = 0.5
 DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "BTCUSDT", "ETHUSDT"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
                    "binance": ["BTCUSDT", "ETHUSDT", "SOLUSDT"]}
 
@@ -34,6 +36,7 @@ class DataTab(QtWidgets.QWidget):
         self.services = services
         self.task: asyncio.Task[None] | None = None
         self.series_keys: dict[str, SeriesKey] = {}
+        self._refreshed = 0.0
         self.coverage_model = CoverageModel(self)
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self._collect_box())
@@ -146,9 +149,13 @@ class DataTab(QtWidgets.QWidget):
     def _show_progress(self, p: CollectProgress) -> None:
         self.progress.setValue(int(1000 * p.fraction))
         eta = "–" if p.eta_s is None else str(timedelta(seconds=round(p.eta_s)))
-        self.stats.setText(f"Requests {p.requests:,}   ·   candles {p.candles:,}   ·   retries {p.retries:,}"
-                           f"   ·   ETA {eta}")
-        self.changed.emit()
+        self.stats.setText(f"Requests {p.requests:,} of ~{p.requests_total:,}  ·  candles {p.candles:,}  ·  "
+                           f"retries {p.retries:,}  ·  ETA {eta}")
+        now = time.monotonic()
+        if now - self._refreshed >= REFRESH_S:  # stored data grows chunk by chunk: show it, but not 10× a second
+            self._refreshed = now
+            self.refresh()
+            self.changed.emit()
 
     # ---- coverage and delete ----------------------------------------------------------------------------
     def _coverage_box(self) -> QtWidgets.QGroupBox:
@@ -200,8 +207,11 @@ class DataTab(QtWidgets.QWidget):
         """The series chosen in the coverage box."""
         return self.series_keys.get(self.series_pick.currentData() or "")
 
-    def pick(self, key: SeriesKey) -> None:
-        self.series_pick.setCurrentIndex(self.series_pick.findData(str(key)))
+    def pick(self, key: SeriesKey) -> bool:
+        i = self.series_pick.findData(str(key))
+        if i >= 0:
+            self.series_pick.setCurrentIndex(i)
+        return i >= 0
 
     def _show_coverage(self) -> None:
         key = self.picked()

@@ -21,6 +21,7 @@ class EmptyState(QtWidgets.QWidget):
             label.setWordWrap(True)
             label.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             label.setFixedWidth(620)
+            label.setMinimumHeight(label.heightForWidth(620))  # aligned items get no height-for-width
             lay.addWidget(label, 0, QtCore.Qt.AlignmentFlag.AlignHCenter)
             lay.addSpacing(8)
         lay.addStretch(3)
