@@ -56,6 +56,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setStatusBar(self.status)
         self._build_menus()
         self.data_tab.changed.connect(self._on_data_changed)
+        self.data_tab.collected.connect(self._on_collected)
         self.log_view.attach(logging.getLogger("quantdesk"))
         self.theme = "dark"
         self.refresh_markets()
@@ -153,14 +154,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_series(key)
         return True
 
-    def show_series(self, key: SeriesKey) -> None:
+    def show_series(self, key: SeriesKey, keep_view: bool = False) -> None:
         try:
             series = self.services.load(key)
         except UserError as err:
             self.status.showMessage(str(err), 8000)
             log.error("%s", err)
             return
-        self.chart_tab.show_series(key, series)
+        self.chart_tab.show_series(key, series, keep_view)
         self.status.showMessage(f"{key}: {len(series):,} bars", 4000)
         self.seriesShown.emit(key)
 
@@ -176,6 +177,10 @@ class MainWindow(QtWidgets.QMainWindow):
             first = self.markets.first_series()
             if first.isValid():
                 self.tree.setCurrentIndex(first)
+
+    def _on_collected(self, key: SeriesKey) -> None:
+        if key == self.chart_tab.key:  # the chart shows this series: bring in the new bars, keep the view
+            self.show_series(key, keep_view=True)
 
     def toggle_theme(self) -> None:
         self.set_theme("light" if self.theme == "dark" else "dark")

@@ -73,16 +73,19 @@ class ChartTab(QtWidgets.QWidget):
             self.addAction(act)
 
     # ---- data -------------------------------------------------------------------------------------------
-    def show_series(self, key: SeriesKey, series: CandleSeries) -> None:
-        """Show freshly loaded bars of `key`; keeps the indicators the user added."""
+    def show_series(self, key: SeriesKey, series: CandleSeries, keep_view: bool = False) -> None:
+        """Show freshly loaded bars of `key`; keeps the indicators the user added (and the view if asked)."""
+        shown = self.shown_timeframe() if keep_view and key == self.key else series.timeframe
         self.key, self.stored = key, series
         self.view_tf.blockSignals(True)
         self.view_tf.clear()
         for tf in Timeframe:
             if tf.ms >= series.timeframe.ms and tf.ms % series.timeframe.ms == 0:
                 self.view_tf.addItem(tf.code, tf.code)
+        self.view_tf.setCurrentIndex(max(0, self.view_tf.findData(shown.code)))
         self.view_tf.blockSignals(False)
-        self._render(series, keep_view=False)
+        view = series if shown is series.timeframe else series.resample(shown)
+        self._render(view, keep_view=keep_view)
 
     def clear(self) -> None:
         self.key = None

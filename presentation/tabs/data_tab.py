@@ -30,6 +30,7 @@ class DataTab(QtWidgets.QWidget):
     changed = QtCore.pyqtSignal()
     progressed = QtCore.pyqtSignal(object)  # CollectProgress
     finished = QtCore.pyqtSignal(str)  # "done", "cancelled" or "failed"
+    collected = QtCore.pyqtSignal(object)  # SeriesKey whose stored bars grew
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +136,7 @@ class DataTab(QtWidgets.QWidget):
             self.collect_btn.setEnabled(True)
             self.cancel_btn.setEnabled(False)
             self._after_change()
+        self.collected.emit(key)
         if outcome == "cancelled":
             self.stats.setText(self.stats.text() + "\nCancelled — bars fetched so far are kept; Collect resumes.")
         elif outcome == "done":

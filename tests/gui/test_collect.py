@@ -67,7 +67,7 @@ def test_collecting_advances_the_progress_bar_while_the_ui_keeps_processing_even
     assert window.markets.index_of(KEY).isValid()
 
 
-def test_cancel_stops_cleanly_keeps_what_was_stored_and_collect_resumes(
+def test_cancel_stops_cleanly_keeps_what_was_stored_and_collect_resumes_into_the_open_chart(
         qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
     window = make_window(qtbot, container)
     tab = window.data_tab
@@ -82,6 +82,8 @@ def test_cancel_stops_cleanly_keeps_what_was_stored_and_collect_resumes(
         qtbot.mouseClick(tab.cancel_btn, QtCore.Qt.MouseButton.LeftButton)
         (outcome,) = await fired(tab.finished)
         partial = container.candles.count(KEY)
+        window.refresh_markets()
+        assert window.select_series(KEY) and len(window.chart_tab.chart.pyramid) == partial
         tab.start_collect()
         (again,) = await fired(tab.finished, timeout=180)
         await container.aclose()
@@ -94,3 +96,4 @@ def test_cancel_stops_cleanly_keeps_what_was_stored_and_collect_resumes(
     assert tab.collect_btn.isEnabled() and not tab.cancel_btn.isEnabled()
     cov = container.candles.coverage(KEY)
     assert cov.holes() == []
+    assert len(window.chart_tab.chart.pyramid) == full  # the chart picked up the resumed bars
