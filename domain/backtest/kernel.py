@@ -12,14 +12,14 @@ T_SIDE, T_SIZE, T_EBAR, T_XBAR, T_EPRICE, T_XPRICE, T_PNL, T_RET, T_COMM, T_REAS
 N_COLS = 10
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _unit_cost(price: float, side: int, frac: float, commission: float, slippage: float) -> float:
     """Cash needed per unit: slipped price plus commission, as backtesting.py sizes relative orders."""
     adjusted = price * (1.0 + side * slippage)
     return adjusted + (frac * price * commission) / frac
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _record(out: np.ndarray, k: int, side: int, size: float, ebar: int, xbar: int, eprice: float,
             xprice: float, commission: float, reason: int) -> float:
     """Write closed trade k; return the cash change on exit (gross PnL less the exit commission)."""
@@ -40,7 +40,7 @@ def _record(out: np.ndarray, k: int, side: int, size: float, ebar: int, xbar: in
     return signed * (xprice - eprice) - exit_comm
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float, tp: float) -> tuple[int, float]:
     """(reason, raw fill price) of a stop/target hit on this bar, or (-1, nan). Stops are checked first."""
     if side > 0:
@@ -58,100 +58,94 @@ def _stop_hit(side: int, o: float, h: float, lo: float, sl: float, trail: float,
     return -1, np.nan
 
 
-# Open-trade state vector (float64[8]) and settings vector (float64[7]) passed between the loop's helpers.
-P_SIDE, P_SIZE, P_PRICE, P_BAR, P_SL, P_TP, P_TRAIL, P_PEAK = range(8)
-C_FRAC, C_SL, C_TP, C_TRAIL, C_COMM, C_SLIP, C_LOT = range(7)
+C_FRAC, C_SL, C_TP, C_TRAIL, C_COMM, C_SLIP, C_LOT = range(7)  # the settings vector `cfg`
 Arrays3 = tuple[np.ndarray, np.ndarray, np.ndarray]
+# Open-trade state carried through the loop as scalars (numba keeps them in registers):
+# (k trades so far, cash, side, size, entry price, entry bar, stop, target, trailing level, best price)
+State = tuple[int, float, int, float, float, int, float, float, float, float]
+# The settings as a tuple of scalars: values numba can keep in registers across the loop's array stores.
+Costs = tuple[float, float, float, float, float, float, float]
 
 
-@njit(cache=True)
-def _exit(trades: np.ndarray, k: int, pos: np.ndarray, bar: int, raw: float, cfg: np.ndarray, reason: int,
-          slip: bool) -> float:
-    """Close the open trade at `raw` (slipped against the trader unless `slip` is False); returns cash change."""
-    side = int(pos[P_SIDE])
-    price = raw * (1.0 - side * cfg[C_SLIP]) if slip else raw
-    pos[P_SIDE] = 0.0
-    return _record(trades, k, side, pos[P_SIZE], int(pos[P_BAR]), bar, pos[P_PRICE], price, cfg[C_COMM], reason)
+@njit(cache=True, inline="always")
+def _fill(trades: np.ndarray, i: int, price: float, close_now: bool, open_side: int, st: State,
+          cfg: Costs) -> State:
+    """Market fills at `price` on bar i: close the open trade, then open `open_side` sized from the cash."""
+    k, cash, side, size, eprice, ebar, sl, tp, trail, peak = st
+    if close_now and side != 0:
+        xprice = price * (1.0 - side * cfg[C_SLIP])
+        cash += _record(trades, k, side, size, ebar, i, eprice, xprice, cfg[C_COMM], SIGNAL)
+        k += 1
+        side = 0
+    if open_side != 0:
+        cost = _unit_cost(price, open_side, cfg[C_FRAC], cfg[C_COMM], cfg[C_SLIP])
+        units = ((max(cash, 0.0) * cfg[C_FRAC]) // (cost * cfg[C_LOT])) * cfg[C_LOT]
+        if units > 0.0:
+            side, size, ebar = open_side, units, i
+            eprice = price * (1.0 + side * cfg[C_SLIP])
+            cash -= size * eprice * cfg[C_COMM]
+            sl, tp, trail, peak = _levels(side, eprice, cfg[C_SL], cfg[C_TP], cfg[C_TRAIL])
+    return k, cash, side, size, eprice, ebar, sl, tp, trail, peak
 
 
-@njit(cache=True)
-def _enter(pos: np.ndarray, cash: float, bar: int, side: int, raw: float, cfg: np.ndarray) -> float:
-    """Open a trade sized from `cash` at `raw` (slipped); returns the entry commission (0 if nothing bought)."""
-    cost = _unit_cost(raw, side, cfg[C_FRAC], cfg[C_COMM], cfg[C_SLIP])
-    units = ((max(cash, 0.0) * cfg[C_FRAC]) // (cost * cfg[C_LOT])) * cfg[C_LOT]
-    if units <= 0.0:
-        return 0.0
-    eprice = raw * (1.0 + side * cfg[C_SLIP])
-    sl, tp, trail, peak = _levels(side, eprice, cfg[C_SL], cfg[C_TP], cfg[C_TRAIL])
-    pos[P_SIDE], pos[P_SIZE], pos[P_PRICE], pos[P_BAR] = side, units, eprice, bar
-    pos[P_SL], pos[P_TP], pos[P_TRAIL], pos[P_PEAK] = sl, tp, trail, peak
-    commission: float = units * eprice * cfg[C_COMM]
-    return commission
-
-
-@njit(cache=True)
-def _stops(trades: np.ndarray, k: int, pos: np.ndarray, i: int, o: float, h: float, lo: float,
-           cfg: np.ndarray) -> float:
-    """Exit on a stop/target hit in this bar (returns the cash change), else move the trailing stop."""
-    side = int(pos[P_SIDE])
-    reason, raw = _stop_hit(side, o, h, lo, pos[P_SL], pos[P_TRAIL], pos[P_TP])
+@njit(cache=True, inline="always")
+def _stops(trades: np.ndarray, i: int, o: float, h: float, lo: float, st: State, cfg: Costs) -> State:
+    """Exit on a stop/target hit in bar i, else move the trailing stop with the bar's extreme."""
+    k, cash, side, size, eprice, ebar, sl, tp, trail, peak = st
+    reason, raw = _stop_hit(side, o, h, lo, sl, trail, tp)
     if reason >= 0:
-        return _exit(trades, k, pos, i, raw, cfg, reason, True)
+        xprice = raw * (1.0 - side * cfg[C_SLIP])
+        cash += _record(trades, k, side, size, ebar, i, eprice, xprice, cfg[C_COMM], reason)
+        return k + 1, cash, 0, size, eprice, ebar, sl, tp, trail, peak
     if cfg[C_TRAIL] > 0.0:
-        pos[P_PEAK] = max(pos[P_PEAK], h) if side > 0 else min(pos[P_PEAK], lo)
-        pos[P_TRAIL] = pos[P_PEAK] * (1.0 - side * cfg[C_TRAIL])
-    return 0.0
+        peak = max(peak, h) if side > 0 else min(peak, lo)
+        trail = peak * (1.0 - side * cfg[C_TRAIL])
+    return k, cash, side, size, eprice, ebar, sl, tp, trail, peak
 
 
 @njit(cache=True)
 def simulate_arrays(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, el: np.ndarray,
-                    xl: np.ndarray, es: np.ndarray, xs: np.ndarray, start: int, reverse: bool, cfg: np.ndarray,
-                    cash: float, on_close: bool, finalize: bool) -> Arrays3:
+                    xl: np.ndarray, es: np.ndarray, xs: np.ndarray, start: int, reverse: bool,
+                    settings: np.ndarray, cash: float, on_close: bool, finalize: bool) -> Arrays3:
     """Run the whole backtest. Returns (equity, trades[k, N_COLS], open position [side, size, price, bar])."""
+    cfg: Costs = (settings[0], settings[1], settings[2], settings[3], settings[4], settings[5], settings[6])
     n = len(c)
     equity = np.full(n, cash)
     trades = np.empty((n + 1, N_COLS))
-    pos = np.zeros(8)
-    k = 0
+    st: State = (0, cash, 0, 0.0, 0.0, 0, 0.0, 0.0, 0.0, 0.0)
     pend_close, pend_open = False, 0
     for i in range(start, n):
-        # market orders decided at the previous close fill at this bar's open, then stops from this bar on
-        if pend_close and pos[P_SIDE] != 0:
-            cash += _exit(trades, k, pos, i, o[i], cfg, SIGNAL, True)
-            k += 1
-        if pend_open != 0:
-            cash -= _enter(pos, cash, i, pend_open, o[i], cfg)
-        if pos[P_SIDE] != 0:
-            change = _stops(trades, k, pos, i, o[i], h[i], lo[i], cfg)
-            if pos[P_SIDE] == 0:
-                cash += change
-                k += 1
-        held = pos[P_SIDE] * pos[P_SIZE]
-        equity[i] = cash + (c[i] * held - held * pos[P_PRICE]) if held != 0 else cash
+        # orders decided at the previous close fill at this open; stops are checked from the entry bar on
+        if pend_close or pend_open != 0:
+            st = _fill(trades, i, o[i], pend_close, pend_open, st, cfg)
+        if st[2] != 0:
+            st = _stops(trades, i, o[i], h[i], lo[i], st, cfg)
+        k, cash, side, size, eprice, ebar = st[0], st[1], st[2], st[3], st[4], st[5]
+        held = side * size
+        equity[i] = cash + (c[i] * held - held * eprice) if side != 0 else cash
         if equity[i] <= 0.0:  # ruined: close at this close and stop
-            if pos[P_SIDE] != 0:
-                _exit(trades, k, pos, i, c[i], cfg, END, False)
+            if side != 0:
+                _record(trades, k, side, size, ebar, i, eprice, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
             return equity, trades[:k].copy(), np.zeros(4)
         if i >= n - 1:
             break
-        pend_close, pend_open = _decide(int(pos[P_SIDE]), el[i], xl[i], es[i], xs[i], reverse)
-        if on_close:  # fill now, at this close (the equity above was marked before, as backtesting.py)
-            if pend_close and pos[P_SIDE] != 0:
-                cash += _exit(trades, k, pos, i, c[i], cfg, SIGNAL, True)
-                k += 1
-            if pend_open != 0:
-                cash -= _enter(pos, cash, i, pend_open, c[i], cfg)
+        pend_close, pend_open = _decide(side, el[i], xl[i], es[i], xs[i], reverse)
+        if on_close and (pend_close or pend_open != 0):  # fill now (equity above was marked before, as bt)
+            st = _fill(trades, i, c[i], pend_close, pend_open, st, cfg)
             pend_close, pend_open = False, 0
-    if finalize and pos[P_SIDE] != 0:
-        cash += _exit(trades, k, pos, n - 1, c[n - 1], cfg, END, True)
+    k, cash, side, size, eprice, ebar = st[0], st[1], st[2], st[3], st[4], st[5]
+    if finalize and side != 0:
+        xprice = c[n - 1] * (1.0 - side * cfg[C_SLIP])
+        cash += _record(trades, k, side, size, ebar, n - 1, eprice, xprice, cfg[C_COMM], END)
         k += 1
+        side = 0
         equity[n - 1] = cash
-    return equity, trades[:k].copy(), pos[:4].copy()
+    return equity, trades[:k].copy(), np.array([float(side), size, eprice, float(ebar)])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float,
             trail_frac: float) -> tuple[float, float, float, float]:
     """Stop, target and trailing levels relative to the entry fill; 0 / inf mean 'none'."""
@@ -166,7 +160,7 @@ def _levels(side: int, eprice: float, sl_frac: float, tp_frac: float,
     return sl, tp, trail, eprice
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _decide(side: int, el: bool, xl: bool, es: bool, xs: bool, reverse: bool) -> tuple[bool, int]:
     """(close the open trade?, side to open or 0) on this bar's signals."""
     if el and es:  # contradictory entries cancel each other
