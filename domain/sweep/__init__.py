@@ -11,7 +11,7 @@ from domain.sweep.paths import (
     set_values,
     short_label,
 )
-from domain.sweep.ranking import Robustness, Scored, best, neighbours, rank, robustness, score
+from domain.sweep.ranking import Robustness, Scored, best, neighbours, objective_grid, rank, robustness, score
 from domain.sweep.report import WalkForwardReport, WindowReport, walk_forward_report
 from domain.sweep.runner import (
     FAILED,
@@ -42,7 +42,7 @@ __all__ = [
     "ObjectiveError", "OosRun", "PathError", "PointResult", "Robustness", "Scored", "Slot", "SpaceError",
     "Stitched", "SweepJob", "SweepSpace", "SweepTask", "TooManyCombinations", "WalkForwardError",
     "WalkForwardReport", "Window", "WindowReport", "as_float", "batches", "best", "linked_slots", "make_axis",
-    "neighbours", "numeric_slots", "parse_path", "parse_values", "point_definition", "rank", "resolve_slot",
-    "robustness", "run_oos", "run_point", "run_task", "score", "set_values", "short_label", "split_windows", "stat_key",
-    "stitch", "walk_forward_report",
+    "neighbours", "numeric_slots", "objective_grid", "parse_path", "parse_values", "point_definition", "rank",
+    "resolve_slot", "robustness", "run_oos", "run_point", "run_task", "score", "set_values", "short_label",
+    "split_windows", "stat_key", "stitch", "walk_forward_report",
 ]

@@ -83,3 +83,20 @@ def robustness(top: Scored, results: Sequence[PointResult], objective: Objective
         mean=float(values.mean()) if has else math.nan, min=float(values.min()) if has else math.nan,
         max=float(values.max()) if has else math.nan, best=top.score,
     )
+
+
+def objective_grid(scored: Iterable[Scored], shape: Sequence[int], x_axis: int, y_axis: int | None,
+                   objective: Objective) -> tuple[np.ndarray, dict[tuple[int, int], Scored]]:
+    """The objective over two axes (NaN where nothing ran or met the constraints), taking the best point over
+    the other axes; also which point each cell shows (for opening it). With `y_axis` None the grid is one column."""
+    grid = np.full((shape[x_axis], shape[y_axis] if y_axis is not None else 1), np.nan)
+    cells: dict[tuple[int, int], Scored] = {}
+    for s in scored:
+        if not s.passed or math.isnan(s.score):
+            continue
+        cell = (s.result.coords[x_axis], s.result.coords[y_axis] if y_axis is not None else 0)
+        held = cells.get(cell)
+        if held is None or objective.better(s.score, held.score):
+            cells[cell] = s
+            grid[cell] = s.score
+    return grid, cells

@@ -1,0 +1,193 @@
+"""The Optimize view offscreen: strategy parameters, run with progress, cancel, table, heatmap, walk-forward."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
+
+from app.sweeps import SweepService
+from domain.backtest.run import run_backtest
+from domain.market import CandleSeries, SeriesKey, Timeframe
+from domain.sweep import OK, PointResult, Scored, SweepJob, SweepTask, run_task
+from infrastructure.db.candles import SqlCandleRepository
+from infrastructure.db.engine import create_sqlite_engine
+from infrastructure.db.migrate import upgrade_to_head
+from infrastructure.db.sweeps import SqlSweepRepository
+from presentation.optimize import OptimizeView, StrategyChoice
+from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
+
+KEY = SeriesKey("demo", "KRW-BTC", Timeframe.H1)
+
+
+def walk(n: int = 1200) -> CandleSeries:
+    rng = np.random.default_rng(5)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = np.r_[close[0], close[:-1]]
+    high, low = np.maximum(open_, close) * 1.003, np.minimum(open_, close) * 0.997
+    ts = 1_704_067_200_000 + np.arange(n, dtype=np.int64) * 3_600_000
+    return CandleSeries.from_columns(Timeframe.H1, ts, open_, high, low, close, np.ones(n))
+
+
+def sma_cross() -> dict[str, Any]:
+    def leg(op: str) -> dict[str, Any]:
+        return {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": op,
+                         "right": {"var": "sma", "params": {"period": 20}}}]}
+
+    return {"schema": 1, "name": "SMA cross", "direction": "long_short", "entry_long": leg("crosses_above"),
+            "entry_short": leg("crosses_below"), "exit_long": None, "exit_short": None,
+            "risk": {"position_size_pct": 100, "stop_loss_pct": None}}
+
+
+class GatedExecutor:
+    """Runs batches in the sweep's thread; with `gate`, waits for it before every batch after the first."""
+
+    name, workers = "inline", 1
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.gate = gate
+        self.series: CandleSeries | None = None
+
+    def describe(self) -> str:
+        return "inline"
+
+    def start(self, series: CandleSeries, job: SweepJob) -> None:
+        self.series = series
+
+    def results(self, tasks: Sequence[SweepTask], cancel: threading.Event) -> Iterator[list[PointResult]]:
+        assert self.series is not None
+        for i, task in enumerate(tasks):
+            if i and self.gate is not None:
+                self.gate.wait(10)
+            if cancel.is_set():
+                return
+            yield run_task(task, self.series, cancel.is_set)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeBacktests:
+    """Backtests in-process and hands back what BacktestService.run returns (a run id and the result)."""
+
+    def __init__(self, series: CandleSeries) -> None:
+        self.series, self.runs = series, []
+
+    def run(self, cmd: Any) -> Any:
+        self.runs.append(cmd)
+        result = run_backtest(cmd.strategy, self.series, cmd.settings)
+        return type("Finished", (), {"run_id": len(self.runs), "result": result})()
+
+
+@pytest.fixture
+def series() -> CandleSeries:
+    return walk()
+
+
+def make_view(qtbot: QtBot, db_path: Path, series: CandleSeries, executor: Any) -> OptimizeView:
+    engine = create_sqlite_engine(db_path)
+    upgrade_to_head(engine)
+    candles = SqlCandleRepository(engine)
+    candles.upsert(KEY, series)
+    service = SweepService(candles, SqlSweepRepository(engine), _Clock(), lambda c, w: executor)
+    view = OptimizeView(service, lambda: [StrategyChoice("SMA cross", sma_cross(), None)],
+                        lambda: list(candles.series()), FakeBacktests(series))
+    qtbot.addWidget(view)
+    view.params.set_checked(0)
+    view.params.set_range(0, 4, 12, 4)
+    view.params.set_checked(1)
+    view.params.set_range(1, 20, 40, 10)
+    return view
+
+
+class _Clock:
+    def now_ms(self) -> int:
+        return 1_700_000_000_000
+
+
+def test_parameters_come_from_the_strategys_own_numeric_fields(qtbot: QtBot, db_path: Path,
+                                                                series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    names = [view.params.item(r, 1).text() for r in range(view.params.rowCount())]
+    assert names[:2] == ["sma(10).period  (×2)", "sma(20).period  (×2)"] and "stop_loss_pct" in names
+
+
+def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        view.run_button.click()
+    outcome = done.args[0]
+    assert outcome.status == "done" and view.model.rowCount() == 9 and view.progress.value() == 9
+    assert view.heatmap.grid.shape == (3, 3) and np.isfinite(view.heatmap.grid).all()
+    best = outcome.best
+    assert view.heatmap.grid[best.result.coords] == best.score
+    column = 2  # the objective, after the two parameter columns
+    top = view.proxy.index(0, column).data(SORT_ROLE)
+    assert top == max(view.proxy.index(r, column).data(SORT_ROLE) for r in range(9)) == best.score
+    assert "best Sharpe Ratio" in view.status.text() and view.run_button.isEnabled()
+
+
+def test_double_clicking_a_heatmap_cell_backtests_those_parameters(qtbot: QtBot, db_path: Path,
+                                                                    series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000):
+        view.run()
+    cell = view.cells[(2, 1)]
+    with qtbot.waitSignal(view.backtestOpened, timeout=30_000) as opened:
+        view.heatmap.activate(2, 1)
+    finished = opened.args[0]
+    assert finished.result.stats["Sharpe Ratio"] == cell.result.stats["Sharpe Ratio"]
+    sent = view.backtests.runs[0].strategy
+    assert dict(sent.entry_long.items[0].left.params)["period"] == 12 == cell.result.params[0]
+    assert "Backtest run 1" in view.detail.text()
+
+
+def test_cancel_stops_the_sweep_and_keeps_what_finished(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    gate = threading.Event()
+    view = make_view(qtbot, db_path, series, GatedExecutor(gate))
+    with qtbot.waitSignal(view.runner.progressed, timeout=30_000, check_params_cb=lambda e: e.done > 0):
+        view.run()
+    assert view.cancel_button.isEnabled()
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        view.cancel_button.click()
+        gate.set()
+    outcome = done.args[0]
+    assert outcome.status == "cancelled" and 0 < view.model.rowCount() < 9
+    assert view.model.rowCount() == len(outcome.ranked)
+
+
+def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtBot, db_path: Path,
+                                                                      series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.form.walk_forward.setValue(3)
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000):
+        view.run()
+    assert view.walk.table.rowCount() == 3
+    xs, ys = view.walk.curve.getData()
+    assert xs is not None and len(ys) == sum(w.oos_bars for w in view.plan.windows)
+    assert "Stitched out-of-sample" in view.walk.summary.text()
+
+
+def test_bad_input_is_explained_and_nothing_runs(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.params.set_range(0, 12, 4, 4)
+    with qtbot.waitSignal(view.sweepFailed) as failed:
+        view.run()
+    assert "empty" in failed.args[0] and "Not run" in view.status.text() and not view.runner.running
+
+
+def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> None:
+    model = SweepResultsModel()
+    qtmodeltester.check(model)
+    model.reset(["fast", "slow"], "Sharpe Ratio")
+    model.append([Scored(PointResult((0, 0), (5.0, 20.0), OK, {"Sharpe Ratio": 1.5, "# Trades": 12}), 1.5, True),
+                  Scored(PointResult((0, 1), (5.0, 30.0), "invalid", message="bad"), float("nan"), False)])
+    qtmodeltester.check(model)
+    assert model.index(0, 2).data() == "1.5" and model.index(1, 2).data() == "--"
+    assert model.index(1, model.columnCount() - 1).data() == "invalid"
