@@ -128,6 +128,21 @@ class MainWindow(QtWidgets.QMainWindow):
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentWidget(self.pages[name])
 
+    def set_page(self, name: str, page: QtWidgets.QWidget) -> None:
+        """Put `page` in the tab called `name` (replacing its placeholder), or add it as a new tab."""
+        old = self.pages.get(name)
+        self.pages[name] = page
+        if old is None:
+            self.tabs.addTab(page, name)
+            return
+        i = self.tabs.indexOf(old)
+        current = self.tabs.currentIndex() == i
+        self.tabs.removeTab(i)
+        self.tabs.insertTab(i, page, name)
+        if current:
+            self.tabs.setCurrentIndex(i)
+        old.deleteLater()
+
     def focus_import(self) -> None:
         self.show_tab("Data")
         self.data_tab.import_box.path.setFocus()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import CandleSeries, SeriesKey, Timeframe
@@ -171,6 +172,16 @@ class ChartTab(QtWidgets.QWidget):
     def show_trades(self, markers: list[Marker]) -> None:
         """Backtest results: entry/exit marks on the price pane."""
         self.chart.set_markers(markers)
+
+    def show_equity(self, ts: np.ndarray, equity: np.ndarray, pane: str = "Equity") -> None:
+        """Backtest results: an equity (or drawdown) curve in its own pane under the chart, aligned by time."""
+        self.chart.set_line(pane, pane, ts, equity)
+
+    def clear_results(self) -> None:
+        """Remove trade marks and result panes (equity, drawdown) of a previous backtest."""
+        self.chart.set_markers([])
+        for name in ("Equity", "Drawdown"):
+            self.chart.remove_pane(name)
 
     def apply_theme(self, theme: ChartTheme) -> None:
         self.chart.apply_theme(theme)

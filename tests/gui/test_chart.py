@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
 
 from domain.market import Candle, CandleSeries, SeriesKey, Timeframe
@@ -131,3 +132,26 @@ def test_viewing_minutes_as_hours_aggregates_them(qtbot: QtBot) -> None:
     np.testing.assert_array_equal(tab.chart.pyramid.ts, hourly.ts)
     assert tab.chart.pyramid.level(0)[1].max() == s.high.max()
     assert "1h" in tab.title.text()
+
+
+def test_backtest_results_show_as_markers_and_an_equity_pane_and_clear_again(qtbot: QtBot) -> None:
+    tab = ChartTab()
+    qtbot.addWidget(tab)
+    s = walk(2000)
+    tab.show_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1), s)
+    tab.show_trades([Marker(int(s.ts[10]), float(s.low[10]), "short_entry")])
+    tab.show_equity(s.ts, np.linspace(1, 2, len(s)))
+    assert len(tab.chart.markers.points()) == 1 and tab.chart.pane("Equity") is not None
+    tab.clear_results()
+    assert len(tab.chart.markers.points()) == 0 and tab.chart.pane("Equity") is None
+
+
+def test_moving_the_mouse_over_the_chart_reads_out_the_bar_under_the_crosshair(chart: ChartWidget) -> None:
+    s = walk(500)
+    chart.set_series(s)
+    chart.set_x_range(100, 200)
+    scene_pos = chart.price.vb.mapViewToScene(QtCore.QPointF(150, float(s.close[150])))
+    chart._on_mouse((scene_pos,))
+    assert chart.price.vline.isVisible() and abs(chart.price.vline.value() - 150) < 0.6
+    assert chart.price.hline.isVisible() and not chart.vol.hline.isVisible()
+    assert f"{s.close[150]:,.2f}"[:5] in chart.readout.text().replace("<", " ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from PyQt6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
@@ -74,3 +75,27 @@ def test_layout_theme_and_last_selection_come_back_after_a_restart(qtbot: QtBot,
     assert second.tabs.currentWidget() is second.pages["Data"]
     assert second.chart_tab.key == key and second.current_key() == key
     assert second.log_dock.isHidden()
+
+
+def test_a_later_tab_replaces_its_placeholder_in_place(qtbot: QtBot, container: Container) -> None:
+    window = open_window(qtbot, container)
+    window.show_tab("Builder")
+    builder = QtWidgets.QLabel("builder")
+    window.set_page("Builder", builder)
+    assert window.tabs.indexOf(builder) == TABS.index("Builder") and window.tabs.currentWidget() is builder
+    extra = QtWidgets.QLabel("sweeps")
+    window.set_page("Sweeps", extra)
+    assert window.tabs.tabText(window.tabs.count() - 1) == "Sweeps"
+
+
+def test_keyboard_shortcuts_switch_tabs_and_the_theme(qtbot: QtBot, container: Container) -> None:
+    window = open_window(qtbot, container)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_5, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is window.pages["Data"]
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_1, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentWidget() is window.pages["Chart"]
+    before = window.theme
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.theme != before
