@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-
 from domain.backtest import BacktestSettings
+from domain.backtest.curve import first_bad_price
 from domain.backtest.run import indicator_warmup
 from domain.market import CandleSeries
 from domain.strategy import Strategy
@@ -14,16 +14,12 @@ from domain.strategy import Strategy
 
 def check_series(series: CandleSeries) -> str | None:
     """Why these candles cannot be backtested (NaN or non-positive prices), or None."""
-    for name in ("open", "high", "low", "close"):
-        col = series.column(name)
-        bad = ~(np.isfinite(col) & (col > 0))
-        if bad.any():
-            i = int(np.argmax(bad))
-            from datetime import UTC, datetime
-
-            when = datetime.fromtimestamp(int(series.ts[i]) / 1000, UTC).isoformat().replace("+00:00", "Z")
-            return f"bar {i} ({when}) has {name} = {col[i]}; prices must be positive numbers"
-    return None
+    i, col = first_bad_price(series.open, series.high, series.low, series.close)
+    if i < 0:
+        return None
+    name = ("open", "high", "low", "close")[col]
+    when = datetime.fromtimestamp(int(series.ts[i]) / 1000, UTC).isoformat().replace("+00:00", "Z")
+    return f"bar {i} ({when}) has {name} = {series.column(name)[i]}; prices must be positive numbers"
 
 
 def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from domain.backtest.curve import day_ends
+
 I64 = npt.NDArray[np.int64]
 DAY_MS = 86_400_000
 # Units pandas reports as a Timedelta's resolution, largest first.
@@ -34,11 +36,8 @@ def annual_periods(ts: I64) -> tuple[str, int, I64]:
     fixed = {7: ("W", 52), 31: ("ME", 12), 365: ("YE", 1)}.get(freq_days)
     if fixed is not None:
         return fixed[0], fixed[1], period_last_index(ts, fixed[0])
-    days = ts // DAY_MS
-    ends = _ends(days)
-    bars_per_day = np.diff(np.r_[-1, ends])
-    weekend = (days[ends] + 3) % 7 >= 5  # Saturday or Sunday; 1970-01-01 was a Thursday
-    have_weekends = float(bars_per_day[weekend].sum()) / max(len(ts), 1) > 2 / 7 * 0.6
+    ends, weekend_bars = day_ends(ts)
+    have_weekends = weekend_bars / max(len(ts), 1) > 2 / 7 * 0.6
     return "D", 365 if have_weekends else 252, ends
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from domain.backtest.curve import first_bad_price
 from domain.backtest.engine import RiskLike, SignalsLike, simulate
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
@@ -63,12 +64,11 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
 
 def check_prices(series: CandleSeries) -> None:
     """Refuse NaN or non-positive prices, naming the first bad bar."""
-    for name in ("open", "high", "low", "close"):
-        col = series.column(name)
-        bad = ~(np.isfinite(col) & (col > 0))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"bar {i} (time {int(series.ts[i])}): {name} price is {col[i]}, not a positive number")
+    i, col = first_bad_price(series.open, series.high, series.low, series.close)
+    if i >= 0:
+        name = ("open", "high", "low", "close")[col]
+        value = series.column(name)[i]
+        raise ValueError(f"bar {i} (time {int(series.ts[i])}): {name} price is {value}, not a positive number")
 
 
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:

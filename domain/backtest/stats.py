@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from domain.backtest.curve import drawdown_nb
 from domain.backtest.periods import annual_periods, bar_resolution_ms
 from domain.backtest.trades import TradeTable
 
@@ -50,9 +51,7 @@ def geometric_mean(returns: F64) -> float:
 
 def drawdown(equity: F64) -> F64:
     """Fraction below the running peak at each bar (0 at a new high)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out: F64 = np.divide(equity, np.maximum.accumulate(equity))
-    np.subtract(1.0, out, out=out)
+    out: F64 = drawdown_nb(np.ascontiguousarray(equity, dtype=np.float64))
     return out
 
 
