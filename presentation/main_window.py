@@ -57,6 +57,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_menus()
         self.data_tab.changed.connect(self._on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
+        self.data_tab.exchangeState.connect(self._on_exchange_state)
         self.log_view.attach(logging.getLogger("quantdesk"))
         self.theme = "dark"
         self.refresh_markets()
@@ -192,6 +193,12 @@ class MainWindow(QtWidgets.QMainWindow):
             first = self.markets.first_series()
             if first.isValid():
                 self.tree.setCurrentIndex(first)
+
+    def _on_exchange_state(self, exchange: str, ok: bool) -> None:
+        label = EXCHANGE_LABELS.get(exchange, exchange)
+        if exchange == "demo" and ok:
+            return  # the Demo field already shows where the simulator listens
+        self.status.set_exchange_state(f"{label}: {'reachable' if ok else 'unreachable'}", ok)
 
     def _on_collected(self, key: SeriesKey) -> None:
         if key == self.chart_tab.key:  # the chart shows this series: bring in the new bars, keep the view

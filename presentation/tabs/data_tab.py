@@ -20,14 +20,16 @@ from presentation.widgets.forms import date_edit, group, ms_of, primary
 
 log = logging.getLogger("quantdesk.gui")
 REFRESH_S = 0.5
-DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "BTCUSDT", "ETHUSDT"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
+DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
                    "binance": ["BTCUSDT", "ETHUSDT", "SOLUSDT"]}
+LIST_TIMEOUT_S = 5.0
 
 
 class DataTab(QtWidgets.QWidget):
     """Emits `changed` whenever stored data changed (collection step, import, delete)."""
 
     changed = QtCore.pyqtSignal()
+    exchangeState = QtCore.pyqtSignal(str, object)  # exchange, True (answered) / False (failed)
     progressed = QtCore.pyqtSignal(object)  # CollectProgress
     finished = QtCore.pyqtSignal(str)  # "done", "cancelled" or "failed"
     collected = QtCore.pyqtSignal(object)  # SeriesKey whose stored bars grew
@@ -89,12 +91,41 @@ class DataTab(QtWidgets.QWidget):
                                          ("To (UTC, exclusive)", self.end), ("", buttons),
                                          ("", self.progress), ("", self.stats)])
 
-    def _fill_markets(self) -> None:
+    def _fill_markets(self, listed: list[str] | None = None) -> None:
+        """Stored markets first, then the exchange's own list (asked for once the loop runs), else defaults."""
         ex = self.exchange.currentData()
+        text = self.market.currentText()
         self.market.clear()
         stored = sorted({s.key.symbol for s in self.services.stored() if s.key.exchange == ex})
-        for sym in dict.fromkeys([*stored, *DEFAULT_MARKETS.get(ex, [])]):
+        for sym in dict.fromkeys([*stored, *(listed or DEFAULT_MARKETS.get(ex, []))]):
             self.market.addItem(sym)
+        if listed is not None and text:
+            self.market.setCurrentText(text)
+        if listed is None:
+            self._ask_markets(ex)
+
+    def _ask_markets(self, exchange: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop yet (tests, or before the app runs): defaults will do
+            return
+        loop.create_task(self._list_markets(exchange))
+
+    async def _list_markets(self, exchange: str) -> None:
+        service = self.services.market_data
+        if service is None:
+            return
+        try:
+            if exchange == "demo":
+                await self.services.start_demo()
+            markets = await asyncio.wait_for(service.list_markets(exchange), LIST_TIMEOUT_S)
+        except (UserError, OSError, TimeoutError) as err:
+            log.info("%s market list unavailable (%s); showing common markets", exchange, err or "timeout")
+            self.exchangeState.emit(exchange, False)
+            return
+        self.exchangeState.emit(exchange, True)
+        if self.exchange.currentData() == exchange:
+            self._fill_markets(sorted(m.symbol for m in markets))
 
     def selection(self) -> tuple[SeriesKey, int, int]:
         tf = Timeframe(self.timeframe.currentData())
@@ -121,6 +152,7 @@ class DataTab(QtWidgets.QWidget):
         try:
             summary = await self.services.collect(key, start, end, self.progressed.emit)
             outcome = "done"
+            self.exchangeState.emit(key.exchange, True)
             log.info("%s: %s new bars stored in %s requests (%s retries); %s already stored, %s known empty",
                      key, f"{summary.stored:,}", summary.requests, summary.retries,
                      f"{summary.already_stored:,}", f"{summary.known_empty:,}")
@@ -129,6 +161,7 @@ class DataTab(QtWidgets.QWidget):
         except UserError as err:
             self.stats.setText(f"Collection failed: {err}")
             log.error("collect %s: %s", key, err)
+            self.exchangeState.emit(key.exchange, False)
         except Exception as err:  # keep the window alive; the log shows what broke
             self.stats.setText(f"Collection failed: {type(err).__name__}: {err}")
             log.exception("collect %s failed", key)

@@ -61,7 +61,9 @@ class StatusBar(QtWidgets.QStatusBar):
         """ok: True connected, False failed, None idle."""
         self.exchange.setText(f"Exchange: {text}")
         self.exchange.setProperty("state", {True: "ok", False: "error", None: "idle"}[ok])
-        self.exchange.style().polish(self.exchange)
+        style = self.exchange.style()
+        if style is not None:
+            style.polish(self.exchange)
 
     def refresh(self) -> None:
         self.lag.setText(f"Loop lag: {self.meter.take():.0f} ms")
