@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
 from domain.market import Candle, CandleSeries, SeriesKey, Timeframe
@@ -155,3 +155,25 @@ def test_moving_the_mouse_over_the_chart_reads_out_the_bar_under_the_crosshair(c
     assert chart.price.vline.isVisible() and abs(chart.price.vline.value() - 150) < 0.6
     assert chart.price.hline.isVisible() and not chart.vol.hline.isVisible()
     assert f"{s.close[150]:,.2f}"[:5] in chart.readout.text().replace("<", " ")
+
+
+def test_the_mouse_wheel_zooms_time_around_the_cursor_and_a_drag_pans_it(chart: ChartWidget, qtbot: QtBot) -> None:
+    chart.set_series(walk(20_000))
+    chart.set_x_range(10_000, 10_400)
+    viewport = chart.view.viewport()
+    centre = chart.view.mapFromScene(chart.price.vb.mapViewToScene(QtCore.QPointF(10_200, 1000)))
+    wheel = QtGui.QWheelEvent(QtCore.QPointF(centre), QtCore.QPointF(chart.view.mapToGlobal(centre)),
+                              QtCore.QPoint(0, 0), QtCore.QPoint(0, 240), QtCore.Qt.MouseButton.NoButton,
+                              QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.ScrollPhase.NoScrollPhase, False)
+    QtWidgets.QApplication.sendEvent(viewport, wheel)
+    (x0, x1), _ = chart.price.vb.viewRange()
+    assert x1 - x0 < 400 and x0 < 10_200 < x1  # zoomed in, the bar under the cursor stays in view
+    before = x0
+    start = centre
+    end = QtCore.QPoint(centre.x() + 200, centre.y())
+    qtbot.mousePress(viewport, QtCore.Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 11):
+        qtbot.mouseMove(viewport, QtCore.QPoint(start.x() + 20 * step, start.y()))
+    qtbot.mouseRelease(viewport, QtCore.Qt.MouseButton.LeftButton, pos=end)
+    (x0, _), _ = chart.price.vb.viewRange()
+    assert x0 < before  # dragging right shows earlier bars
