@@ -1,6 +1,8 @@
 """Event bus: three bounded asyncio queues with explicit overflow policies, async and off-loop handlers.
 
-- market data: drop-oldest when full (a fresh tick beats a stale one); every drop is counted.
+- market data: drop-oldest when full (a fresh tick beats a stale one); every drop is counted. Only ticks
+  are droppable: closed bars, backfills and feed status share the queue (to keep their order with the
+  ticks) but are never dropped.
 - signals: bounded; a full queue makes the producer wait (back-pressure), the wait is counted.
 - orders: never dropped; the producer awaits room, and `stop()` drains every queued order first.
 """
@@ -10,17 +12,26 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.events import MARKET_EVENTS, OrderFilled, OrderRejected, OrderRequested, PositionChanged, SessionFlattened
+from app.events import (
+    DATA_EVENTS,
+    DROPPABLE,
+    OrderFilled,
+    OrderRejected,
+    OrderRequested,
+    PositionChanged,
+    SessionCheckpoint,
+    SessionFlattened,
+)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[None] | None]
-ORDER_EVENTS = (OrderRequested, OrderFilled, OrderRejected, PositionChanged, SessionFlattened)
+ORDER_EVENTS = (OrderRequested, OrderFilled, OrderRejected, PositionChanged, SessionFlattened, SessionCheckpoint)
 
 
 @dataclass
@@ -41,10 +52,75 @@ class _Subscription:
     mode: str  # "async" | "sync" | "thread"
 
 
+class DropOldestQueue:
+    """A bounded FIFO for the loop's own producers: when full, the oldest droppable item makes room.
+
+    Offers the subset of asyncio.Queue the bus uses (put_nowait, get, task_done, join, qsize)."""
+
+    def __init__(self, maxsize: int, droppable: tuple[type, ...]) -> None:
+        self.maxsize = maxsize
+        self._items: deque[Any] = deque()
+        self._droppable = droppable
+        self._ready = asyncio.Event()
+        self._unfinished = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def full(self) -> bool:
+        return len(self._items) >= self.maxsize
+
+    def put_nowait(self, item: Any) -> int:
+        """Append `item`; returns how many items were dropped to make room (0 or 1)."""
+        dropped = 0
+        if len(self._items) >= self.maxsize and self._drop_one():
+            dropped = 1
+        self._items.append(item)
+        self._unfinished += 1
+        self._idle.clear()
+        self._ready.set()
+        return dropped
+
+    def _drop_one(self) -> bool:
+        items = self._items
+        if isinstance(items[0], self._droppable):
+            items.popleft()
+        else:  # rare: a bar or status event is oldest; drop the oldest tick behind it
+            i = next((k for k, x in enumerate(items) if isinstance(x, self._droppable)), -1)
+            if i < 0:
+                return False  # nothing droppable: the bound yields rather than lose a bar
+            del items[i]
+        self.task_done()
+        return True
+
+    def get_nowait(self) -> Any:
+        return self._items.popleft()
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popleft()
+
+    def task_done(self) -> None:
+        self._unfinished -= 1
+        if self._unfinished <= 0:
+            self._unfinished = 0
+            self._idle.set()
+
+    async def join(self) -> None:
+        await self._idle.wait()
+
+
 @dataclass
 class _Channel:
     name: str
-    queue: asyncio.Queue[Any]
+    queue: Any  # asyncio.Queue or DropOldestQueue
     drop_oldest: bool
     stats: ChannelStats = field(default_factory=ChannelStats)
 
@@ -54,7 +130,7 @@ class EventBus:
 
     def __init__(self, data_size: int = 10_000, signal_size: int = 1_000, order_size: int = 1_000,
                  on_error: Callable[[BaseException, Any], None] | None = None) -> None:
-        self.data = _Channel("data", asyncio.Queue(data_size), drop_oldest=True)
+        self.data = _Channel("data", DropOldestQueue(data_size, DROPPABLE), drop_oldest=True)
         self.signals = _Channel("signals", asyncio.Queue(signal_size), drop_oldest=False)
         self.orders = _Channel("orders", asyncio.Queue(order_size), drop_oldest=False)
         self._subs: dict[type, list[_Subscription]] = defaultdict(list)
@@ -77,7 +153,7 @@ class EventBus:
         self._subs[event_type].append(_Subscription(handler, mode))
 
     def channel_for(self, event: Any) -> _Channel:
-        if isinstance(event, MARKET_EVENTS):
+        if isinstance(event, DATA_EVENTS):
             return self.data
         if isinstance(event, ORDER_EVENTS):
             return self.orders
@@ -92,11 +168,7 @@ class EventBus:
             ch.stats.dropped += 1
             return False
         q = ch.queue
-        if q.full():
-            q.get_nowait()
-            q.task_done()
-            ch.stats.dropped += 1
-        q.put_nowait(event)
+        ch.stats.dropped += q.put_nowait(event)
         ch.stats.published += 1
         size = q.qsize()
         if size > ch.stats.high_water:

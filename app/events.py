@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from domain.market import Candle
 
@@ -143,4 +144,44 @@ class SessionFlattened:
     ts: int
 
 
-MARKET_EVENTS = (TradeTick, KlineTick)
+@dataclass(slots=True, frozen=True)
+class SessionCheckpoint:
+    """A session's state to persist (taken on the loop; written by a worker thread)."""
+
+    session_id: str
+    status: str
+    state: dict[str, Any]
+    last_bar_ts: int
+    ts: int
+
+
+@dataclass(slots=True, frozen=True)
+class SessionBar:
+    """A closed bar as one session saw it (for live charts); `forming` is the next bar so far, if any."""
+
+    session_id: str
+    candle: Candle
+
+
+@dataclass(slots=True, frozen=True)
+class BarsBackfilled:
+    """Bars fetched over REST for [gap_start, gap_end) after a reconnect; live bars resume at gap_end."""
+
+    exchange: str
+    symbol: str
+    gap_start: int
+    gap_end: int
+    bars: tuple[Candle, ...]
+
+
+@dataclass(slots=True, frozen=True)
+class BarTimer:
+    """The clock passed `now_ms`: bars of quiet markets whose time is over may close (sent through the
+    market-data queue so that it never overtakes ticks still waiting there)."""
+
+    now_ms: int
+
+
+# Market-data queue members, and the ones it may drop when full (ticks only).
+DROPPABLE = (TradeTick, KlineTick)
+DATA_EVENTS = (TradeTick, KlineTick, BarClosed, BarsBackfilled, FeedDisconnected, FeedReconnected, BarTimer)

@@ -6,7 +6,8 @@ import asyncio
 import threading
 
 from app.bus import EventBus
-from app.events import OrderRequested, SignalRaised, TradeTick
+from app.events import BarClosed, OrderRequested, SignalRaised, TradeTick
+from domain.market import Candle
 
 
 def _tick(i: int) -> TradeTick:
@@ -97,3 +98,20 @@ async def test_start_and_stop_leave_no_task_behind() -> None:
     bus.publish_nowait(_tick(1))
     await bus.stop()
     assert asyncio.all_tasks() == before
+
+
+async def test_closed_bars_in_the_market_data_queue_survive_an_overflow_of_ticks() -> None:
+    bus = EventBus(data_size=5)
+    bars: list[int] = []
+    ticks: list[int] = []
+    bus.subscribe(BarClosed, lambda e: bars.append(e.candle.ts))
+    bus.subscribe(TradeTick, lambda e: ticks.append(e.ts))
+    await bus.start()
+    for i in range(1000):
+        bus.publish_nowait(_tick(i))
+        if i % 100 == 0:
+            bus.publish_nowait(BarClosed("demo", "KRW-BTC", "1m", Candle(i, 1, 1, 1, 1, 1)))
+    await bus.drain()
+    await bus.stop()
+    assert bars == list(range(0, 1000, 100))
+    assert len(ticks) + bus.data.stats.dropped == 1000

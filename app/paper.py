@@ -1,0 +1,160 @@
+"""A paper trading session: one saved strategy on one market and timeframe, a paper broker, its history."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.errors import UserError
+from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.market import Candle, CandleSeries, Timeframe
+from domain.strategy import (
+    IncrementalEvaluator,
+    SignalRow,
+    Strategy,
+    StrategyInvalid,
+    parse_strategy,
+    strategy_to_dict,
+    warmup_bars,
+)
+
+RUNNING, STOPPED, FLATTENED, FAILED = "running", "stopped", "flattened", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """What to trade: the strategy (by value, so a later edit does not change a running session), the
+    market and timeframe, and the account: cash, commission and slippage fractions, lot size."""
+
+    session_id: str
+    strategy: Strategy
+    exchange: str
+    symbol: str
+    timeframe: Timeframe
+    cash: float = 10_000.0
+    commission: float = 0.0
+    slippage: float = 0.0
+    lot_size: float = 1e-8
+    strategy_id: int | None = None
+
+    def settings(self) -> PaperSettings:
+        r = self.strategy.risk
+        s = PaperSettings(cash=self.cash, commission=self.commission, slippage=self.slippage,
+                          lot_size=self.lot_size, position_size_pct=r.position_size_pct,
+                          stop_loss_pct=r.stop_loss_pct, take_profit_pct=r.take_profit_pct,
+                          trailing_stop_pct=r.trailing_stop_pct, reverse=self.strategy.direction == "long_short")
+        problems = s.problems()
+        if problems:
+            raise UserError(f"paper session {self.session_id}: " + "; ".join(problems))
+        return s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
+                "strategy_id": self.strategy_id, "exchange": self.exchange, "symbol": self.symbol,
+                "timeframe": self.timeframe.code, "cash": self.cash, "commission": self.commission,
+                "slippage": self.slippage, "lot_size": self.lot_size}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SessionSpec:
+        try:
+            strategy = parse_strategy(d["strategy"])
+        except StrategyInvalid as err:
+            raise UserError(f"stored paper session {d.get('session_id')}: strategy is invalid: {err}") from None
+        return cls(str(d["session_id"]), strategy, str(d["exchange"]), str(d["symbol"]),
+                   Timeframe.parse(str(d["timeframe"])), float(d["cash"]), float(d["commission"]),
+                   float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"))
+
+
+@dataclass
+class Marker:
+    """A fill drawn on the chart: bar time, price, side and whether it opened or closed."""
+
+    ts: int
+    price: float
+    side: int
+    action: str
+    reason: str
+
+
+@dataclass
+class PaperSession:
+    """Runtime state of one session. Feed it trades (`on_trade`) and closed bars (`on_bar`)."""
+
+    spec: SessionSpec
+    broker: PaperBroker
+    evaluator: IncrementalEvaluator
+    status: str = RUNNING
+    last_bar_ts: int = -1
+    markers: list[Marker] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    error: str = ""
+
+    @classmethod
+    def build(cls, spec: SessionSpec, history: CandleSeries, state: dict[str, Any] | None = None,
+              last_bar_ts: int = -1) -> PaperSession:
+        """A session warmed up on `history` (bars of spec.timeframe), resumed from `state` if given."""
+        if history.timeframe is not spec.timeframe:
+            raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
+        broker = PaperBroker(spec.settings(), order_prefix=spec.session_id)
+        if state is not None:
+            broker.restore(state)
+        last = int(history.ts[-1]) if len(history) else -1
+        return cls(spec, broker, IncrementalEvaluator(spec.strategy, history), last_bar_ts=max(last, last_bar_ts))
+
+    @property
+    def id(self) -> str:
+        return self.spec.session_id
+
+    @property
+    def active(self) -> bool:
+        return self.status == RUNNING
+
+    def warm(self) -> bool:
+        """Enough bars for every indicator of the strategy to have a value."""
+        return len(self.evaluator) > warmup_bars(self.spec.strategy)
+
+    def on_trade(self, ts: int, price: float) -> list[Fill]:
+        fills = self.broker.on_trade(ts, price)
+        if fills:
+            self._record(fills)
+        return fills
+
+    def on_bar(self, bar: Candle) -> SignalRow | None:
+        """Evaluate a closed bar; None if the bar is not new (a duplicate from a backfill)."""
+        if bar.ts <= self.last_bar_ts:
+            return None
+        if not (math.isfinite(bar.close) and math.isfinite(bar.high) and math.isfinite(bar.low)):
+            raise ValueError(f"bar at {bar.ts} has a non-finite price")
+        self.last_bar_ts = bar.ts
+        return self.evaluator.update(bar)
+
+    def act(self, row: SignalRow, ts: int) -> list[Any]:
+        """Turn a bar's signals into orders (only while running); returns the orders."""
+        if not self.active:
+            return []
+        return self.broker.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
+
+    def flatten(self, ts: int, reason: str = "flatten") -> list[Fill]:
+        fills = self.broker.flatten(ts, reason)
+        self._record(fills)
+        return fills
+
+    def _record(self, fills: list[Fill]) -> None:
+        for f in fills:
+            self.fills.append(f)
+            self.markers.append(Marker(self.spec.timeframe.floor(f.ts), f.price, f.side, f.action, f.reason))
+        if len(self.fills) > 2000:  # bounded memory; the store keeps the full history
+            del self.fills[:1000]
+            del self.markers[:1000]
+
+    def summary(self) -> dict[str, Any]:
+        b = self.broker
+        closes = [f for f in self.fills if f.action == "close"]
+        wins = sum(1 for f in closes if f.realized_pnl > 0)
+        return {"session_id": self.id, "strategy": self.spec.strategy.name, "market": self.spec.symbol,
+                "timeframe": self.spec.timeframe.code, "status": self.status, "cash": b.cash,
+                "equity": b.equity(), "realized_pnl": b.realized, "unrealized_pnl": b.unrealized(),
+                "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,
+                "fills": len(self.fills), "trades": len(closes), "wins": wins,
+                "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": len(self.evaluator)}
