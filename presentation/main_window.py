@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -282,12 +283,14 @@ class MainWindow(QtWidgets.QMainWindow):
         else:  # first start: docks sized once the window has its real size
             QtCore.QTimer.singleShot(0, self._default_docks)
         self.set_theme(str(s.value("window/theme", "dark")))
-        self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
+        tab = str(s.value("window/tab", 0))
+        self.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
         last = s.value("selection/series")
         if isinstance(last, str) and last.count(":") >= 2:
             ex, rest = last.split(":", 1)
             sym, tf = rest.rsplit(":", 1)
-            self.select_series(SeriesKey(ex, sym, Timeframe.parse(tf)))
+            with contextlib.suppress(ValueError):  # a hand-edited or outdated settings file
+                self.select_series(SeriesKey(ex, sym, Timeframe.parse(tf)))
 
     def save_settings(self) -> None:
         s = app_settings()

@@ -99,3 +99,15 @@ def test_keyboard_shortcuts_switch_tabs_and_the_theme(qtbot: QtBot, container: C
     before = window.theme
     qtbot.keyClick(window, QtCore.Qt.Key.Key_T, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.theme != before
+
+
+def test_a_damaged_settings_file_is_ignored(qtbot: QtBot, container: Container) -> None:
+    from presentation.settings import app_settings
+
+    s = app_settings()
+    s.setValue("selection/series", "demo:KRW-BTC:7x")
+    s.setValue("window/tab", "many")
+    s.setValue("window/geometry", "not bytes")
+    s.sync()
+    window = open_window(qtbot, container)
+    assert window.chart_tab.key is None and window.tabs.currentIndex() == 0
