@@ -13,6 +13,7 @@ from app.main import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.main_window import TABS, MainWindow
 from presentation.services import Services
+from presentation.settings import app_settings
 
 
 def open_window(qtbot: QtBot, container: Container) -> MainWindow:
@@ -102,8 +103,6 @@ def test_keyboard_shortcuts_switch_tabs_and_the_theme(qtbot: QtBot, container: C
 
 
 def test_a_damaged_settings_file_is_ignored(qtbot: QtBot, container: Container) -> None:
-    from presentation.settings import app_settings
-
     s = app_settings()
     s.setValue("selection/series", "demo:KRW-BTC:7x")
     s.setValue("window/tab", "many")
