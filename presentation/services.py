@@ -45,6 +45,16 @@ class Services:
         """app.market_data.MarketDataService: collection with progress and cancellation."""
         return self._get("market_data")
 
+    @property
+    def strategies(self) -> Any:
+        """app.strategies.StrategyService, once the strategy store is in this build."""
+        return self._get("strategies")
+
+    @property
+    def backtests(self) -> Any:
+        """app.backtests.BacktestService, once backtests are in this build."""
+        return self._get("backtests")
+
     def stored(self) -> list[StoredSeries]:
         repo = self.candles
         return list(repo.series()) if repo is not None else []

@@ -110,3 +110,11 @@ def test_a_damaged_settings_file_is_ignored(qtbot: QtBot, container: Container) 
     s.sync()
     window = open_window(qtbot, container)
     assert window.chart_tab.key is None and window.tabs.currentIndex() == 0
+
+
+def test_the_status_bar_reports_loop_lag_and_memory_every_second(qtbot: QtBot, container: Container) -> None:
+    window = open_window(qtbot, container)
+    window.status.memory.setText("")
+    qtbot.waitUntil(lambda: window.status.memory.text().startswith("Memory:"), timeout=3000)
+    assert window.status.memory.text().endswith("MB") and window.status.lag.text().endswith("ms")
+    assert window.status.meter.ticks > 0
