@@ -70,7 +70,7 @@ def strategy(fast: int, slow: int):  # type: ignore[no-untyped-def]
         "exit_short": None, "risk": {"position_size_pct": 100, "stop_loss_pct": STOP}})
 
 
-def best_of(fn, repeat: int = 5) -> float:  # type: ignore[no-untyped-def]
+def best_of(fn, repeat: int = 10) -> float:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -142,7 +142,7 @@ def vectorbt(series: CandleSeries) -> tuple[float, int] | None:
         return int(pf.trades.count())
 
     trades = run()  # compile
-    return best_of(run, 3), trades
+    return best_of(run), trades
 
 
 def combos(series: CandleSeries) -> tuple[float, int]:
@@ -163,14 +163,14 @@ def main() -> None:
     print(f"QuantDesk first run in a fresh process: {first:.3f} s (+ {imp:.3f} s imports), {fresh_trades} trades")
     result = run_backtest(st, series, SETTINGS)
     warm = best_of(lambda: run_backtest(st, series, SETTINGS))
-    print(f"QuantDesk warm (end to end, best of 5):  {warm:.4f} s, {len(result.trades)} trades")
+    print(f"QuantDesk warm (end to end, best of 10): {warm:.4f} s, {len(result.trades)} trades")
     if "--skip-backtesting-py" not in sys.argv:
         bt_time, bt_trades = backtesting_py(series)
         print(f"backtesting.py:                          {bt_time:.2f} s, {bt_trades} trades"
               f"  -> QuantDesk {bt_time / warm:,.0f}x faster")
     vb = vectorbt(series)
     if vb is not None:
-        print(f"vectorbt from_signals (warm, best of 3): {vb[0]:.4f} s, {vb[1]} trades"
+        print(f"vectorbt from_signals (warm, best of 10): {vb[0]:.4f} s, {vb[1]} trades"
               f"  -> QuantDesk {vb[0] / warm:.1f}x faster")
     elapsed, n = combos(series)
     print(f"{n} parameter combinations, sequential:    {elapsed:.2f} s ({elapsed / n * 1000:.1f} ms each)")
