@@ -164,9 +164,13 @@ class MainWindow(QtWidgets.QMainWindow):
         index = self.markets.index_of(key)
         if not index.isValid():
             return False
-        self.tree.blockSignals(True)
+        selection = self.tree.selectionModel()
+        if selection is not None:
+            selection.blockSignals(True)  # currentChanged comes from the selection model, not the view
         self.tree.setCurrentIndex(index)
-        self.tree.blockSignals(False)
+        self.tree.viewport().update()
+        if selection is not None:
+            selection.blockSignals(False)
         if load:
             self.show_series(key)
         return True
@@ -184,7 +188,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_tree_current(self, index: QtCore.QModelIndex) -> None:
         key = index.siblingAtColumn(0).data(KEY_ROLE) if index.isValid() else None
-        if isinstance(key, SeriesKey):
+        if isinstance(key, SeriesKey) and key != self.chart_tab.key:  # a refreshed tree re-selects: no reload
             self.show_series(key)
 
     def _on_data_changed(self) -> None:

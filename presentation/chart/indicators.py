@@ -36,8 +36,9 @@ class Applied:
         return f"{self.name.upper()}({values})" if values else self.name.upper()
 
 
-def draw(chart: ChartWidget, applied: Applied, indicator: Any) -> None:
-    """Compute over the chart's bars and show each output: overlays on price, others in their own pane."""
+def draw(chart: ChartWidget, applied: Applied, indicator: Any, slot: int = 0) -> None:
+    """Compute over the chart's bars and show each output: overlays on price (all outputs in the colour of
+    palette `slot`, as bands read best), others in their own pane (one colour per output)."""
     series = chart.series()
     out = indicator.compute(series, dict(applied.params))
     pane = "price" if indicator.overlay else applied.label
@@ -45,9 +46,11 @@ def draw(chart: ChartWidget, applied: Applied, indicator: Any) -> None:
         out = {f: v for f, v in out.items() if indicator.unit_of(f) == "price"}
     elif indicator.unit == "bounded_0_100":
         chart.add_pane(pane).add_levels((30.0, 70.0))
-    for field_name, values in out.items():
+    palette = chart.theme.lines
+    for i, (field_name, values) in enumerate(out.items()):
         key = applied.label if len(out) == 1 else f"{applied.label} {field_name}"
-        chart.set_line(pane, key, series.ts, np.asarray(values, dtype=np.float64))
+        color = palette[(slot if indicator.overlay else i) % len(palette)]
+        chart.set_line(pane, key, series.ts, np.asarray(values, dtype=np.float64), color)
 
 
 def erase(chart: ChartWidget, applied: Applied) -> None:

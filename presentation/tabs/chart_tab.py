@@ -112,10 +112,10 @@ class ChartTab(QtWidgets.QWidget):
         self.chart.set_series(series, title, keep_view=keep_view)
         self.stack.setCurrentWidget(self.chart)
         cat = catalog() if self.applied else {}  # the catalog (and numba) loads with the first indicator
-        for applied in self.applied:
+        for slot, applied in enumerate(self.applied):
             erase(self.chart, applied)
             if applied.name in cat:
-                draw(self.chart, applied, cat[applied.name])
+                draw(self.chart, applied, cat[applied.name], slot)
 
     # ---- indicators ----------------------------------------------------------------------------------
     def add_indicator(self, applied: Applied) -> None:
@@ -124,7 +124,7 @@ class ChartTab(QtWidgets.QWidget):
             return
         self.applied.append(applied)
         if len(self.chart.pyramid):
-            draw(self.chart, applied, ind)
+            draw(self.chart, applied, ind, len(self.applied) - 1)
 
     def remove_indicator(self, applied: Applied) -> None:
         if applied in self.applied:

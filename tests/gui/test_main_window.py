@@ -118,3 +118,16 @@ def test_the_status_bar_reports_loop_lag_and_memory_every_second(qtbot: QtBot, c
     qtbot.waitUntil(lambda: window.status.memory.text().startswith("Memory:"), timeout=3000)
     assert window.status.memory.text().endswith("MB") and window.status.lag.text().endswith("ms")
     assert window.status.meter.ticks > 0
+
+
+def test_refreshing_the_market_list_keeps_the_chart_as_the_user_left_it(qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    store_walk(container, key, 600)
+    window = open_window(qtbot, container)
+    window.select_series(key)
+    tab = window.chart_tab
+    tab.view_tf.setCurrentIndex(tab.view_tf.findData("5m"))
+    pyramid = tab.chart.pyramid
+    window.refresh_markets()
+    assert tab.shown_timeframe() is Timeframe.M5 and tab.chart.pyramid is pyramid
+    assert window.current_key() == key
