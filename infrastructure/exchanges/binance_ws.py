@@ -44,7 +44,7 @@ class BinanceKlineFeed(WebSocketFeed):
         k = msg["k"]
         if type(k) is not dict:
             raise Rejected("k is not an object")
-        if k.get("s") != self.symbol or k.get("i") != self.interval:
+        if msg.get("s") != self.symbol or k.get("s") != self.symbol or k.get("i") != self.interval:
             raise Rejected(f"kline of {k.get('s')!r} {k.get('i')!r}, subscribed to {self.symbol} {self.interval}")
         t, closed = k["t"], k["x"]
         if type(t) is not int or not 0 < t < 1 << 50 or t % 60_000:

@@ -56,6 +56,7 @@ class UpbitTradeFeed(WebSocketFeed):
         if type(ts) is not int or not 0 < ts < 1 << 50:
             raise Rejected("trade_timestamp is not a time in ms")
         price = _number(msg, "trade_price")
-        if price <= 0.0:
-            raise Rejected("trade_price must be > 0")
-        return [TradeTick(self.exchange, self.symbol, ts, price, _number(msg, "trade_volume"), recv_ns)]
+        volume = _number(msg, "trade_volume")
+        if price <= 0.0 or volume <= 0.0:
+            raise Rejected("trade_price and trade_volume must be > 0")
+        return [TradeTick(self.exchange, self.symbol, ts, price, volume, recv_ns)]
