@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -74,13 +75,18 @@ def _run(task: SweepTask) -> list[PointResult]:
     return run_task(task, _SERIES, _stopped)
 
 
+def _safe_start_method() -> str:
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+
+
 class LocalPoolExecutor:
     """Runs sweep batches on a spawned process pool on this machine (workers = cores by default)."""
 
     name = "local"
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.start_method = start_method
         self._pool: ProcessPoolExecutor | None = None
         self._shm: SharedMemory | None = None
         self._flag: np.ndarray | None = None
@@ -89,12 +95,21 @@ class LocalPoolExecutor:
         return f"local process pool, {self.workers} worker{'s' if self.workers != 1 else ''}"
 
     def start(self, series: CandleSeries, job: SweepJob) -> None:
-        """Share the data and start the workers (each warms its kernels once)."""
+        """Share the data and start the workers, each with its kernels loaded.
+
+        A single-threaded caller on Linux (the CLI) forks: it warms the kernels once and every worker inherits
+        them, so starting costs milliseconds. Anywhere else (the GUI has Qt and event-loop threads) workers are
+        spawned and each warms itself.
+        """
+        method = self.start_method or _safe_start_method()
+        if method == "fork":
+            warm(job, series)
         self._shm = share(series)
         self._flag = _views(self._shm, len(series))[0]
-        ctx = mp.get_context("spawn")  # never fork a process that may hold Qt or event-loop threads
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_init,
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method), initializer=_init,
                                          initargs=(self._shm.name, len(series), series.timeframe.code, job))
+        if method == "fork":  # fork every worker now, while this process still has a single thread
+            self._pool.submit(_stopped).result()
 
     def results(self, tasks: Sequence[SweepTask], cancel: threading.Event) -> Iterator[list[PointResult]]:
         """Each task's results as it finishes; on cancel, running batches stop after their current point."""

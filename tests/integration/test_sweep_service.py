@@ -149,3 +149,15 @@ def test_walk_forward_reports_stitched_equity_and_degradation_and_stores_them(db
     assert stored.equity is not None and np.array_equal(stored.equity, report.stitched.equity)
     assert len(stored.outcome["walk_forward"]["windows"]) == 3
     assert {p.result.window for p in stored.points} == {0, 1, 2}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_forked_and_spawned_pools_give_the_same_results_as_one_process(db_path: Path, method: str) -> None:
+    from app.sweep_pool import LocalPoolExecutor
+
+    service = make_service(db_path, LocalPoolExecutor(2, start_method=method))
+    out = service.run(grid())
+    alone = make_service(db_path.with_name("inline.db"), InlineExecutor()).run(grid())
+    assert out.executor == "local process pool, 2 workers"
+    assert sorted((s.result.params, s.score) for s in out.ranked) == \
+        sorted((s.result.params, s.score) for s in alone.ranked)
