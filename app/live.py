@@ -41,7 +41,7 @@ from app.paper import FAILED, FLATTENED, RUNNING, STOPPED, PaperSession, Session
 from app.ports import Clock
 from domain.live.paper import Fill
 from domain.market import Candle, CandleSeries, Timeframe
-from domain.strategy import SignalRow, warmup_bars
+from domain.strategy import SignalRow, evaluate, warmup_bars
 
 log = logging.getLogger(__name__)
 HistoryLoader = Callable[[str, str, Timeframe, int], Awaitable[CandleSeries]]
@@ -125,6 +125,7 @@ class LiveEngine:
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
         bars = max(self.history_bars, 3 * warmup_bars(spec.strategy) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
+        await asyncio.to_thread(evaluate, spec.strategy, history)  # compile the indicator kernels off the loop
         session = PaperSession.build(spec, history, state, last_bar_ts)
         if persist and self.store is not None and state is None:
             await asyncio.to_thread(self.store.create, spec.session_id, spec.to_dict(), self.clock.now_ms())
@@ -240,8 +241,11 @@ class LiveEngine:
         for s in m.sessions:
             if s.active:
                 await self._price(s, e.ts, e.price)
-        for tf, bar in await m.bars.on_trade(e.ts, e.price, e.volume):
-            await self._deliver_bar(m, tf, bar, e.recv_ns)
+        closed = await m.bars.on_trade(e.ts, e.price, e.volume)
+        if closed:
+            m.feed.counters.backfilled_bars = m.bars.backfilled
+            for tf, bar in closed:
+                await self._deliver_bar(m, tf, bar, e.recv_ns)
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
 
@@ -253,8 +257,11 @@ class LiveEngine:
         for s in m.sessions:
             if s.active:
                 await self._price(s, c.ts + 59_999 if e.closed else c.ts, c.close)
-        for tf, bar in await m.bars.on_kline(c, e.closed):
-            await self._deliver_bar(m, tf, bar, e.recv_ns)
+        closed = await m.bars.on_kline(c, e.closed)
+        if closed:
+            m.feed.counters.backfilled_bars = m.bars.backfilled
+            for tf, bar in closed:
+                await self._deliver_bar(m, tf, bar, e.recv_ns)
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
 

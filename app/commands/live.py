@@ -1,0 +1,174 @@
+"""`quantdesk paper`: trade a strategy on the live feed with paper money; prints fills and a summary."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.commands.common import open_container, timeframe_arg
+from app.errors import UserError
+from app.events import OrderFilled, SessionFlattened
+from app.metrics import format_metrics
+from app.paper import SessionSpec
+from app.timeparse import format_ms
+from domain.strategy import Strategy, StrategyInvalid
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("paper", help="paper-trade a strategy on the live feed (demo = the built-in simulator)",
+                       description="Run a saved strategy on live market data with a paper broker. Fills are "
+                       "printed as they happen; a summary at the end. Positions are flattened on exit unless "
+                       "--keep-positions (then --resume continues them next time).")
+    p.add_argument("--strategy", metavar="FILE_OR_NAME", help="a strategy JSON file or the name of a stored one")
+    p.add_argument("--exchange", default="demo", help="demo (simulator, default), upbit or binance")
+    p.add_argument("--market", help="e.g. KRW-BTC or BTCUSDT")
+    p.add_argument("--timeframe", type=timeframe_arg, help="bar timeframe (default 1m)")
+    p.add_argument("--base-url", help="reach the exchange (REST and websocket) at this URL, e.g. a simulator")
+    p.add_argument("--duration", type=duration_arg, help="stop after this long: 90s, 5m, 1h (default: until Ctrl+C)")
+    p.add_argument("--cash", type=float, default=10_000.0, help="starting paper cash (default 10000)")
+    p.add_argument("--commission", type=float, default=0.0005, help="fraction per fill (default 0.0005)")
+    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
+    p.add_argument("--session", help="session name (default: strategy-market-timeframe)")
+    p.add_argument("--speed", type=float, default=1.0, help="demo only: run the simulated market N times faster")
+    p.add_argument("--metrics", action="store_true", help="print latency, GC, queue and stream metrics at the end")
+    p.add_argument("--log-dir", type=Path, help="audit and app log folder (default: the user log dir)")
+    p.add_argument("--keep-positions", action="store_true", help="do not flatten on exit; keep the session to resume")
+    p.add_argument("--resume", action="store_true", help="resume the sessions left running last time")
+    p.set_defaults(func=_paper)
+
+
+def duration_arg(text: str) -> float:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}; use e.g. 90s, 5m or 1h")
+    scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
+    return float(m.group(1)) * scale
+
+
+def load_strategy(container: Any, ref: str) -> tuple[Strategy, int | None]:
+    from domain.strategy import loads_strategy, parse_strategy
+
+    path = Path(ref)
+    try:
+        if path.is_file():
+            return loads_strategy(path.read_bytes()), None
+        record = container.strategies.get_by_name(ref)
+        if record is None:
+            raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
+        return parse_strategy(record.definition), record.id
+    except StrategyInvalid as err:
+        lines = "\n".join(f"  {issue}" for issue in err.errors)
+        raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
+
+
+def _paper(args: argparse.Namespace) -> int:
+    if not args.resume and not (args.strategy and args.market):
+        raise UserError("paper needs --strategy and --market (or --resume)")
+    if args.speed != 1.0 and args.exchange != "demo":
+        raise UserError("--speed only applies to the demo exchange")
+    container = open_container(args)
+    try:
+        return asyncio.run(_run(container, args))
+    finally:
+        container.close()
+
+
+async def _run(container: Any, args: argparse.Namespace) -> int:
+    from infrastructure.clock import SystemClock
+    from infrastructure.live_factory import build_live_engine, default_log_dir
+
+    clock: Any = SystemClock()
+    sim = None
+    if args.base_url:
+        container.use_base_url(args.exchange, args.base_url)
+    elif args.exchange == "demo":
+        sim, clock = await _start_simulator(args.speed)
+        container.use_base_url("demo", sim.url)
+    base_urls = dict(container._extras.get("base_urls", {}))
+    stack = build_live_engine(container.exchanges, base_urls, clock,
+                              candles=container.candles if args.speed == 1.0 else None,
+                              sql_engine=container.engine, log_dir=args.log_dir or default_log_dir())
+    engine = stack.engine
+    engine.observers.append(_print_event)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+    try:
+        await engine.start()
+        sessions = await engine.resume() if args.resume else []
+        if args.strategy:
+            sessions.append(await engine.add_session(_spec(container, args)))
+        for s in sessions:
+            print(f"paper session {s.id}: {s.spec.strategy.name} on {s.spec.exchange}:{s.spec.symbol} "
+                  f"{s.spec.timeframe.code}, cash {s.broker.cash:,.2f}, warmed up on {len(s.evaluator)} bars",
+                  flush=True)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=args.duration)
+        flatten = not args.keep_positions
+        await engine.shutdown(flatten=flatten)
+        summaries = [s.summary() for s in engine.sessions.values()]
+        _print_summary(summaries, engine, flatten)
+        if args.metrics:
+            print("\n".join(format_metrics(engine.metrics.snapshot())))
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGINT)
+        if engine.bus.running:
+            await engine.shutdown(flatten=not args.keep_positions)
+        stack.close_logs()
+        await container.aclose()
+        if sim is not None:
+            await sim.stop()
+    return 0
+
+
+async def _start_simulator(speed: float) -> tuple[Any, Any]:
+    from infrastructure.clock import SystemClock
+    from infrastructure.simulator.server import SimulatorServer
+    from infrastructure.simulator.state import SimulatorConfig, accelerated_clock
+
+    now = accelerated_clock(SystemClock().now_ms(), speed) if speed != 1.0 else SystemClock().now_ms
+    sim = SimulatorServer(SimulatorConfig(clock=now, stream_interval_s=0.05 if speed > 1 else 0.1))
+    await sim.start()
+
+    class _SimClock:
+        def now_ms(self) -> int:
+            return int(now())
+
+    return sim, _SimClock()
+
+
+def _spec(container: Any, args: argparse.Namespace) -> SessionSpec:
+    strategy, strategy_id = load_strategy(container, args.strategy)
+    tf = args.timeframe or timeframe_arg("1m")
+    name = args.session or f"{strategy.name}-{args.market}-{tf.code}"
+    return SessionSpec(name, strategy, args.exchange, args.market, tf, cash=args.cash, commission=args.commission,
+                       slippage=args.slippage, strategy_id=strategy_id)
+
+
+def _print_event(event: Any) -> None:
+    if isinstance(event, OrderFilled):
+        side = "BUY " if event.side > 0 else "SELL"
+        pnl = f"  pnl {event.realized_pnl:+,.2f}" if event.realized_pnl else ""
+        print(f"{format_ms(event.ts)}  {event.session_id}  {side} {event.quantity:.8g} @ {event.price:,.8g}  "
+              f"fee {event.commission:,.4f}  ({event.reason}){pnl}", flush=True)
+    elif isinstance(event, SessionFlattened) and event.closed:
+        print(f"{event.session_id}: flattened {event.closed} position(s): {event.reason}", flush=True)
+
+
+def _print_summary(summaries: list[dict[str, Any]], engine: Any, flattened: bool) -> None:
+    for s in summaries:
+        print(f"\n{s['session_id']}  {s['strategy']}  {s['market']} {s['timeframe']}")
+        print(f"  equity {s['equity']:,.2f}  return {s['return_pct']:+.2f}%  realized {s['realized_pnl']:+,.2f}  "
+              f"unrealized {s['unrealized_pnl']:+,.2f}")
+        print(f"  trades {s['trades']}  wins {s['wins']}  fills {s['fills']}  bars {s['bars']}  "
+              f"position {s['position']:.8g}  {s['status']}")
+    if not summaries:
+        print("no paper sessions ran", file=sys.stderr)
