@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,8 +118,8 @@ def make_plan(cmd: RunSweep, n_bars: int) -> SweepPlan:
                                 _longest_warmup(cmd.definition, space) + 2) if cmd.walk_forward else []
     except (SpaceError, ObjectiveError, WalkForwardError) as err:
         raise UserError(str(err)) from None
-    return SweepPlan(cmd, SweepJob(cmd.definition, space, cmd.settings), coords, objective, constraints, windows,
-                     n_bars)
+    job = SweepJob(cmd.definition, space, cmd.settings, data_key=uuid.uuid4().hex)
+    return SweepPlan(cmd, job, coords, objective, constraints, windows, n_bars)
 
 
 def _longest_warmup(definition: dict[str, Any], space: SweepSpace) -> int:

@@ -8,13 +8,15 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
 import numpy as np
 
+from app.errors import UserError
 from domain.market import CandleSeries, Timeframe
-from domain.sweep import PointResult, SweepJob, SweepTask, run_task
+from domain.sweep import IndicatorCache, PointResult, SweepJob, SweepTask, run_task
 
 FIELDS = ("open", "high", "low", "close", "volume")
 _HEADER = 8  # one int64: the cancel flag the workers read between points
@@ -23,6 +25,7 @@ _HEADER = 8  # one int64: the cancel flag the workers read between points
 _SHM: SharedMemory | None = None
 _SERIES: CandleSeries | None = None
 _FLAG: np.ndarray | None = None
+_CACHE = IndicatorCache()
 
 
 def share(series: CandleSeries) -> SharedMemory:
@@ -72,11 +75,19 @@ def _stopped() -> bool:
 
 def _run(task: SweepTask) -> list[PointResult]:
     assert _SERIES is not None, "worker not initialised"
-    return run_task(task, _SERIES, _stopped)
+    return run_task(task, _SERIES, _stopped, _CACHE)
 
 
 def _safe_start_method() -> str:
     return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+
+
+def _result(fut: Future[list[PointResult]]) -> list[PointResult]:
+    try:
+        return fut.result()
+    except BrokenProcessPool as err:
+        raise UserError(f"a sweep worker process stopped unexpectedly ({err}); the finished results are kept") \
+            from None
 
 
 class LocalPoolExecutor:
@@ -126,7 +137,7 @@ class LocalPoolExecutor:
                 pending = {f for f in pending if not f.cancelled()}
             for fut in done:
                 if not fut.cancelled():
-                    yield fut.result()
+                    yield _result(fut)
 
     def _signal_stop(self) -> None:
         if self._flag is not None:

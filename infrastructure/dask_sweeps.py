@@ -10,9 +10,10 @@ from typing import Any
 
 from app.errors import UserError
 from domain.market import CandleSeries
-from domain.sweep import PointResult, SweepJob, SweepTask, run_task
+from domain.sweep import IndicatorCache, PointResult, SweepJob, SweepTask, run_task
 
 CONNECT_TIMEOUT_S = 5
+_CACHE = IndicatorCache()  # per worker process: indicator outputs reused across the points it runs
 
 
 class ClusterUnavailable(UserError):
@@ -38,7 +39,20 @@ def _run(series: CandleSeries, task: SweepTask, stop_name: str) -> list[PointRes
             last[0], last[1] = now, stop.is_set()
         return bool(last[1])
 
-    return run_task(task, series, stopped)
+    return run_task(task, series, stopped, _CACHE)
+
+
+def _result(fut: Any) -> list[PointResult]:
+    from distributed import KilledWorker
+
+    try:
+        return fut.result()  # type: ignore[no-any-return]
+    except KilledWorker as err:
+        raise ClusterUnavailable(f"a Dask worker died running a sweep batch ({err}); the finished results are "
+                                 "kept") from None
+    except OSError as err:
+        raise ClusterUnavailable(f"lost the Dask cluster at the scheduler: {err}; the finished results are kept") \
+            from None
 
 
 class DaskExecutor:
@@ -112,7 +126,7 @@ class DaskExecutor:
             for fut in finished:
                 pending.discard(fut)
                 if not fut.cancelled():
-                    yield fut.result()
+                    yield _result(fut)
             if cancel.is_set() and not signalled:
                 signalled = True
                 self._stop.set()

@@ -6,8 +6,9 @@ so signals at t never depend on later bars. NaN (indicator warm-up) compares Fal
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -66,20 +67,34 @@ def var_values(var: Var, outputs: Outputs) -> F64:
 
 
 class _Columns:
-    """Computes each distinct indicator once per series, only the outputs the strategy reads."""
+    """Computes each distinct indicator once per series, only the outputs the strategy reads.
 
-    def __init__(self, series: CandleSeries, variables: Iterable[Var]) -> None:
+    `shared`, when given, keeps outputs across evaluations on the same series (keyed by computation and fields).
+    """
+
+    def __init__(self, series: CandleSeries, variables: Iterable[Var],
+                 shared: MutableMapping[Any, Outputs] | None = None) -> None:
         self.series = series
         self._fields = wanted_fields(variables)
         self._cache: dict[VarKey, Outputs] = {}
+        self._shared = shared
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
             return operand.value
         outputs = self._cache.get(operand.key)
         if outputs is None:
-            outputs = self._cache[operand.key] = compute_var(operand, self.series, self._fields.get(operand.key))
+            outputs = self._cache[operand.key] = self._compute(operand, self._fields.get(operand.key))
         return var_values(operand, outputs)
+
+    def _compute(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
+        if self._shared is None:
+            return compute_var(operand, self.series, fields)
+        key = (operand.key, fields)
+        outputs = self._shared.get(key)
+        if outputs is None:
+            outputs = self._shared[key] = compute_var(operand, self.series, fields)
+        return outputs
 
 
 def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> BoolArray:
@@ -129,10 +144,14 @@ def _group_mask(group: Group, cols: _Columns, n: int) -> BoolArray:
     return out
 
 
-def evaluate(strategy: Strategy, series: CandleSeries) -> Signals:
-    """Signals for every bar of `series` (vectorised over whole columns)."""
+def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any, Outputs] | None = None) -> Signals:
+    """Signals for every bar of `series` (vectorised over whole columns).
+
+    `cache` (optional) keeps indicator outputs between calls on the same `series`, e.g. across the points of a
+    parameter sweep; the caller owns it and must not reuse it for other data.
+    """
     n = len(series)
-    cols = _Columns(series, iter_vars(strategy))
+    cols = _Columns(series, iter_vars(strategy), cache)
     masks = {}
     for side in SIDES:
         group = strategy.rule(side)

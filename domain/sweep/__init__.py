@@ -17,6 +17,7 @@ from domain.sweep.runner import (
     FAILED,
     INVALID,
     OK,
+    IndicatorCache,
     PointResult,
     SweepJob,
     SweepTask,
@@ -38,7 +39,8 @@ from domain.sweep.space import (
 from domain.sweep.walkforward import OosRun, Stitched, WalkForwardError, Window, run_oos, split_windows, stitch
 
 __all__ = [
-    "DEFAULT_CAP", "FAILED", "INVALID", "NUMERIC_KEYS", "OK", "Axis", "Constraint", "Coords", "Objective",
+    "DEFAULT_CAP", "FAILED", "INVALID", "IndicatorCache", "NUMERIC_KEYS", "OK", "Axis", "Constraint", "Coords",
+    "Objective",
     "ObjectiveError", "OosRun", "PathError", "PointResult", "Robustness", "Scored", "Slot", "SpaceError",
     "Stitched", "SweepJob", "SweepSpace", "SweepTask", "TooManyCombinations", "WalkForwardError",
     "WalkForwardReport", "Window", "WindowReport", "as_float", "batches", "best", "linked_slots", "make_axis",

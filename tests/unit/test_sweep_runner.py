@@ -1,0 +1,62 @@
+"""Running sweep points: batches, the per-worker indicator cache, and results equal to lone backtests."""
+
+from __future__ import annotations
+
+import numpy as np
+from sweep_fixtures import FAST, SLOW, sma_cross, walk
+
+from domain.backtest import BacktestSettings
+from domain.backtest.run import json_value, run_backtest
+from domain.strategy import parse_strategy
+from domain.sweep import IndicatorCache, SweepJob, SweepSpace, SweepTask, batches, make_axis, run_task
+
+SETTINGS = BacktestSettings(commission=0.001)
+
+
+def job() -> SweepJob:
+    d = sma_cross()
+    space = SweepSpace((make_axis(d, FAST.split(","), "4:12:4"), make_axis(d, SLOW.split(","), "20:40:10")))
+    return SweepJob(d, space, SETTINGS, data_key="walk")
+
+
+def test_cached_indicators_give_exactly_the_results_of_lone_backtests() -> None:
+    series, j = walk(), job()
+    cache = IndicatorCache()
+    results = run_task(SweepTask(j, tuple(j.space.grid()), 0, len(series)), series, cache=cache)
+    assert len(cache) == 6  # three fast and three slow SMAs, each computed once for nine points
+    for r in results:
+        fast, slow = (int(v) for v in r.params)
+        alone = run_backtest(parse_strategy(sma_cross(fast, slow)), series, SETTINGS)
+        assert r.stats == {k: json_value(v) for k, v in alone.stats.items()}
+
+
+def test_the_cache_keeps_bar_ranges_apart() -> None:
+    series, j = walk(), job()
+    cache = IndicatorCache()
+    whole = run_task(SweepTask(j, ((1, 1),), 0, len(series)), series, cache=cache)
+    part = run_task(SweepTask(j, ((1, 1),), 200, 900), series, cache=cache)
+    fresh = run_task(SweepTask(j, ((1, 1),), 200, 900), series)
+    assert part[0].stats == fresh[0].stats != whole[0].stats
+
+
+def test_the_cache_drops_the_least_recently_used_outputs_past_its_budget() -> None:
+    cache = IndicatorCache(budget_bytes=3 * 800)
+    for i in range(4):
+        cache.put(i, {"x": np.zeros(100)})
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(3) is not None
+    cache.put("huge", {"x": np.zeros(1000)})
+    assert cache.get("huge") is None and cache.bytes <= cache.budget
+
+
+def test_a_task_stops_between_points_when_asked() -> None:
+    series, j = walk(), job()
+    calls = iter([False, False, True])
+    out = run_task(SweepTask(j, tuple(j.space.grid()), 0, len(series)), series, lambda: next(calls))
+    assert len(out) == 2
+
+
+def test_batches_are_small_enough_to_stream_and_cover_every_point_once() -> None:
+    points = [(i,) for i in range(100)]
+    chunks = batches(points, workers=2)
+    assert sum(len(c) for c in chunks) == 100 and len(chunks) >= 14 and max(len(c) for c in chunks) <= 32
+    assert [p for c in chunks for p in c] == points and batches([], 2) == []
