@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
@@ -65,6 +66,7 @@ def warm(job: SweepJob, series: CandleSeries) -> None:
 
 def _init(name: str, n: int, timeframe: str, job: SweepJob) -> None:
     global _SHM, _SERIES, _FLAG
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle: it cancels and keeps results
     _SHM, _SERIES, _FLAG = attach(name, n, timeframe)
     warm(job, _SERIES)
 

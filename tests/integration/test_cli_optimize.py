@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from backtesting.test import GOOG
 from sweep_support import KEY, sma_cross, walk
@@ -109,3 +115,40 @@ def test_bad_input_is_one_clear_line_a_non_zero_exit_and_nothing_stored(
     assert code == 2 and out == ""
     assert err.startswith("error: ") and words in err and "Traceback" not in err
     assert stored_sweeps(db_path) == 0
+
+
+def test_ctrl_c_cancels_the_sweep_keeps_finished_results_and_exits_130(tmp_path: Path, db_path: Path) -> None:
+    bars = walk(40_000)
+    frame = pd.DataFrame({"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close,
+                          "Volume": bars.volume}, index=pd.DatetimeIndex(bars.ts.astype("datetime64[ms]")))
+    frame.to_csv(tmp_path / "long.csv")
+    (tmp_path / "sma.json").write_text(json.dumps(sma_cross()))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--db", str(db_path), "optimize", "--strategy", str(tmp_path / "sma.json"),
+         "--csv", str(tmp_path / "long.csv"), "--param", f"{FAST}=2:60", "--param", f"{SLOW}=61:160",
+         "--method", "random", "--samples", "3000", "--workers", "2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _stored_points(db_path) > 0:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    doc = json.loads(out)
+    assert doc["status"] == "cancelled" and 0 < doc["counts"]["ok"] < 3000
+    assert _stored_points(db_path) == doc["counts"]["ok"]
+
+
+def _stored_points(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute("select count(*) from sweep_results").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
