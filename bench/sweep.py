@@ -112,25 +112,33 @@ def dask_cluster() -> tuple[float, Any]:
     return time.perf_counter() - t, cluster
 
 
-def backtesting_py(series: CandleSeries, combos: int) -> tuple[float, int]:
-    """backtesting.py's optimize over the first `combos` grid points (its own process pool)."""
+def _sma(values: np.ndarray, n: int) -> np.ndarray:
     import pandas as pd
-    from backtesting import Backtest, Strategy
+
+    return pd.Series(values).rolling(n).mean().to_numpy()
+
+
+class Allowed:
+    """backtesting.py constraint: only the grid points in the measured subset (picklable for its pool)."""
+
+    def __init__(self, pairs: set[tuple[int, int]]) -> None:
+        self.pairs = pairs
+
+    def __call__(self, p: Any) -> bool:
+        return (p.fast, p.slow) in self.pairs
+
+
+def _sma_cross_class() -> type:
+    from backtesting import Strategy
     from backtesting.lib import crossover
 
-    df = pd.DataFrame({"Open": series.open, "High": series.high, "Low": series.low, "Close": series.close,
-                       "Volume": series.volume}, index=pd.DatetimeIndex(series.ts.astype("datetime64[ms]")))
-
-    def sma(values: np.ndarray, n: int) -> np.ndarray:
-        return pd.Series(values).rolling(n).mean().to_numpy()
-
-    class SmaCross(Strategy):
+    class SmaCross(Strategy):  # type: ignore[misc]
         fast = 10
         slow = 30
 
         def init(self) -> None:
-            self.a = self.I(sma, self.data.Close, self.fast)
-            self.b = self.I(sma, self.data.Close, self.slow)
+            self.a = self.I(_sma, self.data.Close, self.fast)
+            self.b = self.I(_sma, self.data.Close, self.slow)
 
         def next(self) -> None:
             price = self.data.Close[-1]
@@ -141,18 +149,32 @@ def backtesting_py(series: CandleSeries, combos: int) -> tuple[float, int]:
                 self.position.close()
                 self.sell(sl=price * (1 + STOP / 100))
 
+    SmaCross.__qualname__ = SmaCross.__name__ = "SmaCross"
+    return SmaCross
+
+
+try:  # backtesting.py's optimize pickles the strategy class, so it must live at module level
+    SmaCross = _sma_cross_class()
+except ImportError:  # pragma: no cover - the comparison is skipped without it
+    SmaCross = None
+
+
+def backtesting_py(series: CandleSeries, combos: int) -> tuple[float, int]:
+    """backtesting.py's optimize over the first `combos` grid points (its own process pool)."""
+    import pandas as pd
+    from backtesting import Backtest
+
+    df = pd.DataFrame({"Open": series.open, "High": series.high, "Low": series.low, "Close": series.close,
+                       "Volume": series.volume}, index=pd.DatetimeIndex(series.ts.astype("datetime64[ms]")))
     fasts = list(range(5, 55, 5))
     slows = list(range(60, 160, 10))
     grid = [(f, s) for f in fasts for s in slows][:combos]
-    use_f = sorted({f for f, _ in grid})
-    use_s = sorted({s for _, s in grid})
-    allowed = set(grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bt = Backtest(df, SmaCross, cash=CASH, commission=COMMISSION)
         t = time.perf_counter()
-        bt.optimize(fast=use_f, slow=use_s, maximize="Sharpe Ratio",
-                    constraint=lambda p: (p.fast, p.slow) in allowed)
+        bt.optimize(fast=sorted({f for f, _ in grid}), slow=sorted({s for _, s in grid}), maximize="Sharpe Ratio",
+                    constraint=Allowed(set(grid)))
         return time.perf_counter() - t, len(grid)
 
 
