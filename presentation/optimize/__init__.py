@@ -22,8 +22,10 @@ def stored_strategies(service: Any, limit: int = 500) -> list[StrategyChoice]:
     return out
 
 
-def optimize_view(container: Any, parent: Any = None) -> OptimizeView:
-    """An Optimize view wired to the container's sweep, backtest, strategy and candle services."""
+def optimize_view(source: Any, parent: Any = None) -> OptimizeView:
+    """An Optimize view wired to the sweep, backtest, strategy and candle services of the composition root's
+    container (or of presentation.services.Services, which wraps it)."""
+    container = getattr(source, "container", source)
 
     def series() -> list[StoredSeries]:
         return list(container.candles.series())

@@ -105,14 +105,26 @@ class OptimizeView(QtWidgets.QWidget):
         self.table.doubleClicked.connect(lambda ix: self.open_point(self.model.point(self.proxy.mapToSource(ix).row())))
 
     def refresh(self) -> None:
-        """Reload the strategy and data lists."""
+        """Reload the strategy and data lists, keeping the current choices where they still exist."""
+        keep_strategy, keep_data = self.strategy.currentText(), self.data.currentData()
+        self.strategy.blockSignals(True)
         self.strategy.clear()
         for choice in self.list_strategies():
             self.strategy.addItem(choice.name, choice)
+        self.strategy.setCurrentIndex(max(0, self.strategy.findText(keep_strategy)))
+        self.strategy.blockSignals(False)
         self.data.clear()
         for s in self.list_series():
             self.data.addItem(f"{s.key}  ({s.rows:,} bars)", s)
-        self._strategy_changed()
+            if isinstance(keep_data, StoredSeries) and s.key == keep_data.key:
+                self.data.setCurrentIndex(self.data.count() - 1)
+        if self.strategy.currentText() != keep_strategy or not self.params.groups:
+            self._strategy_changed()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        if not self.runner.running:
+            self.refresh()  # strategies saved or candles collected elsewhere since the view was last shown
+        super().showEvent(event)
 
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()

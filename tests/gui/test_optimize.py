@@ -191,3 +191,19 @@ def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> No
     qtmodeltester.check(model)
     assert model.index(0, 2).data() == "1.5" and model.index(1, 2).data() == "--"
     assert model.index(1, model.columnCount() - 1).data() == "invalid"
+
+
+def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candles(qtbot: QtBot, container: Any,
+                                                                                  series: CandleSeries) -> None:
+    from presentation.optimize import optimize_view
+
+    view = optimize_view(container)
+    qtbot.addWidget(view)
+    names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
+    assert "SMA 10/20 cross" in names and view.params.rowCount() > 0
+    with qtbot.waitSignal(view.sweepFailed) as failed:
+        view.run()
+    assert "pick stored candles" in failed.args[0]
+    container.candles.upsert(KEY, series)
+    view.show()  # showing the view again picks up candles stored meanwhile
+    assert view.data.count() == 1 and str(KEY) in view.data.currentText()
