@@ -74,6 +74,13 @@ class WebSocketFeed:
             self.exchange = exchange
         self.counters = FeedCounters()
         self._rng = random.Random(seed)
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    async def force_reconnect(self) -> None:
+        """Drop the current connection (the stream reconnects and repairs its bars as after any drop)."""
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            await ws.close()
 
     @property
     def url(self) -> str:
@@ -107,7 +114,11 @@ class WebSocketFeed:
                             self.counters.reconnects += 1
                             sink(FeedReconnected(self.exchange, self.symbol, attempt, -1, -1, 0))
                         connected_once, attempt = True, 0
-                        reason = await self._read(ws, sink)
+                        self._ws = ws
+                        try:
+                            reason = await self._read(ws, sink)
+                        finally:
+                            self._ws = None
                 except (TimeoutError, aiohttp.ClientError, OSError) as err:
                     reason = f"{type(err).__name__}: {err}"
                 if self.counters.connected:
@@ -139,6 +150,7 @@ class WebSocketFeed:
                     continue
                 for event in events:
                     sink(event)
+                await asyncio.sleep(0)  # let the bus hand this tick on before the next buffered message
             elif kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
                 return f"closed by the server ({ws.close_code})"
             elif kind is aiohttp.WSMsgType.ERROR:
