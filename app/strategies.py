@@ -204,6 +204,10 @@ class StrategyService:
     def count(self, query: StrategyQuery | None = None) -> int:
         return self.repo.count(query)
 
+    def tags(self) -> list[tuple[str, int]]:
+        """(tag, number of strategies) for every tag in use, for a tag filter."""
+        return self.repo.tags()
+
     def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None:
         self.repo.set_last_backtest(strategy_id, return_pct, trades)
 

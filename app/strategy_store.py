@@ -118,6 +118,10 @@ class StrategyRepository(Protocol):
 
     def count(self, query: StrategyQuery | None = None) -> int: ...
 
+    def tags(self) -> list[tuple[str, int]]:
+        """Every tag in use with how many strategies carry it, by tag."""
+        ...
+
     def names_taken(self, names: Sequence[str]) -> list[str]:
         """Those of `names` already used (compared ignoring ASCII case)."""
         ...

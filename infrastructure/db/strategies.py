@@ -194,6 +194,12 @@ class SqlStrategyRepository:
             return int(conn.execute(stmt).scalar_one())
 
     @storage_errors
+    def tags(self) -> list[tuple[str, int]]:
+        stmt = sa.select(tags.c.tag, sa.func.count()).group_by(tags.c.tag).order_by(tags.c.tag)
+        with self._engine.connect() as conn:
+            return [(str(t), int(n)) for t, n in conn.execute(stmt)]
+
+    @storage_errors
     def names_taken(self, names: Sequence[str]) -> list[str]:
         out: list[str] = []
         with self._engine.connect() as conn:
