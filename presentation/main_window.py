@@ -13,6 +13,7 @@ from domain.market import SeriesKey, Timeframe
 from presentation.models.market_tree import KEY_ROLE, MarketTreeModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, Services
 from presentation.settings import app_settings
+from presentation.strategies.workspace import StrategyWorkspace
 from presentation.tabs.chart_tab import ChartTab
 from presentation.tabs.data_tab import DataTab
 from presentation.tabs.empty import COMING, EmptyState
@@ -59,6 +60,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab.changed.connect(self._on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
         self.data_tab.exchangeState.connect(self._on_exchange_state)
+        self.strategy_work = StrategyWorkspace(services, self.show_tab, self)
+        for name, page in self.strategy_work.pages.items():
+            self.set_page(name, page)
         self.log_view.attach(logging.getLogger("quantdesk"))
         self.theme = "dark"
         self.refresh_markets()
@@ -270,6 +274,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop background work and the Demo exchange (called by the app once the window closed)."""
+        self.strategy_work.shutdown()
         for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
             if task is not None and not task.done():
                 task.cancel()
@@ -307,6 +312,9 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        if not self.strategy_work.confirm_close():  # unsaved builder changes: the user chose Cancel
+            event.ignore()
+            return
         self.save_settings()
         for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
             if task is not None and not task.done():

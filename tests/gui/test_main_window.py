@@ -32,12 +32,16 @@ def test_the_main_window_is_titled_quantdesk_and_shows_the_database_path(
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == list(TABS)
 
 
-def test_tabs_the_next_release_fills_say_so_instead_of_showing_fake_content(
+def test_the_strategies_builder_and_backtests_tabs_are_the_working_tools_not_placeholders(
         qtbot: QtBot, container: Container) -> None:
+    from presentation.backtests.tab import BacktestsTab
+    from presentation.builder.tab import BuilderTab
+    from presentation.strategies.tab import StrategiesTab
+
     window = open_window(qtbot, container)
-    for name in ("Strategies", "Builder", "Backtests"):
-        texts = " ".join(label.text() for label in window.pages[name].findChildren(type(window.status.db)))
-        assert "Coming next" in texts
+    for name, cls in (("Strategies", StrategiesTab), ("Builder", BuilderTab), ("Backtests", BacktestsTab)):
+        assert isinstance(window.pages[name], cls)
+        assert window.tabs.indexOf(window.pages[name]) == TABS.index(name)
 
 
 def test_stored_series_appear_under_exchange_and_market_with_their_bar_count(

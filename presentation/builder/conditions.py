@@ -1,0 +1,147 @@
+"""Condition rows and (nested) ALL/ANY groups of the builder; structural edits rebuild from the draft."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6 import QtWidgets
+
+from domain.strategy import OPERATORS
+from presentation.builder.draft import OPERATOR_HELP, OPERATOR_LABELS, Path, group_kind, new_condition, new_group
+from presentation.builder.operand import Edit, OperandEditor, Register
+
+Note = Callable[[Path, QtWidgets.QLabel], None]  # where messages for a path (and below) are shown
+GROUP_LABELS = {"all": "ALL of", "any": "ANY of"}
+GROUP_HELP = "ALL: every condition must hold (AND).  ANY: at least one must hold (OR)."
+
+
+def small_button(text: str, tip: str, slot: Callable[[], None]) -> QtWidgets.QToolButton:
+    b = QtWidgets.QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setAutoRaise(True)
+    b.clicked.connect(slot)
+    return b
+
+
+def message_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel("")
+    label.setObjectName("validationMessage")
+    label.setStyleSheet("color: #ef5350;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class ConditionRow(QtWidgets.QFrame):
+    """left operand · operator · right operand, with move up/down and remove."""
+
+    def __init__(self, cond: dict[str, Any], path: Path, siblings: list[Any], edit: Edit, register: Register,
+                 note: Note) -> None:
+        super().__init__()
+        self.setObjectName("conditionRow")
+        self.path, self.edit = path, edit
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(4, 2, 4, 2)
+        outer.setSpacing(2)
+        lay = QtWidgets.QHBoxLayout()
+        lay.setSpacing(6)
+        self.left = OperandEditor(cond.get("left") or {}, path + ("left",), edit, register)
+        self.op = QtWidgets.QComboBox()
+        for i, op in enumerate(OPERATORS):
+            self.op.addItem(OPERATOR_LABELS[op], op)
+            self.op.setItemData(i, OPERATOR_HELP[op], 3)  # ToolTipRole
+        self.op.setCurrentIndex(max(0, self.op.findData(cond.get("op"))))
+        self.op.setToolTip(OPERATOR_HELP.get(str(cond.get("op")), ""))
+        self.op.activated.connect(lambda _: self.edit(self.path + ("op",), self.op.currentData(), False))
+        register(path + ("op",), self.op)
+        self.right = OperandEditor(cond.get("right") or {}, path + ("right",), edit, register)
+        lay.addWidget(self.left)
+        lay.addWidget(self.op)
+        lay.addWidget(self.right)
+        lay.addStretch(1)
+        parent, index = path[:-1], int(path[-1])
+        for text, tip, slot, ok in (
+                ("↑", "Move up", lambda: self._swap(parent, index, index - 1, siblings), index > 0),
+                ("↓", "Move down", lambda: self._swap(parent, index, index + 1, siblings), index < len(siblings) - 1),
+                ("✕", "Remove this condition", lambda: self._remove(parent, index, siblings), True)):
+            b = small_button(text, tip, slot)
+            b.setEnabled(ok)
+            lay.addWidget(b)
+        outer.addLayout(lay)
+        self.message = message_label()
+        outer.addWidget(self.message)
+        register(path, self)
+        note(path, self.message)
+
+    def _swap(self, parent: Path, i: int, j: int, siblings: list[Any]) -> None:
+        items = copy.deepcopy(siblings)
+        items[i], items[j] = items[j], items[i]
+        self.edit(parent, items, True)
+
+    def _remove(self, parent: Path, i: int, siblings: list[Any]) -> None:
+        self.edit(parent, [x for k, x in enumerate(siblings) if k != i], True)
+
+
+class GroupEditor(QtWidgets.QFrame):
+    """A group's kind (ALL/ANY), its rows and sub-groups, and buttons to add either."""
+
+    def __init__(self, group: dict[str, Any], path: Path, edit: Edit, register: Register, note: Note,
+                 remove: Callable[[], None] | None = None, depth: int = 0) -> None:
+        super().__init__()
+        self.setObjectName("conditionGroup")
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel if depth else QtWidgets.QFrame.Shape.NoFrame)
+        self.path, self.edit = path, edit
+        kind = group_kind(group)
+        items: list[Any] = group.get(kind) or []
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(10 if depth else 0, 4, 4, 4)
+        lay.setSpacing(2)
+        head = QtWidgets.QHBoxLayout()
+        self.kind = QtWidgets.QComboBox()
+        for k, text in GROUP_LABELS.items():
+            self.kind.addItem(text, k)
+        self.kind.setCurrentIndex(self.kind.findData(kind))
+        self.kind.setToolTip(GROUP_HELP)
+        self.kind.activated.connect(lambda _: self._switch(group, kind))
+        head.addWidget(self.kind)
+        head.addWidget(QtWidgets.QLabel("these conditions"))
+        head.addStretch(1)
+        self.add_condition = small_button("+ Condition", "Add a condition row", lambda: self._add(items, kind, False))
+        self.add_group = small_button("+ Group", "Add a nested ALL/ANY group", lambda: self._add(items, kind, True))
+        head.addWidget(self.add_condition)
+        head.addWidget(self.add_group)
+        if remove is not None:
+            head.addWidget(small_button("✕", "Remove this group", remove))
+        lay.addLayout(head)
+        self.message = message_label()
+        lay.addWidget(self.message)
+        self.rows: list[QtWidgets.QWidget] = []
+        for i, item in enumerate(items):
+            sub = path + (kind, i)
+            if isinstance(item, dict) and ("all" in item or "any" in item):
+                w: QtWidgets.QWidget = GroupEditor(item, sub, edit, register, note,
+                                                   lambda i=i: self.edit(path + (kind,), _without(items, i), True),
+                                                   depth + 1)
+            else:
+                w = ConditionRow(item if isinstance(item, dict) else {}, sub, items, edit, register, note)
+            self.rows.append(w)
+            lay.addWidget(w)
+        register(path, self)
+        register(path + (kind,), self)
+        note(path, self.message)
+
+    def _switch(self, group: dict[str, Any], kind: str) -> None:
+        new = str(self.kind.currentData())
+        if new != kind:
+            self.edit(self.path, {new: copy.deepcopy(group.get(kind) or [])}, True)
+
+    def _add(self, items: list[Any], kind: str, nested: bool) -> None:
+        extra = new_group("any" if kind == "all" else "all") if nested else new_condition()
+        self.edit(self.path + (kind,), [*copy.deepcopy(items), extra], True)
+
+
+def _without(items: list[Any], i: int) -> list[Any]:
+    return [copy.deepcopy(x) for k, x in enumerate(items) if k != i]

@@ -1,0 +1,149 @@
+"""Builder preview: the selected market on a chart with the draft's indicators and its entry/exit signals."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from PyQt6 import QtCore, QtWidgets
+
+from domain.indicators import CATALOG
+from domain.market import CandleSeries, SeriesKey, Timeframe
+from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
+from presentation.chart.widget import ChartWidget, Marker
+from presentation.services import EXCHANGE_LABELS
+
+PREVIEW_BARS = 20_000  # the latest bars: enough to judge a rule, quick to recompute on every edit
+SIGNAL_KINDS = (("entry_long", "long_entry", "Long entry"), ("exit_long", "long_exit", "Long exit"),
+                ("entry_short", "short_entry", "Short entry"), ("exit_short", "short_exit", "Short exit"))
+
+
+def series_label(key: SeriesKey) -> str:
+    return f"{EXCHANGE_LABELS.get(key.exchange, key.exchange)} · {key.symbol} · {key.timeframe.code}"
+
+
+class PreviewPane(QtWidgets.QWidget):
+    """`updated(ms)` is emitted after each redraw with the time it took."""
+
+    updated = QtCore.pyqtSignal(float)
+
+    def __init__(self, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.series = CandleSeries.empty(Timeframe.M1)
+        self.key: SeriesKey | None = None
+        self.strategy: Strategy | None = None
+        self._lines: list[tuple[str, str]] = []
+        self.market = QtWidgets.QComboBox()
+        self.market.setToolTip("Market whose stored candles the preview uses")
+        self.market.currentIndexChanged.connect(self._on_market)
+        self.status = QtWidgets.QLabel("")
+        self.status.setObjectName("hint")
+        self.chart = ChartWidget()
+        self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
+        self.empty.setObjectName("emptyText")
+        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.chart)
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("Preview on"))
+        top.addWidget(self.market, 1)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(top)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.status)
+
+    def refresh_markets(self) -> None:
+        current = self.market.currentData()
+        self.market.blockSignals(True)
+        self.market.clear()
+        for s in self.services.stored():
+            self.market.addItem(f"{series_label(s.key)}  ({s.rows:,} bars)", s.key)
+        i = self.market.findData(current) if current is not None else 0
+        self.market.setCurrentIndex(max(0, i))
+        self.market.blockSignals(False)
+        if self.market.currentData() != self.key:
+            self._on_market()
+
+    def choose(self, key: SeriesKey) -> bool:
+        i = self.market.findData(key)
+        if i >= 0:
+            self.market.setCurrentIndex(i)
+        return i >= 0
+
+    def _on_market(self) -> None:
+        key = self.market.currentData()
+        self.key = key if isinstance(key, SeriesKey) else None
+        if self.key is None:
+            self.stack.setCurrentWidget(self.empty)
+            return
+        series = self.services.load(self.key)
+        self.series = series.take(slice(-PREVIEW_BARS, None)) if len(series) > PREVIEW_BARS else series
+        self._lines = []
+        for pane in list(self.chart.panes[2:]):
+            self.chart.remove_pane(pane.name)
+        for key_ in list(self.chart.price.lines):
+            self.chart.price.remove_line(key_)
+        self.chart.set_series(self.series, series_label(self.key))
+        self.stack.setCurrentWidget(self.chart if len(self.series) else self.empty)
+        self.show_strategy(self.strategy)
+
+    def show_strategy(self, strategy: Strategy | None) -> None:
+        """Redraw indicators and signal arrows for `strategy` (None: keep the last valid drawing, say so)."""
+        t = time.perf_counter()
+        if strategy is None:
+            self.status.setText("Preview paused: fix the marked fields.")
+            return
+        self.strategy = strategy
+        if not len(self.series):
+            return
+        self._draw_lines(self._lines_of(strategy))
+        signals = evaluate(strategy, self.series)
+        markers, counts = self._markers(signals)
+        self.chart.set_markers(markers)
+        ms = (time.perf_counter() - t) * 1000
+        self.status.setText("  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts) +
+                            f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)")
+        self.updated.emit(ms)
+
+    def _markers(self, signals: Any) -> tuple[list[Marker], list[tuple[str, int]]]:
+        ts, close = self.series.ts, self.series.close
+        markers: list[Marker] = []
+        counts = []
+        for side, kind, label in SIGNAL_KINDS:
+            idx = np.flatnonzero(getattr(signals, side))
+            counts.append((label, len(idx)))
+            markers += [Marker(int(ts[i]), float(close[i]), kind, label) for i in idx[-2_000:]]
+        return markers, counts
+
+    def _lines_of(self, strategy: Strategy) -> list[tuple[str, str, np.ndarray]]:
+        """(pane, label, values) per operand: price-valued outputs on the candles, others in one pane per
+        indicator instance (MACD's three outputs share a pane)."""
+        out = []
+        cols = indicator_columns(strategy, self.series)
+        for var, (label, values) in zip(iter_vars(strategy), cols.items(), strict=True):
+            ind = CATALOG[var.var]
+            if ind.overlay_of(var.field or ind.outputs[0]):
+                if var.var != "close":  # the candles already show it
+                    out.append(("price", label, values))
+            else:
+                out.append((Var(var.var, var.params).label, label, values))
+        return out
+
+    def _draw_lines(self, lines: list[tuple[str, str, np.ndarray]]) -> None:
+        wanted = {(pane, label) for pane, label, _ in lines}
+        for pane, label in self._lines:
+            if (pane, label) in wanted:
+                continue
+            if pane == "price":
+                self.chart.price.remove_line(label)
+            elif not any(p == pane for p, _ in wanted):
+                self.chart.remove_pane(pane)
+            elif (target := self.chart.pane(pane)) is not None:
+                target.remove_line(label)
+        for pane, label, values in lines:
+            self.chart.set_line(pane, label, self.series.ts, values)
+        self._lines = [(pane, label) for pane, label, _ in lines]

@@ -1,0 +1,369 @@
+"""Builder tab: a visual editor of one strategy definition with live validation, undo/redo and a chart preview."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path as FilePath
+from typing import Any
+
+from PyQt6 import QtCore, QtGui, QtWidgets
+
+from domain.strategy import StrategyInvalid, ValidationIssue, loads_json, parse_strategy
+from presentation.builder.commands import SetValue, describe
+from presentation.builder.draft import (
+    DIRECTION_LABELS,
+    SIDE_HELP,
+    SIDE_LABELS,
+    Path,
+    for_validation,
+    get_at,
+    new_group,
+    new_strategy,
+    normalized,
+    path_text,
+    set_at,
+    side_enabled,
+)
+from presentation.builder.form import RiskPanel, SidePanel, mark
+from presentation.builder.preview import PreviewPane
+
+log = logging.getLogger("quantdesk.gui")
+PREVIEW_DEBOUNCE_MS = 250
+Ask = Callable[[str, str], str]  # (title, text) -> "save" | "discard" | "cancel"
+
+
+class BuilderTab(QtWidgets.QWidget):
+    """Emits `saved(id)` after a successful save."""
+
+    saved = QtCore.pyqtSignal(int)
+    validated = QtCore.pyqtSignal(int)  # number of problems
+
+    def __init__(self, service: Any, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service, self.services = service, services
+        self.doc: dict[str, Any] = new_strategy()
+        self.saved_doc: dict[str, Any] | None = None
+        self.strategy_id: int | None = None
+        self.issues: list[ValidationIssue] = []
+        self.fields: dict[str, QtWidgets.QWidget] = {}
+        self.notes: dict[str, QtWidgets.QLabel] = {}
+        self.ask_unsaved: Ask = self._ask_unsaved
+        self.ask_name: Callable[[str], str | None] = self._ask_name
+        self.ask_path: Callable[[bool], str | None] = self._ask_path
+        self.undo = QtGui.QUndoStack(self)
+        self.undo.cleanChanged.connect(lambda _: self._update_state())
+        self.debounce = QtCore.QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.update_preview)
+        self.preview = PreviewPane(services)
+        self._build()
+        self.set_draft(new_strategy(), None, saved=False)
+
+    # ---- building -----------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.toolbar = QtWidgets.QToolBar()
+        self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.act_new = self._act("New", "Ctrl+N", self.new_draft, "Start a new strategy")
+        self.act_save = self._act("Save", "Ctrl+S", self.save, "Save the strategy (disabled while invalid)")
+        self.act_save_as = self._act("Save as…", "Ctrl+Shift+S", self.save_as, "Save a copy under a new name")
+        self.act_revert = self._act("Revert", "", self.revert, "Go back to the last saved version (undoable)")
+        self.toolbar.addSeparator()
+        self.act_undo = self.undo.createUndoAction(self, "Undo")
+        self.act_undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        self.act_redo = self.undo.createRedoAction(self, "Redo")
+        self.act_redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        for act in (self.act_undo, self.act_redo):
+            act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.toolbar.addAction(act)
+            self.addAction(act)
+        self.toolbar.addSeparator()
+        self._act("Import JSON…", "", self.import_file, "Open a strategy JSON file as a new draft")
+        self._act("Export JSON…", "", self.export_file, "Write the draft as a strategy JSON file")
+        self.state = QtWidgets.QLabel("")
+        self.state.setObjectName("hint")
+        self.toolbar.addWidget(_spacer())
+        self.toolbar.addWidget(self.state)
+        self.name = QtWidgets.QLineEdit()
+        self.name.setPlaceholderText("Strategy name")
+        self.name.textEdited.connect(lambda t: self.edit(("name",), t, False))
+        self.direction = QtWidgets.QComboBox()
+        for key, label in DIRECTION_LABELS.items():
+            self.direction.addItem(label, key)
+        self.direction.setToolTip("Which sides the strategy trades. In 'Long and short' an opposite entry "
+                                  "closes the position and reverses it.")
+        self.direction.activated.connect(lambda _: self._on_direction())
+        self.tags = QtWidgets.QLineEdit()
+        self.tags.setPlaceholderText("tags, comma separated")
+        self.tags.textEdited.connect(lambda t: self.edit(("tags",), _tags(t), False))
+        self.body = QtWidgets.QWidget()
+        self.body_layout = QtWidgets.QVBoxLayout(self.body)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
+        self.problems = QtWidgets.QLabel("")
+        self.problems.setObjectName("validationSummary")
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #ef5350;")
+        left = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout()
+        form.addRow("Name", self.name)
+        self.name_note = _note_label()
+        form.addRow("", self.name_note)
+        form.addRow("Direction", self.direction)
+        form.addRow("Tags", self.tags)
+        lay = QtWidgets.QVBoxLayout(left)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(form)
+        lay.addWidget(scroll, 1)
+        lay.addWidget(self.problems)
+        split = QtWidgets.QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.preview)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(8, 4, 8, 8)
+        outer.addWidget(self.toolbar)
+        outer.addWidget(split, 1)
+
+    def _act(self, text: str, shortcut: str, slot: Callable[[], object], tip: str) -> QtGui.QAction:
+        act = self.toolbar.addAction(text)
+        act.triggered.connect(lambda _=False: slot())
+        act.setToolTip(tip + (f" ({shortcut})" if shortcut else ""))
+        if shortcut:
+            act.setShortcut(QtGui.QKeySequence(shortcut))
+            act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(act)
+        return act
+
+    def rebuild(self) -> None:
+        """Recreate the side and risk editors from the draft (after structural edits, undo and redo)."""
+        self.fields, self.notes = {}, {"name": self.name_note}
+        self.fields["name"] = self.name
+        while self.body_layout.count():
+            item = self.body_layout.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        if self.name.text() != self.doc.get("name"):
+            self.name.setText(str(self.doc.get("name") or ""))
+        self.direction.setCurrentIndex(max(0, self.direction.findData(self.doc.get("direction"))))
+        self.tags.setText(", ".join(self.doc.get("tags") or []))
+        direction = str(self.doc.get("direction"))
+        for side in SIDE_LABELS:
+            if side_enabled(direction, side):
+                panel = SidePanel(side, self.doc.get(side), self.edit, self._register, self._note)
+                panel.setToolTip(SIDE_HELP[side])
+                self.body_layout.addWidget(panel)
+        self.body_layout.addWidget(RiskPanel(self.doc["risk"], self.edit, self._register, self._note))
+        self.body_layout.addStretch(1)
+        self.validate()
+
+    def _register(self, path: Path, widget: QtWidgets.QWidget) -> None:
+        self.fields[path_text(path)] = widget
+
+    def _note(self, path: Path, label: QtWidgets.QLabel) -> None:
+        self.notes[path_text(path)] = label
+
+    # ---- editing ------------------------------------------------------------------------------------------
+    def edit(self, path: Path, value: Any, structural: bool) -> None:
+        """Change the draft (undoably)."""
+        old = copy.deepcopy(self.doc) if not path else _get(self.doc, path)
+        if old == value:
+            return
+        self.undo.push(SetValue(self, path, old, value, structural, describe(path)))
+
+    def apply(self, path: Path, value: Any, rebuild: bool) -> None:
+        if not path:
+            self.doc = normalized(copy.deepcopy(value))
+        else:
+            set_at(self.doc, path, value)
+        if rebuild:
+            self.rebuild()
+        else:
+            self.validate()
+
+    def _on_direction(self) -> None:
+        direction = str(self.direction.currentData())
+        self.undo.beginMacro("Change direction")
+        self.edit(("direction",), direction, True)
+        for side in ("entry_long", "entry_short"):
+            if side_enabled(direction, side) and self.doc.get(side) is None:
+                self.edit((side,), new_group(), True)
+        self.undo.endMacro()
+
+    def set_draft(self, doc: dict[str, Any], strategy_id: int | None, saved: bool = True) -> None:
+        """Show `doc` as a fresh draft (clears undo history)."""
+        self.doc = normalized(doc)
+        self.strategy_id = strategy_id
+        self.saved_doc = copy.deepcopy(self.doc) if saved else None
+        self.undo.clear()
+        if not saved:
+            self.undo.resetClean()
+        self.rebuild()
+        self._update_state()
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        self.preview.refresh_markets()  # candles may have been collected since the tab was last shown
+        super().showEvent(event)
+
+    # ---- validation and preview -------------------------------------------------------------------------
+    def validate(self) -> list[ValidationIssue]:
+        self.issues = list(self.service.validate(self.doc))
+        unplaced = mark(self.issues, self.fields, self.notes)
+        self.problems.setText("\n".join(str(i) for i in unplaced))
+        self.problems.setVisible(bool(unplaced))
+        self._update_state()
+        self.debounce.start()
+        self.validated.emit(len(self.issues))
+        return self.issues
+
+    def update_preview(self) -> None:
+        self.debounce.stop()
+        try:
+            strategy = parse_strategy(for_validation(self.doc)) if not self.issues else None
+        except StrategyInvalid:
+            strategy = None
+        self.preview.show_strategy(strategy)
+
+    @property
+    def dirty(self) -> bool:
+        return self.saved_doc is None or not self.undo.isClean()
+
+    def _update_state(self) -> None:
+        if not hasattr(self, "act_save"):
+            return
+        self.act_save.setEnabled(not self.issues and self.dirty)
+        self.act_save_as.setEnabled(not self.issues)
+        self.act_revert.setEnabled(self.saved_doc is not None and not self.undo.isClean())
+        n = len(self.issues)
+        state = f"{n} problem{'s' if n != 1 else ''} to fix" if n else ("Unsaved changes" if self.dirty else "Saved")
+        self.state.setText(f"{state}   ")
+
+    # ---- save, open, files ----------------------------------------------------------------------------------
+    def save(self) -> bool:
+        if self.issues:
+            return False
+        doc = copy.deepcopy(self.doc)
+        result = (self.service.update(self.strategy_id, doc) if self.strategy_id is not None
+                  else self.service.create(doc))
+        return self._after_save(result)
+
+    def save_as(self, name: str | None = None) -> bool:
+        name = name or self.ask_name(f"{self.doc.get('name', '')} (copy)")
+        if not name or self.issues:
+            return False
+        doc = copy.deepcopy(self.doc) | {"name": name}
+        return self._after_save(self.service.create(doc))
+
+    def _after_save(self, result: Any) -> bool:
+        if not result.ok:
+            mark(list(result.errors), self.fields, self.notes)
+            self.problems.setText("\n".join(str(e) for e in result.errors))
+            self.problems.show()
+            return False
+        record = result.record
+        self.set_draft(record.definition | {"tags": list(record.summary.tags)}, record.id)
+        log.info("saved strategy %r", record.name)
+        self.saved.emit(record.id)
+        return True
+
+    def revert(self) -> None:
+        if self.saved_doc is not None:
+            self.edit((), self.saved_doc, True)
+
+    def open_strategy(self, strategy_id: int) -> bool:
+        if not self.confirm_discard():
+            return False
+        record = self.service.get(strategy_id)
+        if record is None:
+            return False
+        self.set_draft(record.definition | {"tags": list(record.summary.tags)}, record.id)
+        return True
+
+    def new_draft(self) -> bool:
+        if not self.confirm_discard():
+            return False
+        self.set_draft(new_strategy(), None, saved=False)
+        return True
+
+    def confirm_discard(self) -> bool:
+        """True when there are no unsaved changes, or the user saved or discarded them."""
+        if not self.dirty or (self.saved_doc is None and self.undo.count() == 0 and self.strategy_id is None
+                              and self.doc == normalized(new_strategy())):
+            return True
+        answer = self.ask_unsaved("Unsaved changes", f"Save the changes to {self.doc.get('name')!r}?")
+        return answer == "discard" or (answer == "save" and self.save())
+
+    def import_file(self, path: str | None = None) -> bool:
+        path = path or self.ask_path(False)
+        if not path or not self.confirm_discard():
+            return False
+        try:
+            value = loads_json(FilePath(path).read_bytes())
+        except (OSError, StrategyInvalid) as err:
+            self._problem(f"{path}: {err}")
+            return False
+        if not isinstance(value, dict):
+            self._problem(f"{path}: holds {type(value).__name__}, not one strategy object")
+            return False
+        self.set_draft(value, None, saved=False)
+        return True
+
+    def export_file(self, path: str | None = None) -> bool:
+        path = path or self.ask_path(True)
+        if not path:
+            return False
+        try:
+            FilePath(path).write_text(json.dumps(self.doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        except OSError as err:
+            self._problem(f"export failed: {err}")
+            return False
+        return True
+
+    def _problem(self, text: str) -> None:
+        self.problems.setText(text)
+        self.problems.show()
+
+    # ---- dialogs (replaced in tests) -------------------------------------------------------------------------
+    def _ask_unsaved(self, title: str, text: str) -> str:
+        b = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(self, title, text, b.Save | b.Discard | b.Cancel, b.Save)
+        return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
+
+    def _ask_name(self, suggested: str) -> str | None:
+        name, ok = QtWidgets.QInputDialog.getText(self, "Save as", "New name", text=suggested)
+        return name.strip() if ok and name.strip() else None
+
+    def _ask_path(self, saving: bool) -> str | None:
+        dlg = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
+        path, _ = dlg(self, "Strategy JSON", f"{self.doc.get('name', 'strategy')}.json" if saving else "",
+                      "JSON (*.json)")
+        return path or None
+
+
+def _get(doc: dict[str, Any], path: Path) -> Any:
+    try:
+        return copy.deepcopy(get_at(doc, path))
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _tags(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _note_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel("")
+    label.setStyleSheet("color: #ef5350;")
+    label.hide()
+    return label
+
+
+def _spacer() -> QtWidgets.QWidget:
+    w = QtWidgets.QWidget()
+    w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
+    return w

@@ -1,0 +1,228 @@
+"""Qt models of backtest results: statistics (one run or two side by side), trades, and the run history."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from PyQt6 import QtCore, QtGui
+
+from app.backtest_store import RunSummary, StoredRun
+from domain.backtest import STAT_KEYS, TradeTable
+from domain.backtest.stats import DURATION_KEYS
+from domain.backtest.trades import EXIT_REASONS
+
+Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+_ROLE = QtCore.Qt.ItemDataRole
+VALUE_ROLE = _ROLE.UserRole + 1
+RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
+
+
+def stat_text(key: str, value: Any) -> str:
+    """A stored (JSON-shaped) statistic as traders read it."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    if key in DURATION_KEYS and isinstance(value, int | float):
+        days = float(value)
+        return f"{days:,.2f} days" if days >= 1 else f"{days * 24:,.2f} hours"
+    if isinstance(value, str) and "T" in value:
+        return value.replace("T", " ").replace("Z", " UTC").replace(":00.000", "").replace(":00 UTC", " UTC")
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def time_text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+class StatsModel(QtCore.QAbstractTableModel):
+    """Rows are the backtesting.py statistics; one column per shown run (two when comparing)."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runs: list[tuple[str, dict[str, Any]]] = []
+
+    def set_runs(self, runs: list[tuple[str, dict[str, Any]]]) -> None:
+        self.beginResetModel()
+        self.runs = runs
+        self.endResetModel()
+
+    def keys(self) -> list[str]:
+        known = [k for k in STAT_KEYS if any(k in s for _, s in self.runs)]
+        extra = [k for _, s in self.runs for k in s if k not in STAT_KEYS]
+        return known + list(dict.fromkeys(extra))
+
+    def value(self, key: str, run: int = 0) -> Any:
+        return self.runs[run][1].get(key) if run < len(self.runs) else None
+
+    def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() or not self.runs else len(self.keys())
+
+    def columnCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else 1 + len(self.runs)
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
+        keys = self.keys()
+        if not index.isValid() or index.row() >= len(keys) or index.column() > len(self.runs):
+            return None
+        key, col = keys[index.row()], index.column()
+        if col == 0:
+            return key if role == _ROLE.DisplayRole else None
+        value = self.runs[col - 1][1].get(key)
+        if role == _ROLE.DisplayRole:
+            return stat_text(key, value)
+        if role == VALUE_ROLE:
+            return value
+        if role == _ROLE.TextAlignmentRole:
+            return RIGHT
+        if role == _ROLE.ForegroundRole and key in ("Return [%]", "Avg. Trade [%]") and isinstance(value, float):
+            return QtGui.QBrush(UP if value >= 0 else DOWN)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
+        if role != _ROLE.DisplayRole or orientation != QtCore.Qt.Orientation.Horizontal:
+            return None
+        if section == 0:
+            return "Statistic"
+        return self.runs[section - 1][0] if 0 < section <= len(self.runs) else None
+
+
+TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "Entry price", "Exit price", "Size", "P&L",
+                 "Return %", "Exit")
+
+
+class TradesModel(QtCore.QAbstractTableModel):
+    """Closed trades straight from the columnar TradeTable (rows formatted on demand)."""
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.trades = TradeTable.empty()
+
+    def set_trades(self, trades: TradeTable) -> None:
+        self.beginResetModel()
+        self.trades = trades
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.trades)
+
+    def columnCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(TRADE_COLUMNS)
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self.trades) or index.column() >= len(TRADE_COLUMNS):
+            return None
+        t, i, col = self.trades, index.row(), index.column()
+        if role == _ROLE.DisplayRole:
+            return _trade_cell(t, i, col)
+        if role == _ROLE.UserRole:
+            return (int(t.entry_time[i]), int(t.exit_time[i]))
+        if role == _ROLE.TextAlignmentRole and col >= 4:
+            return RIGHT
+        if role == _ROLE.ForegroundRole and col in (7, 8):
+            return QtGui.QBrush(UP if t.pnl[i] >= 0 else DOWN)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
+        if role == _ROLE.DisplayRole and orientation == QtCore.Qt.Orientation.Horizontal \
+                and 0 <= section < len(TRADE_COLUMNS):
+            return TRADE_COLUMNS[section]
+        return None
+
+
+def _trade_cell(t: TradeTable, i: int, col: int) -> str:
+    if col == 0:
+        return str(i + 1)
+    if col == 1:
+        return "Long" if t.side[i] > 0 else "Short"
+    if col in (2, 3):
+        return time_text(int((t.entry_time if col == 2 else t.exit_time)[i]))
+    if col in (4, 5):
+        return f"{float((t.entry_price if col == 4 else t.exit_price)[i]):,.6g}"
+    if col == 6:
+        return f"{float(t.size[i]):.8g}"
+    if col == 7:
+        return f"{float(t.pnl[i]):+,.2f}"
+    if col == 8:
+        return f"{float(t.return_pct[i]):+.2f}"
+    return EXIT_REASONS[int(t.exit_reason[i])].replace("_", " ")
+
+
+RUN_COLUMNS = ("Run", "Strategy", "Market", "Range", "Return %", "# Trades", "When")
+PAGE = 100
+
+
+class RunHistoryModel(QtCore.QAbstractTableModel):
+    """Stored runs, newest first, fetched a page at a time as the view scrolls (canFetchMore/fetchMore)."""
+
+    def __init__(self, service: Any, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.rows: list[RunSummary] = []
+        self._more = True
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self.rows, self._more = [], True
+        self.endResetModel()
+        self.fetchMore()
+
+    def canFetchMore(self, parent: Index = QtCore.QModelIndex()) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: Index = QtCore.QModelIndex()) -> None:
+        if parent.isValid() or not self._more:
+            return
+        page = self.service.list(limit=PAGE, offset=len(self.rows))
+        self._more = len(page) == PAGE
+        if page:
+            self.beginInsertRows(QtCore.QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+
+    def run(self, row: int) -> RunSummary | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(RUN_COLUMNS)
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
+        r = self.run(index.row()) if index.isValid() else None
+        if r is None or index.column() >= len(RUN_COLUMNS):
+            return None
+        col = index.column()
+        if role == _ROLE.DisplayRole:
+            return (str(r.id), r.strategy_name, f"{r.symbol} {r.timeframe}",
+                    f"{time_text(r.start_ms)[:10]} → {time_text(r.end_ms)[:10]}",
+                    "—" if r.return_pct is None else f"{r.return_pct:+.2f}", f"{r.trades:,}",
+                    time_text(r.created_ms))[col]
+        if role == _ROLE.UserRole:
+            return r.id
+        if role == _ROLE.ToolTipRole:
+            return f"{r.exchange}:{r.symbol}:{r.timeframe}, {r.bars:,} bars"
+        if role == _ROLE.TextAlignmentRole and col in (0, 4, 5):
+            return RIGHT
+        if role == _ROLE.ForegroundRole and col == 4 and r.return_pct is not None:
+            return QtGui.QBrush(UP if r.return_pct >= 0 else DOWN)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
+        if role == _ROLE.DisplayRole and orientation == QtCore.Qt.Orientation.Horizontal \
+                and 0 <= section < len(RUN_COLUMNS):
+            return RUN_COLUMNS[section]
+        return None
+
+
+def run_title(run: StoredRun) -> str:
+    s = run.summary
+    return f"#{s.id} {s.strategy_name}"

@@ -1,0 +1,176 @@
+"""The strategy list as a lazy table model: a bounded window of SQL pages; filtering and sorting happen in SQL."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
+
+from PyQt6 import QtCore, QtGui
+
+from app.strategy_store import Page, PageCursor, StrategyQuery, StrategySummary
+
+Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
+_ROLE = QtCore.Qt.ItemDataRole
+ID_ROLE = _ROLE.UserRole + 1
+SUMMARY_ROLE = _ROLE.UserRole + 2
+COLUMNS = ("Name", "Direction", "Tags", "Updated", "Last return", "# Trades")
+SORT_COLUMNS = {0: "name", 3: "updated"}  # the orders the store keeps an index for
+DIRECTION_LABELS = {"long_only": "Long", "short_only": "Short", "long_short": "Long & short"}
+BLOCK = 100
+MAX_BLOCKS = 30  # at most 3,000 rows in memory however long the list
+UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
+
+
+class StrategySource(Protocol):
+    """What the model reads (app.strategies.StrategyService)."""
+
+    def count(self, query: StrategyQuery | None = None) -> int: ...
+
+    def page(self, query: StrategyQuery | None = None, limit: int = 100, after: PageCursor | None = None) -> Page: ...
+
+    def page_at(self, query: StrategyQuery | None, offset: int, limit: int = 100) -> list[StrategySummary]: ...
+
+
+def cursor_of(query: StrategyQuery, row: StrategySummary) -> PageCursor:
+    return PageCursor(row.name if query.sort == "name" else row.updated_ms, row.id)
+
+
+def flipped(query: StrategyQuery) -> StrategyQuery:
+    return replace(query, descending=not query.descending)
+
+
+class StrategyListModel(QtCore.QAbstractTableModel):
+    """Rows are fetched a block of 100 at a time when the view asks for them; the least recently used
+    blocks are dropped. A block next to a cached one is read by keyset (an index seek); a far jump reads
+    by offset from whichever end of the list is nearer."""
+
+    def __init__(self, source: StrategySource, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = source
+        self.query = StrategyQuery()
+        self._count = 0
+        self._blocks: OrderedDict[int, list[StrategySummary]] = OrderedDict()
+        self.reads = 0
+        self.refresh()
+
+    # ---- our API --------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-count and drop the cache (after a change to the store or the query)."""
+        self.beginResetModel()
+        self._blocks.clear()
+        self._count = self.source.count(self.query)
+        self.endResetModel()
+
+    def set_query(self, query: StrategyQuery) -> None:
+        if query != self.query:
+            self.query = query
+            self.refresh()
+
+    def set_filter(self, text: str, tag: str | None) -> None:
+        self.set_query(replace(self.query, name_contains=text.strip(), tag=tag or None))
+
+    def summary(self, row: int) -> StrategySummary | None:
+        if not 0 <= row < self._count:
+            return None
+        b = row // BLOCK
+        block = self._blocks.get(b)
+        if block is None:
+            block = self._load(b)
+        else:
+            self._blocks.move_to_end(b)
+        i = row - b * BLOCK
+        return block[i] if i < len(block) else None
+
+    def row_of(self, strategy_id: int) -> int:
+        """The row of a cached strategy, or -1."""
+        for b, block in self._blocks.items():
+            for i, s in enumerate(block):
+                if s.id == strategy_id:
+                    return b * BLOCK + i
+        return -1
+
+    @property
+    def cached_rows(self) -> int:
+        return sum(len(b) for b in self._blocks.values())
+
+    def _load(self, b: int) -> list[StrategySummary]:
+        offset = b * BLOCK
+        n = min(BLOCK, self._count - offset)
+        before, after = self._blocks.get(b - 1), self._blocks.get(b + 1)
+        if before and len(before) == BLOCK:
+            rows = list(self.source.page(self.query, n, cursor_of(self.query, before[-1])).items)
+        elif after:
+            rows = list(self.source.page(flipped(self.query), n, cursor_of(self.query, after[0])).items)[::-1]
+        elif offset > self._count // 2:
+            rows = self.source.page_at(flipped(self.query), self._count - offset - n, n)[::-1]
+        else:
+            rows = self.source.page_at(self.query, offset, n)
+        self.reads += 1
+        self._blocks[b] = rows
+        while len(self._blocks) > MAX_BLOCKS:
+            self._blocks.popitem(last=False)
+        return rows
+
+    # ---- Qt overrides ---------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QtCore.QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
+        if not index.isValid() or index.column() >= len(COLUMNS):
+            return None
+        s = self.summary(index.row())
+        if s is None:
+            return None
+        col = index.column()
+        if role == _ROLE.DisplayRole:
+            return _cell(s, col)
+        if role == ID_ROLE:
+            return s.id
+        if role == SUMMARY_ROLE:
+            return s
+        if role == _ROLE.ToolTipRole:
+            return s.notes or None
+        if role == _ROLE.TextAlignmentRole and col >= 4:
+            return QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+        if role == _ROLE.ForegroundRole and col == 4 and s.last_backtest_return is not None:
+            return QtGui.QBrush(UP if s.last_backtest_return >= 0 else DOWN)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
+        if orientation != QtCore.Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
+            return None
+        if role == _ROLE.DisplayRole:
+            return COLUMNS[section]
+        if role == _ROLE.ToolTipRole:
+            return "Click to sort" if section in SORT_COLUMNS else "Sort by Name or Updated"
+        return None
+
+    def flags(self, index: Index) -> QtCore.Qt.ItemFlag:
+        if not index.isValid():
+            return QtCore.Qt.ItemFlag.NoItemFlags
+        return QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+
+    def sort(self, column: int, order: QtCore.Qt.SortOrder = QtCore.Qt.SortOrder.AscendingOrder) -> None:
+        key = SORT_COLUMNS.get(column)
+        if key is not None:
+            self.set_query(replace(self.query, sort=key,  # type: ignore[arg-type]
+                                   descending=order == QtCore.Qt.SortOrder.DescendingOrder))
+
+
+def _cell(s: StrategySummary, col: int) -> str:
+    if col == 0:
+        return s.name
+    if col == 1:
+        return DIRECTION_LABELS.get(s.direction, s.direction)
+    if col == 2:
+        return ", ".join(s.tags)
+    if col == 3:
+        return datetime.fromtimestamp(s.updated_ms / 1000).strftime("%Y-%m-%d %H:%M")
+    if col == 4:
+        return "" if s.last_backtest_return is None else f"{s.last_backtest_return:+.2f} %"
+    return "" if s.last_backtest_trades is None else f"{s.last_backtest_trades:,}"

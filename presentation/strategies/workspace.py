@@ -1,0 +1,75 @@
+"""The strategy work of the main window: Strategies, Builder and Backtests tabs, wired to each other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt6 import QtCore, QtWidgets
+
+from presentation.backtests.tab import BacktestsTab
+from presentation.builder.tab import BuilderTab
+from presentation.strategies.tab import StrategiesTab
+
+
+class StrategyWorkspace(QtCore.QObject):
+    """Builds the three tabs when the container offers strategies and backtests; `pages` is empty otherwise."""
+
+    def __init__(self, services: Any, show_tab: Any, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.show_tab = show_tab
+        container = services.container
+        strategies = _service(container, "strategies")
+        backtests = _service(container, "backtests")
+        self.pages: dict[str, QtWidgets.QWidget] = {}
+        if strategies is None or backtests is None:
+            return
+        self.list = StrategiesTab(strategies)
+        self.builder = BuilderTab(strategies, services)
+        self.backtests = BacktestsTab(backtests, strategies, services)
+        self.pages = {"Strategies": self.list, "Builder": self.builder, "Backtests": self.backtests}
+        self.list.openRequested.connect(self.open_in_builder)
+        self.list.newRequested.connect(self.new_in_builder)
+        self.list.backtestRequested.connect(self.backtest)
+        self.list.changed.connect(self.backtests.form.refresh_strategies)
+        self.builder.saved.connect(self._on_saved)
+        self.backtests.finished.connect(lambda _: self.list.refresh())
+
+    def open_in_builder(self, strategy_id: int) -> None:
+        if self.builder.open_strategy(strategy_id):
+            self.show_tab("Builder")
+
+    def new_in_builder(self) -> None:
+        if self.builder.new_draft():
+            self.show_tab("Builder")
+
+    def backtest(self, strategy_id: int) -> None:
+        self.backtests.form.set_strategy(strategy_id)
+        self.show_tab("Backtests")
+
+    def data_changed(self) -> None:
+        """Stored candles changed (collection, import, delete): refresh the market pickers."""
+        if self.pages:
+            self.builder.preview.refresh_markets()
+            self.backtests.form.refresh_series()
+
+    def _on_saved(self, strategy_id: int) -> None:
+        self.list.refresh()
+        self.list.select_id(strategy_id)
+        self.backtests.form.refresh_strategies()
+        self.backtests.form.set_strategy(strategy_id)
+
+    def confirm_close(self) -> bool:
+        """Ask about unsaved builder changes; False keeps the window open."""
+        return not self.pages or self.builder.confirm_discard()
+
+    def shutdown(self) -> None:
+        if self.pages:
+            self.backtests.shutdown()
+
+
+def _service(container: Any, name: str) -> Any:
+    try:
+        return getattr(container, name, None)
+    except ImportError:  # a service whose module has not landed in this build
+        return None
