@@ -84,9 +84,10 @@ class DaskExecutor:
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(self.address, timeout=f"{CONNECT_TIMEOUT_S}s")
-        except (OSError, TimeoutError, ValueError) as err:
+        except Exception as err:  # the network boundary: any failure to connect means nothing can run there
             self.close()
-            raise ClusterUnavailable(f"cannot reach the Dask cluster at {self.address}: {err}; "
+            why = str(err) or f"{type(err).__name__} (is the host name right?)"
+            raise ClusterUnavailable(f"cannot reach the Dask cluster at {self.address}: {why}; "
                                      "check the address and that the scheduler is running") from None
         workers = self._client.scheduler_info().get("workers", {})
         self.workers = len(workers)

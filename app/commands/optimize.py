@@ -60,6 +60,9 @@ def register(sub: Any) -> None:
     p.add_argument("--top", type=int, default=10, help="how many results to print (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_optimize)
+    from app.commands import sweeps
+
+    sweeps.register(sub)  # stored sweeps: list, show, delete
 
 
 def _settings(args: argparse.Namespace) -> BacktestSettings:

@@ -152,3 +152,21 @@ def _stored_points(db: Path) -> int:
             return int(conn.execute("select count(*) from sweep_results").fetchone()[0])
     except sqlite3.OperationalError:
         return 0
+
+
+def test_stored_sweeps_can_be_listed_shown_and_deleted(capsys: pytest.CaptureFixture[str], files: dict[str, Path],
+                                                       db_path: Path) -> None:
+    code, out, _ = run(capsys, db_path, "optimize", "--strategy", str(files["sma"]), "--csv", str(files["goog"]),
+                       "--param", f"{FAST}=5:15:5", "--objective", "Return [%]", "--workers", "1", "--json")
+    sweep_id = json.loads(out)["sweep_id"]
+    _, listed, _ = run(capsys, db_path, "sweeps", "list")
+    assert listed.split()[0] == str(sweep_id) and "3/3" in listed and "goog.csv" in listed
+    _, shown, _ = run(capsys, db_path, "sweeps", "show", str(sweep_id), "--top", "2")
+    lines = shown.splitlines()
+    assert lines[0].startswith(f"sweep {sweep_id}: SMA cross") and "sma(10).period in 3 values" in lines[1]
+    assert len(lines) == 4 and lines[2].strip().startswith("sma(10).period=")
+    _, as_json, _ = run(capsys, db_path, "sweeps", "show", str(sweep_id), "--json")
+    assert len(json.loads(as_json)["points"]) == 3
+    assert run(capsys, db_path, "sweeps", "delete", str(sweep_id))[0] == 0
+    code, _, err = run(capsys, db_path, "sweeps", "show", str(sweep_id))
+    assert code == 2 and f"no sweep with id {sweep_id}" in err
