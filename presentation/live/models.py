@@ -1,0 +1,121 @@
+"""Qt table models of the Live tab: sessions (with their positions), fills and open orders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PyQt6 import QtCore
+
+from app.timeparse import format_ms
+
+_Role = QtCore.Qt.ItemDataRole
+_RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+
+
+def _num(v: Any, digits: int = 2) -> str:
+    return f"{v:,.{digits}f}" if isinstance(v, float | int) else str(v)
+
+
+class RowsModel(QtCore.QAbstractTableModel):
+    """A read-only table of dict rows; `columns` is (title, key, formatter). Live updates replace all rows
+    with one reset when the row set changes, or one dataChanged when only values changed."""
+
+    columns: Sequence[tuple[str, str, Callable[[Any], str]]] = ()
+    key = "id"
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[dict[str, Any]] = []
+
+    def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QtCore.QModelIndex, role: int = _Role.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        title, key, fmt = self.columns[index.column()]
+        value = self.rows[index.row()].get(key)
+        if role == _Role.DisplayRole:
+            return fmt(value) if value is not None else ""
+        if role == _Role.TextAlignmentRole and isinstance(value, int | float):
+            return _RIGHT
+        if role == _Role.UserRole:
+            return self.rows[index.row()].get(self.key)
+        return None
+
+    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _Role.DisplayRole) -> Any:
+        if role == _Role.DisplayRole and orientation == QtCore.Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.columns):
+            return self.columns[section][0]
+        return None
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        same = [r.get(self.key) for r in rows] == [r.get(self.key) for r in self.rows]
+        if same and rows:
+            self.rows = rows
+            self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.columns) - 1))
+        elif not same:
+            self.beginResetModel()
+            self.rows = rows
+            self.endResetModel()
+
+    def row_key(self, row: int) -> Any:
+        return self.rows[row].get(self.key) if 0 <= row < len(self.rows) else None
+
+
+def _pct(v: Any) -> str:
+    return f"{v:+.2f} %"
+
+
+def _signed(v: Any) -> str:
+    return f"{v:+,.2f}"
+
+
+def _qty(v: Any) -> str:
+    return f"{v:.8g}"
+
+
+def _side(v: Any) -> str:
+    return "buy" if v > 0 else "sell" if v < 0 else ""
+
+
+def _time(v: Any) -> str:
+    return format_ms(int(v)) if v else ""
+
+
+class SessionsModel(RowsModel):
+    """One row per paper session, with its position and PnL."""
+
+    key = "session_id"
+    columns = (
+        ("Session", "session_id", str), ("Strategy", "strategy", str), ("Market", "market", str),
+        ("TF", "timeframe", str), ("Status", "status", str), ("Position", "position", _qty),
+        ("Entry", "entry_price", lambda v: _num(v, 0) if v else ""), ("Last", "last_price", _num),
+        ("Equity", "equity", _num), ("Return", "return_pct", _pct), ("Realized", "realized_pnl", _signed),
+        ("Unrealized", "unrealized_pnl", _signed), ("Trades", "trades", str),
+    )
+
+
+class FillsModel(RowsModel):
+    """Fills of the selected session, newest first."""
+
+    key = "order_id"
+    columns = (
+        ("Time", "ts", _time), ("Side", "side", _side), ("Quantity", "quantity", _qty), ("Price", "price", _num),
+        ("Fee", "commission", lambda v: _num(v, 4)), ("Reason", "reason", str),
+        ("PnL", "realized_pnl", lambda v: _signed(v) if v else ""), ("Order", "order_id", str),
+    )
+
+
+class OrdersModel(RowsModel):
+    """Orders of the selected session still waiting for a price (market orders fill at the next trade)."""
+
+    key = "id"
+    columns = (
+        ("Order", "id", str), ("Side", "side", _side), ("Action", "action", str), ("Reason", "reason", str),
+        ("State", "state", str), ("Placed", "created_ts", _time),
+    )

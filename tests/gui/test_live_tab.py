@@ -1,0 +1,95 @@
+"""Live tab: a paper session on the simulator updates the chart, tables and Monitor; models are valid Qt models."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import qasync
+from pytestqt.modeltest import ModelTester
+
+from app.main import Container
+from app.paper import SessionSpec
+from domain.market import Timeframe
+from infrastructure.exchanges import ExchangeGateways
+from infrastructure.live_factory import build_live_engine
+from infrastructure.simulator.server import SimulatorServer
+from presentation.live.models import FillsModel, OrdersModel, SessionsModel
+from presentation.live.tab import LiveTab
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+from live_helpers import SimClock, always_long, fast_config  # noqa: E402
+
+
+class _Services:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.strategies = container.strategies
+
+
+async def _until(cond: Any, timeout: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metrics(
+        qloop: qasync.QEventLoop, container: Container, tmp_path: Path, qtmodeltester: ModelTester) -> None:
+    config = fast_config()
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        sim = SimulatorServer(config)
+        await sim.start()
+        gateways = ExchangeGateways({"demo": sim.url})
+        stack = build_live_engine(gateways, {"demo": sim.url}, SimClock(config.clock), sql_engine=container.engine,
+                                  log_dir=tmp_path / "logs", flush_grace_ms=None)
+        tab = LiveTab(_Services(container), lambda: stack)
+        tab.load_strategies()
+        assert tab.strategy.count() >= 1  # the bundled samples
+        spec = tab.spec_from_form()
+        assert spec.symbol == "KRW-BTC" and spec.strategy.name == tab.strategy.currentText()
+        await tab.start_session(SessionSpec("gui", always_long(), "demo", "KRW-ETH", Timeframe.M1, cash=1e6))
+        session = stack.engine.sessions["gui"]
+        await _until(lambda: session.broker.side == 1 and len(tab.fills.rows) == 1)
+        bars_before = len(tab.chart.pyramid.ts)
+        await _until(lambda: len(tab.chart.pyramid.ts) > bars_before + 2)
+        state.update(rows=len(tab.sessions.rows), fills=list(tab.fills.rows), pnl=tab.pnl.text(),
+                     streams=tab.monitor.feeds.rowCount(), latency=tab.monitor.latency.item(0, 1).text())
+        for model in (tab.sessions, tab.fills, tab.orders):
+            qtmodeltester.check(model)
+        assert tab.open_positions() == 1
+        await tab.flatten_selected()
+        tab.refresh()
+        state["after"] = [r["reason"] for r in tab.fills.rows]
+        await tab.shutdown()
+        await gateways.aclose()
+        await sim.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert state["rows"] == 1 and state["fills"][0]["reason"] == "signal"
+    assert "gui: running" in state["pnl"] and "equity" in state["pnl"]
+    assert state["streams"] == 1 and state["latency"] != "0"
+    assert state["after"] == ["flatten", "signal"]
+
+
+def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: ModelTester) -> None:
+    sessions = SessionsModel()
+    sessions.set_rows([{"session_id": "a", "strategy": "x", "market": "KRW-BTC", "timeframe": "1m", "status": "running",
+                        "position": 0.5, "entry_price": 100.0, "last_price": 101.0, "equity": 1000.0,
+                        "return_pct": 1.0, "realized_pnl": 0.0, "unrealized_pnl": 0.5, "trades": 0}])
+    fills = FillsModel()
+    fills.set_rows([{"order_id": "a-1", "ts": 1_700_000_000_000, "side": 1, "quantity": 0.5, "price": 100.0,
+                     "commission": 0.05, "reason": "signal", "realized_pnl": 0.0}])
+    orders = OrdersModel()
+    orders.set_rows([{"id": "a-2", "side": -1, "action": "close", "reason": "signal", "state": "accepted",
+                      "created_ts": 1_700_000_060_000}])
+    for model in (sessions, fills, orders):
+        qtmodeltester.check(model)
+    assert sessions.data(sessions.index(0, 9)) == "+1.00 %"
+    assert fills.data(fills.index(0, 1)) == "buy"
+
