@@ -6,18 +6,18 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
-from app.commands.backtest import _csv_series, _strategy
 from app.commands.common import open_container, progress_bar, timeframe_arg
-from app.errors import UserError
+from app.errors import DataError, UserError
 from app.sweep_plan import ParamRange, RunSweep
 from app.sweep_summary import outcome_json
 from app.sweeps import SweepJobHandle
 from app.timeparse import format_ms, parse_range
 from domain.backtest import BacktestSettings
-from domain.market import SeriesKey
-from domain.strategy import strategy_to_dict
+from domain.market import CandleSeries, SeriesKey
+from domain.strategy import Strategy, StrategyInvalid, strategy_to_dict
 from domain.sweep import DEFAULT_CAP, short_label
 
 STAT_COLUMNS = ("# Trades", "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]")
@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
         "join paths with commas to move them together. RANGE is start:stop:step (stop included) or a list a,b,c.")
     p.add_argument("--strategy", required=True, metavar="FILE_OR_NAME", help="strategy JSON file or stored name")
     p.add_argument("--param", action="append", required=True, metavar="PATH=RANGE", help="a parameter to sweep")
-    p.add_argument("--csv", metavar="FILE", help="read candles from this CSV file (the database is not used)")
+    p.add_argument("--csv", metavar="FILE", help="read candles from this CSV file instead of the database")
     p.add_argument("--exchange", help="stored candles: exchange")
     p.add_argument("--market", help="stored candles: market symbol")
     p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred)")
@@ -73,6 +73,36 @@ def _settings(args: argparse.Namespace) -> BacktestSettings:
     if problems:
         raise UserError("; ".join(p.replace("lot_size", "--lot-size") for p in problems))
     return settings
+
+
+def _strategy(args: argparse.Namespace) -> tuple[Strategy, int | None]:
+    """A strategy JSON file, else a stored strategy of that name (names may contain '/', e.g. "SMA 10/20")."""
+    from domain.strategy import loads_strategy, parse_strategy
+
+    ref = args.strategy
+    try:
+        if Path(ref).is_file():
+            return loads_strategy(Path(ref).read_bytes()), None
+        record = open_container(args).strategies.get_by_name(ref)
+        if record is not None:
+            return parse_strategy(record.definition), record.id
+    except StrategyInvalid as err:
+        lines = "\n".join(f"  {issue}" for issue in err.errors)
+        raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
+    if ref.lower().endswith(".json"):
+        raise UserError(f"strategy file {ref} not found")
+    raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
+
+
+def _csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
+    from infrastructure.csv_io import read_candles_csv
+
+    series = read_candles_csv(args.csv, args.timeframe)
+    part = series.slice_time(start, end)
+    if len(part) == 0:
+        raise DataError(f"{args.csv}: no bars in the requested range (the file covers "
+                        f"{format_ms(int(series.ts[0]))} .. {format_ms(int(series.ts[-1]))})")
+    return part
 
 
 def _check_args(args: argparse.Namespace) -> None:

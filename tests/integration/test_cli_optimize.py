@@ -170,3 +170,14 @@ def test_stored_sweeps_can_be_listed_shown_and_deleted(capsys: pytest.CaptureFix
     assert run(capsys, db_path, "sweeps", "delete", str(sweep_id))[0] == 0
     code, _, err = run(capsys, db_path, "sweeps", "show", str(sweep_id))
     assert code == 2 and f"no sweep with id {sweep_id}" in err
+
+
+def test_a_stored_strategy_is_found_by_name_even_with_a_slash(capsys: pytest.CaptureFixture[str],
+                                                              files: dict[str, Path], db_path: Path) -> None:
+    code, out, err = run(capsys, db_path, "optimize", "--strategy", "SMA 10/20 cross", "--csv", str(files["goog"]),
+                         "--param", f"{FAST}=5,10", "--workers", "1", "--json")
+    assert code == 0, err
+    assert json.loads(out)["points"] == 2
+    code, _, err = run(capsys, db_path, "optimize", "--strategy", "No such", "--csv", str(files["goog"]),
+                       "--param", f"{FAST}=5,10")
+    assert code == 2 and "no strategy file or stored strategy named 'No such'" in err
