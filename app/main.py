@@ -89,6 +89,16 @@ class Container:
         service.ensure_samples(bundled_strategies())
         return service
 
+    @cached_property
+    def live(self) -> Any:
+        """The live paper-trading stack: engine (streams, paper broker, persisted sessions) and its audit log.
+        Streams reach each exchange at the base URL set for it (the Demo simulator's once it runs)."""
+        from infrastructure.clock import SystemClock
+        from infrastructure.live_factory import build_live_engine, default_log_dir
+
+        return build_live_engine(self.exchanges, self._extras.setdefault("base_urls", {}), SystemClock(),
+                                 candles=self.candles, sql_engine=self.engine, log_dir=default_log_dir())
+
     async def start_demo(self) -> str:
         """Serve the Demo exchange (the simulator) in-process on 127.0.0.1; returns its URL. Idempotent."""
         sim = self._extras.get("simulator")

@@ -10,6 +10,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.errors import UserError
 from domain.market import SeriesKey, Timeframe
+from presentation.live.tab import LiveTab
 from presentation.models.market_tree import KEY_ROLE, MarketTreeModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, Services
 from presentation.settings import app_settings
@@ -22,7 +23,7 @@ from presentation.widgets.log_dock import LogView
 from presentation.widgets.status import StatusBar
 
 log = logging.getLogger("quantdesk.gui")
-TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data")
+TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data", "Live")
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -43,7 +44,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setDocumentMode(True)
         self.chart_tab = ChartTab()
         self.data_tab = DataTab(services)
-        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
+        self.live_tab = LiveTab(services)  # paper trading (presentation/live)
+        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab,
+                                                    "Live": self.live_tab}
         for name in TABS:
             page = self.pages.get(name) or EmptyState(name, *COMING[name])
             self.pages[name] = page
@@ -63,6 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.strategy_work = StrategyWorkspace(services, self.show_tab, self)
         for name, page in self.strategy_work.pages.items():
             self.set_page(name, page)
+        self._plug_optimize(services)
         self.log_view.attach(logging.getLogger("quantdesk"))
         self.theme = "dark"
         self.refresh_markets()
@@ -129,6 +133,15 @@ class MainWindow(QtWidgets.QMainWindow):
         act.setShortcut(QtGui.QKeySequence(shortcut))
         act.triggered.connect(slot)
         return act
+
+    def _plug_optimize(self, services: Services) -> None:
+        """The Optimize tab (parameter sweeps and walk-forward), when this build has the sweep service."""
+        if getattr(services.container, "sweeps", None) is None:
+            return
+        from presentation.optimize import optimize_view
+
+        self.optimize_view = optimize_view(services, self)
+        self.set_page("Optimize", self.optimize_view)
 
     # ---- behaviour --------------------------------------------------------------------------------------
     def show_tab(self, name: str) -> None:
@@ -274,6 +287,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop background work and the Demo exchange (called by the app once the window closed)."""
+        await self.live_tab.shutdown()  # paper sessions flattened (or kept) before the Demo exchange stops
         self.strategy_work.shutdown()
         for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
             if task is not None and not task.done():
@@ -313,6 +327,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self.strategy_work.confirm_close():  # unsaved builder changes: the user chose Cancel
+            event.ignore()
+            return
+        if not self.live_tab.confirm_close():  # open paper positions: flatten, keep, or Cancel
             event.ignore()
             return
         self.save_settings()
