@@ -120,3 +120,23 @@ async def test_killing_the_feed_mid_position_flattens_the_session_and_audits_it(
     assert len(flatten_fill) == 1 and flatten_fill[0]["session_id"] == "doomed"
     assert store.get("doomed").status == FAILED  # type: ignore[union-attr]
     assert not logging.getLogger(AUDIT_LOGGER).handlers
+
+
+async def test_binance_kline_bars_reach_the_session_exactly_as_the_rest_klines(tmp_path: Path) -> None:
+    from infrastructure.exchanges import ExchangeGateways
+    from infrastructure.live_factory import build_live_engine
+
+    config = fast_config(speed=300)
+    async with SimulatorServer(config) as sim:
+        gateways = ExchangeGateways({"binance": sim.url})
+        stack = build_live_engine(gateways, {"binance": sim.url}, SimClock(config.clock), flush_grace_ms=None)
+        engine = stack.engine
+        seen: list = []
+        engine.observers.append(lambda e: seen.append(e.candle) if type(e).__name__ == "SessionBar" else None)
+        await engine.start()
+        await engine.add_session(SessionSpec("b5", sma_cross(), "binance", "BTCUSDT", Timeframe.M5))
+        await wait_until(lambda: len(seen) >= 3)
+        await engine.shutdown()
+        await gateways.aclose()
+    truth = simulator_candles("binance", "BTCUSDT", Timeframe.M5, seen[0].ts, seen[-1].ts + Timeframe.M5.ms)
+    assert as_rows(seen) == series_rows(truth)
