@@ -40,7 +40,7 @@ class StreamPolicy:
     connect_timeout_s: float = 10.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
-    max_attempts: int | None = None  # consecutive failed attempts before giving up; None = never
+    max_attempts: int | None = 20  # consecutive failed attempts before the stream is declared dead (None = never)
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential backoff with equal jitter: half fixed, half random, so clients spread out."""

@@ -58,6 +58,8 @@ async def test_bars_built_from_streamed_trades_equal_the_rest_candles_of_the_sam
         await wait_until(lambda: len(bars.bars.get("s5", [])) >= 4)
         await engine.shutdown()
         await gateways.aclose()
+        ours = ("bus-", "feed-", "live-", "loop-lag")
+        assert not [t.get_name() for t in asyncio.all_tasks() if t.get_name().startswith(ours)]  # none left behind
     for sid, tf in (("s1", Timeframe.M1), ("s5", Timeframe.M5)):
         got = bars.bars[sid]
         truth = simulator_candles("demo", "KRW-BTC", tf, got[0].ts, got[-1].ts + tf.ms)
