@@ -36,6 +36,7 @@ from app.events import (
 )
 from app.feeds import FeedFactory, MarketFeed, PaperStore
 from app.live_bars import BarFetch, MarketBars
+from app.live_journal import StoreJournal
 from app.metrics import LiveMetrics
 from app.paper import FAILED, FLATTENED, RUNNING, STOPPED, PaperSession, SessionSpec
 from app.ports import Clock
@@ -90,9 +91,7 @@ class LiveEngine:
             b.subscribe(kind, self.audit.event)
             b.subscribe(kind, self._notify)
         if self.store is not None:
-            b.subscribe(SessionCheckpoint, self._persist_checkpoint, blocking=True)
-            b.subscribe(OrderFilled, self._persist_fill, blocking=True)
-            b.subscribe(OrderRequested, self._persist_order, blocking=True)
+            StoreJournal(self.store).attach(b)
 
     async def start(self) -> None:
         await self.bus.start()
@@ -295,6 +294,8 @@ class LiveEngine:
             return
         if recv_ns:
             self.metrics.bar_to_signal.record(time.perf_counter_ns() - recv_ns)
+        if log.isEnabledFor(logging.DEBUG):  # hot path: build the message only when someone reads it
+            log.debug("%s bar %d close %s -> %s", s.id, bar.ts, bar.close, row)
         for obs in self.observers:
             obs(SessionBar(s.id, bar))
         if s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short):
@@ -341,22 +342,7 @@ class LiveEngine:
             await self.bus.publish(SessionCheckpoint(s.id, s.status, s.broker.snapshot(), s.last_bar_ts,
                                                      self.clock.now_ms()))
 
-    # ----- journal (worker threads) and observers
-    def _persist_checkpoint(self, e: SessionCheckpoint) -> None:
-        assert self.store is not None
-        self.store.save_state(e.session_id, e.status, e.state, e.last_bar_ts, e.ts)
-
-    def _persist_fill(self, e: OrderFilled) -> None:
-        assert self.store is not None
-        self.store.add_fill(e.session_id, {"order_id": e.order_id, "side": e.side, "quantity": e.quantity,
-                                           "price": e.price, "commission": e.commission, "reason": e.reason,
-                                           "ts": e.ts, "realized_pnl": e.realized_pnl})
-
-    def _persist_order(self, e: OrderRequested) -> None:
-        assert self.store is not None
-        self.store.add_order(e.session_id, {"order_id": e.order_id, "side": e.side, "action": e.action,
-                                            "reason": e.reason, "ts": e.ts})
-
+    # ----- observers and bus health
     def _notify(self, event: Any) -> None:
         for obs in self.observers:
             obs(event)
