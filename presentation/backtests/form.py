@@ -34,9 +34,10 @@ class RunForm(QtWidgets.QWidget):
         self.strategy = QtWidgets.QComboBox()
         self.strategy.setMinimumContentsLength(24)
         self.exchange, self.market, self.timeframe = QtWidgets.QComboBox(), QtWidgets.QComboBox(), QtWidgets.QComboBox()
-        self.exchange.currentIndexChanged.connect(lambda _: self._fill_markets())
-        self.market.currentIndexChanged.connect(lambda _: self._fill_timeframes())
-        self.timeframe.currentIndexChanged.connect(lambda _: self._fill_range())
+        # `activated` (user picks) rather than currentIndexChanged: a combo being torn down emits the latter
+        self.exchange.activated.connect(lambda _: self._fill_markets())
+        self.market.activated.connect(lambda _: self._fill_timeframes())
+        self.timeframe.activated.connect(lambda _: self._fill_range())
         today = datetime.now(UTC).date()
         self.start, self.end = date_edit(today), date_edit(today)
         self.cash = _spin(1, 1e12, 10_000, 0, "", "Starting cash in the quote currency")
@@ -91,8 +92,11 @@ class RunForm(QtWidgets.QWidget):
         if key not in self.stored:
             return False
         self.exchange.setCurrentIndex(self.exchange.findData(key.exchange))
+        self._fill_markets()
         self.market.setCurrentIndex(self.market.findData(key.symbol))
+        self._fill_timeframes()
         self.timeframe.setCurrentIndex(self.timeframe.findData(key.timeframe.code))
+        self._fill_range()
         return True
 
     def _fill_markets(self) -> None:

@@ -40,7 +40,8 @@ class SidePanel(QtWidgets.QGroupBox):
             self.editor = GroupEditor(group, (side,), edit, register, note, remove)
             lay.addWidget(self.editor)
         lay.addWidget(self.message)
-        register((side,), self)
+        if group is None:
+            register((side,), self)
         note((side,), self.message)
 
 

@@ -37,7 +37,7 @@ class PreviewPane(QtWidgets.QWidget):
         self._lines: list[tuple[str, str]] = []
         self.market = QtWidgets.QComboBox()
         self.market.setToolTip("Market whose stored candles the preview uses")
-        self.market.currentIndexChanged.connect(self._on_market)
+        self.market.activated.connect(lambda _: self._on_market())  # user picks only: no signal while torn down
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("hint")
         self.chart = ChartWidget()
@@ -72,6 +72,7 @@ class PreviewPane(QtWidgets.QWidget):
         i = self.market.findData(key)
         if i >= 0:
             self.market.setCurrentIndex(i)
+            self._on_market()
         return i >= 0
 
     def _on_market(self) -> None:

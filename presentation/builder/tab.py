@@ -54,7 +54,6 @@ class BuilderTab(QtWidgets.QWidget):
         self.ask_name: Callable[[str], str | None] = self._ask_name
         self.ask_path: Callable[[bool], str | None] = self._ask_path
         self.undo = QtGui.QUndoStack(self)
-        self.undo.cleanChanged.connect(lambda _: self._update_state())
         self.debounce = QtCore.QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
         self.debounce.timeout.connect(self.update_preview)
         self.preview = PreviewPane(services)
@@ -160,6 +159,10 @@ class BuilderTab(QtWidgets.QWidget):
                 self.body_layout.addWidget(panel)
         self.body_layout.addWidget(RiskPanel(self.doc["risk"], self.edit, self._register, self._note))
         self.body_layout.addStretch(1)
+        for i in range(self.body_layout.count()):  # show now, not on the next event loop pass
+            item = self.body_layout.itemAt(i)
+            if item is not None and item.widget() is not None and self.body.isVisible():
+                item.widget().show()
         self.validate()
 
     def _register(self, path: Path, widget: QtWidgets.QWidget) -> None:
