@@ -135,13 +135,25 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def _plug_optimize(self, services: Services) -> None:
-        """The Optimize tab (parameter sweeps and walk-forward), when this build has the sweep service."""
+        """Tools → Optimize parameters… (when this build has the sweep service) opens the Optimize view."""
         if getattr(services.container, "sweeps", None) is None:
             return
-        from presentation.optimize import optimize_view
+        tools = QtWidgets.QMenu("&Tools", self.menuBar())
+        self.menuBar().insertMenu(self.menuBar().actions()[-1], tools)  # before Help
+        self._action(tools, "&Optimize parameters…", "Ctrl+Shift+O", lambda: self.show_optimize(services))
 
-        self.optimize_view = optimize_view(services, self)
-        self.set_page("Optimize", self.optimize_view)
+    def show_optimize(self, services: Services) -> None:
+        """The parameter sweep and walk-forward view, in its own window (built on first use)."""
+        view = getattr(self, "optimize_view", None)
+        if view is None:
+            from presentation.optimize import optimize_view
+
+            view = self.optimize_view = optimize_view(services)
+            view.setWindowTitle("QuantDesk — Optimize")
+            view.resize(1400, 900)
+        view.show()
+        view.raise_()
+        view.activateWindow()
 
     # ---- behaviour --------------------------------------------------------------------------------------
     def show_tab(self, name: str) -> None:
