@@ -53,6 +53,9 @@ class OptimizeView(QtWidgets.QWidget):
         self._build()
         self._connect()
         self.refresh()
+        app = QtWidgets.QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
 
     # ---- building -------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -162,6 +165,11 @@ class OptimizeView(QtWidgets.QWidget):
     def cancel(self) -> None:
         self.runner.cancel()
         self.status.setText("Cancelling: finished results are kept…")
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel a running sweep and wait for its workers to stop (the app is quitting)."""
+        self.runner.cancel()
+        self.runner.join(timeout)
 
     def _reset(self, plan: SweepPlan) -> None:
         labels = self._labels(plan)

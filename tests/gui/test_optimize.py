@@ -207,3 +207,22 @@ def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candle
     container.candles.upsert(KEY, series)
     view.show()  # showing the view again picks up candles stored meanwhile
     assert view.data.count() == 1 and str(KEY) in view.data.currentText()
+
+
+def test_tools_optimize_in_the_main_window_opens_the_view(qtbot: QtBot, container: Any) -> None:
+    from PyQt6 import QtWidgets
+
+    from presentation.main_window import MainWindow
+    from presentation.services import Services
+
+    window = MainWindow(Services(container), first_run_demo=False)
+    qtbot.addWidget(window)
+    tools = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Tools")
+    assert isinstance(tools, QtWidgets.QMenu)
+    action = next(a for a in tools.actions() if a.text() == "&Optimize parameters…")
+    action.trigger()
+    view = window.optimize_view
+    qtbot.addWidget(view)
+    assert view.isVisible() and view.strategy.count() >= 1
+    action.trigger()
+    assert window.optimize_view is view  # one view, raised again
