@@ -181,7 +181,7 @@ class BacktestService:
                 continue
             try:
                 kind, value = receiver.recv()
-            except EOFError:
+            except (EOFError, OSError):  # a cancelled (terminated) worker may reset the pipe instead of closing it
                 if job.cancelled:
                     raise self._cancelled(emit) from None
                 raise self._failed(emit, "the backtest worker stopped unexpectedly") from None
