@@ -1,0 +1,113 @@
+"""The Backtests tab: runs in the worker process with progress and cancel; results, trades, history, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from PyQt6 import QtCore
+from pytestqt.qtbot import QtBot
+from stored import store_walk
+
+from app.main import Container
+from domain.market import SeriesKey, Timeframe
+from presentation.backtests.tab import BacktestsTab
+from presentation.models.backtest_results import VALUE_ROLE
+from presentation.services import Services
+
+KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+RUN_TIMEOUT = 120_000
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, container: Container) -> Iterator[BacktestsTab]:
+    store_walk(container, KEY, 3_000)
+    widget = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(widget)
+    widget.resize(1400, 850)
+    widget.show()
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None and widget.form.set_strategy(record.id) and widget.form.set_series(KEY)
+    yield widget
+    widget.shutdown()
+    container.backtests.close()
+
+
+def run(qtbot: QtBot, tab: BacktestsTab) -> str:
+    with qtbot.waitSignal(tab.finished, timeout=RUN_TIMEOUT) as done:
+        qtbot.mouseClick(tab.run_btn, QtCore.Qt.MouseButton.LeftButton)
+    return str(done.args[0])
+
+
+def stat(tab: BacktestsTab, key: str, run: int = 0) -> object:
+    rows = tab.stats.keys()
+    return tab.stats.index(rows.index(key), 1 + run).data(VALUE_ROLE)
+
+
+def test_a_run_matches_the_same_backtest_run_in_process_while_the_ui_keeps_ticking(
+        qtbot: QtBot, tab: BacktestsTab, container: Container) -> None:
+    ticks: list[int] = []
+    timer = QtCore.QTimer(interval=10)
+    timer.timeout.connect(lambda: ticks.append(tab.progress.value()))
+    timer.start()
+    assert run(qtbot, tab) == "done"
+    timer.stop()
+    assert len(ticks) > 10 and tab.progress.value() == 1000
+    expected = container.backtests.run_here(tab.form.command()).result.stats
+    assert stat(tab, "# Trades") == expected["# Trades"] > 0
+    assert stat(tab, "Return [%]") == pytest.approx(expected["Return [%]"], rel=1e-12)
+    assert tab.trades.rowCount() == expected["# Trades"]
+    assert "Run #" in tab.message.text() and tab.run_btn.isEnabled() and not tab.cancel_btn.isEnabled()
+    assert tab.chart.pane("Equity") is not None and tab.chart.pane("Drawdown %") is not None
+
+
+def test_clicking_a_trade_frames_it_on_the_chart_with_its_markers(qtbot: QtBot, tab: BacktestsTab) -> None:
+    assert run(qtbot, tab) == "done"
+    row = tab.trades.rowCount() // 2
+    index = tab.trades.index(row, 0)
+    tab.trades_view.scrollTo(index)
+    qtbot.mouseClick(tab.trades_view.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=tab.trades_view.visualRect(index).center())
+    t = tab.trades.trades
+    ts = tab.chart.pyramid.ts
+    entry_bar, exit_bar = (int(np.searchsorted(ts, x)) for x in (t.entry_time[row], t.exit_time[row]))
+    (x0, x1), _ = tab.chart.price.vb.viewRange()
+    assert x0 < entry_bar <= exit_bar < x1 and x1 - x0 < len(ts) / 2
+    assert len(tab.chart.markers.data) == 2 * tab.trades.rowCount()
+
+
+def test_two_runs_compare_side_by_side_and_a_run_can_be_deleted(qtbot: QtBot, tab: BacktestsTab) -> None:
+    assert run(qtbot, tab) == "done"
+    tab.form.commission.setValue(0.0)
+    assert run(qtbot, tab) == "done"
+    assert tab.history.rowCount() == 2
+    tab.history_view.selectAll()
+    assert tab.compare_selected()
+    assert tab.stats.columnCount() == 3
+    assert stat(tab, "Commissions [$]", 0) == 0 and stat(tab, "Commissions [$]", 1) > 0  # newest first
+    tab.confirm = lambda title, text: True
+    tab.history_view.clearSelection()
+    tab.history_view.selectRow(0)
+    assert tab.delete_selected() == 1 and tab.history.rowCount() == 1
+
+
+def test_a_range_without_candles_is_reported_in_the_panel(qtbot: QtBot, tab: BacktestsTab) -> None:
+    tab.form.start.setDateTime(QtCore.QDateTime(QtCore.QDate(2001, 1, 1), QtCore.QTime(0, 0), QtCore.QTimeZone.utc()))
+    tab.form.end.setDateTime(QtCore.QDateTime(QtCore.QDate(2001, 2, 1), QtCore.QTime(0, 0), QtCore.QTimeZone.utc()))
+    assert run(qtbot, tab) == "failed"
+    assert "no candles stored" in tab.message.text() and tab.run_btn.isEnabled()
+
+
+def test_cancel_stops_the_run_and_stores_nothing(qtbot: QtBot, tab: BacktestsTab, container: Container) -> None:
+    with qtbot.waitSignal(tab.finished, timeout=RUN_TIMEOUT) as done:
+        tab.run_btn.click()
+        tab.cancel_btn.click()
+    assert done.args == ["cancelled"] and "cancelled" in tab.message.text()
+    assert container.backtests.list() == []
+
+
+def test_result_models_pass_the_qt_model_tester(qtbot: QtBot, tab: BacktestsTab, qtmodeltester: object) -> None:
+    assert run(qtbot, tab) == "done"
+    for model in (tab.stats, tab.trades, tab.history):
+        qtmodeltester.check(model)  # type: ignore[attr-defined]
