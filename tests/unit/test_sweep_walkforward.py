@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sweep_fixtures import FAST, SLOW, sma_cross, walk
 
@@ -142,3 +142,23 @@ def test_robustness_summarises_the_grid_neighbours_of_the_best_point() -> None:
     rob = robustness(top, results, Objective("Sharpe Ratio"))
     assert (rob.neighbours, rob.scored, rob.min, rob.max) == (3, 3, 4.0, 5.0)
     assert rob.retained == pytest.approx((4 + 5 + 5) / 3 / 6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(count=st.integers(1, 4), frac=st.floats(0.15, 0.4), anchored=st.booleans(), seed=st.integers(0, 10**6))
+def test_in_sample_results_do_not_change_when_out_of_sample_bars_do(count: int, frac: float, anchored: bool,
+                                                                    seed: int) -> None:
+    from domain.market import CandleSeries
+    from domain.sweep import SweepTask, run_task
+
+    series = walk(600)
+    j = job()
+    windows = split_windows(len(series), count, frac, anchored, min_is_bars=40)
+    rng = np.random.default_rng(seed)
+    for w in windows:
+        noise = np.ones(len(series))
+        noise[w.oos_start:] = np.exp(rng.normal(0, 0.05, len(series) - w.oos_start))
+        changed = CandleSeries.from_columns(series.timeframe, series.ts, series.open * noise, series.high * noise,
+                                            series.low * noise, series.close * noise, series.volume)
+        task = SweepTask(j, ((0, 0), (2, 3)), w.is_start, w.is_end, w.index)
+        assert [r.stats for r in run_task(task, series)] == [r.stats for r in run_task(task, changed)]
