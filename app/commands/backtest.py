@@ -74,9 +74,9 @@ def _strategy(args: argparse.Namespace) -> tuple[Strategy, int | None]:
     try:
         if path.is_file():
             return loads_strategy(path.read_bytes()), None
-        if ref.lower().endswith(".json") or "/" in ref:
+        record = open_container(args).strategies.get_by_name(ref)  # names may hold a slash: "SMA 10/20 cross"
+        if record is None and (ref.lower().endswith(".json") or "/" in ref):
             raise UserError(f"strategy file {ref} not found")
-        record = open_container(args).strategies.get_by_name(ref)
         if record is None:
             raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
         return parse_strategy(record.definition), record.id
