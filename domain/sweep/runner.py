@@ -151,7 +151,7 @@ class _Shelf(MutableMapping[Any, Any]):
         return 0
 
 
-def batches(coords: list[Coords], workers: int, per_worker: int = 8, largest: int = 32) -> list[tuple[Coords, ...]]:
+def batches(coords: list[Coords], workers: int, per_worker: int = 16, largest: int = 32) -> list[tuple[Coords, ...]]:
     """Split points into batches: about `per_worker` batches per worker (for streaming and balance), at most
     `largest` points each so that progress and cancel stay prompt."""
     if not coords:

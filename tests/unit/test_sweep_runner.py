@@ -58,5 +58,5 @@ def test_a_task_stops_between_points_when_asked() -> None:
 def test_batches_are_small_enough_to_stream_and_cover_every_point_once() -> None:
     points = [(i,) for i in range(100)]
     chunks = batches(points, workers=2)
-    assert sum(len(c) for c in chunks) == 100 and len(chunks) >= 14 and max(len(c) for c in chunks) <= 32
+    assert sum(len(c) for c in chunks) == 100 and len(chunks) >= 25 and max(len(c) for c in chunks) <= 32
     assert [p for c in chunks for p in c] == points and batches([], 2) == []
