@@ -8,6 +8,7 @@ logging listener thread. A fatal error in a session (or its stream dying) flatte
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -137,6 +138,7 @@ class LiveEngine:
                           exchange=spec.exchange, symbol=spec.symbol, timeframe=spec.timeframe.code,
                           resumed=state is not None, history_bars=len(history))
         await self._checkpoint(session)
+        gc.freeze()  # warm-up objects (history, compiled kernels) are long-lived: keep them out of GC scans
         if market.task is None:
             market.task = asyncio.create_task(self._run_feed(market), name=f"feed-{spec.exchange}-{spec.symbol}")
         return session
