@@ -181,3 +181,24 @@ def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
     for w in widgets:
         lay.addWidget(w)
     return box
+
+
+def column(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    """Widgets stacked top to bottom, no margins."""
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        lay.addWidget(w)
+    return box
+
+
+def pair(a: str | None, wa: QtWidgets.QWidget, b: str | None, wb: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for label, widget in ((a, wa), (b, wb)):
+        if label:
+            lay.addWidget(QtWidgets.QLabel(label))
+        lay.addWidget(widget, 1)
+    return box

@@ -18,6 +18,7 @@ class HeatmapWidget(QtWidgets.QWidget):
     """`set_grid(values[x, y], x_values, y_values, ...)`; double-clicking a cell emits `cellActivated(ix, iy)`."""
 
     cellActivated = QtCore.pyqtSignal(int, int)
+    cellHovered = QtCore.pyqtSignal(int, int)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,8 @@ class HeatmapWidget(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
         self.view.scene().sigMouseClicked.connect(self._clicked)
+        self.view.scene().sigMouseMoved.connect(self._moved)
+        self._hovered: tuple[int, int] | None = None
 
     def set_grid(self, grid: np.ndarray, x_values: Sequence[float], y_values: Sequence[float], x_label: str,
                  y_label: str, objective: str) -> None:
@@ -67,6 +70,12 @@ class HeatmapWidget(QtWidgets.QWidget):
 
     def activate(self, ix: int, iy: int) -> None:
         self.cellActivated.emit(ix, iy)
+
+    def _moved(self, scene_pos: QtCore.QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is not None and cell != self._hovered:
+            self.cellHovered.emit(*cell)
+        self._hovered = cell
 
     def _clicked(self, event: object) -> None:
         if not getattr(event, "double", lambda: False)():

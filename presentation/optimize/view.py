@@ -15,7 +15,7 @@ from app.ports import StoredSeries
 from app.sweep_plan import SweepPlan, make_plan
 from app.sweeps import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored, objective_grid, short_label
-from presentation.optimize.form import ParamTable, SweepForm, SweepRequest
+from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
 from presentation.optimize.heatmap import HeatmapWidget
 from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.optimize.runner import BackgroundCall
@@ -83,13 +83,13 @@ class OptimizeView(QtWidgets.QWidget):
         self.walk = WalkForwardPanel()
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.table, "Results")
-        self.tabs.addTab(_column(_pair("x", self.heat_x, "y", self.heat_y), self.heatmap), "Heatmap")
+        self.tabs.addTab(column(pair("x", self.heat_x, "y", self.heat_y), self.heatmap), "Heatmap")
         self.tabs.addTab(self.walk, "Walk-forward")
-        left = _column(_pair("Strategy", self.strategy, "Data", self.data), self.params, self.form,
-                       _pair(None, self.run_button, None, self.cancel_button), self.progress, self.status)
+        left = column(pair("Strategy", self.strategy, "Data", self.data), self.params, self.form,
+                       pair(None, self.run_button, None, self.cancel_button), self.progress, self.status)
         split = QtWidgets.QSplitter()
         split.addWidget(left)
-        split.addWidget(_column(self.tabs, self.detail))
+        split.addWidget(column(self.tabs, self.detail))
         split.setStretchFactor(1, 2)
         QtWidgets.QVBoxLayout(self).addWidget(split)
 
@@ -105,6 +105,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.heat_x.currentIndexChanged.connect(self._refresh_heatmap)
         self.heat_y.currentIndexChanged.connect(self._refresh_heatmap)
         self.heatmap.cellActivated.connect(self.open_cell)
+        self.heatmap.cellHovered.connect(self.describe_cell)
         self.table.doubleClicked.connect(lambda ix: self.open_point(self.model.point(self.proxy.mapToSource(ix).row())))
 
     def refresh(self) -> None:
@@ -241,6 +242,17 @@ class OptimizeView(QtWidgets.QWidget):
         self.heatmap.set_grid(grid, axes[x].values, axes[y].values if y is not None else [0.0], labels[x],
                               labels[y] if y is not None else "", plan.objective.key)
 
+    def describe_cell(self, ix: int, iy: int) -> None:
+        """Say what a heatmap cell holds (shown while the pointer is over it)."""
+        point, plan = self.cells.get((ix, iy)), self.plan
+        if point is None or plan is None:
+            self.detail.setText("No point in this cell met the constraints.")
+            return
+        stats = point.result.stats
+        params = ", ".join(f"{lab}={v:g}" for lab, v in zip(self._labels(plan), point.result.params, strict=True))
+        self.detail.setText(f"{params}: {plan.objective.key} {point.score:.4g}, {stats.get('# Trades')} trades, "
+                            f"return {stats.get('Return [%]', float('nan')):.2f} % (double-click to backtest)")
+
     def open_cell(self, ix: int, iy: int) -> None:
         point = self.cells.get((ix, iy))
         if point is None:
@@ -268,22 +280,3 @@ class OptimizeView(QtWidgets.QWidget):
                             f"{stats['# Trades']} trades, Sharpe {stats['Sharpe Ratio']:.3g} (stored)")
         self.backtestOpened.emit(finished)
 
-
-def _column(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QVBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        lay.addWidget(w)
-    return box
-
-
-def _pair(a: str | None, wa: QtWidgets.QWidget, b: str | None, wb: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QHBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for label, widget in ((a, wa), (b, wb)):
-        if label:
-            lay.addWidget(QtWidgets.QLabel(label))
-        lay.addWidget(widget, 1)
-    return box

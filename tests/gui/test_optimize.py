@@ -226,3 +226,13 @@ def test_tools_optimize_in_the_main_window_opens_the_view(qtbot: QtBot, containe
     assert view.isVisible() and view.strategy.count() >= 1
     action.trigger()
     assert window.optimize_view is view  # one view, raised again
+
+
+def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000):
+        view.run()
+    view.heatmap.cellHovered.emit(0, 2)
+    cell = view.cells[(0, 2)]
+    assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe Ratio")
+    assert f"{cell.score:.4g}" in view.detail.text()
