@@ -207,8 +207,12 @@ class OptimizeView(QtWidgets.QWidget):
         self.cancel_button.setEnabled(False)
         c = outcome.counts
         best = outcome.best
-        verdict = "no point met the constraints" if best is None else \
-            f"best {outcome.plan.objective.key} {best.score:.4g} at " + ", ".join(
+        if outcome.plan.windows:
+            verdict = f"walk-forward over {len(outcome.plan.windows)} windows (see the Walk-forward tab)"
+        elif best is None:
+            verdict = "no point met the constraints"
+        else:
+            verdict = f"best {outcome.plan.objective.key} {best.score:.4g} at " + ", ".join(
                 f"{lab}={v:g}" for lab, v in zip(self._labels(outcome.plan), best.result.params, strict=True))
         rob = outcome.robustness
         near = "" if rob is None or math.isnan(rob.mean) else \

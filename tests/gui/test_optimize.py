@@ -172,6 +172,7 @@ def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtB
     xs, ys = view.walk.curve.getData()
     assert xs is not None and len(ys) == sum(w.oos_bars for w in view.plan.windows)
     assert "Stitched out-of-sample" in view.walk.summary.text()
+    assert "walk-forward over 3 windows" in view.status.text()
 
 
 def test_bad_input_is_explained_and_nothing_runs(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
