@@ -23,13 +23,20 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
         self._labels: list[str] = []
         self._objective = "Objective"
         self._rows: list[Scored] = []
+        self._windowed = False
 
-    def reset(self, labels: Sequence[str], objective: str) -> None:
+    def reset(self, labels: Sequence[str], objective: str, windowed: bool = False) -> None:
+        """New columns: a Window column first for walk-forward runs, then one per parameter."""
         self.beginResetModel()
         self._labels = list(labels)
         self._objective = objective
+        self._windowed = windowed
         self._rows = []
         self.endResetModel()
+
+    @property
+    def objective_column(self) -> int:
+        return len(self._labels) + self._windowed
 
     def append(self, points: Sequence[Scored]) -> None:
         if not points:
@@ -43,7 +50,8 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
         return self._rows[row]
 
     def headers(self) -> list[str]:
-        return [*self._labels, self._objective, *[c for c in STAT_COLUMNS if c != self._objective], "Status"]
+        lead = ["Window"] if self._windowed else []
+        return [*lead, *self._labels, self._objective, *[c for c in STAT_COLUMNS if c != self._objective], "Status"]
 
     def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._rows)
@@ -79,11 +87,16 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
         return None
 
     def _value(self, s: Scored, column: int) -> Any:
+        if self._windowed:
+            if column == 0:
+                return s.result.window
+            column -= 1
         n = len(self._labels)
         if column < n:
             return s.result.params[column]
         if column == n:
             return s.score
+        column += self._windowed
         heads = self.headers()
         if column == len(heads) - 1:
             return s.result.status if s.result.status != "ok" else ("ok" if s.passed else "filtered")

@@ -175,7 +175,7 @@ class OptimizeView(QtWidgets.QWidget):
     def _reset(self, plan: SweepPlan) -> None:
         labels = self._labels(plan)
         self.outcome, self.scored, self.cells = None, [], {}
-        self.model.reset(labels, plan.objective.key)
+        self.model.reset(labels, plan.objective.key, windowed=bool(plan.windows))
         self.walk.clear()
         self.progress.setRange(0, plan.total)
         self.progress.setValue(0)
@@ -220,7 +220,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.status.setText(f"{outcome.status}: {c.get('ok', 0)} ok, {c.get('invalid', 0)} invalid, "
                             f"{c.get('failed', 0)} failed in {outcome.seconds:.1f} s on {outcome.executor}; "
                             f"{verdict}{near}")
-        self.table.sortByColumn(len(outcome.plan.job.space.axes), QtCore.Qt.SortOrder.DescendingOrder
+        self.table.sortByColumn(self.model.objective_column, QtCore.Qt.SortOrder.DescendingOrder
                                 if outcome.plan.objective.maximize else QtCore.Qt.SortOrder.AscendingOrder)
         if outcome.plan.windows:
             self.walk.show_report(outcome.walk_forward, outcome.bar_ts, self._labels(outcome.plan))

@@ -173,6 +173,8 @@ def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtB
     assert xs is not None and len(ys) == sum(w.oos_bars for w in view.plan.windows)
     assert "Stitched out-of-sample" in view.walk.summary.text()
     assert "walk-forward over 3 windows" in view.status.text()
+    assert view.model.headers()[:3] == ["Window", "sma(10).period", "sma(20).period"]
+    assert {view.model.index(r, 0).data() for r in range(view.model.rowCount())} == {"0", "1", "2"}
 
 
 def test_bad_input_is_explained_and_nothing_runs(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
@@ -192,6 +194,10 @@ def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> No
     qtmodeltester.check(model)
     assert model.index(0, 2).data() == "1.5" and model.index(1, 2).data() == "--"
     assert model.index(1, model.columnCount() - 1).data() == "invalid"
+    model.reset(["fast"], "SQN", windowed=True)
+    model.append([Scored(PointResult((0,), (5.0,), OK, {"SQN": 2.0, "# Trades": 3}, window=2), 2.0, True)])
+    qtmodeltester.check(model)
+    assert [model.index(0, c).data() for c in range(4)] == ["2", "5", "2", "3"]
 
 
 def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candles(qtbot: QtBot, container: Any,
