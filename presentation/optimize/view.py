@@ -78,12 +78,13 @@ class OptimizeView(QtWidgets.QWidget):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.heat_x, self.heat_y = QtWidgets.QComboBox(), QtWidgets.QComboBox()
+        self.heat_window = QtWidgets.QComboBox()  # walk-forward: which window's in-sample sweep to show
         self.heatmap = HeatmapWidget()
         self.detail = QtWidgets.QLabel("Double-click a cell or a row to backtest those parameters.")
         self.walk = WalkForwardPanel()
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(self.table, "Results")
-        self.tabs.addTab(column(pair("x", self.heat_x, "y", self.heat_y), self.heatmap), "Heatmap")
+        self.tabs.addTab(column(pair("x", self.heat_x, "y", self.heat_y), self.heat_window, self.heatmap), "Heatmap")
         self.tabs.addTab(self.walk, "Walk-forward")
         left = column(pair("Strategy", self.strategy, "Data", self.data), self.params, self.form,
                        pair(None, self.run_button, None, self.cancel_button), self.progress, self.status)
@@ -104,6 +105,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.backtest_runner.failed.connect(lambda m: self.detail.setText(f"Backtest failed: {m}"))
         self.heat_x.currentIndexChanged.connect(self._refresh_heatmap)
         self.heat_y.currentIndexChanged.connect(self._refresh_heatmap)
+        self.heat_window.currentIndexChanged.connect(self._refresh_heatmap)
         self.heatmap.cellActivated.connect(self.open_cell)
         self.heatmap.cellHovered.connect(self.describe_cell)
         self.table.doubleClicked.connect(lambda ix: self.open_point(self.model.point(self.proxy.mapToSource(ix).row())))
@@ -185,6 +187,12 @@ class OptimizeView(QtWidgets.QWidget):
             box.addItems(labels)
             box.blockSignals(False)
         self.heat_y.setCurrentIndex(min(1, len(labels) - 1))
+        self.heat_window.blockSignals(True)
+        self.heat_window.clear()
+        for w in plan.windows:
+            self.heat_window.addItem(f"window {w.index} in-sample", w.index)
+        self.heat_window.setVisible(bool(plan.windows))
+        self.heat_window.blockSignals(False)
         self._refresh_heatmap()
 
     @staticmethod
@@ -241,7 +249,9 @@ class OptimizeView(QtWidgets.QWidget):
         axes = plan.job.space.axes
         x = self.heat_x.currentIndex()
         y = self.heat_y.currentIndex() if len(axes) > 1 and self.heat_y.currentIndex() != x else None
-        grid, self.cells = objective_grid(self.scored, plan.job.space.shape, x, y, plan.objective)
+        window = self.heat_window.currentData()
+        shown = [p for p in self.scored if window is None or p.result.window == window]
+        grid, self.cells = objective_grid(shown, plan.job.space.shape, x, y, plan.objective)
         labels = self._labels(plan)
         self.heatmap.set_grid(grid, axes[x].values, axes[y].values if y is not None else [0.0], labels[x],
                               labels[y] if y is not None else "", plan.objective.key)

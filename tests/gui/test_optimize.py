@@ -175,6 +175,9 @@ def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtB
     assert "walk-forward over 3 windows" in view.status.text()
     assert view.model.headers()[:3] == ["Window", "sma(10).period", "sma(20).period"]
     assert {view.model.index(r, 0).data() for r in range(view.model.rowCount())} == {"0", "1", "2"}
+    view.heat_window.setCurrentIndex(2)  # the heatmap shows one window's in-sample sweep at a time
+    best = view.outcome.walk_forward.windows[2]
+    assert np.nanmax(view.heatmap.grid) == best.is_score
 
 
 def test_bad_input_is_explained_and_nothing_runs(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
