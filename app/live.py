@@ -231,22 +231,23 @@ class LiveEngine:
 
     async def _on_timer(self, e: BarTimer) -> None:
         for m in list(self.markets.values()):
-            for tf, bar in m.bars.flush(e.now_ms):
-                await self._deliver_bar(m, tf, bar, 0)
+            closed = m.bars.flush(e.now_ms)
+            if closed:
+                await self._bars_closed(m, closed, 0)
 
     # ----- market data handlers (on the loop, hot path)
     async def _on_trade(self, e: TradeTick) -> None:
         m = self.markets.get((e.exchange, e.symbol))
         if m is None:
             return
+        # The trade opens a new bar: close the old one first, so that its orders fill at this price (the
+        # next bar's open, as in the backtest); then the trade moves prices, fills and stops.
+        closed = await m.bars.on_trade(e.ts, e.price, e.volume)
+        if closed:
+            await self._bars_closed(m, closed, e.recv_ns)
         for s in m.sessions:
             if s.active:
                 await self._price(s, e.ts, e.price)
-        closed = await m.bars.on_trade(e.ts, e.price, e.volume)
-        if closed:
-            m.feed.counters.backfilled_bars = m.bars.backfilled
-            for tf, bar in closed:
-                await self._deliver_bar(m, tf, bar, e.recv_ns)
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
 
@@ -258,11 +259,9 @@ class LiveEngine:
         for s in m.sessions:
             if s.active:
                 await self._price(s, c.ts + 59_999 if e.closed else c.ts, c.close)
-        closed = await m.bars.on_kline(c, e.closed)
+        closed = await m.bars.on_kline(c, e.closed)  # a closing kline carries the bar's last price: after it
         if closed:
-            m.feed.counters.backfilled_bars = m.bars.backfilled
-            for tf, bar in closed:
-                await self._deliver_bar(m, tf, bar, e.recv_ns)
+            await self._bars_closed(m, closed, e.recv_ns)
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
 
@@ -285,12 +284,21 @@ class LiveEngine:
         if fills:
             await self._publish_fills(s, fills)
 
-    async def _deliver_bar(self, m: _Market, tf: Timeframe, bar: Candle, recv_ns: int) -> None:
+    async def _bars_closed(self, m: _Market, closed: list[tuple[Timeframe, Candle]], recv_ns: int) -> None:
+        """Evaluate closed bars in order and wait until their signals became orders. After a repair several
+        bars close at once: only the newest of each timeframe may trade, the others are too late."""
+        m.feed.counters.backfilled_bars = m.bars.backfilled
+        newest = {tf: bar.ts for tf, bar in closed}
+        for tf, bar in closed:
+            await self._deliver_bar(m, tf, bar, recv_ns, act=bar.ts == newest[tf])
+        await self.bus.signals.queue.join()
+
+    async def _deliver_bar(self, m: _Market, tf: Timeframe, bar: Candle, recv_ns: int, act: bool = True) -> None:
         for s in m.sessions:
             if s.spec.timeframe is tf and s.status in (RUNNING, FLATTENED, STOPPED):
-                await self._guard(s, self._evaluate(s, bar, recv_ns))
+                await self._guard(s, self._evaluate(s, bar, recv_ns, act))
 
-    async def _evaluate(self, s: PaperSession, bar: Candle, recv_ns: int) -> None:
+    async def _evaluate(self, s: PaperSession, bar: Candle, recv_ns: int, act: bool = True) -> None:
         row = s.on_bar(bar)
         if row is None:
             return
@@ -300,7 +308,7 @@ class LiveEngine:
             log.debug("%s bar %d close %s -> %s", s.id, bar.ts, bar.close, row)
         for obs in self.observers:
             obs(SessionBar(s.id, bar))
-        if s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short):
+        if act and s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short):
             await self.bus.publish(SignalRaised(s.id, bar.ts + s.spec.timeframe.ms, row.entry_long, row.exit_long,
                                                 row.entry_short, row.exit_short, recv_ns))
         await self._checkpoint(s)

@@ -201,6 +201,6 @@ async def test_an_overload_burst_drops_market_data_but_never_an_order() -> None:
     await engine.shutdown(flatten=False)
     assert data.dropped > 0 and data.handled + data.dropped == data.published
     assert engine.bus.orders.stats.dropped == 0
-    assert len(requested) > 20
+    assert len(requested) >= 10
     assert set(requested) == set(filled) | pending  # every order sent was filled or still waits for a price
     assert engine.bus.orders.stats.handled == engine.bus.orders.stats.published
