@@ -283,6 +283,10 @@ class LiveEngine:
             return
         if fills:
             await self._publish_fills(s, fills)
+        if s.broker.dropped_orders:  # refused at the price (no cash, nothing to close): journal why
+            dropped, s.broker.dropped_orders = s.broker.dropped_orders, []
+            for o in dropped:
+                await self.bus.publish(OrderRejected(s.id, o.id, o.note, ts))
 
     async def _bars_closed(self, m: _Market, closed: list[tuple[Timeframe, Candle]], recv_ns: int) -> None:
         """Evaluate closed bars in order and wait until their signals became orders. After a repair several

@@ -95,6 +95,7 @@ class PaperBroker:
         self.halted = False
         self.orders: dict[str, PaperOrder] = {}
         self.pending: list[PaperOrder] = []
+        self.dropped_orders: list[PaperOrder] = []  # rejected or cancelled while filling; the caller drains it
         self._prefix = order_prefix
         self._seq = 0
         self._sl = self._tp = self._trail = self._peak = 0.0
@@ -178,6 +179,7 @@ class PaperBroker:
                 if self.side == 0:
                     order.note = "no position to close"
                     order.apply(OrderEvent.CANCEL)
+                    self.dropped_orders.append(order)
                     continue
                 fills.append(self._close(order, ts, price))
             else:
@@ -192,6 +194,7 @@ class PaperBroker:
         if self.side != 0:
             order.note = "a position is already open"
             order.apply(OrderEvent.REJECT)
+            self.dropped_orders.append(order)
             return None
         frac = s.position_size_pct / 100.0
         cost = price * (1.0 + side * s.slippage) + price * s.commission
@@ -199,6 +202,7 @@ class PaperBroker:
         if not units > 0.0:
             order.note = "not enough cash for one lot"
             order.apply(OrderEvent.REJECT)
+            self.dropped_orders.append(order)
             return None
         fill_price = price * (1.0 + side * s.slippage)
         commission = units * fill_price * s.commission
