@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtCore, QtGui, sip
 
 from presentation.chart.axis import TimeAxis
 
@@ -52,7 +52,10 @@ class Pane:
         self.name = name
         self.stretch = stretch
         self.fit = fit
-        self.plot = pg.PlotItem(axisItems={"bottom": axis, "right": PriceAxis()})
+        right = PriceAxis()
+        self.plot = pg.PlotItem(axisItems={"bottom": axis, "right": right})
+        for owned in (axis, right):  # axes made here are Python-owned: hand them to the plot, or a garbage
+            sip.transferto(owned, self.plot)  # collection at the wrong moment deletes a painted axis
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.showAxis("right")

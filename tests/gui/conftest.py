@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import qasync
 from PyQt6 import QtCore, QtWidgets
+from qt_async import release_all
 
 from app.main import Container
 from presentation.app import make_app
@@ -21,6 +22,12 @@ def isolated_settings(tmp_path: Path) -> Iterator[Path]:
     fmt, scope = QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope
     QtCore.QSettings.setPath(fmt, scope, str(folder))
     yield folder
+
+
+@pytest.fixture(autouse=True)
+def windows_kept_until_teardown() -> Iterator[None]:
+    yield
+    release_all()
 
 
 @pytest.fixture(scope="session")

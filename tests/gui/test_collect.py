@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import qasync
 from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
-from qt_async import fired
+from qt_async import fired, keep
 
 from app.main import Container
 from domain.market import DAY_MS, SeriesKey, Timeframe
@@ -31,7 +31,7 @@ def choose(tab: DataTab, key: SeriesKey, days: int) -> tuple[int, int]:
 
 def make_window(qtbot: QtBot, container: Container) -> MainWindow:
     window = MainWindow(Services(container), first_run_demo=False)
-    qtbot.addWidget(window)
+    qtbot.addWidget(keep(window))
     window.show()
     window.show_tab("Data")
     return window

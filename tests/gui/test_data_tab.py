@@ -6,7 +6,7 @@ from pathlib import Path
 
 import qasync
 from pytestqt.qtbot import QtBot
-from qt_async import fired
+from qt_async import fired, keep
 from stored import store_walk
 
 from app.main import Container
@@ -20,7 +20,7 @@ GOOD = "time,open,high,low,close,volume\n" + "".join(
 
 def window_on(qtbot: QtBot, container: Container) -> MainWindow:
     window = MainWindow(Services(container), first_run_demo=False)
-    qtbot.addWidget(window)
+    qtbot.addWidget(keep(window))
     window.show_tab("Data")
     return window
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import qasync
 from pytestqt.qtbot import QtBot
-from qt_async import fired
+from qt_async import fired, keep
 from stored import store_walk
 
 from app.main import Container
@@ -16,7 +16,7 @@ from presentation.services import Services
 def test_an_empty_database_is_seeded_from_the_demo_exchange_and_the_chart_shows_it(
         qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
     window = MainWindow(Services(container))
-    qtbot.addWidget(window)
+    qtbot.addWidget(keep(window))
     window.show()
 
     async def scenario() -> str:
@@ -42,7 +42,7 @@ def test_a_database_with_data_is_left_alone_but_demo_still_runs(
     key = SeriesKey("csv", "GOOG", Timeframe.D1)
     store_walk(container, key, 200)
     window = MainWindow(Services(container))
-    qtbot.addWidget(window)
+    qtbot.addWidget(keep(window))
 
     async def scenario() -> str:
         window.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from PyQt6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
+from qt_async import keep
 from stored import store_walk
 
 from app.main import Container
@@ -18,7 +19,7 @@ from presentation.settings import app_settings
 
 def open_window(qtbot: QtBot, container: Container) -> MainWindow:
     window = MainWindow(Services(container), first_run_demo=False)
-    qtbot.addWidget(window)
+    qtbot.addWidget(keep(window))
     window.show()
     qtbot.waitExposed(window)
     return window
