@@ -23,6 +23,7 @@ from presentation.widgets.log_dock import LogView
 from presentation.widgets.status import StatusBar
 
 log = logging.getLogger("quantdesk.gui")
+_OPEN: set[MainWindow] = set()
 TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data", "Live")
 
 
@@ -34,6 +35,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, services: Services, first_run_demo: bool = True) -> None:
         super().__init__()
+        _OPEN.add(self)  # an open window must never be garbage-collected (e.g. mid-paint) while shown
         self.services = services
         self.first_run_demo = first_run_demo
         self.demo_task: asyncio.Task[None] | None = None
@@ -349,4 +351,5 @@ class MainWindow(QtWidgets.QMainWindow):
             if task is not None and not task.done():
                 task.cancel()
         self.log_view.detach(logging.getLogger("quantdesk"))
+        _OPEN.discard(self)
         super().closeEvent(event)
