@@ -52,8 +52,10 @@ class ParamTable(QtWidgets.QTableWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(0, len(self.HEAD), parent)
         self.setHorizontalHeaderLabels(self.HEAD)
-        self.verticalHeader().setVisible(False)
-        self.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        rows, columns = self.verticalHeader(), self.horizontalHeader()
+        assert rows is not None and columns is not None
+        rows.setVisible(False)
+        columns.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         self.groups: list[list[Slot]] = []
 
     def load(self, definition: Mapping[str, Any]) -> None:
@@ -77,20 +79,25 @@ class ParamTable(QtWidgets.QTableWidget):
                 self.setItem(row, col, QtWidgets.QTableWidgetItem(f"{value:g}"))
         self.resizeColumnsToContents()
 
+    def cell(self, row: int, col: int) -> QtWidgets.QTableWidgetItem:
+        item = self.item(row, col)
+        assert item is not None, "every cell is filled by load()"
+        return item
+
     def set_checked(self, row: int, on: bool = True) -> None:
         state = QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked
-        self.item(row, 0).setCheckState(state)
+        self.cell(row, 0).setCheckState(state)
 
     def set_range(self, row: int, start: float, stop: float, step: float) -> None:
         for col, value in zip((3, 4, 5), (start, stop, step), strict=True):
-            self.item(row, col).setText(f"{value:g}")
+            self.cell(row, col).setText(f"{value:g}")
 
     def ranges(self) -> tuple[ParamRange, ...]:
         out = []
         for row, group in enumerate(self.groups):
-            if self.item(row, 0).checkState() != QtCore.Qt.CheckState.Checked:
+            if self.cell(row, 0).checkState() != QtCore.Qt.CheckState.Checked:
                 continue
-            start, stop, step = (self.item(row, c).text().strip() for c in (3, 4, 5))
+            start, stop, step = (self.cell(row, c).text().strip() for c in (3, 4, 5))
             out.append(ParamRange(tuple(s.path for s in group), f"{start}:{stop}:{step}"))
         if not out:
             raise UserError("tick at least one parameter to sweep")

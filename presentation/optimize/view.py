@@ -160,8 +160,9 @@ class OptimizeView(QtWidgets.QWidget):
         self.status.setText(f"Starting {self.plan.total:,} backtests…")
 
         def work(cancel: threading.Event, emit: Callable[[Any], None]) -> SweepOutcome:
-            return self.sweeps.run(req.cmd, cluster=req.cluster, workers=req.workers, on_progress=emit,
-                                   cancel=cancel, source=str(stored.key))
+            outcome: SweepOutcome = self.sweeps.run(req.cmd, cluster=req.cluster, workers=req.workers,
+                                                    on_progress=emit, cancel=cancel, source=str(stored.key))
+            return outcome
 
         self.runner.start(work)
 

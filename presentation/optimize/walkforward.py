@@ -37,7 +37,9 @@ class WalkForwardPanel(QtWidgets.QWidget):
         self.summary.setWordWrap(True)
         self.table = QtWidgets.QTableWidget(0, len(HEAD))
         self.table.setHorizontalHeaderLabels(HEAD)
-        self.table.verticalHeader().setVisible(False)
+        rows = self.table.verticalHeader()
+        assert rows is not None
+        rows.setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         split = QtWidgets.QSplitter()
         split.setOrientation(pg.QtCore.Qt.Orientation.Vertical)
