@@ -143,6 +143,8 @@ class SweepSpace:
             raise TooManyCombinations(samples, cap, "random sampling asks for")
         if samples >= self.size:
             return self.grid(cap)
+        if self.size >= 2**62:  # numpy draws indexes as int64
+            raise SpaceError(f"the space has {self.size:.3g} combinations, too many to sample from; narrow the ranges")
         rng = np.random.default_rng(seed)
         flat = rng.choice(self.size, size=samples, replace=False)
         return [tuple(int(i) for i in np.unravel_index(int(f), self.shape)) for f in flat]
