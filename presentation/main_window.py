@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -153,9 +154,19 @@ class MainWindow(QtWidgets.QMainWindow):
             view = self.optimize_view = optimize_view(services)
             view.setWindowTitle("QuantDesk — Optimize")
             view.resize(1400, 900)
+            view.backtestOpened.connect(self._show_backtest_run)
         view.show()
         view.raise_()
         view.activateWindow()
+
+    def _show_backtest_run(self, finished: Any) -> None:
+        """A run the Optimize view just backtested (a double-clicked cell), opened in the Backtests tab."""
+        tab = self.strategy_work.backtests
+        tab.history.refresh()
+        if tab.show_run(finished.run_id):
+            self.show_tab("Backtests")
+            self.raise_()
+            self.activateWindow()
 
     # ---- behaviour --------------------------------------------------------------------------------------
     def show_tab(self, name: str) -> None:
