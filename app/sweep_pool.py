@@ -81,7 +81,9 @@ def _run(task: SweepTask) -> list[PointResult]:
 
 
 def _safe_start_method() -> str:
-    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "spawn"
+    """fork only where it is safe: Linux, one Python thread, and no Qt (whose own threads Python cannot see)."""
+    qt = any(name.startswith("PyQt") for name in sys.modules)
+    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 and not qt else "spawn"
 
 
 def _result(fut: Future[list[PointResult]]) -> list[PointResult]:

@@ -246,3 +246,21 @@ def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path,
     cell = view.cells[(0, 2)]
     assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe Ratio")
     assert f"{cell.score:.4g}" in view.detail.text()
+
+
+def test_a_backtest_opened_from_the_optimize_view_shows_in_the_backtests_tab(qtbot: QtBot, container: Any,
+                                                                           series: CandleSeries) -> None:
+    from app.backtests import RunBacktest
+    from domain.strategy import parse_strategy
+    from presentation.main_window import MainWindow
+    from presentation.services import Services
+
+    container.candles.upsert(KEY, series)
+    window = MainWindow(Services(container), first_run_demo=False)
+    qtbot.addWidget(window)
+    window.show_optimize(window.services)
+    qtbot.addWidget(window.optimize_view)
+    done = container.backtests.run_here(RunBacktest(parse_strategy(sma_cross()), KEY))
+    window.optimize_view.backtestOpened.emit(done)
+    assert window.tabs.currentWidget() is window.pages["Backtests"]
+    assert window.strategy_work.backtests.run_shown.id == done.run_id
