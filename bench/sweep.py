@@ -178,6 +178,28 @@ def backtesting_py(series: CandleSeries, combos: int) -> tuple[float, int]:
         return time.perf_counter() - t, len(grid)
 
 
+def _spin(_: int = 0) -> float:
+    t = time.perf_counter()
+    x = 0
+    for i in range(6_000_000):
+        x += i
+    return time.perf_counter() - t
+
+
+def machine_parallelism() -> float:
+    """How much faster two CPU-bound processes finish two jobs than one process finishes one each, back to back
+    (2.0 on two idle cores; less when other work shares the machine): the ceiling for any 2-worker speed-up."""
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(2) as pool:
+        pool.map(_spin, range(2))  # start both
+        one = min(pool.apply(_spin) for _ in range(2))
+        t = time.perf_counter()
+        pool.map(_spin, range(2), chunksize=1)
+        two = time.perf_counter() - t
+    return 2 * one / two
+
+
 def same(a: SweepOutcome, b: list | SweepOutcome) -> bool:
     left = sorted((s.result.params, s.result.stats["Sharpe Ratio"]) for s in a.ranked)
     rows = b.ranked if isinstance(b, SweepOutcome) else None
@@ -196,6 +218,8 @@ def main() -> None:
     series = year(args.bars)
     print(f"{args.bars:,} 1-minute bars; SMA fast {FASTS} × slow {SLOWS} = 100 combinations, long_short, "
           f"{STOP:g}% stop, {COMMISSION:.1%} commission")
+    print(f"machine check: two CPU-bound processes run {machine_parallelism():.2f}x as fast as one "
+          "(2.00 on two idle cores)")
     seq, ref = sequential(series)
     print(f"sequential, in-process (warm reference):  {seq:6.2f} s  ({seq * 10:.0f} ms per backtest)")
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,6 +237,7 @@ def main() -> None:
               f"(+ {started:.2f} s once to start the cluster)")
         print(f"identical results: pool 1 = sequential {same(one, ref)}, pool 2 = pool 1 {same(two, one)}, "
               f"Dask = pool 1 {same(dask, one)}")
+        print(f"machine check again: {machine_parallelism():.2f}x")
         best = two.best
         if best is not None:
             print(f"best: fast {best.result.params[0]:g}, slow {best.result.params[1]:g}, "
