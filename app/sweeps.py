@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -82,7 +83,7 @@ class SweepOutcome:
     @property
     def best(self) -> Scored | None:
         top = self.ranked[0] if self.ranked else None
-        return top if top is not None and top.passed and top.score == top.score else None
+        return top if top is not None and top.passed and not math.isnan(top.score) else None
 
 
 Listener = Callable[[SweepProgressed], None]
@@ -189,8 +190,8 @@ class SweepService:
             emit(SweepProgressed(sweep_id, 0, plan.total, stage="started"))
             try:
                 points = self._stream(plan, series, executor, cancel, sweep_id, emit)
-            except BaseException:
-                self.sweeps.finish(sweep_id, FAILED, self.clock.now_ms(), {"error": "the sweep failed"})
+            except BaseException as err:  # recorded, then raised: the finished points are already stored
+                self.sweeps.finish(sweep_id, FAILED, self.clock.now_ms(), {"error": str(err) or type(err).__name__})
                 raise
         finally:
             executor.close()
@@ -237,7 +238,7 @@ class SweepService:
         from app.sweep_summary import outcome_json
 
         ranked = rank([p for p in points if not plan.windows], plan.objective, plan.constraints)
-        top = ranked[0] if ranked and ranked[0].passed and ranked[0].score == ranked[0].score else None
+        top = ranked[0] if ranked and ranked[0].passed and not math.isnan(ranked[0].score) else None
         rob = robustness(top, points, plan.objective, plan.constraints) if top is not None else None
         report = None
         if plan.windows and not cancelled:

@@ -161,3 +161,22 @@ def test_forked_and_spawned_pools_give_the_same_results_as_one_process(db_path: 
     assert out.executor == "local process pool, 2 workers"
     assert sorted((s.result.params, s.score) for s in out.ranked) == \
         sorted((s.result.params, s.score) for s in alone.ranked)
+
+
+class BreaksAfterOneBatch(InlineExecutor):
+    """Yields the first batch, then fails as a dead worker would."""
+
+    def results(self, tasks, cancel):  # type: ignore[no-untyped-def]
+        for i, batch in enumerate(super().results(tasks, cancel)):
+            if i:
+                raise UserError("a sweep worker process stopped unexpectedly")
+            yield batch
+
+
+def test_a_worker_failure_is_recorded_and_the_finished_points_stay_stored(db_path: Path) -> None:
+    service = make_service(db_path, BreaksAfterOneBatch())
+    with pytest.raises(UserError, match="stopped unexpectedly"):
+        service.run(grid())
+    stored = service.get(service.list()[0].id)
+    assert stored.summary.status == "failed" and "stopped unexpectedly" in stored.outcome["error"]
+    assert 0 < len(stored.points) < 9
