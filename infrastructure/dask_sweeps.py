@@ -130,10 +130,18 @@ class DaskExecutor:
                     yield _result(fut)
             if cancel.is_set() and not signalled:
                 signalled = True
-                self._stop.set()
-                queued = [f for f in pending if not f.done()]
+                self._stop.set()  # running batches return what they finished at their next point
+                running = self._running_keys()
+                queued = [f for f in pending if not f.done() and f.key not in running]
                 client.cancel(queued)
                 pending.difference_update(queued)
+
+    def _running_keys(self) -> set[Any]:
+        """Keys of the batches the workers are processing now (empty if the scheduler cannot say)."""
+        try:
+            return {key for keys in self._client.processing().values() for key in keys}
+        except Exception:  # cancelling everything is the safe fallback
+            return set()
 
     def close(self) -> None:
         if self._client is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sweep_support import FAST, KEY, SLOW, make_service, sma_cross
 
 from app.errors import UserError
 from app.sweep_plan import ParamRange, RunSweep
+from app.sweeps import SweepProgressed
 from domain.backtest import BacktestSettings
 
 pytestmark = pytest.mark.slow
@@ -49,3 +51,17 @@ def test_an_unreachable_cluster_is_a_clear_error_and_nothing_is_stored(db_path: 
     with pytest.raises(UserError, match=f"cannot reach the Dask cluster at tcp://127.0.0.1:{port}"):
         service.run(cmd(), cluster=f"tcp://127.0.0.1:{port}")
     assert service.list() == []
+
+
+def test_cancel_on_dask_stops_the_sweep_and_keeps_finished_results(db_path: Path) -> None:
+    service = make_service(db_path)
+    cancel = threading.Event()
+
+    def on_progress(e: SweepProgressed) -> None:
+        if e.done:
+            cancel.set()
+
+    many = cmd(params=(ParamRange(FAST, "2:40:1"), ParamRange(SLOW, "41:80:1")), method="random", samples=600)
+    out = service.run(many, cluster="local", on_progress=on_progress, cancel=cancel)
+    assert out.status == "cancelled" and 0 < len(out.ranked) < 600
+    assert len(service.get(out.sweep_id).points) == len(out.ranked)
