@@ -132,6 +132,15 @@ class OptimizeView(QtWidgets.QWidget):
             self.refresh()  # strategies saved or candles collected elsewhere since the view was last shown
         super().showEvent(event)
 
+    def select_strategy(self, strategy_id: int) -> bool:
+        """Preselect a stored strategy (e.g. from a strategy's context menu); False if it is not listed."""
+        for i in range(self.strategy.count()):
+            choice = self.strategy.itemData(i)
+            if isinstance(choice, StrategyChoice) and choice.id == strategy_id:
+                self.strategy.setCurrentIndex(i)
+                return True
+        return False
+
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()
         if isinstance(choice, StrategyChoice):

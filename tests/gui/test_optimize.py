@@ -211,6 +211,11 @@ def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candle
     qtbot.addWidget(view)
     names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
     assert "SMA 10/20 cross" in names and view.params.rowCount() > 0
+    macd = container.strategies.get_by_name("MACD trend with ATR trail")
+    assert macd is not None and view.select_strategy(macd.id)
+    assert view.strategy.currentText() == "MACD trend with ATR trail"
+    assert any("macd" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
+    assert not view.select_strategy(10**6)
     with qtbot.waitSignal(view.sweepFailed) as failed:
         view.run()
     assert "pick stored candles" in failed.args[0]
