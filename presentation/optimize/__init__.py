@@ -5,21 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.ports import StoredSeries
-from presentation.optimize.view import OptimizeView, StrategyChoice
+from presentation.optimize.choices import StrategyChoice, stored_strategies
+from presentation.optimize.view import OptimizeView
 
-__all__ = ["OptimizeView", "StrategyChoice", "optimize_view"]
-
-
-def stored_strategies(service: Any, limit: int = 500) -> list[StrategyChoice]:
-    """Stored strategies as choices (first `limit` by name)."""
-    if service is None:
-        return []
-    out = []
-    for summary in service.page(limit=limit).items:
-        record = service.get(summary.id)
-        if record is not None:
-            out.append(StrategyChoice(record.name, record.definition, record.id))
-    return out
+__all__ = ["OptimizeView", "StrategyChoice", "optimize_view", "stored_strategies"]
 
 
 def optimize_view(source: Any, parent: Any = None) -> OptimizeView:

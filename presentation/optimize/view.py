@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
@@ -15,20 +14,12 @@ from app.ports import StoredSeries
 from app.sweep_plan import SweepPlan, make_plan
 from app.sweeps import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored, objective_grid, short_label
+from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
 from presentation.optimize.heatmap import HeatmapWidget
 from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.optimize.runner import BackgroundCall
 from presentation.optimize.walkforward import WalkForwardPanel
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyChoice:
-    """A strategy the user can optimise: its name, definition and stored id (None for unsaved ones)."""
-
-    name: str
-    definition: dict[str, Any]
-    id: int | None = None
 
 
 class OptimizeView(QtWidgets.QWidget):
