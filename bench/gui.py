@@ -127,7 +127,7 @@ from presentation.main_window import MainWindow
 from presentation.services import Services
 app = make_app()
 container = Container.open(sys.argv[1])
-window = MainWindow(Services(container), first_run_demo=False)
+window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)  # as the app does
 window.resize(1440, 900)
 window.show()
 window.select_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1))

@@ -36,7 +36,7 @@ def run_desktop(container: Any) -> int:
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    window = MainWindow(Services(container))
+    window = MainWindow(Services(container), defer_workspaces=True)
     window.show()
     with loop:
         loop.call_soon(window.start)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.errors import UserError
 from domain.market import SeriesKey, Timeframe
-from presentation.live.tab import LiveTab
 from presentation.models.market_tree import KEY_ROLE, MarketTreeModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, Services
 from presentation.settings import app_settings
-from presentation.strategies.workspace import StrategyWorkspace
 from presentation.tabs.chart_tab import ChartTab
 from presentation.tabs.data_tab import DataTab
 from presentation.tabs.empty import COMING, EmptyState
@@ -23,18 +21,27 @@ from presentation.theme import apply_theme, chart_theme
 from presentation.widgets.log_dock import LogView
 from presentation.widgets.status import StatusBar
 
+if TYPE_CHECKING:
+    from presentation.live.tab import LiveTab
+    from presentation.strategies.workspace import StrategyWorkspace
+
 log = logging.getLogger("quantdesk.gui")
 _OPEN: set[MainWindow] = set()
 TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data", "Live")
+WORKSPACE_DELAY_MS = 150  # after the first paint of the window
 
 
 class MainWindow(QtWidgets.QMainWindow):
-    """`services` is what the composition root offers; `first_run_demo` seeds an empty database."""
+    """`services` is what the composition root offers; `first_run_demo` seeds an empty database.
+
+    The strategy, builder, backtest and live tabs load the engines (numba, the backtester): with
+    `defer_workspaces` they are built just after the first paint, so the chart shows sooner.
+    """
 
     seriesShown = QtCore.pyqtSignal(object)  # SeriesKey
     demoFinished = QtCore.pyqtSignal(str)
 
-    def __init__(self, services: Services, first_run_demo: bool = True) -> None:
+    def __init__(self, services: Services, first_run_demo: bool = True, defer_workspaces: bool = False) -> None:
         super().__init__()
         _OPEN.add(self)  # an open window must never be garbage-collected (e.g. mid-paint) while shown
         self.services = services
@@ -47,11 +54,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.setDocumentMode(True)
         self.chart_tab = ChartTab()
         self.data_tab = DataTab(services)
-        self.live_tab = LiveTab(services)  # paper trading (presentation/live)
-        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab,
-                                                    "Live": self.live_tab}
+        self._live_tab: LiveTab | None = None
+        self._strategy_work: StrategyWorkspace | None = None
+        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
         for name in TABS:
-            page = self.pages.get(name) or EmptyState(name, *COMING[name])
+            page = self.pages.get(name) or EmptyState(name, *COMING.get(name, ("Loading…", "")))
             self.pages[name] = page
             self.tabs.addTab(page, name)
         self.setCentralWidget(self.tabs)
@@ -66,9 +73,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab.changed.connect(self._on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
         self.data_tab.exchangeState.connect(self._on_exchange_state)
-        self.strategy_work = StrategyWorkspace(services, self.show_tab, self)
-        for name, page in self.strategy_work.pages.items():
-            self.set_page(name, page)
+        if defer_workspaces:
+            QtCore.QTimer.singleShot(WORKSPACE_DELAY_MS, self.ensure_workspaces)
+        else:
+            self.ensure_workspaces()
         self._plug_optimize(services)
         self.log_view.attach(logging.getLogger("quantdesk"))
         self.theme = "dark"
@@ -167,6 +175,32 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_tab("Backtests")
             self.raise_()
             self.activateWindow()
+
+    # ---- workspaces built on first use ----------------------------------------------------------------------
+    def ensure_workspaces(self) -> None:
+        """Build the Strategies, Builder, Backtests (presentation/strategies) and Live tabs, once."""
+        if self._strategy_work is not None:
+            return
+        from presentation.live.tab import LiveTab
+        from presentation.strategies.workspace import StrategyWorkspace
+
+        self._live_tab = LiveTab(self.services)  # paper trading (presentation/live)
+        self.set_page("Live", self._live_tab)
+        self._strategy_work = StrategyWorkspace(self.services, self.show_tab, self)
+        for name, page in self._strategy_work.pages.items():
+            self.set_page(name, page)
+
+    @property
+    def live_tab(self) -> LiveTab:
+        self.ensure_workspaces()
+        assert self._live_tab is not None
+        return self._live_tab
+
+    @property
+    def strategy_work(self) -> StrategyWorkspace:
+        self.ensure_workspaces()
+        assert self._strategy_work is not None
+        return self._strategy_work
 
     # ---- behaviour --------------------------------------------------------------------------------------
     def show_tab(self, name: str) -> None:
@@ -312,8 +346,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     async def shutdown(self) -> None:
         """Stop background work and the Demo exchange (called by the app once the window closed)."""
-        await self.live_tab.shutdown()  # paper sessions flattened (or kept) before the Demo exchange stops
-        self.strategy_work.shutdown()
+        if self._strategy_work is not None:  # built (not deferred and still pending)
+            await self.live_tab.shutdown()  # paper sessions flattened (or kept) before the Demo exchange stops
+            self.strategy_work.shutdown()
         for task in (self.demo_task, self.data_tab.task, self.data_tab.import_box.task):
             if task is not None and not task.done():
                 task.cancel()
@@ -351,10 +386,11 @@ class MainWindow(QtWidgets.QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if not self.strategy_work.confirm_close():  # unsaved builder changes: the user chose Cancel
+        built = self._strategy_work is not None
+        if built and not self.strategy_work.confirm_close():  # unsaved builder changes: the user chose Cancel
             event.ignore()
             return
-        if not self.live_tab.confirm_close():  # open paper positions: flatten, keep, or Cancel
+        if built and not self.live_tab.confirm_close():  # open paper positions: flatten, keep, or Cancel
             event.ignore()
             return
         self.save_settings()

@@ -136,3 +136,13 @@ def test_refreshing_the_market_list_keeps_the_chart_as_the_user_left_it(qtbot: Q
     window.refresh_markets()
     assert tab.shown_timeframe() is Timeframe.M5 and tab.chart.pyramid is pyramid
     assert window.current_key() == key
+
+
+def test_the_engine_backed_tabs_can_be_built_just_after_the_first_paint(qtbot: QtBot, container: Container) -> None:
+    window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)
+    qtbot.addWidget(keep(window))
+    window.show()
+    assert "Loading" in " ".join(label.text() for label in window.pages["Live"].findChildren(QtWidgets.QLabel))
+    qtbot.waitUntil(lambda: window._strategy_work is not None)
+    assert window.pages["Live"] is window.live_tab
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())][: len(TABS)] == list(TABS)
