@@ -120,6 +120,14 @@ import os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PyQt6 import QtCore
 QtCore.QSettings.setPath(QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, sys.argv[2])
+import pyqtgraph as pg
+painted = []
+_paint = pg.GraphicsView.paintEvent
+def paint_event(view, event):  # the time the chart's pixels are done, as the first paint finishes
+    _paint(view, event)
+    if len(getattr(view.scene(), "items", lambda: [])()) > 10 and not painted:
+        painted.append(time.time())
+pg.GraphicsView.paintEvent = paint_event
 from app.main import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.app import make_app
@@ -129,11 +137,11 @@ app = make_app()
 container = Container.open(sys.argv[1])
 window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)  # as the app does
 window.resize(1440, 900)
+window.select_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1))  # as the restored last selection does
 window.show()
-window.select_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1))
-app.processEvents()
-window.chart_tab.chart.view.grab()
-print("painted", time.time(), flush=True)
+while not painted:
+    app.processEvents()
+print("painted", painted[0], flush=True)
 import psutil
 from presentation.chart.widget import ChartWidget
 charts = []
@@ -141,6 +149,7 @@ for sym in ("KRW-ETH", "KRW-XRP"):
     c = ChartWidget()
     c.set_series(container.candles.read(SeriesKey("demo", sym, Timeframe.M1)), sym)
     charts.append(c)
+window.ensure_workspaces()
 print("rss", psutil.Process().memory_info().rss, flush=True)
 """
 

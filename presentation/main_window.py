@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("quantdesk.gui")
 _OPEN: set[MainWindow] = set()
 TABS = ("Chart", "Strategies", "Builder", "Backtests", "Data", "Live")
-WORKSPACE_DELAY_MS = 150  # after the first paint of the window
+WORKSPACE_FALLBACK_MS = 2000  # deferred tabs are built after the first paint, or after this at the latest
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -73,8 +73,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab.changed.connect(self._on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
         self.data_tab.exchangeState.connect(self._on_exchange_state)
-        if defer_workspaces:
-            QtCore.QTimer.singleShot(WORKSPACE_DELAY_MS, self.ensure_workspaces)
+        if defer_workspaces:  # after the first paint of the tabs (or a while, should it never paint)
+            self.tabs.installEventFilter(self)
+            QtCore.QTimer.singleShot(WORKSPACE_FALLBACK_MS, self.ensure_workspaces)
         else:
             self.ensure_workspaces()
         self._plug_optimize(services)
@@ -177,6 +178,12 @@ class MainWindow(QtWidgets.QMainWindow):
             self.activateWindow()
 
     # ---- workspaces built on first use ----------------------------------------------------------------------
+    def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
+        if watched is self.tabs and event is not None and event.type() == QtCore.QEvent.Type.Paint:
+            self.tabs.removeEventFilter(self)
+            QtCore.QTimer.singleShot(0, self.ensure_workspaces)  # once this paint has reached the screen
+        return super().eventFilter(watched, event)
+
     def ensure_workspaces(self) -> None:
         """Build the Strategies, Builder, Backtests (presentation/strategies) and Live tabs, once."""
         if self._strategy_work is not None:
