@@ -208,6 +208,13 @@ def same(a: SweepOutcome, b: list | SweepOutcome) -> bool:
     return left == right
 
 
+T0 = time.perf_counter()
+
+
+def stamp() -> str:
+    return f"[{time.perf_counter() - T0:5.0f} s]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bars", type=int, default=525_600)
@@ -242,12 +249,14 @@ def main() -> None:
         if best is not None:
             print(f"best: fast {best.result.params[0]:g}, slow {best.result.params[1]:g}, "
                   f"Sharpe {best.score:.3f}")
+    print(f"{stamp()} QuantDesk part done")
     if not args.skip_backtesting_py:
         bt, k = backtesting_py(series, args.bt_combos)
         whole = bt / k * 100
         note = "measured" if k >= 100 else f"extrapolated from {k} combinations run by optimize ({bt:.1f} s)"
         print(f"backtesting.py Backtest.optimize, 100 combinations: {whole:8.1f} s ({note})"
               f"  -> QuantDesk 2 workers {whole / t2:,.0f}x faster")
+    print(f"{stamp()} done")
 
 
 if __name__ == "__main__":
