@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
 from PyQt6 import QtCore, QtWidgets  # noqa: E402
+from screenshots_strategies import shoot_strategy_tabs  # noqa: E402
 
 from app.main import Container  # noqa: E402
 from domain.market import SeriesKey, Timeframe  # noqa: E402
@@ -72,9 +73,7 @@ async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> N
     window.show_tab("Chart")
     await save(window, app, out / "chart.png")
     await collect_midway(window, app, out / "data.png")
-    for name in ("Strategies", "Builder", "Backtests"):
-        window.show_tab(name)
-        await save(window, app, out / f"{name.lower()}.png")
+    await shoot_strategy_tabs(window, lambda path: save(window, app, path), out)
     window.set_theme("light")
     window.show_tab("Chart")
     await save(window, app, out / "chart-light.png")

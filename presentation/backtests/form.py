@@ -44,9 +44,13 @@ class RunForm(QtWidgets.QWidget):
         self.commission = _spin(0, 9.99, 0.2, 3, " %", "Fee per fill, percent of traded value (Upbit 0.05 %, "
                                 "Binance futures taker 0.05 %)")
         self.slippage = _spin(0, 9.99, 0.0, 3, " %", "Price moved against you on every fill, percent")
-        self.box = group("Backtest", [("Strategy", self.find), ("", self.strategy), ("Exchange", self.exchange),
-                                      ("Market", self.market), ("Timeframe", self.timeframe),
-                                      ("From (UTC)", self.start), ("To (UTC, exclusive)", self.end),
+        self.find.setMaximumWidth(110)
+        self.exchange.setToolTip("Exchange of the stored candles")
+        self.market.setToolTip("Market of the stored candles")
+        self.timeframe.setToolTip("Bar length of the stored candles")
+        self.box = group("Backtest", [("Strategy", _row(self.find, self.strategy)),
+                                      ("Candles", _row(self.exchange, self.market, self.timeframe)),
+                                      ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
                                       ("Cash", self.cash), ("Commission", self.commission),
                                       ("Slippage", self.slippage)])
         lay = QtWidgets.QVBoxLayout(self)
@@ -141,6 +145,14 @@ class RunForm(QtWidgets.QWidget):
             raise UserError("the range must end after it starts")
         strategy = self.strategies.strategy(int(sid))
         return RunBacktest(strategy, key, start, end, self.settings(), int(sid))
+
+
+def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:
+    row = QtWidgets.QHBoxLayout()
+    row.setSpacing(6)
+    for i, w in enumerate(widgets):
+        row.addWidget(w, 1 if i else 0)
+    return row
 
 
 def _spin(lo: float, hi: float, value: float, decimals: int, suffix: str, tip: str) -> QtWidgets.QDoubleSpinBox:

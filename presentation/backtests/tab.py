@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.backtest_store import StoredRun
@@ -16,7 +17,7 @@ from domain.backtest import drawdown
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.form import RunForm
 from presentation.chart.widget import ChartWidget, Marker
-from presentation.models.backtest_results import RunHistoryModel, StatsModel, TradesModel, run_title
+from presentation.models.backtest_results import RunHistoryModel, StatsModel, TradesModel, run_label, run_title
 from presentation.widgets.forms import primary
 
 log = logging.getLogger("quantdesk.gui")
@@ -85,10 +86,12 @@ class BacktestsTab(QtWidgets.QWidget):
         left.addLayout(hist_buttons)
         left_w = QtWidgets.QWidget()
         left_w.setLayout(left)
-        left_w.setMinimumWidth(380)
-        left_w.setMaximumWidth(480)
+        left_w.setMinimumWidth(340)
+        left_w.setMaximumWidth(400)
         self.stats_view = _table(self.stats)
-        self.stats_view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header = self.stats_view.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(90)
         self.trades_view = _table(self.trades)
         for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
             self.trades_view.setColumnWidth(col, width)
@@ -98,10 +101,11 @@ class BacktestsTab(QtWidgets.QWidget):
         self.results = QtWidgets.QSplitter()
         self.results.addWidget(_titled("Statistics", self.stats_view))
         self.results.addWidget(_titled("Trades — click one to see it on the chart", self.trades_view))
-        self.results.setSizes([380, 700])
+        self.results.setStretchFactor(0, 2)
+        self.results.setStretchFactor(1, 3)
         self.title = QtWidgets.QLabel("No run shown")
         self.title.setObjectName("chartTitle")
-        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.right = right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         top = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -117,6 +121,10 @@ class BacktestsTab(QtWidgets.QWidget):
         lay.addWidget(right, 1)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
+        if not self.property("sized"):  # first show: chart and results share the height
+            self.setProperty("sized", True)
+            self.right.setSizes([self.height() * 58 // 100, self.height() * 42 // 100])
+            self.results.setSizes([self.width() * 25 // 100, self.width() * 45 // 100])
         self.form.refresh_series()  # candles may have been collected since the tab was last shown
         super().showEvent(event)
 
@@ -183,7 +191,7 @@ class BacktestsTab(QtWidgets.QWidget):
         self.run_shown = run
         s = run.summary
         self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
-        self.stats.set_runs([(run_title(run), run.stats)])
+        self.stats.set_runs([(run_label(run), run.stats)])
         self.trades.set_trades(run.trades)
         self._draw(run)
         self.shown.emit(run_id)
@@ -202,6 +210,8 @@ class BacktestsTab(QtWidgets.QWidget):
         self.chart.set_series(series, str(key))
         self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
         self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
+        for name in ("Equity", "Drawdown %"):
+            pane_label(self.chart, name)
         self.chart.show_all()
         self.chart.set_markers(trade_markers(run))
 
@@ -225,7 +235,7 @@ class BacktestsTab(QtWidgets.QWidget):
             self._say("Select two runs in the history to compare them side by side.")
             return False
         runs = [self.service.get(i) for i in ids]
-        self.stats.set_runs([(run_title(r), r.stats) for r in runs])
+        self.stats.set_runs([(run_label(r), r.stats) for r in runs])
         self.title.setText(f"  Comparing {run_title(runs[0])} with {run_title(runs[1])}")
         return True
 
@@ -256,6 +266,17 @@ class BacktestsTab(QtWidgets.QWidget):
         self.poll.stop()
 
 
+def pane_label(chart: ChartWidget, name: str) -> None:
+    """The pane's name in its top-left corner (once)."""
+    pane = chart.pane(name)
+    if pane is None or pane.vb.property("labelled"):
+        return
+    pane.vb.setProperty("labelled", True)
+    label = pg.TextItem(name, color=chart.theme.foreground, anchor=(0, 0))
+    label.setParentItem(pane.vb)
+    label.setPos(4, 2)
+
+
 def trade_markers(run: StoredRun) -> list[Marker]:
     t = run.trades
     out = []
@@ -274,6 +295,7 @@ def _titled(title: str, widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
     lay.setContentsMargins(0, 4, 0, 0)
     label = QtWidgets.QLabel(title)
     label.setObjectName("hint")
+    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
     lay.addWidget(label)
     lay.addWidget(widget, 1)
     return box

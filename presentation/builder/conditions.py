@@ -46,8 +46,9 @@ class ConditionRow(QtWidgets.QFrame):
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)
         outer.setSpacing(2)
-        lay = QtWidgets.QHBoxLayout()
-        lay.setSpacing(6)
+        first, second = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
+        first.setSpacing(6)
+        second.setSpacing(6)
         self.left = OperandEditor(cond.get("left") or {}, path + ("left",), edit, register)
         self.op = QtWidgets.QComboBox()
         for i, op in enumerate(OPERATORS):
@@ -58,10 +59,8 @@ class ConditionRow(QtWidgets.QFrame):
         self.op.activated.connect(lambda _: self.edit(self.path + ("op",), self.op.currentData(), False))
         register(path + ("op",), self.op)
         self.right = OperandEditor(cond.get("right") or {}, path + ("right",), edit, register)
-        lay.addWidget(self.left)
-        lay.addWidget(self.op)
-        lay.addWidget(self.right)
-        lay.addStretch(1)
+        first.addWidget(self.left)
+        first.addStretch(1)
         parent, index = path[:-1], int(path[-1])
         for text, tip, slot, ok in (
                 ("↑", "Move up", lambda: self._swap(parent, index, index - 1, siblings), index > 0),
@@ -69,8 +68,13 @@ class ConditionRow(QtWidgets.QFrame):
                 ("✕", "Remove this condition", lambda: self._remove(parent, index, siblings), True)):
             b = small_button(text, tip, slot)
             b.setEnabled(ok)
-            lay.addWidget(b)
-        outer.addLayout(lay)
+            first.addWidget(b)
+        second.addSpacing(18)  # the operator and right side read as the continuation of the left side
+        second.addWidget(self.op)
+        second.addWidget(self.right)
+        second.addStretch(1)
+        outer.addLayout(first)
+        outer.addLayout(second)
         self.message = message_label()
         outer.addWidget(self.message)
         register(path, self)

@@ -59,6 +59,7 @@ class RiskPanel(QtWidgets.QGroupBox):
             box.setSuffix(" %")
             box.setRange(0.0, 100.0 if key != "take_profit_pct" else 10_000.0)
             box.setSingleStep(0.5)
+            box.setMaximumWidth(160)
             if key != "position_size_pct":
                 box.setSpecialValueText("Off")
             value = risk.get(key)

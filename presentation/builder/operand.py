@@ -37,13 +37,15 @@ class IndicatorPicker(QtWidgets.QComboBox):
             heading.setFont(font)
             model.appendRow(heading)
             for ind in by_cat.get(cat, []):
-                item = QtGui.QStandardItem(f"   {ind.label}")
+                item = QtGui.QStandardItem(f"   {short_label(ind)}")
                 item.setData(ind.name, _ROLE.UserRole)
                 item.setToolTip(f"<b>{ind.label}</b><br>{ind.help}")
                 model.appendRow(item)
         self.setModel(model)
         self.setMaxVisibleItems(30)
-        self.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(8)
+        self.view().setMinimumWidth(180)
 
     def choose(self, name: str) -> bool:
         """Select the catalog entry `name` (or NUMBER) as a user would; False if absent."""
@@ -54,6 +56,14 @@ class IndicatorPicker(QtWidgets.QComboBox):
 
     def chosen(self) -> str:
         return str(self.currentData())
+
+
+SHORT = {"bbands": "Bollinger", "donchian": "Donchian"}
+
+
+def short_label(ind: Any) -> str:
+    """What the picker shows: the label when short, the usual abbreviation otherwise (SMA, RSI, ATR…)."""
+    return SHORT.get(ind.name) or (ind.label if len(ind.label) <= 14 else ind.name.upper())
 
 
 def param_box(p: Any) -> QtWidgets.QAbstractSpinBox:
@@ -67,6 +77,7 @@ def param_box(p: Any) -> QtWidgets.QAbstractSpinBox:
         box.setSingleStep(0.1)
         box.setRange(float(p.min), float(p.max))
     box.setKeyboardTracking(True)
+    box.setFixedWidth(66)
     box.setToolTip(f"<b>{p.label}</b><br>{p.help}")
     box.setAccessibleName(p.name)
     return box
@@ -117,7 +128,7 @@ class OperandEditor(QtWidgets.QWidget):
             box.setValue(given.get(p.name, p.default))  # type: ignore[attr-defined]
             box.valueChanged.connect(  # type: ignore[attr-defined]
                 lambda v, n=p.name: self.edit(self.path + ("params", n), _num(v), False))
-            label = QtWidgets.QLabel(p.label.lower())
+            label = QtWidgets.QLabel(p.name.replace("_", " "))
             label.setObjectName("hint")
             label.setToolTip(p.help)
             lay.addWidget(label)

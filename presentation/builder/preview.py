@@ -37,12 +37,16 @@ class PreviewPane(QtWidgets.QWidget):
         self._lines: list[tuple[str, str]] = []
         self.market = QtWidgets.QComboBox()
         self.market.setToolTip("Market whose stored candles the preview uses")
+        self.market.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.market.setMinimumContentsLength(16)
         self.market.activated.connect(lambda _: self._on_market())  # user picks only: no signal while torn down
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("hint")
+        self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.chart = ChartWidget()
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")
+        self.empty.setWordWrap(True)
         self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.empty)

@@ -69,14 +69,10 @@ class BuilderTab(QtWidgets.QWidget):
         self.act_save_as = self._act("Save as…", "Ctrl+Shift+S", self.save_as, "Save a copy under a new name")
         self.act_revert = self._act("Revert", "", self.revert, "Go back to the last saved version (undoable)")
         self.toolbar.addSeparator()
-        self.act_undo = self.undo.createUndoAction(self, "Undo")
-        self.act_undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
-        self.act_redo = self.undo.createRedoAction(self, "Redo")
-        self.act_redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
-        for act in (self.act_undo, self.act_redo):
-            act.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            self.toolbar.addAction(act)
-            self.addAction(act)
+        # Our own actions, refreshed after each step: no Python slot listens to the stack, which signals
+        # while it is being destroyed.
+        self.act_undo = self._act("Undo", "Ctrl+Z", lambda: self._step(self.undo.undo), "Undo the last edit")
+        self.act_redo = self._act("Redo", "Ctrl+Shift+Z", lambda: self._step(self.undo.redo), "Redo")
         self.toolbar.addSeparator()
         self._act("Import JSON…", "", self.import_file, "Open a strategy JSON file as a new draft")
         self._act("Export JSON…", "", self.export_file, "Write the draft as a strategy JSON file")
@@ -106,6 +102,7 @@ class BuilderTab(QtWidgets.QWidget):
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet("color: #ef5350;")
         left = QtWidgets.QWidget()
+        left.setMinimumWidth(520)  # most conditions fit without scrolling; MACD against MACD scrolls
         form = QtWidgets.QFormLayout()
         form.addRow("Name", self.name)
         self.name_note = _note_label()
@@ -117,11 +114,12 @@ class BuilderTab(QtWidgets.QWidget):
         lay.addLayout(form)
         lay.addWidget(scroll, 1)
         lay.addWidget(self.problems)
-        split = QtWidgets.QSplitter()
+        self.split = split = QtWidgets.QSplitter()
         split.addWidget(left)
         split.addWidget(self.preview)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])  # proportions: the editor gets 60 % of whatever width the tab has
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(8, 4, 8, 8)
         outer.addWidget(self.toolbar)
@@ -178,6 +176,11 @@ class BuilderTab(QtWidgets.QWidget):
         if old == value:
             return
         self.undo.push(SetValue(self, path, old, value, structural, describe(path)))
+        self._update_state()
+
+    def _step(self, move: Callable[[], None]) -> None:
+        move()
+        self._update_state()
 
     def apply(self, path: Path, value: Any, rebuild: bool) -> None:
         if not path:
@@ -197,6 +200,7 @@ class BuilderTab(QtWidgets.QWidget):
             if side_enabled(direction, side) and self.doc.get(side) is None:
                 self.edit((side,), new_group(), True)
         self.undo.endMacro()
+        self._update_state()
 
     def set_draft(self, doc: dict[str, Any], strategy_id: int | None, saved: bool = True) -> None:
         """Show `doc` as a fresh draft (clears undo history)."""
@@ -204,7 +208,9 @@ class BuilderTab(QtWidgets.QWidget):
         self.strategy_id = strategy_id
         self.saved_doc = copy.deepcopy(self.doc) if saved else None
         self.undo.clear()
-        if not saved:
+        if saved:
+            self.undo.setClean()
+        else:
             self.undo.resetClean()
         self.rebuild()
         self._update_state()
@@ -242,6 +248,10 @@ class BuilderTab(QtWidgets.QWidget):
         self.act_save.setEnabled(not self.issues and self.dirty)
         self.act_save_as.setEnabled(not self.issues)
         self.act_revert.setEnabled(self.saved_doc is not None and not self.undo.isClean())
+        for act, able, text in ((self.act_undo, self.undo.canUndo(), self.undo.undoText()),
+                                (self.act_redo, self.undo.canRedo(), self.undo.redoText())):
+            act.setEnabled(able)
+            act.setStatusTip(text)
         n = len(self.issues)
         state = f"{n} problem{'s' if n != 1 else ''} to fix" if n else ("Unsaved changes" if self.dirty else "Saved")
         self.state.setText(f"{state}   ")
@@ -367,6 +377,6 @@ def _note_label() -> QtWidgets.QLabel:
 
 
 def _spacer() -> QtWidgets.QWidget:
-    w = QtWidgets.QWidget()
+    w = QtWidgets.QLabel("")
     w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
     return w

@@ -226,3 +226,8 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
 def run_title(run: StoredRun) -> str:
     s = run.summary
     return f"#{s.id} {s.strategy_name}"
+
+
+def run_label(run: StoredRun) -> str:
+    """A column header: the run number (the title above names the strategy)."""
+    return f"Run #{run.id}"

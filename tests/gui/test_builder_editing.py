@@ -110,7 +110,9 @@ def test_leaving_unsaved_changes_asks_first(qtbot: QtBot, container: Container) 
     tab = open_builder(qtbot, container)
     sample = container.strategies.get_by_name("RSI mean reversion")
     assert sample is not None and tab.open_strategy(sample.id)
+    assert not tab.dirty and tab.state.text().strip() == "Saved" and not tab.act_undo.isEnabled()
     type_number(qtbot, tab.fields["risk.stop_loss_pct"], "2.5")
+    assert tab.dirty and tab.act_undo.isEnabled() and tab.act_revert.isEnabled()
     asked: list[str] = []
     tab.ask_unsaved = lambda title, text: asked.append(text) or "cancel"
     assert not tab.new_draft() and tab.strategy_id == sample.id
