@@ -102,6 +102,17 @@ def best_of(repeat: int, fn: Callable[[], SweepOutcome]) -> tuple[float, SweepOu
     return fastest.seconds, fastest
 
 
+def worker_cpu(fn: Callable[[], SweepOutcome]) -> float:
+    """CPU seconds the pool's worker processes spent on one run (counted once they are reaped): unlike wall
+    time, this does not depend on what else the machine runs."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    fn()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def dask_cluster() -> tuple[float, Any]:
     """A 2-worker LocalCluster (one thread each, separate processes), and how long it took to start."""
     from distributed import LocalCluster
@@ -235,6 +246,9 @@ def main() -> None:
         print(f"local pool, 1 worker:                    {t1:6.2f} s")
         t2, two = best_of(args.repeat, lambda: swept(svc, series, None, 2))
         print(f"local pool, 2 workers:                   {t2:6.2f} s  -> speed-up {t1 / t2:.2f}x over 1 worker")
+        c1, c2 = (worker_cpu(lambda n=n: swept(svc, series, None, n)) for n in (1, 2))  # type: ignore[misc]
+        print(f"  workers' CPU time per run: 1 worker {c1:.2f} s, 2 workers {c2:.2f} s in total "
+              f"({(c2 / c1 - 1) * 100:+.0f}% work to split the run in two)")
         started, cluster = dask_cluster()
         try:
             td, dask = best_of(args.repeat, lambda: swept(svc, series, cluster.scheduler_address, None))
