@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sweep_support import FAST, KEY, SLOW, make_service, sma_cross
+from sweep_support import FAST, KEY, SLOW, make_service, sma_cross, walk
 
 from app.errors import UserError
 from app.sweep_plan import ParamRange, RunSweep
@@ -61,7 +61,8 @@ def test_cancel_on_dask_stops_the_sweep_and_keeps_finished_results(db_path: Path
         if e.done:
             cancel.set()
 
-    many = cmd(params=(ParamRange(FAST, "2:40:1"), ParamRange(SLOW, "41:80:1")), method="random", samples=600)
-    out = service.run(many, cluster="local", on_progress=on_progress, cancel=cancel)
+    many = cmd(params=(ParamRange(FAST, "2:40:1"), ParamRange(SLOW, "41:80:1")), method="random", samples=600,
+               key=None)
+    out = service.run(many, series=walk(60_000), cluster="local", on_progress=on_progress, cancel=cancel)
     assert out.status == "cancelled" and 0 < len(out.ranked) < 600
     assert len(service.get(out.sweep_id).points) == len(out.ranked)
