@@ -118,7 +118,7 @@ def test_bad_input_is_one_clear_line_a_non_zero_exit_and_nothing_stored(
 
 
 def test_ctrl_c_cancels_the_sweep_keeps_finished_results_and_exits_130(tmp_path: Path, db_path: Path) -> None:
-    bars = walk(40_000)
+    bars = walk(100_000)
     frame = pd.DataFrame({"Open": bars.open, "High": bars.high, "Low": bars.low, "Close": bars.close,
                           "Volume": bars.volume}, index=pd.DatetimeIndex(bars.ts.astype("datetime64[ms]")))
     frame.to_csv(tmp_path / "long.csv")
