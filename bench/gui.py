@@ -181,3 +181,6 @@ def app_figures() -> None:
 if __name__ == "__main__":
     chart_figures()
     app_figures()
+    from gui_strategies import main as strategy_figures  # Strategies list over 100,000 rows, Builder preview
+
+    strategy_figures()

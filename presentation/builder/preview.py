@@ -6,17 +6,53 @@ import time
 from typing import Any
 
 import numpy as np
-from PyQt6 import QtCore, QtWidgets
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
-from presentation.chart.widget import ChartWidget, Marker
+from presentation.chart.widget import ChartWidget
 from presentation.services import EXCHANGE_LABELS
 
 PREVIEW_BARS = 20_000  # the latest bars: enough to judge a rule, quick to recompute on every edit
 SIGNAL_KINDS = (("entry_long", "long_entry", "Long entry"), ("exit_long", "long_exit", "Long exit"),
                 ("entry_short", "short_entry", "Short entry"), ("exit_short", "short_exit", "Short exit"))
+
+
+class SignalMarks:
+    """One vectorised scatter per signal kind on the price pane (thousands of arrows cost one setData each)."""
+
+    STYLE = {"entry_long": ("t1", "up", 13), "entry_short": ("t", "down", 13),
+             "exit_long": ("x", "foreground", 10), "exit_short": ("x", "foreground", 10)}
+
+    def __init__(self, chart: ChartWidget) -> None:
+        self.chart = chart
+        self.items: dict[str, pg.ScatterPlotItem] = {}
+        for side, (symbol, color, size) in self.STYLE.items():
+            item = pg.ScatterPlotItem(pxMode=True, symbol=symbol, size=size)
+            item.setZValue(30)
+            chart.price.plot.addItem(item)
+            self.items[side] = item
+            self._color(side, color)
+
+    def _color(self, side: str, key: str) -> None:
+        color = getattr(self.chart.theme, key)
+        self.items[side].setBrush(pg.mkBrush(color))
+        self.items[side].setPen(pg.mkPen(QtGui.QColor(color).darker(140)))
+
+    def show(self, signals: Any, series: CandleSeries) -> list[tuple[str, int]]:
+        """Arrows under the low for long entries, over the high for short entries, crosses at exits."""
+        counts = []
+        for side, kind, label in SIGNAL_KINDS:
+            idx = np.flatnonzero(getattr(signals, side))
+            y = {"long_entry": series.low, "short_entry": series.high}.get(kind, series.close)[idx]
+            self.items[side].setData(x=idx.astype(np.float64), y=y)
+            counts.append((label, len(idx)))
+        return counts
+
+    def count(self) -> int:
+        return sum(len(item.data) for item in self.items.values())
 
 
 def series_label(key: SeriesKey) -> str:
@@ -44,6 +80,7 @@ class PreviewPane(QtWidgets.QWidget):
         self.status.setObjectName("hint")
         self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.chart = ChartWidget()
+        self.marks = SignalMarks(self.chart)
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")
         self.empty.setWordWrap(True)
@@ -106,23 +143,11 @@ class PreviewPane(QtWidgets.QWidget):
         if not len(self.series):
             return
         self._draw_lines(self._lines_of(strategy))
-        signals = evaluate(strategy, self.series)
-        markers, counts = self._markers(signals)
-        self.chart.set_markers(markers)
+        counts = self.marks.show(evaluate(strategy, self.series), self.series)
         ms = (time.perf_counter() - t) * 1000
         self.status.setText("  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts) +
                             f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)")
         self.updated.emit(ms)
-
-    def _markers(self, signals: Any) -> tuple[list[Marker], list[tuple[str, int]]]:
-        ts, close = self.series.ts, self.series.close
-        markers: list[Marker] = []
-        counts = []
-        for side, kind, label in SIGNAL_KINDS:
-            idx = np.flatnonzero(getattr(signals, side))
-            counts.append((label, len(idx)))
-            markers += [Marker(int(ts[i]), float(close[i]), kind, label) for i in idx[-2_000:]]
-        return markers, counts
 
     def _lines_of(self, strategy: Strategy) -> list[tuple[str, str, np.ndarray]]:
         """(pane, label, values) per operand: price-valued outputs on the candles, others in one pane per

@@ -21,6 +21,10 @@ DIRECTION_LABELS = {"long_only": "Long", "short_only": "Short", "long_short": "L
 BLOCK = 100
 MAX_BLOCKS = 30  # at most 3,000 rows in memory however long the list
 UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
+_UP, _DOWN = QtGui.QBrush(UP), QtGui.QBrush(DOWN)
+_RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+_ROLES = frozenset({_ROLE.DisplayRole, ID_ROLE, SUMMARY_ROLE, _ROLE.ToolTipRole, _ROLE.TextAlignmentRole,
+                    _ROLE.ForegroundRole})
 
 
 class StrategySource(Protocol):
@@ -51,7 +55,8 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         self.source = source
         self.query = StrategyQuery()
         self._count = 0
-        self._blocks: OrderedDict[int, list[StrategySummary]] = OrderedDict()
+        self._blocks: OrderedDict[int, list[tuple[StrategySummary, tuple[str, ...]]]] = OrderedDict()
+        self._last = -1
         self.reads = 0
         self.refresh()
 
@@ -60,6 +65,7 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         """Re-count and drop the cache (after a change to the store or the query)."""
         self.beginResetModel()
         self._blocks.clear()
+        self._last = -1
         self._count = self.source.count(self.query)
         self.endResetModel()
 
@@ -72,21 +78,31 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         self.set_query(replace(self.query, name_contains=text.strip(), tag=tag or None))
 
     def summary(self, row: int) -> StrategySummary | None:
+        found = self._row(row)
+        return found[0] if found is not None else None
+
+    def _row(self, row: int) -> tuple[StrategySummary, tuple[str, ...]] | None:
         if not 0 <= row < self._count:
             return None
         b = row // BLOCK
         block = self._blocks.get(b)
         if block is None:
             block = self._load(b)
-        else:
+        elif b != self._last:
             self._blocks.move_to_end(b)
+        self._last = b
         i = row - b * BLOCK
-        return block[i] if i < len(block) else None
+        if i >= len(block):
+            return None
+        s, cells = block[i]
+        if not cells:
+            block[i] = (s, tuple(_cell(s, c) for c in range(len(COLUMNS))))
+        return block[i]
 
     def row_of(self, strategy_id: int) -> int:
         """The row of a cached strategy, or -1."""
         for b, block in self._blocks.items():
-            for i, s in enumerate(block):
+            for i, (s, _) in enumerate(block):
                 if s.id == strategy_id:
                     return b * BLOCK + i
         return -1
@@ -95,23 +111,24 @@ class StrategyListModel(QtCore.QAbstractTableModel):
     def cached_rows(self) -> int:
         return sum(len(b) for b in self._blocks.values())
 
-    def _load(self, b: int) -> list[StrategySummary]:
+    def _load(self, b: int) -> list[tuple[StrategySummary, tuple[str, ...]]]:
         offset = b * BLOCK
         n = min(BLOCK, self._count - offset)
         before, after = self._blocks.get(b - 1), self._blocks.get(b + 1)
         if before and len(before) == BLOCK:
-            rows = list(self.source.page(self.query, n, cursor_of(self.query, before[-1])).items)
+            rows = list(self.source.page(self.query, n, cursor_of(self.query, before[-1][0])).items)
         elif after:
-            rows = list(self.source.page(flipped(self.query), n, cursor_of(self.query, after[0])).items)[::-1]
+            rows = list(self.source.page(flipped(self.query), n, cursor_of(self.query, after[0][0])).items)[::-1]
         elif offset > self._count // 2:
             rows = self.source.page_at(flipped(self.query), self._count - offset - n, n)[::-1]
         else:
             rows = self.source.page_at(self.query, offset, n)
         self.reads += 1
-        self._blocks[b] = rows
+        block: list[tuple[StrategySummary, tuple[str, ...]]] = [(s, ()) for s in rows]  # cells made when shown
+        self._blocks[b] = block
         while len(self._blocks) > MAX_BLOCKS:
             self._blocks.popitem(last=False)
-        return rows
+        return block
 
     # ---- Qt overrides ---------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
@@ -121,24 +138,25 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def data(self, index: Index, role: int = _ROLE.DisplayRole) -> object:
-        if not index.isValid() or index.column() >= len(COLUMNS):
+        if role not in _ROLES or not index.isValid():  # the view asks ~10 roles per cell: answer most at once
             return None
-        s = self.summary(index.row())
-        if s is None:
+        row = self._row(index.row())
+        if row is None:
             return None
+        s, cells = row
         col = index.column()
         if role == _ROLE.DisplayRole:
-            return _cell(s, col)
+            return cells[col] if col < len(cells) else None
         if role == ID_ROLE:
             return s.id
         if role == SUMMARY_ROLE:
             return s
         if role == _ROLE.ToolTipRole:
             return s.notes or None
-        if role == _ROLE.TextAlignmentRole and col >= 4:
-            return QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
-        if role == _ROLE.ForegroundRole and col == 4 and s.last_backtest_return is not None:
-            return QtGui.QBrush(UP if s.last_backtest_return >= 0 else DOWN)
+        if role == _ROLE.TextAlignmentRole:
+            return _RIGHT if col >= 4 else None
+        if col == 4 and s.last_backtest_return is not None:  # ForegroundRole
+            return _UP if s.last_backtest_return >= 0 else _DOWN
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:

@@ -41,7 +41,7 @@ def test_the_preview_shows_the_drafts_averages_and_one_arrow_per_signal(qtbot: Q
     chart = tab.preview.chart
     assert tab.preview.key == KEY and len(chart.pyramid) == 2_000
     assert set(chart.price.lines) == {"sma(10)", "sma(20)"}
-    assert len(chart.markers.data) == signal_count(tab) > 0
+    assert tab.preview.marks.count() == signal_count(tab) > 0
     assert "long entry" in tab.preview.status.text()
 
 
@@ -50,7 +50,7 @@ def test_an_edit_redraws_the_preview_after_the_debounce(qtbot: QtBot, container:
     with qtbot.waitSignal(tab.preview.updated, timeout=10_000):
         type_number(qtbot, row(tab, "entry_long.all[0]").left.params["period"], "5")
     assert "sma(5)" in tab.preview.chart.price.lines
-    assert len(tab.preview.chart.markers.data) == signal_count(tab)
+    assert tab.preview.marks.count() == signal_count(tab)
 
 
 def test_oscillators_get_their_own_pane_and_an_invalid_draft_pauses_the_preview(
