@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
+from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget
 from presentation.services import EXCHANGE_LABELS
 
@@ -50,6 +51,10 @@ class SignalMarks:
             self.items[side].setData(x=idx.astype(np.float64), y=y)
             counts.append((label, len(idx)))
         return counts
+
+    def apply_theme(self) -> None:
+        for side, (_, color, _) in self.STYLE.items():
+            self._color(side, color)
 
     def count(self) -> int:
         return sum(len(item.data) for item in self.items.values())
@@ -96,6 +101,10 @@ class PreviewPane(QtWidgets.QWidget):
         lay.addLayout(top)
         lay.addWidget(self.stack, 1)
         lay.addWidget(self.status)
+
+    def apply_theme(self, theme: ChartTheme) -> None:
+        self.chart.apply_theme(theme)
+        self.marks.apply_theme()
 
     def refresh_markets(self) -> None:
         current = self.market.currentData()

@@ -23,6 +23,7 @@ MAX_BLOCKS = 30  # at most 3,000 rows in memory however long the list
 UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
 _UP, _DOWN = QtGui.QBrush(UP), QtGui.QBrush(DOWN)
 _RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ROLES = frozenset({_ROLE.DisplayRole, ID_ROLE, SUMMARY_ROLE, _ROLE.ToolTipRole, _ROLE.TextAlignmentRole,
                     _ROLE.ForegroundRole})
 
@@ -106,6 +107,28 @@ class StrategyListModel(QtCore.QAbstractTableModel):
                 if s.id == strategy_id:
                     return b * BLOCK + i
         return -1
+
+    def locate(self, target: StrategySummary) -> int:
+        """The row of `target` in the current order, by bisection (about 17 reads for 100,000 rows), or -1."""
+        key = self._sort_key
+        lo, hi = 0, self._count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            s = self.summary(mid)
+            if s is not None and key(s) < key(target):
+                lo = mid + 1
+            else:
+                hi = mid
+        found = self.summary(lo)
+        return lo if found is not None and found.id == target.id else -1
+
+    def _sort_key(self, s: StrategySummary) -> tuple[object, ...]:
+        """The store's order as a Python key: names compare as SQLite's NOCASE does (ASCII case folded)."""
+        sign = -1 if self.query.descending else 1
+        if self.query.sort == "name":
+            folded = s.name.translate(_ASCII_LOWER).encode()
+            return (bytes(255 - b for b in folded) + b"\xff",) if sign < 0 else (folded,)
+        return (sign * s.updated_ms, sign * s.id)
 
     @property
     def cached_rows(self) -> int:

@@ -158,7 +158,11 @@ class StrategiesTab(QtWidgets.QWidget):
         return [int(self.model.index(r, 0).data(ID_ROLE)) for r in rows]
 
     def select_id(self, strategy_id: int) -> bool:
+        """Select and show a strategy (found by bisection when it is not among the rows read so far)."""
         row = self.model.row_of(strategy_id)
+        record = self.service.get(strategy_id) if row < 0 else None
+        if record is not None:
+            row = self.model.locate(record.summary)
         if row >= 0:
             self.view.selectRow(row)
             self.view.scrollTo(self.model.index(row, 0))

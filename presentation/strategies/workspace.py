@@ -8,7 +8,9 @@ from PyQt6 import QtCore, QtWidgets
 
 from presentation.backtests.tab import BacktestsTab
 from presentation.builder.tab import BuilderTab
+from presentation.chart.panes import DARK, ChartTheme
 from presentation.strategies.tab import StrategiesTab
+from presentation.theme import chart_theme, style_sheet
 
 
 class StrategyWorkspace(QtCore.QObject):
@@ -22,6 +24,7 @@ class StrategyWorkspace(QtCore.QObject):
         strategies = _service(container, "strategies")
         backtests = _service(container, "backtests")
         self.pages: dict[str, QtWidgets.QWidget] = {}
+        self.theme = DARK
         if strategies is None or backtests is None:
             return
         self.list = StrategiesTab(strategies)
@@ -34,6 +37,20 @@ class StrategyWorkspace(QtCore.QObject):
         self.list.changed.connect(self.backtests.form.refresh_strategies)
         self.builder.saved.connect(self._on_saved)
         self.backtests.finished.connect(lambda _: self.list.refresh())
+        self.list.installEventFilter(self)  # follows the window's dark/light theme (a style sheet change)
+
+    def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
+        if event is not None and event.type() == QtCore.QEvent.Type.StyleChange and self.pages:
+            app = QtWidgets.QApplication.instance()
+            sheet = app.styleSheet() if isinstance(app, QtWidgets.QApplication) else ""
+            self.apply_theme(chart_theme("light" if sheet == style_sheet("light") else "dark"))
+        return False
+
+    def apply_theme(self, theme: ChartTheme) -> None:
+        if self.theme != theme:
+            self.theme = theme
+            self.builder.preview.apply_theme(theme)
+            self.backtests.chart.apply_theme(theme)
 
     def open_in_builder(self, strategy_id: int) -> None:
         if self.builder.open_strategy(strategy_id):

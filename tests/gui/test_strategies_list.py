@@ -152,3 +152,17 @@ def test_double_click_and_the_menu_ask_for_the_builder_and_a_backtest(qtbot: QtB
 
 
 _ADD_ROW = QtCore.QItemSelectionModel.SelectionFlag.Select | QtCore.QItemSelectionModel.SelectionFlag.Rows
+
+
+def test_a_strategy_is_found_by_bisection_in_every_order(container: Container) -> None:
+    store_many(container, 1_500, prefix="Mixed Case")
+    store_many(container, 500, prefix="lower case")
+    model = StrategyListModel(container.strategies)
+    for query in (StrategyQuery(sort="name"), StrategyQuery(sort="name", descending=True),
+                  StrategyQuery(sort="updated", descending=True)):
+        model.set_query(query)
+        rows = range(0, model.rowCount(), 97)
+        wanted = {r: model.summary(r) for r in rows}
+        model.refresh()  # nothing cached: each is found by reading about log2(n) rows
+        for row, summary in wanted.items():
+            assert summary is not None and model.locate(summary) == row
