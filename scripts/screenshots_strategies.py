@@ -84,7 +84,7 @@ async def backtest_result(window: Any, work: Any, save: Save, out: Path) -> None
     await done.wait()
     row = min(12, tab.trades.rowCount() - 1)
     tab.trades_view.selectRow(row)
-    tab._on_trade(tab.trades.index(row, 0))
+    tab.view.on_trade(tab.trades.index(row, 0))
     tab.history_view.selectRow(0)
     tab.stats_view.scrollTo(tab.stats.index(tab.stats.keys().index("Return [%]"), 0),
                             tab.stats_view.ScrollHint.PositionAtTop)

@@ -6,18 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.backtest_store import StoredRun
 from app.backtests import BacktestCancelled, BacktestJob, BacktestProgressed
 from app.errors import UserError
-from domain.backtest import drawdown
-from domain.market import SeriesKey, Timeframe
 from presentation.backtests.form import RunForm
-from presentation.chart.widget import ChartWidget, Marker
-from presentation.models.backtest_results import RunHistoryModel, StatsModel, TradesModel, run_label, run_title
+from presentation.backtests.results import ResultsView, table_view
+from presentation.models.backtest_results import RunHistoryModel
 from presentation.widgets.forms import primary
 
 log = logging.getLogger("quantdesk.gui")
@@ -52,10 +48,10 @@ class BacktestsTab(QtWidgets.QWidget):
         self.message = QtWidgets.QLabel("Choose a strategy and stored candles, then Run.")
         self.message.setObjectName("hint")
         self.message.setWordWrap(True)
-        self.stats = StatsModel(self)
-        self.trades = TradesModel(self)
         self.history = RunHistoryModel(service, self)
-        self.chart = ChartWidget()
+        self.view = ResultsView(services)
+        self.stats, self.trades, self.chart = self.view.stats, self.view.trades, self.view.chart
+        self.stats_view, self.trades_view = self.view.stats_view, self.view.trades_view
         self.progressed.connect(self._on_progress)
         self._build()
         self.history.refresh()
@@ -66,7 +62,7 @@ class BacktestsTab(QtWidgets.QWidget):
         buttons.addWidget(self.run_btn)
         buttons.addWidget(self.cancel_btn)
         buttons.addStretch(1)
-        self.history_view = _table(self.history)
+        self.history_view = table_view(self.history)
         for col, width in enumerate((44, 150, 110, 170, 72, 64)):
             self.history_view.setColumnWidth(col, width)
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
@@ -88,43 +84,15 @@ class BacktestsTab(QtWidgets.QWidget):
         left_w.setLayout(left)
         left_w.setMinimumWidth(340)
         left_w.setMaximumWidth(400)
-        self.stats_view = _table(self.stats)
-        header = self.stats_view.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(90)
-        self.trades_view = _table(self.trades)
-        for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
-            self.trades_view.setColumnWidth(col, width)
-        self.trades_view.clicked.connect(self._on_trade)
-        self.trades_view.activated.connect(self._on_trade)
-        self.stats_view.setMinimumWidth(300)
-        self.results = QtWidgets.QSplitter()
-        self.results.addWidget(_titled("Statistics", self.stats_view))
-        self.results.addWidget(_titled("Trades — click one to see it on the chart", self.trades_view))
-        self.results.setStretchFactor(0, 2)
-        self.results.setStretchFactor(1, 3)
-        self.title = QtWidgets.QLabel("No run shown")
-        self.title.setObjectName("chartTitle")
-        self.right = right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        top = QtWidgets.QWidget()
-        tl = QtWidgets.QVBoxLayout(top)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.addWidget(self.title)
-        tl.addWidget(self.chart, 1)
-        right.addWidget(top)
-        right.addWidget(self.results)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(12, 12, 12, 12)
         lay.addWidget(left_w)
-        lay.addWidget(right, 1)
+        lay.addWidget(self.view, 1)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
-        if not self.property("sized"):  # first show: chart and results share the height
+        if not self.property("sized"):
             self.setProperty("sized", True)
-            self.right.setSizes([self.height() * 58 // 100, self.height() * 42 // 100])
-            self.results.setSizes([self.width() * 25 // 100, self.width() * 45 // 100])
+            self.view.share(self.width(), self.height())
         self.form.refresh_series()  # candles may have been collected since the tab was last shown
         super().showEvent(event)
 
@@ -189,36 +157,10 @@ class BacktestsTab(QtWidgets.QWidget):
             self._fail(str(err))
             return False
         self.run_shown = run
-        s = run.summary
-        self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
-        self.stats.set_runs([(run_label(run), run.stats)])
-        self.trades.set_trades(run.trades)
-        self._draw(run)
+        if not self.view.show_run(run):
+            self._say("The candles of this run are no longer stored; statistics and trades only.")
         self.shown.emit(run_id)
         return True
-
-    def _draw(self, run: StoredRun) -> None:
-        s = run.summary
-        key = SeriesKey(s.exchange, s.symbol, Timeframe(s.timeframe))
-        try:
-            series = self.services.load(key).slice_time(s.start_ms, s.end_ms)
-        except UserError:
-            series = None
-        if series is None or not len(series):
-            self._say("The candles of this run are no longer stored; statistics and trades only.")
-            return
-        self.chart.set_series(series, str(key))
-        self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
-        self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
-        for name in ("Equity", "Drawdown %"):
-            pane_label(self.chart, name)
-        self.chart.show_all()
-        self.chart.set_markers(trade_markers(run))
-
-    def _on_trade(self, index: Any) -> None:
-        span = self.trades.data(self.trades.index(index.row(), 0), _USER)
-        if span:
-            self.chart.show_time_range(*span)
 
     def selected_runs(self) -> list[int]:
         rows = sorted({i.row() for i in self.history_view.selectionModel().selectedRows()})
@@ -234,9 +176,7 @@ class BacktestsTab(QtWidgets.QWidget):
         if len(ids) != 2:
             self._say("Select two runs in the history to compare them side by side.")
             return False
-        runs = [self.service.get(i) for i in ids]
-        self.stats.set_runs([(run_label(r), r.stats) for r in runs])
-        self.title.setText(f"  Comparing {run_title(runs[0])} with {run_title(runs[1])}")
+        self.view.compare([self.service.get(i) for i in ids])
         return True
 
     def delete_selected(self) -> int:
@@ -264,51 +204,3 @@ class BacktestsTab(QtWidgets.QWidget):
     def shutdown(self) -> None:
         self.cancel_run()
         self.poll.stop()
-
-
-def pane_label(chart: ChartWidget, name: str) -> None:
-    """The pane's name in its top-left corner (once)."""
-    pane = chart.pane(name)
-    if pane is None or pane.vb.property("labelled"):
-        return
-    pane.vb.setProperty("labelled", True)
-    label = pg.TextItem(name, color=chart.theme.foreground, anchor=(0, 0))
-    label.setParentItem(pane.vb)
-    label.setPos(4, 2)
-
-
-def trade_markers(run: StoredRun) -> list[Marker]:
-    t = run.trades
-    out = []
-    for i in range(len(t)):
-        long = t.side[i] > 0
-        out.append(Marker(int(t.entry_time[i]), float(t.entry_price[i]), "long_entry" if long else "short_entry",
-                          f"#{i + 1} entry"))
-        out.append(Marker(int(t.exit_time[i]), float(t.exit_price[i]), "long_exit" if long else "short_exit",
-                          f"#{i + 1} exit"))
-    return out
-
-
-def _titled(title: str, widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QVBoxLayout(box)
-    lay.setContentsMargins(0, 4, 0, 0)
-    label = QtWidgets.QLabel(title)
-    label.setObjectName("hint")
-    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-    lay.addWidget(label)
-    lay.addWidget(widget, 1)
-    return box
-
-
-def _table(model: Any) -> QtWidgets.QTableView:
-    view = QtWidgets.QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setAlternatingRowColors(True)
-    view.setShowGrid(False)
-    view.setWordWrap(False)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(24)
-    view.horizontalHeader().setStretchLastSection(True)
-    return view

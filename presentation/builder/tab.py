@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Callable
-from pathlib import Path as FilePath
 from typing import Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from domain.strategy import StrategyInvalid, ValidationIssue, loads_json, parse_strategy
+from domain.strategy import StrategyInvalid, ValidationIssue, parse_strategy
 from presentation.builder.commands import SetValue, describe
 from presentation.builder.draft import (
     DIRECTION_LABELS,
@@ -27,6 +25,7 @@ from presentation.builder.draft import (
     set_at,
     side_enabled,
 )
+from presentation.builder.files import DraftFiles
 from presentation.builder.form import RiskPanel, SidePanel, mark
 from presentation.builder.preview import PreviewPane
 
@@ -35,7 +34,7 @@ PREVIEW_DEBOUNCE_MS = 250
 Ask = Callable[[str, str], str]  # (title, text) -> "save" | "discard" | "cancel"
 
 
-class BuilderTab(QtWidgets.QWidget):
+class BuilderTab(DraftFiles, QtWidgets.QWidget):
     """Emits `saved(id)` after a successful save."""
 
     saved = QtCore.pyqtSignal(int)
@@ -62,6 +61,20 @@ class BuilderTab(QtWidgets.QWidget):
 
     # ---- building -----------------------------------------------------------------------------------------
     def _build(self) -> None:
+        self._build_toolbar()
+        left = self._build_editor()
+        self.split = split = QtWidgets.QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.preview)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])  # proportions: the editor gets 60 % of whatever width the tab has
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(8, 4, 8, 8)
+        outer.addWidget(self.toolbar)
+        outer.addWidget(split, 1)
+
+    def _build_toolbar(self) -> None:
         self.toolbar = QtWidgets.QToolBar()
         self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.act_new = self._act("New", "Ctrl+N", self.new_draft, "Start a new strategy")
@@ -80,6 +93,9 @@ class BuilderTab(QtWidgets.QWidget):
         self.state.setObjectName("hint")
         self.toolbar.addWidget(_spacer())
         self.toolbar.addWidget(self.state)
+
+    def _build_editor(self) -> QtWidgets.QWidget:
+        """Name, direction and tags over the scrollable side and risk panels, and the unplaced problems."""
         self.name = QtWidgets.QLineEdit()
         self.name.setPlaceholderText("Strategy name")
         self.name.textEdited.connect(lambda t: self.edit(("name",), t, False))
@@ -114,16 +130,7 @@ class BuilderTab(QtWidgets.QWidget):
         lay.addLayout(form)
         lay.addWidget(scroll, 1)
         lay.addWidget(self.problems)
-        self.split = split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.preview)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])  # proportions: the editor gets 60 % of whatever width the tab has
-        outer = QtWidgets.QVBoxLayout(self)
-        outer.setContentsMargins(8, 4, 8, 8)
-        outer.addWidget(self.toolbar)
-        outer.addWidget(split, 1)
+        return left
 
     def _act(self, text: str, shortcut: str, slot: Callable[[], object], tip: str) -> QtGui.QAction:
         act = self.toolbar.addAction(text)
@@ -255,108 +262,6 @@ class BuilderTab(QtWidgets.QWidget):
         n = len(self.issues)
         state = f"{n} problem{'s' if n != 1 else ''} to fix" if n else ("Unsaved changes" if self.dirty else "Saved")
         self.state.setText(f"{state}   ")
-
-    # ---- save, open, files ----------------------------------------------------------------------------------
-    def save(self) -> bool:
-        if self.issues:
-            return False
-        doc = copy.deepcopy(self.doc)
-        result = (self.service.update(self.strategy_id, doc) if self.strategy_id is not None
-                  else self.service.create(doc))
-        return self._after_save(result)
-
-    def save_as(self, name: str | None = None) -> bool:
-        name = name or self.ask_name(f"{self.doc.get('name', '')} (copy)")
-        if not name or self.issues:
-            return False
-        doc = copy.deepcopy(self.doc) | {"name": name}
-        return self._after_save(self.service.create(doc))
-
-    def _after_save(self, result: Any) -> bool:
-        if not result.ok:
-            mark(list(result.errors), self.fields, self.notes)
-            self.problems.setText("\n".join(str(e) for e in result.errors))
-            self.problems.show()
-            return False
-        record = result.record
-        self.set_draft(record.definition | {"tags": list(record.summary.tags)}, record.id)
-        log.info("saved strategy %r", record.name)
-        self.saved.emit(record.id)
-        return True
-
-    def revert(self) -> None:
-        if self.saved_doc is not None:
-            self.edit((), self.saved_doc, True)
-
-    def open_strategy(self, strategy_id: int) -> bool:
-        if not self.confirm_discard():
-            return False
-        record = self.service.get(strategy_id)
-        if record is None:
-            return False
-        self.set_draft(record.definition | {"tags": list(record.summary.tags)}, record.id)
-        return True
-
-    def new_draft(self) -> bool:
-        if not self.confirm_discard():
-            return False
-        self.set_draft(new_strategy(), None, saved=False)
-        return True
-
-    def confirm_discard(self) -> bool:
-        """True when there are no unsaved changes, or the user saved or discarded them."""
-        if not self.dirty or (self.saved_doc is None and self.undo.count() == 0 and self.strategy_id is None
-                              and self.doc == normalized(new_strategy())):
-            return True
-        answer = self.ask_unsaved("Unsaved changes", f"Save the changes to {self.doc.get('name')!r}?")
-        return answer == "discard" or (answer == "save" and self.save())
-
-    def import_file(self, path: str | None = None) -> bool:
-        path = path or self.ask_path(False)
-        if not path or not self.confirm_discard():
-            return False
-        try:
-            value = loads_json(FilePath(path).read_bytes())
-        except (OSError, StrategyInvalid) as err:
-            self._problem(f"{path}: {err}")
-            return False
-        if not isinstance(value, dict):
-            self._problem(f"{path}: holds {type(value).__name__}, not one strategy object")
-            return False
-        self.set_draft(value, None, saved=False)
-        return True
-
-    def export_file(self, path: str | None = None) -> bool:
-        path = path or self.ask_path(True)
-        if not path:
-            return False
-        try:
-            FilePath(path).write_text(json.dumps(self.doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        except OSError as err:
-            self._problem(f"export failed: {err}")
-            return False
-        return True
-
-    def _problem(self, text: str) -> None:
-        self.problems.setText(text)
-        self.problems.show()
-
-    # ---- dialogs (replaced in tests) -------------------------------------------------------------------------
-    def _ask_unsaved(self, title: str, text: str) -> str:
-        b = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(self, title, text, b.Save | b.Discard | b.Cancel, b.Save)
-        return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
-
-    def _ask_name(self, suggested: str) -> str | None:
-        name, ok = QtWidgets.QInputDialog.getText(self, "Save as", "New name", text=suggested)
-        return name.strip() if ok and name.strip() else None
-
-    def _ask_path(self, saving: bool) -> str | None:
-        dlg = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
-        path, _ = dlg(self, "Strategy JSON", f"{self.doc.get('name', 'strategy')}.json" if saving else "",
-                      "JSON (*.json)")
-        return path or None
-
 
 def _get(doc: dict[str, Any], path: Path) -> Any:
     try:

@@ -48,7 +48,7 @@ def stat(tab: BacktestsTab, key: str, run: int = 0) -> object:
 def test_a_run_matches_the_same_backtest_run_in_process_while_the_ui_keeps_ticking(
         qtbot: QtBot, tab: BacktestsTab, container: Container) -> None:
     ticks: list[int] = []
-    timer = QtCore.QTimer(interval=10)
+    timer = QtCore.QTimer(tab, interval=10)  # dies with the tab even if the test fails early
     timer.timeout.connect(lambda: ticks.append(tab.progress.value()))
     timer.start()
     assert run(qtbot, tab) == "done"

@@ -1,0 +1,143 @@
+"""Backtest results: the tested candles with equity and drawdown panes and trade markers, statistics, trades."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import QtCore, QtWidgets
+
+from app.backtest_store import StoredRun
+from app.errors import UserError
+from domain.backtest import drawdown
+from domain.market import SeriesKey, Timeframe
+from presentation.chart.widget import ChartWidget, Marker
+from presentation.models.backtest_results import StatsModel, TradesModel, run_label, run_title
+
+_USER = QtCore.Qt.ItemDataRole.UserRole
+
+
+class ResultsView(QtWidgets.QSplitter):
+    """Chart on top; statistics and trades below. Clicking a trade frames it on the chart."""
+
+    def __init__(self, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(QtCore.Qt.Orientation.Vertical, parent)
+        self.services = services
+        self.stats = StatsModel(self)
+        self.trades = TradesModel(self)
+        self.chart = ChartWidget()
+        self.stats_view = table_view(self.stats)
+        header = self.stats_view.horizontalHeader()
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(90)
+        self.trades_view = table_view(self.trades)
+        for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
+            self.trades_view.setColumnWidth(col, width)
+        self.trades_view.clicked.connect(self.on_trade)
+        self.trades_view.activated.connect(self.on_trade)
+        self.stats_view.setMinimumWidth(300)
+        self.results = QtWidgets.QSplitter()
+        self.results.addWidget(_titled("Statistics", self.stats_view))
+        self.results.addWidget(_titled("Trades — click one to see it on the chart", self.trades_view))
+        self.results.setStretchFactor(0, 2)
+        self.results.setStretchFactor(1, 3)
+        self.title = QtWidgets.QLabel("No run shown")
+        self.title.setObjectName("chartTitle")
+        top = QtWidgets.QWidget()
+        tl = QtWidgets.QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.title)
+        tl.addWidget(self.chart, 1)
+        self.addWidget(top)
+        self.addWidget(self.results)
+        self.setStretchFactor(0, 3)
+        self.setStretchFactor(1, 2)
+
+    def share(self, width: int, height: int) -> None:
+        """First show: chart and tables share the height, statistics and trades the width."""
+        self.setSizes([height * 58 // 100, height * 42 // 100])
+        self.results.setSizes([width * 25 // 100, width * 45 // 100])
+
+    def show_run(self, run: StoredRun) -> bool:
+        """Show one run; False when its candles are no longer stored (statistics and trades only)."""
+        s = run.summary
+        self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
+        self.stats.set_runs([(run_label(run), run.stats)])
+        self.trades.set_trades(run.trades)
+        return self._draw(run)
+
+    def compare(self, runs: list[StoredRun]) -> None:
+        self.stats.set_runs([(run_label(r), r.stats) for r in runs])
+        self.title.setText("  Comparing " + " with ".join(run_title(r) for r in runs))
+
+    def _draw(self, run: StoredRun) -> bool:
+        s = run.summary
+        key = SeriesKey(s.exchange, s.symbol, Timeframe(s.timeframe))
+        try:
+            series = self.services.load(key).slice_time(s.start_ms, s.end_ms)
+        except UserError:
+            return False
+        if not len(series):
+            return False
+        self.chart.set_series(series, str(key))
+        self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
+        self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
+        for name in ("Equity", "Drawdown %"):
+            pane_label(self.chart, name)
+        self.chart.show_all()
+        self.chart.set_markers(trade_markers(run))
+        return True
+
+    def on_trade(self, index: Any) -> None:
+        span = self.trades.data(self.trades.index(index.row(), 0), _USER)
+        if span:
+            self.chart.show_time_range(*span)
+
+
+def pane_label(chart: ChartWidget, name: str) -> None:
+    """The pane's name in its top-left corner (once)."""
+    pane = chart.pane(name)
+    if pane is None or pane.vb.property("labelled"):
+        return
+    pane.vb.setProperty("labelled", True)
+    label = pg.TextItem(name, color=chart.theme.foreground, anchor=(0, 0))
+    label.setParentItem(pane.vb)
+    label.setPos(4, 2)
+
+
+def trade_markers(run: StoredRun) -> list[Marker]:
+    t = run.trades
+    out = []
+    for i in range(len(t)):
+        long = t.side[i] > 0
+        out.append(Marker(int(t.entry_time[i]), float(t.entry_price[i]), "long_entry" if long else "short_entry",
+                          f"#{i + 1} entry"))
+        out.append(Marker(int(t.exit_time[i]), float(t.exit_price[i]), "long_exit" if long else "short_exit",
+                          f"#{i + 1} exit"))
+    return out
+
+
+def _titled(title: str, widget: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(box)
+    lay.setContentsMargins(0, 4, 0, 0)
+    label = QtWidgets.QLabel(title)
+    label.setObjectName("hint")
+    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+    lay.addWidget(label)
+    lay.addWidget(widget, 1)
+    return box
+
+
+def table_view(model: Any) -> QtWidgets.QTableView:
+    view = QtWidgets.QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(24)
+    view.horizontalHeader().setStretchLastSection(True)
+    return view
