@@ -44,6 +44,10 @@ class RunForm(QtWidgets.QWidget):
         self.commission = _spin(0, 9.99, 0.2, 3, " %", "Fee per fill, percent of traded value (Upbit 0.05 %, "
                                 "Binance futures taker 0.05 %)")
         self.slippage = _spin(0, 9.99, 0.0, 3, " %", "Price moved against you on every fill, percent")
+        self.on_close = QtWidgets.QCheckBox("Fill on the signal bar's close")
+        self.on_close.setToolTip("Default: market orders fill at the next bar's open")
+        self.finalize = QtWidgets.QCheckBox("Close a position still open at the end")
+        self.finalize.setToolTip("Counts it as a trade (exit reason 'end'), as backtesting.py's finalize_trades")
         self.find.setMaximumWidth(110)
         self.exchange.setToolTip("Exchange of the stored candles")
         self.market.setToolTip("Market of the stored candles")
@@ -52,7 +56,7 @@ class RunForm(QtWidgets.QWidget):
                                       ("Candles", _row(self.exchange, self.market, self.timeframe)),
                                       ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
                                       ("Cash", self.cash), ("Commission", self.commission),
-                                      ("Slippage", self.slippage)])
+                                      ("Slippage", self.slippage), ("", self.on_close), ("", self.finalize)])
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.box)
@@ -131,7 +135,8 @@ class RunForm(QtWidgets.QWidget):
     # ---- the command ----------------------------------------------------------------------------------
     def settings(self) -> BacktestSettings:
         return BacktestSettings(cash=self.cash.value(), commission=self.commission.value() / 100,
-                                slippage=self.slippage.value() / 100)
+                                slippage=self.slippage.value() / 100, trade_on_close=self.on_close.isChecked(),
+                                finalize_trades=self.finalize.isChecked())
 
     def command(self) -> RunBacktest:
         sid = self.strategy.currentData()

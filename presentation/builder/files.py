@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path as FilePath
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PyQt6 import QtWidgets
 
@@ -36,7 +36,13 @@ class DraftFiles:
     ask_name: Callable[[str], str | None]
     ask_path: Callable[[bool], str | None]
 
-    # Provided by BuilderTab: dirty, set_draft(doc, strategy_id, saved), edit(path, value, structural).
+    if TYPE_CHECKING:  # provided by BuilderTab
+        @property
+        def dirty(self) -> bool: ...
+
+        def set_draft(self, doc: dict[str, Any], strategy_id: int | None, saved: bool = True) -> None: ...
+
+        def edit(self, path: Any, value: Any, structural: bool) -> None: ...
 
     def save(self) -> bool:
         if self.issues:
@@ -122,18 +128,22 @@ class DraftFiles:
         self.problems.setText(text)
         self.problems.show()
 
+    @property
+    def _widget(self) -> QtWidgets.QWidget:
+        return cast(QtWidgets.QWidget, self)
+
     # ---- dialogs ---------------------------------------------------------------------------------------------
     def _ask_unsaved(self, title: str, text: str) -> str:
         b = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(self, title, text, b.Save | b.Discard | b.Cancel, b.Save)
+        answer = QtWidgets.QMessageBox.question(self._widget, title, text, b.Save | b.Discard | b.Cancel, b.Save)
         return {b.Save: "save", b.Discard: "discard"}.get(answer, "cancel")
 
     def _ask_name(self, suggested: str) -> str | None:
-        name, ok = QtWidgets.QInputDialog.getText(self, "Save as", "New name", text=suggested)
+        name, ok = QtWidgets.QInputDialog.getText(self._widget, "Save as", "New name", text=suggested)
         return name.strip() if ok and name.strip() else None
 
     def _ask_path(self, saving: bool) -> str | None:
         dlg = QtWidgets.QFileDialog.getSaveFileName if saving else QtWidgets.QFileDialog.getOpenFileName
-        path, _ = dlg(self, "Strategy JSON", f"{self.doc.get('name', 'strategy')}.json" if saving else "",
+        path, _ = dlg(self._widget, "Strategy JSON", f"{self.doc.get('name', 'strategy')}.json" if saving else "",
                       "JSON (*.json)")
         return path or None

@@ -92,6 +92,15 @@ def test_two_runs_compare_side_by_side_and_a_run_can_be_deleted(qtbot: QtBot, ta
     assert tab.delete_selected() == 1 and tab.history.rowCount() == 1
 
 
+def test_the_fill_options_reach_the_engine(qtbot: QtBot, tab: BacktestsTab) -> None:
+    tab.form.on_close.setChecked(True)
+    tab.form.finalize.setChecked(True)
+    settings = tab.form.command().settings
+    assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.002
+    assert run(qtbot, tab) == "done"
+    assert tab.trades.trades.reasons()[-1] == "end"
+
+
 def test_a_range_without_candles_is_reported_in_the_panel(qtbot: QtBot, tab: BacktestsTab) -> None:
     tab.form.start.setDateTime(QtCore.QDateTime(QtCore.QDate(2001, 1, 1), QtCore.QTime(0, 0), QtCore.QTimeZone.utc()))
     tab.form.end.setDateTime(QtCore.QDateTime(QtCore.QDate(2001, 2, 1), QtCore.QTime(0, 0), QtCore.QTimeZone.utc()))
