@@ -44,10 +44,12 @@ class RunForm(QtWidgets.QWidget):
         self.commission = _spin(0, 9.99, 0.2, 3, " %", "Fee per fill, percent of traded value (Upbit 0.05 %, "
                                 "Binance futures taker 0.05 %)")
         self.slippage = _spin(0, 9.99, 0.0, 3, " %", "Price moved against you on every fill, percent")
-        self.on_close = QtWidgets.QCheckBox("Fill on the signal bar's close")
-        self.on_close.setToolTip("Default: market orders fill at the next bar's open")
-        self.finalize = QtWidgets.QCheckBox("Close a position still open at the end")
-        self.finalize.setToolTip("Counts it as a trade (exit reason 'end'), as backtesting.py's finalize_trades")
+        self.on_close = _choice((("next bar's open", False), ("signal bar's close", True)),
+                                "Where market orders fill: the next bar's open (default) or the close of "
+                                "the bar whose close produced the signal")
+        self.finalize = _choice((("stays open", False), ("closed at the last close", True)),
+                                "A position still open at the end: left open (not a trade), or closed and "
+                                "counted with exit reason 'end' (backtesting.py's finalize_trades)")
         self.find.setMaximumWidth(110)
         self.exchange.setToolTip("Exchange of the stored candles")
         self.market.setToolTip("Market of the stored candles")
@@ -56,7 +58,8 @@ class RunForm(QtWidgets.QWidget):
                                       ("Candles", _row(self.exchange, self.market, self.timeframe)),
                                       ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
                                       ("Cash", self.cash), ("Commission", self.commission),
-                                      ("Slippage", self.slippage), ("", self.on_close), ("", self.finalize)])
+                                      ("Slippage", self.slippage), ("Fills at", self.on_close),
+                                      ("Open at end", self.finalize)])
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.box)
@@ -135,8 +138,8 @@ class RunForm(QtWidgets.QWidget):
     # ---- the command ----------------------------------------------------------------------------------
     def settings(self) -> BacktestSettings:
         return BacktestSettings(cash=self.cash.value(), commission=self.commission.value() / 100,
-                                slippage=self.slippage.value() / 100, trade_on_close=self.on_close.isChecked(),
-                                finalize_trades=self.finalize.isChecked())
+                                slippage=self.slippage.value() / 100, trade_on_close=bool(self.on_close.currentData()),
+                                finalize_trades=bool(self.finalize.currentData()))
 
     def command(self) -> RunBacktest:
         sid = self.strategy.currentData()
@@ -150,6 +153,14 @@ class RunForm(QtWidgets.QWidget):
             raise UserError("the range must end after it starts")
         strategy = self.strategies.strategy(int(sid))
         return RunBacktest(strategy, key, start, end, self.settings(), int(sid))
+
+
+def _choice(items: tuple[tuple[str, bool], ...], tip: str) -> QtWidgets.QComboBox:
+    combo = QtWidgets.QComboBox()
+    for text, value in items:
+        combo.addItem(text, value)
+    combo.setToolTip(tip)
+    return combo
 
 
 def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:

@@ -93,8 +93,8 @@ def test_two_runs_compare_side_by_side_and_a_run_can_be_deleted(qtbot: QtBot, ta
 
 
 def test_the_fill_options_reach_the_engine(qtbot: QtBot, tab: BacktestsTab) -> None:
-    tab.form.on_close.setChecked(True)
-    tab.form.finalize.setChecked(True)
+    tab.form.on_close.setCurrentIndex(tab.form.on_close.findData(True))
+    tab.form.finalize.setCurrentIndex(tab.form.finalize.findData(True))
     settings = tab.form.command().settings
     assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.002
     assert run(qtbot, tab) == "done"
