@@ -44,15 +44,26 @@ def stream_factory(base_urls: Mapping[str, str], policy: StreamPolicy | None = N
 
 @dataclass
 class LiveStack:
-    """The engine and the log sinks it writes through (close them after `engine.shutdown()`)."""
+    """The engine and the log files it writes through: `open_logs()` before starting the engine (building
+    the stack touches no file), `close_logs()` after `engine.shutdown()` (flushes and closes them)."""
 
     engine: LiveEngine
-    logs: LogSinks | None
+    log_dir: Path | None
+    logs: LogSinks | None = None
+
+    def open_logs(self) -> None:
+        if self.logs is None and self.log_dir is not None:
+            self.logs = start_logging(self.log_dir)
 
     def close_logs(self) -> None:
         if self.logs is not None:
             self.logs.close()
             self.logs = None
+
+    def sessions_to_resume(self) -> int:
+        """How many sessions were left running last time (0 without a store)."""
+        store = self.engine.store
+        return len(store.active()) if store is not None else 0
 
 
 def build_live_engine(gateways: Any, base_urls: Mapping[str, str], clock: Clock,
@@ -66,8 +77,7 @@ def build_live_engine(gateways: Any, base_urls: Mapping[str, str], clock: Clock,
         from infrastructure.db.paper import SqlPaperStore
 
         store = SqlPaperStore(sql_engine)
-    logs = start_logging(log_dir) if log_dir is not None else None
     engine = LiveEngine(stream_factory(base_urls, policy), gateway_bar_fetch(gateways),
                         history_loader(candles, gateways, clock), clock, store=store, audit=AuditLog(),
                         **engine_options)
-    return LiveStack(engine, logs)
+    return LiveStack(engine, log_dir)

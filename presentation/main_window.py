@@ -314,6 +314,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def start(self) -> asyncio.Task[None]:
         """Called once the loop runs: start the Demo exchange and, on an empty database, seed it."""
         self.demo_task = asyncio.get_event_loop().create_task(self._start_demo())
+        self.live_tab.resume_on_start(self.demo_task)  # paper sessions left running last time
         return self.demo_task
 
     async def _start_demo(self) -> None:

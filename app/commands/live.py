@@ -95,6 +95,7 @@ async def _run(container: Any, args: argparse.Namespace) -> int:
                               candles=container.candles if args.speed == 1.0 else None,
                               sql_engine=container.engine, log_dir=args.log_dir or default_log_dir())
     engine = stack.engine
+    stack.open_logs()
     engine.observers.append(_print_event)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

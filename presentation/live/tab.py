@@ -138,6 +138,7 @@ class LiveTab(QtWidgets.QWidget):
             if stack is None:
                 raise UserError("live paper trading is not available in this build")
             self.stack = stack
+            stack.open_logs()
             stack.engine.observers.append(self._on_event)
             await stack.engine.start()
             if hasattr(self.services, "start_demo"):
@@ -145,6 +146,21 @@ class LiveTab(QtWidgets.QWidget):
             for s in await stack.engine.resume():
                 log.info("resumed paper session %s", s.id)
         return self.stack.engine
+
+    def resume_on_start(self, after: asyncio.Future[Any] | None = None) -> None:
+        """At app start: once `after` (the Demo exchange starting) is done, resume the paper sessions that
+        were running when the app last stopped, if there are any."""
+        stack = self._provider()
+        if stack is None or not stack.sessions_to_resume():
+            return
+
+        async def resume() -> None:
+            if after is not None:
+                await asyncio.wait([after])
+            await self.ensure_engine()
+            self._dirty = True
+
+        self._spawn(resume())
 
     def spec_from_form(self) -> SessionSpec:
         service = getattr(self.services, "strategies", None)

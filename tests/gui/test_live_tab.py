@@ -93,3 +93,41 @@ def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: Mode
     assert sessions.data(sessions.index(0, 9)) == "+1.00 %"
     assert fills.data(fills.index(0, 1)) == "buy"
 
+
+
+def test_sessions_left_running_resume_with_their_position_when_the_app_starts_again(
+        qloop: qasync.QEventLoop, container: Container, tmp_path: Path) -> None:
+    config = fast_config()
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        sim = SimulatorServer(config)
+        await sim.start()
+
+        def stack() -> Any:
+            gateways = ExchangeGateways({"demo": sim.url})
+            state.setdefault("gateways", []).append(gateways)
+            return build_live_engine(gateways, {"demo": sim.url}, SimClock(config.clock),
+                                     sql_engine=container.engine, log_dir=tmp_path / "logs", flush_grace_ms=None)
+
+        first = LiveTab(_Services(container), lambda s=stack(): s)
+        first.resume_on_start()  # nothing stored yet: the engine is not even built
+        assert first.stack is None
+        await first.start_session(SessionSpec("kept", always_long(), "demo", "KRW-ETH", Timeframe.M1, cash=1e6))
+        await _until(lambda: first.open_positions() == 1)
+        size = first.engine.sessions["kept"].broker.size
+        first.flatten_on_exit = False  # "Keep and quit"
+        await first.shutdown()
+
+        second = LiveTab(_Services(container), lambda s=stack(): s)
+        second.resume_on_start()
+        await _until(lambda: second.engine is not None and "kept" in second.engine.sessions)
+        resumed = second.engine.sessions["kept"]
+        state.update(side=resumed.broker.side, same=resumed.broker.size == size)
+        await second.shutdown()
+        for g in state["gateways"]:
+            await g.aclose()
+        await sim.stop()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert state["side"] == 1 and state["same"]
