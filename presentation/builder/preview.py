@@ -74,6 +74,7 @@ class PreviewPane(QtWidgets.QWidget):
         self.services = services
         self.series = CandleSeries.empty(Timeframe.M1)
         self.key: SeriesKey | None = None
+        self.wanted: SeriesKey | None = None  # the market to show once listed (the window's selection)
         self.strategy: Strategy | None = None
         self._lines: list[tuple[str, str]] = []
         self.market = QtWidgets.QComboBox()
@@ -112,14 +113,18 @@ class PreviewPane(QtWidgets.QWidget):
         self.market.clear()
         for s in self.services.stored():
             self.market.addItem(f"{series_label(s.key)}  ({s.rows:,} bars)", s.key)
-        i = self.market.findData(current) if current is not None else 0
+        i = _index_of(self.market, self.wanted) if self.wanted is not None else -1
+        if i >= 0:
+            self.wanted = None
+        elif current is not None:
+            i = _index_of(self.market, current)
         self.market.setCurrentIndex(max(0, i))
         self.market.blockSignals(False)
         if self.market.currentData() != self.key:
             self._on_market()
 
     def choose(self, key: SeriesKey) -> bool:
-        i = self.market.findData(key)
+        i = _index_of(self.market, key)
         if i >= 0:
             self.market.setCurrentIndex(i)
             self._on_market()
@@ -186,3 +191,8 @@ class PreviewPane(QtWidgets.QWidget):
         for pane, label, values in lines:
             self.chart.set_line(pane, label, self.series.ts, values)
         self._lines = [(pane, label) for pane, label, _ in lines]
+
+
+def _index_of(combo: QtWidgets.QComboBox, key: object) -> int:
+    """findData compares Python objects by identity; series keys are equal by value."""
+    return next((i for i in range(combo.count()) if combo.itemData(i) == key), -1)

@@ -6,6 +6,7 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
+from domain.market import SeriesKey
 from presentation.backtests.tab import BacktestsTab
 from presentation.builder.tab import BuilderTab
 from presentation.chart.panes import DARK, ChartTheme
@@ -38,6 +39,16 @@ class StrategyWorkspace(QtCore.QObject):
         self.builder.saved.connect(self._on_saved)
         self.backtests.finished.connect(lambda _: self.list.refresh())
         self.list.installEventFilter(self)  # follows the window's dark/light theme (a style sheet change)
+        shown = getattr(parent, "seriesShown", None)
+        if shown is not None:  # the market picked in the window's market list becomes the default here too
+            shown.connect(self.follow_series)
+
+    def follow_series(self, key: SeriesKey) -> None:
+        self.builder.preview.wanted = key  # loaded when the Builder is next shown
+        if self.builder.isVisible():
+            self.builder.preview.refresh_markets()
+        self.backtests.form.refresh_series()
+        self.backtests.form.set_series(key)
 
     def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
         if event is not None and event.type() == QtCore.QEvent.Type.StyleChange and self.pages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from builder_clicks import type_number
 from pytestqt.qtbot import QtBot
+from stored import store_walk
 
 from app.main import Container
 from presentation.chart.panes import LIGHT
@@ -64,3 +65,18 @@ def test_the_strategy_charts_follow_the_light_theme(qtbot: QtBot, container: Con
     window.set_theme("light")
     work = window.strategy_work
     assert work.builder.preview.chart.theme == LIGHT and work.backtests.chart.theme == LIGHT
+
+
+def test_the_market_picked_in_the_window_becomes_the_preview_and_backtest_market(
+        qtbot: QtBot, container: Container) -> None:
+    from domain.market import SeriesKey, Timeframe
+
+    keys = [SeriesKey("demo", "KRW-BTC", Timeframe.M1), SeriesKey("demo", "KRW-ETH", Timeframe.M5)]
+    for key in keys:
+        store_walk(container, key, 500)
+    window = open_window(qtbot, container)
+    work = window.strategy_work
+    window.select_series(keys[1])
+    assert work.backtests.form.key() == keys[1]
+    window.show_tab("Builder")
+    assert work.builder.preview.key == keys[1]
