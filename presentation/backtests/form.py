@@ -26,7 +26,7 @@ class RunForm(QtWidgets.QWidget):
         self.strategies, self.services = strategies, services
         self.stored: dict[SeriesKey, Any] = {}
         self.find = QtWidgets.QLineEdit()
-        self.find.setPlaceholderText("Find strategy…")
+        self.find.setPlaceholderText("Find")
         self.find.setClearButtonEnabled(True)
         self.find_timer = QtCore.QTimer(self, singleShot=True, interval=200)
         self.find_timer.timeout.connect(self.refresh_strategies)
