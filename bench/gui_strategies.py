@@ -42,6 +42,39 @@ def frame(view: Any) -> None:
     view.viewport().repaint()
 
 
+def reference_frames(app: Any, rows: int) -> tuple[float, float]:
+    """p50/p95 of page-by-page frames of the same view over an in-memory list (no store, no paging):
+    the floor this machine, at this moment, sets for painting one screen of rows."""
+    from PyQt6 import QtCore, QtWidgets
+
+    cells = [(f"Strategy {i:06d}", "Long & short", "trend", "2026-01-01 00:00", "+1.00 %", "12") for i in range(rows)]
+
+    class Plain(QtCore.QAbstractTableModel):
+        def rowCount(self, parent: Any = QtCore.QModelIndex()) -> int:
+            return 0 if parent.isValid() else rows
+
+        def columnCount(self, parent: Any = QtCore.QModelIndex()) -> int:
+            return 0 if parent.isValid() else 6
+
+        def data(self, index: Any, role: int = 0) -> object:
+            return cells[index.row()][index.column()] if role == 0 else None
+
+    view = QtWidgets.QTableView()
+    view.setModel(Plain())
+    view.verticalHeader().setVisible(False)
+    view.resize(1076, 680)
+    view.show()
+    app.processEvents()
+    bar, frames = view.verticalScrollBar(), []
+    for value in range(0, bar.maximum() + bar.pageStep(), bar.pageStep()):
+        t = time.perf_counter()
+        bar.setValue(min(value, bar.maximum()))
+        frame(view)
+        frames.append((time.perf_counter() - t) * 1000)
+    view.close()
+    return pct(frames, 50), pct(frames, 95)
+
+
 def list_figures(container: Any) -> None:
     import psutil
     from PyQt6 import QtWidgets
@@ -86,6 +119,9 @@ def list_figures(container: Any) -> None:
           f"{pct(frames, 50):5.2f} p95 {pct(frames, 95):5.2f} max {max(frames):5.2f} ms   target p95 ≤ 16 ms")
     print(f"  scroll frames, dragging the thumb top to end (400 frames): p50 {pct(drags, 50):5.2f} "
           f"p95 {pct(drags, 95):5.2f} max {max(drags):5.2f} ms   target p95 ≤ 16 ms")
+    ref50, ref95 = reference_frames(app, total)
+    print(f"  reference, the same view over an in-memory list: p50 {ref50:5.2f} p95 {ref95:5.2f} ms "
+          f"(page-by-page p95 ratio {pct(frames, 95) / ref95:.2f}, thumb-drag p95 ratio {pct(drags, 95) / ref95:.2f})")
     print(f"  RSS growth while scrolling every row: {grown:+.1f} MB (rows cached: {tab.model.cached_rows:,})   "
           f"target ≤ 30 MB")
     for text in ("reversion 0123", "Donchian", "zzz-none"):

@@ -23,6 +23,7 @@ MAX_BLOCKS = 30  # at most 3,000 rows in memory however long the list
 UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
 _UP, _DOWN = QtGui.QBrush(UP), QtGui.QBrush(DOWN)
 _RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
+_FLAGS = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ROLES = frozenset({_ROLE.DisplayRole, ID_ROLE, SUMMARY_ROLE, _ROLE.ToolTipRole, _ROLE.TextAlignmentRole,
                     _ROLE.ForegroundRole})
@@ -58,6 +59,8 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         self._count = 0
         self._blocks: OrderedDict[int, list[tuple[StrategySummary, tuple[str, ...]]]] = OrderedDict()
         self._last = -1
+        self._hit_row: int = -1
+        self._hit: tuple[StrategySummary, tuple[str, ...]] | None = None
         self.reads = 0
         self.refresh()
 
@@ -67,6 +70,7 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         self.beginResetModel()
         self._blocks.clear()
         self._last = -1
+        self._hit_row, self._hit = -1, None
         self._count = self.source.count(self.query)
         self.endResetModel()
 
@@ -83,6 +87,13 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         return found[0] if found is not None else None
 
     def _row(self, row: int) -> tuple[StrategySummary, tuple[str, ...]] | None:
+        if row == self._hit_row:  # a view asks for one row's cells and roles in a burst
+            return self._hit
+        found = self._lookup(row)
+        self._hit_row, self._hit = (row, found) if found is not None else (-1, None)
+        return found
+
+    def _lookup(self, row: int) -> tuple[StrategySummary, tuple[str, ...]] | None:
         if not 0 <= row < self._count:
             return None
         b = row // BLOCK
@@ -142,10 +153,15 @@ class StrategyListModel(QtCore.QAbstractTableModel):
             rows = list(self.source.page(self.query, n, cursor_of(self.query, before[-1][0])).items)
         elif after:
             rows = list(self.source.page(flipped(self.query), n, cursor_of(self.query, after[0][0])).items)[::-1]
-        elif offset > self._count // 2:
-            rows = self.source.page_at(flipped(self.query), self._count - offset - n, n)[::-1]
-        else:
-            rows = self.source.page_at(self.query, offset, n)
+        else:  # a far jump: read this block and the next in one query (a screen often straddles two)
+            n2 = min(2 * BLOCK, self._count - offset)
+            if offset > self._count // 2:
+                rows = self.source.page_at(flipped(self.query), self._count - offset - n2, n2)[::-1]
+            else:
+                rows = self.source.page_at(self.query, offset, n2)
+            if len(rows) > BLOCK and b + 1 not in self._blocks:
+                self._blocks[b + 1] = [(s, ()) for s in rows[BLOCK:]]
+            rows = rows[:BLOCK]
         self.reads += 1
         block: list[tuple[StrategySummary, tuple[str, ...]]] = [(s, ()) for s in rows]  # cells made when shown
         self._blocks[b] = block
@@ -192,9 +208,7 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         return None
 
     def flags(self, index: Index) -> QtCore.Qt.ItemFlag:
-        if not index.isValid():
-            return QtCore.Qt.ItemFlag.NoItemFlags
-        return QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+        return _FLAGS if index.isValid() else QtCore.Qt.ItemFlag.NoItemFlags
 
     def sort(self, column: int, order: QtCore.Qt.SortOrder = QtCore.Qt.SortOrder.AscendingOrder) -> None:
         key = SORT_COLUMNS.get(column)
