@@ -201,7 +201,7 @@ class SweepService:
     def _tasks(self, plan: SweepPlan, workers: int) -> list[SweepTask]:
         spans = [(w.index, w.is_start, w.is_end) for w in plan.windows] or [(0, 0, plan.n_bars)]
         return [SweepTask(plan.job, chunk, lo, hi, index) for index, lo, hi in spans
-                for chunk in batches(plan.coords, workers, per_worker=max(1, 16 // len(spans)))]
+                for chunk in batches(plan.coords, workers, per_worker=max(1, 4 // len(spans)))]
 
     def _stream(self, plan: SweepPlan, series: CandleSeries, executor: SweepExecutor, cancel: threading.Event,
                 sweep_id: int, emit: Listener) -> list[PointResult]:

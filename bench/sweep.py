@@ -3,7 +3,8 @@
 Measured in one run on the same machine and data: sequential in-process (reference), the local process pool with
 1 and 2 workers, a 2-worker Dask LocalCluster, and backtesting.py's Backtest.optimize. Each pool and cluster
 figure is a whole SweepService run: starting the workers (pool) or connecting to the running cluster (Dask),
-sharing the data, warming the kernels, every backtest, and storing every result in SQLite; best of --repeat runs.
+sharing the data, warming the kernels, every backtest, and storing every result in SQLite; best of --repeat
+rounds, each round running every executor once (interleaved, so load from other work hits them alike).
 backtesting.py needs many seconds per combination on this data, so it runs a subset of the grid and its time for
 the whole grid is extrapolated (printed as such); `--bt-combos 100` runs it all.
 
@@ -13,6 +14,7 @@ Run: python bench/sweep.py [--bars N] [--bt-combos K] [--skip-backtesting-py]
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -92,14 +94,10 @@ def service_plan(series: CandleSeries):  # type: ignore[no-untyped-def]
 
 
 def swept(svc: SweepService, series: CandleSeries, cluster: str | None, workers: int | None) -> SweepOutcome:
-    return svc.run(command(), series=series, cluster=cluster, workers=workers, source="bench")
-
-
-def best_of(repeat: int, fn: Callable[[], SweepOutcome]) -> tuple[float, SweepOutcome]:
-    """The fastest of `repeat` runs (this machine is shared; the minimum is the least disturbed figure)."""
-    runs = [fn() for _ in range(repeat)]
-    fastest = min(runs, key=lambda o: o.seconds)
-    return fastest.seconds, fastest
+    """One whole SweepService run; its `seconds` are the wall time of all of it (executor start included)."""
+    t = time.perf_counter()
+    outcome = svc.run(command(), series=series, cluster=cluster, workers=workers, source="bench")
+    return dataclasses.replace(outcome, seconds=time.perf_counter() - t)
 
 
 def worker_cpu(fn: Callable[[], SweepOutcome]) -> float:
@@ -113,14 +111,40 @@ def worker_cpu(fn: Callable[[], SweepOutcome]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def dask_cluster() -> tuple[float, Any]:
-    """A 2-worker LocalCluster (one thread each, separate processes), and how long it took to start."""
-    from distributed import LocalCluster
+CLUSTER = """
+import sys
+from distributed import LocalCluster
+cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40)
+print(cluster.scheduler_address, flush=True)
+sys.stdin.read()  # runs until the benchmark closes our stdin
+cluster.close()
+"""
+
+
+def dask_cluster() -> tuple[float, Any, str]:
+    """A 2-worker LocalCluster (one thread each, separate processes) in its own process, as a real cluster would
+    be (so this process keeps a single thread between Dask runs and its local pool may fork); the time it took
+    to start, the process and the scheduler address."""
+    import subprocess
 
     t = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=40)
-    return time.perf_counter() - t, cluster
+    proc = subprocess.Popen([sys.executable, "-c", CLUSTER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    address = proc.stdout.readline().strip()
+    return time.perf_counter() - t, proc, address
+
+
+def interleaved(repeat: int, runs: dict[str, Callable[[], SweepOutcome]]) -> dict[str, SweepOutcome]:
+    """Best of `repeat` rounds, each round running every executor once, so load changes on this shared
+    machine hit them alike."""
+    best: dict[str, SweepOutcome] = {}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            out = fn()
+            if name not in best or out.seconds < best[name].seconds:
+                best[name] = out
+    return best
 
 
 def _sma(values: np.ndarray, n: int) -> np.ndarray:
@@ -242,27 +266,30 @@ def main() -> None:
     print(f"sequential, in-process (warm reference):  {seq:6.2f} s  ({seq * 10:.0f} ms per backtest)")
     with tempfile.TemporaryDirectory() as tmp:
         svc = service(Path(tmp) / "bench.db")
-        t1, one = best_of(args.repeat, lambda: swept(svc, series, None, 1))
-        print(f"local pool, 1 worker:                    {t1:6.2f} s")
-        t2, two = best_of(args.repeat, lambda: swept(svc, series, None, 2))
-        print(f"local pool, 2 workers:                   {t2:6.2f} s  -> speed-up {t1 / t2:.2f}x over 1 worker")
-        c1, c2 = (worker_cpu(lambda n=n: swept(svc, series, None, n)) for n in (1, 2))  # type: ignore[misc]
-        print(f"  workers' CPU time per run: 1 worker {c1:.2f} s, 2 workers {c2:.2f} s in total "
-              f"({(c2 / c1 - 1) * 100:+.0f}% work to split the run in two)")
-        started, cluster = dask_cluster()
+        started, cluster, address = dask_cluster()
         try:
-            td, dask = best_of(args.repeat, lambda: swept(svc, series, cluster.scheduler_address, None))
+            best = interleaved(args.repeat, {"one": lambda: swept(svc, series, None, 1),
+                                             "two": lambda: swept(svc, series, None, 2),
+                                             "dask": lambda: swept(svc, series, address, None)})
         finally:
-            cluster.close()
+            assert cluster.stdin is not None
+            cluster.stdin.close()
+            cluster.wait(30)
+        one, two, dask = best["one"], best["two"], best["dask"]
+        t1, t2, td = one.seconds, two.seconds, dask.seconds
+        print(f"local pool, 1 worker:                    {t1:6.2f} s")
+        print(f"local pool, 2 workers:                   {t2:6.2f} s  -> speed-up {t1 / t2:.2f}x over 1 worker")
         print(f"Dask LocalCluster, 2 workers:            {td:6.2f} s  -> {td / t2:.2f}x the local pool's time "
               f"(+ {started:.2f} s once to start the cluster)")
+        c1, c2 = (worker_cpu(lambda n=n: swept(svc, series, None, n)) for n in (1, 2))  # type: ignore[misc]
+        print(f"  pool workers' CPU time per run: 1 worker {c1:.2f} s, 2 workers {c2:.2f} s in total "
+              f"({(c2 / c1 - 1) * 100:+.0f}% work to split the run in two)")
         print(f"identical results: pool 1 = sequential {same(one, ref)}, pool 2 = pool 1 {same(two, one)}, "
               f"Dask = pool 1 {same(dask, one)}")
         print(f"machine check again: {machine_parallelism():.2f}x")
-        best = two.best
-        if best is not None:
-            print(f"best: fast {best.result.params[0]:g}, slow {best.result.params[1]:g}, "
-                  f"Sharpe {best.score:.3f}")
+        top = two.best
+        if top is not None:
+            print(f"best: fast {top.result.params[0]:g}, slow {top.result.params[1]:g}, Sharpe {top.score:.3f}")
     print(f"{stamp()} QuantDesk part done")
     if not args.skip_backtesting_py:
         bt, k = backtesting_py(series, args.bt_combos)

@@ -151,10 +151,15 @@ class _Shelf(MutableMapping[Any, Any]):
         return 0
 
 
-def batches(coords: list[Coords], workers: int, per_worker: int = 16, largest: int = 32) -> list[tuple[Coords, ...]]:
-    """Split points into batches: about `per_worker` batches per worker (for streaming and balance), at most
-    `largest` points each so that progress and cancel stay prompt."""
-    if not coords:
-        return []
-    size = max(1, min(largest, -(-len(coords) // max(1, workers * per_worker))))
-    return [tuple(coords[i:i + size]) for i in range(0, len(coords), size)]
+def batches(coords: list[Coords], workers: int, per_worker: int = 4, largest: int = 32) -> list[tuple[Coords, ...]]:
+    """Split points into batches that shrink towards the end (guided scheduling): each takes about half a
+    worker's share of what is left, at most `largest` (and about 1/`per_worker` of a worker's share) points, and
+    the last ones single points, so no worker sits idle while another finishes a big last batch."""
+    workers = max(1, workers)
+    cap = max(1, min(largest, -(-len(coords) // (workers * per_worker))))
+    out, i = [], 0
+    while i < len(coords):
+        size = max(1, min(cap, (len(coords) - i) // (2 * workers)))
+        out.append(tuple(coords[i:i + size]))
+        i += size
+    return out

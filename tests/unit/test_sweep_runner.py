@@ -55,8 +55,10 @@ def test_a_task_stops_between_points_when_asked() -> None:
     assert len(out) == 2
 
 
-def test_batches_are_small_enough_to_stream_and_cover_every_point_once() -> None:
+def test_batches_shrink_to_single_points_and_cover_every_point_once() -> None:
     points = [(i,) for i in range(100)]
     chunks = batches(points, workers=2)
-    assert sum(len(c) for c in chunks) == 100 and len(chunks) >= 25 and max(len(c) for c in chunks) <= 32
+    sizes = [len(c) for c in chunks]
     assert [p for c in chunks for p in c] == points and batches([], 2) == []
+    assert max(sizes) <= 13 and sizes == sorted(sizes, reverse=True) and sizes[-4:] == [1, 1, 1, 1]
+    assert max(len(c) for c in batches([(i,) for i in range(100_000)], workers=2)) == 32
