@@ -90,6 +90,25 @@ class Container:
         return service
 
     @cached_property
+    def backtests(self) -> Any:
+        """The BacktestService (runs in a worker process, stores runs, lists/reopens/deletes them)."""
+        from app.backtests import BacktestService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.backtests import SqlBacktestRepository
+
+        return BacktestService(self.candles, SqlBacktestRepository(self.engine), SystemClock(), self.strategies)
+
+    @cached_property
+    def sweeps(self) -> Any:
+        """The SweepService (parameter sweeps and walk-forward on a local process pool or a Dask cluster)."""
+        from app.sweeps import SweepService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.sweeps import SqlSweepRepository
+        from infrastructure.sweep_executors import make_executor
+
+        return SweepService(self.candles, SqlSweepRepository(self.engine), SystemClock(), make_executor)
+
+    @cached_property
     def live(self) -> Any:
         """The live paper-trading stack: engine (streams, paper broker, persisted sessions) and its audit log.
         Streams reach each exchange at the base URL set for it (the Demo simulator's once it runs)."""
@@ -133,26 +152,10 @@ class Container:
         if sim is not None:
             await sim.stop()
 
-    @cached_property
-    def backtests(self) -> Any:
-        """The BacktestService (runs in a worker process, stores runs, lists/reopens/deletes them)."""
-        from app.backtests import BacktestService
-        from infrastructure.clock import SystemClock
-        from infrastructure.db.backtests import SqlBacktestRepository
-
-        return BacktestService(self.candles, SqlBacktestRepository(self.engine), SystemClock(), self.strategies)
-
-    @cached_property
-    def sweeps(self) -> Any:
-        """The SweepService (parameter sweeps and walk-forward on a local process pool or a Dask cluster)."""
-        from app.sweeps import SweepService
-        from infrastructure.clock import SystemClock
-        from infrastructure.db.sweeps import SqlSweepRepository
-        from infrastructure.sweep_executors import make_executor
-
-        return SweepService(self.candles, SqlSweepRepository(self.engine), SystemClock(), make_executor)
-
     def close(self) -> None:
+        """Stop the idle backtest worker and release the database connections."""
+        if "backtests" in self.__dict__:
+            self.backtests.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
 
