@@ -6,17 +6,16 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.commands.common import open_container, timeframe_arg
+from app.commands.run_inputs import csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
-from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, json_value
 from domain.backtest.stats import DURATION_KEYS
-from domain.market import CandleSeries, SeriesKey
-from domain.strategy import Strategy, StrategyInvalid
+from domain.market import SeriesKey
+from domain.strategy import Strategy
 
 
 def register(sub: Any) -> None:
@@ -56,57 +55,23 @@ def register(sub: Any) -> None:
     rm.set_defaults(func=_delete_run)
 
 
-def _settings(args: argparse.Namespace) -> BacktestSettings:
-    lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
-    settings = BacktestSettings(cash=args.cash, commission=args.commission, slippage=args.slippage, lot_size=lot,
-                                trade_on_close=args.trade_on_close, finalize_trades=args.finalize_trades)
-    problems = settings.problems()
-    if problems:
-        raise UserError("; ".join(p.replace("lot_size", "--lot-size") for p in problems))
-    return settings
 
 
-def _strategy(args: argparse.Namespace) -> tuple[Strategy, int | None]:
-    from domain.strategy import loads_strategy, parse_strategy
-
-    ref = args.strategy
-    path = Path(ref)
-    try:
-        if path.is_file():
-            return loads_strategy(path.read_bytes()), None
-        record = open_container(args).strategies.get_by_name(ref)  # names may hold a slash: "SMA 10/20 cross"
-        if record is None and (ref.lower().endswith(".json") or "/" in ref):
-            raise UserError(f"strategy file {ref} not found")
-        if record is None:
-            raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
-        return parse_strategy(record.definition), record.id
-    except StrategyInvalid as err:
-        lines = "\n".join(f"  {issue}" for issue in err.errors)
-        raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
 
 
-def _csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
-    from infrastructure.csv_io import read_candles_csv
-
-    series = read_candles_csv(args.csv, args.timeframe)
-    part = series.slice_time(start, end)
-    if len(part) == 0:
-        span = f"{format_ms(int(series.ts[0]))} .. {format_ms(int(series.ts[-1]))}"
-        raise DataError(f"{args.csv}: no bars in the requested range (the file covers {span})")
-    return part
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     start, end = parse_range(args.start, args.end)
     if bool(args.csv) == bool(args.exchange or args.market):
         raise UserError("give either --csv FILE or --exchange E --market M --timeframe TF")
-    strategy, strategy_id = _strategy(args)
+    strategy, strategy_id = strategy_from_args(args)
     if args.csv:
         from app.backtest_worker import prepare_failure
         from domain.backtest.run import run_backtest
 
-        series = _csv_series(args, start, end)
+        series = csv_series(args, start, end)
         failure = prepare_failure(strategy, series)
         if failure:
             raise DataError(f"{args.csv}: {failure}")

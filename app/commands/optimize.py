@@ -6,18 +6,17 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 from app.commands.common import open_container, progress_bar, timeframe_arg
-from app.errors import DataError, UserError
+from app.commands.run_inputs import csv_series, settings_from_args, strategy_from_args
+from app.errors import UserError
 from app.sweep_plan import ParamRange, RunSweep
 from app.sweep_summary import outcome_json
 from app.sweeps import SweepJobHandle
 from app.timeparse import format_ms, parse_range
-from domain.backtest import BacktestSettings
-from domain.market import CandleSeries, SeriesKey
-from domain.strategy import Strategy, StrategyInvalid, strategy_to_dict
+from domain.market import SeriesKey
+from domain.strategy import strategy_to_dict
 from domain.sweep import DEFAULT_CAP, short_label
 
 STAT_COLUMNS = ("# Trades", "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]")
@@ -65,44 +64,10 @@ def register(sub: Any) -> None:
     sweeps.register(sub)  # stored sweeps: list, show, delete
 
 
-def _settings(args: argparse.Namespace) -> BacktestSettings:
-    lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
-    settings = BacktestSettings(cash=args.cash, commission=args.commission, slippage=args.slippage, lot_size=lot,
-                                trade_on_close=args.trade_on_close, finalize_trades=args.finalize_trades)
-    problems = settings.problems()
-    if problems:
-        raise UserError("; ".join(p.replace("lot_size", "--lot-size") for p in problems))
-    return settings
 
 
-def _strategy(args: argparse.Namespace) -> tuple[Strategy, int | None]:
-    """A strategy JSON file, else a stored strategy of that name (names may contain '/', e.g. "SMA 10/20")."""
-    from domain.strategy import loads_strategy, parse_strategy
-
-    ref = args.strategy
-    try:
-        if Path(ref).is_file():
-            return loads_strategy(Path(ref).read_bytes()), None
-        record = open_container(args).strategies.get_by_name(ref)
-        if record is not None:
-            return parse_strategy(record.definition), record.id
-    except StrategyInvalid as err:
-        lines = "\n".join(f"  {issue}" for issue in err.errors)
-        raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
-    if ref.lower().endswith(".json"):
-        raise UserError(f"strategy file {ref} not found")
-    raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
 
 
-def _csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
-    from infrastructure.csv_io import read_candles_csv
-
-    series = read_candles_csv(args.csv, args.timeframe)
-    part = series.slice_time(start, end)
-    if len(part) == 0:
-        raise DataError(f"{args.csv}: no bars in the requested range (the file covers "
-                        f"{format_ms(int(series.ts[0]))} .. {format_ms(int(series.ts[-1]))})")
-    return part
 
 
 def _check_args(args: argparse.Namespace) -> None:
@@ -120,16 +85,16 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _optimize(args: argparse.Namespace) -> int:
     _check_args(args)
-    settings = _settings(args)
+    settings = settings_from_args(args)
     start, end = parse_range(args.start, args.end)
     params = tuple(ParamRange.parse(p) for p in args.param)
-    strategy, strategy_id = _strategy(args)
+    strategy, strategy_id = strategy_from_args(args)
     key = None if args.csv else SeriesKey(args.exchange, args.market, args.timeframe)
     cmd = RunSweep(strategy_to_dict(strategy), params, key, start, end, args.objective, not args.minimize,
                    tuple(args.constraint), args.method, args.samples, args.seed, args.max_combos, args.walk_forward,
                    args.oos_fraction, args.anchored, settings, strategy_id)
     service = open_container(args).sweeps
-    series = _csv_series(args, start, end) if args.csv else service.load(cmd)
+    series = csv_series(args, start, end) if args.csv else service.load(cmd)
     source = f"{args.csv} ({series.timeframe.code})" if args.csv else str(key)
     plan = service.plan(cmd, series)  # every input checked before a worker starts
     executor = service.open_executor(plan, series, args.cluster, args.workers)
