@@ -85,7 +85,8 @@ def main() -> None:
     print(f"raw sqlite3 executemany : {raw_write:7.3f} s  {N / raw_write:>12,.0f} rows/s")
     print(f"repository upsert       : {up:7.3f} s  {N / up:>12,.0f} rows/s   "
           f"(time ratio repo/raw = {up / raw_write:.2f}x; goal ≤ 1.5x and ≥ 300,000 rows/s)")
-    print(f"repository re-upsert    : {re_up:7.3f} s  row count after = {count_after:,} (unchanged: {count_after == N})")
+    print(f"repository re-upsert    : {re_up:7.3f} s  row count after = {count_after:,} "
+          f"(unchanged: {count_after == N})")
     print(f"raw sqlite3 read+np     : {raw_read:7.3f} s")
     print(f"repository full read    : {rd:7.3f} s  into numpy columns (goal ≤ 0.3 s; "
           f"{raw_read / rd:.1f}x faster than raw row reads)")
