@@ -8,11 +8,12 @@ whole series), so each row equals what `evaluate` returns for the same bar. Pric
 straight from the buffer.
 
 Cost per bar is one pass of each indicator over the buffer (tens of microseconds per thousand bars),
-so the buffer is bounded: once it holds `max_bars` bars (default 4,096, raised to eight times the
+so the buffer is bounded: once it holds `max_bars` bars (default 1,024, raised to sixteen times the
 strategy's warm-up if that is longer) the oldest half is dropped, and from then on each row equals
 `evaluate` over the bars still held (`series()`). Recursive indicators (EMA, RSI, ATR, MACD, ADX)
-then restart from the retained window, which after thousands of bars differs from the full-history
-value only by rounding. `max_bars=None` keeps every bar (exact against the whole history, cost grows).
+then restart from the retained window of at least eight warm-ups, where an N-bar EMA's seed weighs
+about e^-16 (≈1e-7 relative). A live bar's latency scales with this window, hence the small default.
+`max_bars=None` keeps every bar (exact against the whole history, cost grows).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-DEFAULT_MAX_BARS = 4096
+DEFAULT_MAX_BARS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class IncrementalEvaluator:
                  max_bars: int | None = DEFAULT_MAX_BARS) -> None:
         floor = 2 * (warmup_bars(strategy) + 2)
         if max_bars == DEFAULT_MAX_BARS:
-            max_bars = max(DEFAULT_MAX_BARS, 4 * floor)  # 4 x (2 x warm-up): half kept after a drop ≥ 4x warm-up
+            max_bars = max(DEFAULT_MAX_BARS, 8 * floor)  # 8 x (2 x warm-up): half kept after a drop ≥ 8x warm-up
         if max_bars is not None and max_bars < floor:
             raise ValueError(f"max_bars must be at least twice the warm-up ({warmup_bars(strategy)} bars) plus 2")
         self.strategy = strategy
