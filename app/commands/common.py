@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from app.errors import UserError
 from domain.market import Timeframe, UnknownTimeframe
@@ -29,10 +30,22 @@ def add_range_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", help="end (exclusive): a date or ISO datetime, UTC unless an offset is given")
 
 
+_opened: list[Any] = []
+
+
 def open_container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The container for `--db`; closed by `close_containers` when the command ends."""
     from app.main import Container
 
-    return Container.open(args.db)
+    container = Container.open(args.db)
+    _opened.append(container)
+    return container
+
+
+def close_containers() -> None:
+    """Release what commands opened (database connections, the idle backtest worker)."""
+    while _opened:
+        _opened.pop().close()
 
 
 @contextmanager
