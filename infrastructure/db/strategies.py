@@ -125,20 +125,20 @@ class SqlStrategyRepository:
 
     @storage_errors
     def update(self, strategy_id: int, item: NewStrategy, now_ms: int) -> StrategyRecord:
+        values = _row_values(item, now_ms)
         with self._begin_write() as conn, conn.begin():
             try:
-                done = conn.execute(strategies.update().where(s.id == strategy_id)
-                                    .values(_row_values(item, now_ms))).rowcount
+                row = conn.execute(strategies.update().where(s.id == strategy_id).values(values)
+                                   .returning(*_SUMMARY)).first()
             except IntegrityError:
                 raise StrategyNameTaken(f"a strategy named {item.strategy.name!r} already exists") from None
-            if not done:
+            if row is None:
                 raise StrategyNotFound(f"no strategy with id {strategy_id}")
             conn.execute(tags.delete().where(tags.c.strategy_id == strategy_id))
             if item.tags:
                 conn.execute(tags.insert(), [{"strategy_id": strategy_id, "tag": t} for t in item.tags])
-        record = self.get(strategy_id)
-        assert record is not None
-        return record
+            summary = self._summaries(conn, [row])[0]
+        return StrategyRecord(summary, json.loads(values["definition"]))
 
     def get(self, strategy_id: int) -> StrategyRecord | None:
         return self._one(s.id == strategy_id)
