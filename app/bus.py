@@ -121,7 +121,6 @@ class DropOldestQueue:
 class _Channel:
     name: str
     queue: Any  # asyncio.Queue or DropOldestQueue
-    drop_oldest: bool
     stats: ChannelStats = field(default_factory=ChannelStats)
 
 
@@ -130,9 +129,9 @@ class EventBus:
 
     def __init__(self, data_size: int = 10_000, signal_size: int = 1_000, order_size: int = 1_000,
                  on_error: Callable[[BaseException, Any], None] | None = None) -> None:
-        self.data = _Channel("data", DropOldestQueue(data_size, DROPPABLE), drop_oldest=True)
-        self.signals = _Channel("signals", asyncio.Queue(signal_size), drop_oldest=False)
-        self.orders = _Channel("orders", asyncio.Queue(order_size), drop_oldest=False)
+        self.data = _Channel("data", DropOldestQueue(data_size, DROPPABLE))
+        self.signals = _Channel("signals", asyncio.Queue(signal_size))
+        self.orders = _Channel("orders", asyncio.Queue(order_size))
         self._subs: dict[type, list[_Subscription]] = defaultdict(list)
         self._tasks: list[asyncio.Task[None]] = []
         self._on_error = on_error
@@ -178,7 +177,7 @@ class EventBus:
     async def publish(self, event: Any) -> None:
         """Publish any event; signals and orders wait for room rather than being lost."""
         ch = self.channel_for(event)
-        if ch.drop_oldest:
+        if ch is self.data:
             self.publish_nowait(event)
             return
         if ch.queue.full():
@@ -246,9 +245,3 @@ class EventBus:
                 if self._on_error is not None:
                     self._on_error(err, event)
         ch.stats.handled += 1
-
-    def depths(self) -> dict[str, int]:
-        return {ch.name: ch.queue.qsize() for ch in self.channels}
-
-    def stats(self) -> dict[str, ChannelStats]:
-        return {ch.name: ch.stats for ch in self.channels}

@@ -365,5 +365,4 @@ class LiveEngine:
         self.audit.record("HandlerError", error=f"{type(err).__name__}: {err}", event=type(event).__name__)
 
     def queue_stats(self) -> dict[str, Any]:
-        return {name: {"depth": ch.queue.qsize(), **vars(ch.stats)} for name, ch in
-                zip(("data", "signals", "orders"), self.bus.channels, strict=True)}
+        return {ch.name: {"depth": ch.queue.qsize(), **vars(ch.stats)} for ch in self.bus.channels}

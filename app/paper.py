@@ -16,7 +16,6 @@ from domain.strategy import (
     StrategyInvalid,
     parse_strategy,
     strategy_to_dict,
-    warmup_bars,
 )
 
 RUNNING, STOPPED, FLATTENED, FAILED = "running", "stopped", "flattened", "failed"
@@ -109,10 +108,6 @@ class PaperSession:
     @property
     def active(self) -> bool:
         return self.status == RUNNING
-
-    def warm(self) -> bool:
-        """Enough bars for every indicator of the strategy to have a value."""
-        return len(self.evaluator) > warmup_bars(self.spec.strategy)
 
     def on_trade(self, ts: int, price: float) -> list[Fill]:
         fills = self.broker.on_trade(ts, price)
