@@ -190,16 +190,20 @@ class ChartWidget(QtWidgets.QWidget):
         self._fit_all()
 
     def set_markers(self, markers: Sequence[Marker]) -> None:
-        """Entry/exit marks on the price pane (replaces the previous set)."""
+        """Entry/exit marks on the price pane (replaces the previous set): one brush and pen per kind, one setData."""
         colors = {"up": self.theme.up, "down": self.theme.down, "fg": self.theme.foreground}
-        spots = []
-        x = self._x_of(np.array([m.ts_ms for m in markers], dtype=np.int64))
-        for xi, m in zip(x, markers, strict=True):
-            symbol, ckey, size = _MARKER_STYLE.get(m.kind, ("o", "fg", 9))
+        styles = {}
+        for kind in {m.kind for m in markers}:
+            symbol, ckey, size = _MARKER_STYLE.get(kind, ("o", "fg", 9))
             color = colors[ckey]
-            spots.append({"pos": (float(xi), m.price), "symbol": symbol, "size": size, "data": m.text,
-                          "brush": pg.mkBrush(color), "pen": pg.mkPen(QtGui.QColor(color).darker(140))})
-        self.markers.setData(spots)
+            styles[kind] = (symbol, size, pg.mkBrush(color), pg.mkPen(QtGui.QColor(color).darker(140)))
+        per = [styles[m.kind] for m in markers]
+        data = np.empty(len(markers), dtype=object)
+        data[:] = [m.text for m in markers]
+        self.markers.setData(x=self._x_of(np.array([m.ts_ms for m in markers], dtype=np.int64)).astype(np.float64),
+                             y=np.array([m.price for m in markers], dtype=np.float64),
+                             symbol=[s[0] for s in per], size=[s[1] for s in per],
+                             brush=[s[2] for s in per], pen=[s[3] for s in per], data=data)
 
     # ---- theme ------------------------------------------------------------------------------------------
     def apply_theme(self, theme: ChartTheme) -> None:
