@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from domain.indicators import CATALOG, resolve_params
 from domain.market import FIELDS, Candle, CandleSeries
-from domain.strategy.evaluation import VarKey, var_values, wanted_fields, warmup_bars
+from domain.strategy.evaluation import VarKey, wanted_fields, warmup_bars
 from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
 
 F64 = npt.NDArray[np.float64]
@@ -85,6 +85,9 @@ class IncrementalEvaluator:
             self._cols[c][: self._n] = getattr(history, c)
         self._vars = iter_vars(strategy)
         self._kernels = {key: _kernel(key, fields) for key, fields in wanted_fields(self._vars).items()}
+        # Per operand, resolved once: its price column, or its computation and the output it reads.
+        self._reads = [(var, var.var, var.key, "") if var.var in FIELDS
+                       else (var, None, var.key, var.field or CATALOG[var.var].outputs[0]) for var in self._vars]
         self._now: dict[Operand, float] = {}
         self._prev: dict[Operand, float] = {}
         self._rules = [(side, strategy.rule(side)) for side in SIDES]
@@ -138,14 +141,14 @@ class IncrementalEvaluator:
         n = self._n
         view = self.series()
         computed: dict[object, dict[str, F64]] = {}
-        for var in self._vars:
-            if var.var in FIELDS:
-                values = self._cols[var.var]
+        for var, column, key, output in self._reads:
+            if column is not None:
+                values = self._cols[column]
             else:
-                outputs = computed.get(var.key)
+                outputs = computed.get(key)
                 if outputs is None:
-                    outputs = computed[var.key] = self._kernels[var.key](view)
-                values = var_values(var, outputs)
+                    outputs = computed[key] = self._kernels[key](view)
+                values = outputs[output]
             self._now[var] = float(values[n - 1])
             self._prev[var] = float(values[n - 2]) if n > 1 else float("nan")
 
