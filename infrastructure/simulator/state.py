@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from domain.market import CandleSeries, Timeframe
+from infrastructure.clock import SystemClock
 from infrastructure.simulator.faults import DEFAULT_FAULTS, FaultInjector
 from infrastructure.simulator.limits import BinanceLimiter, UpbitLimiter
 from infrastructure.simulator.market import SYMBOLS, SimulatedMarket, SymbolSpec, find_symbol
@@ -17,8 +18,7 @@ from infrastructure.simulator.market import SYMBOLS, SimulatedMarket, SymbolSpec
 NowMs = Callable[[], int]
 
 
-def wall_clock_ms() -> int:
-    return int(time.time() * 1000)
+wall_clock_ms: NowMs = SystemClock().now_ms
 
 
 def fixed_clock(now_ms: int) -> NowMs:
