@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Any
 
 from PyQt6 import QtCore, QtGui
@@ -12,6 +11,7 @@ from app.backtest_store import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import DURATION_KEYS
 from domain.backtest.trades import EXIT_REASONS
+from presentation.models.market_tree import short_time
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 _ROLE = QtCore.Qt.ItemDataRole
@@ -36,10 +36,6 @@ def stat_text(key: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4f}".rstrip("0").rstrip(".")
     return str(value)
-
-
-def time_text(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
 
 
 class StatsModel(QtCore.QAbstractTableModel):
@@ -143,7 +139,7 @@ def _trade_cell(t: TradeTable, i: int, col: int) -> str:
     if col == 1:
         return "Long" if t.side[i] > 0 else "Short"
     if col in (2, 3):
-        return time_text(int((t.entry_time if col == 2 else t.exit_time)[i]))
+        return short_time(int((t.entry_time if col == 2 else t.exit_time)[i]))
     if col in (4, 5):
         return f"{float((t.entry_price if col == 4 else t.exit_price)[i]):,.6g}"
     if col == 6:
@@ -203,9 +199,9 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
         col = index.column()
         if role == _ROLE.DisplayRole:
             return (str(r.id), r.strategy_name, f"{r.symbol} {r.timeframe}",
-                    f"{time_text(r.start_ms)[:10]} → {time_text(r.end_ms)[:10]}",
+                    f"{short_time(r.start_ms)[:10]} → {short_time(r.end_ms)[:10]}",
                     "—" if r.return_pct is None else f"{r.return_pct:+.2f}", f"{r.trades:,}",
-                    time_text(r.created_ms))[col]
+                    short_time(r.created_ms))[col]
         if role == _ROLE.UserRole:
             return r.id
         if role == _ROLE.ToolTipRole:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import replace
-from datetime import datetime
 from typing import Protocol
 
 from PyQt6 import QtCore, QtGui
 
 from app.strategy_store import Page, PageCursor, StrategyQuery, StrategySummary
+from presentation.models.market_tree import short_time
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 _ROLE = QtCore.Qt.ItemDataRole
@@ -225,7 +225,7 @@ def _cell(s: StrategySummary, col: int) -> str:
     if col == 2:
         return ", ".join(s.tags)
     if col == 3:
-        return datetime.fromtimestamp(s.updated_ms / 1000).strftime("%Y-%m-%d %H:%M")
+        return short_time(s.updated_ms)
     if col == 4:
         return "" if s.last_backtest_return is None else f"{s.last_backtest_return:+.2f} %"
     return "" if s.last_backtest_trades is None else f"{s.last_backtest_trades:,}"
