@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from app.commands.common import open_container, timeframe_arg
-from app.commands.run_inputs import csv_series, settings_from_args, strategy_from_args
+from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
 from domain.backtest.run import BacktestResult, json_value
@@ -31,13 +31,7 @@ def register(sub: Any) -> None:
     p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred from spacing)")
     p.add_argument("--start", help="first bar time: a date or ISO datetime, UTC unless an offset is given")
     p.add_argument("--end", help="end (exclusive): a date or ISO datetime")
-    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
-    p.add_argument("--commission", type=float, default=0.002,
-                   help="fraction of traded value per fill, in [0, 0.1) (default 0.002)")
-    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
-    p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
-    p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
-    p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
+    add_settings_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (stats and trades)")
     p.set_defaults(func=_backtest)
 

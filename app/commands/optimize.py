@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from app.commands.common import open_container, progress_bar, timeframe_arg
-from app.commands.run_inputs import csv_series, settings_from_args, strategy_from_args
+from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import UserError
 from app.sweep_plan import ParamRange, RunSweep
 from app.sweep_summary import outcome_json
@@ -50,12 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--walk-forward", type=int, default=0, metavar="N", help="validate on N walk-forward windows")
     p.add_argument("--oos-fraction", type=float, default=0.25, help="out-of-sample share of a window (0.25)")
     p.add_argument("--anchored", action="store_true", help="in-sample parts all start at the first bar")
-    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
-    p.add_argument("--commission", type=float, default=0.002, help="fraction per fill (default 0.002)")
-    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you (default 0)")
-    p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
-    p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
-    p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
+    add_settings_args(p)
     p.add_argument("--top", type=int, default=10, help="how many results to print (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_optimize)

@@ -13,6 +13,17 @@ from domain.market import CandleSeries
 from domain.strategy import Strategy, StrategyInvalid
 
 
+def add_settings_args(p: argparse.ArgumentParser) -> None:
+    """The options `settings_from_args` reads: cash, costs, lot size and fill options."""
+    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
+    p.add_argument("--commission", type=float, default=0.002,
+                   help="fraction of traded value per fill, in [0, 0.1) (default 0.002)")
+    p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
+    p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
+    p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
+    p.add_argument("--finalize-trades", action="store_true", help="close an open position at the last close")
+
+
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     """Cash, costs and fill options; lot size 1 for CSV files (stocks), 1e-8 for exchange candles."""
     lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
