@@ -16,6 +16,7 @@ from domain.market import CandleSeries, Timeframe
 
 log = logging.getLogger("quantdesk.exchange")
 Row = tuple[int, float, float, float, float, float]
+_UPBIT_FIELDS = ("opening_price", "high_price", "low_price", "trade_price", "candle_acc_trade_volume")
 
 
 def _number(x: Any, name: str) -> float:
@@ -46,14 +47,12 @@ def upbit_row(x: Any, tf: Timeframe) -> Row:
         raise ValueError("row is not an object")
     try:
         when = datetime.fromisoformat(str(x["candle_date_time_utc"])).replace(tzinfo=UTC)
-        fields = [x[k] for k in ("opening_price", "high_price", "low_price", "trade_price",
-                                 "candle_acc_trade_volume")]
+        fields = [x[k] for k in _UPBIT_FIELDS]
     except KeyError as err:
         raise ValueError(f"field {err.args[0]} is missing") from None
     except ValueError:
         raise ValueError(f"candle_date_time_utc is not a time ({x.get('candle_date_time_utc')!r})") from None
-    names = ("opening_price", "high_price", "low_price", "trade_price", "candle_acc_trade_volume")
-    o, h, lo, c, v = (_number(f, n) for f, n in zip(fields, names, strict=True))
+    o, h, lo, c, v = (_number(f, n) for f, n in zip(fields, _UPBIT_FIELDS, strict=True))
     return _check((int(when.timestamp() * 1000), o, h, lo, c, v), tf)
 
 
@@ -66,8 +65,6 @@ def binance_row(x: Any, tf: Timeframe) -> Row:
     o, h, lo, c, v = (_number(f, n) for f, n in zip(x[1:6], names, strict=True))
     return _check((x[0], o, h, lo, c, v), tf)
 
-
-_UPBIT_FIELDS = ("opening_price", "high_price", "low_price", "trade_price", "candle_acc_trade_volume")
 
 
 def fast_upbit(data: list[Any], tf: Timeframe) -> CandleSeries | None:
