@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from app.commands.common import open_container, timeframe_arg
+from app.commands.common import add_range_args, open_container, timeframe_arg
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
@@ -29,8 +29,7 @@ def register(sub: Any) -> None:
     p.add_argument("--exchange", help="stored candles: exchange (upbit, binance, demo, csv, ...)")
     p.add_argument("--market", help="stored candles: market symbol, e.g. KRW-BTC")
     p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred from spacing)")
-    p.add_argument("--start", help="first bar time: a date or ISO datetime, UTC unless an offset is given")
-    p.add_argument("--end", help="end (exclusive): a date or ISO datetime")
+    add_range_args(p)
     add_settings_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (stats and trades)")
     p.set_defaults(func=_backtest)

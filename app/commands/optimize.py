@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from app.commands.common import open_container, progress_bar, timeframe_arg
+from app.commands.common import add_range_args, open_container, progress_bar, timeframe_arg
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import UserError
 from app.sweep_plan import ParamRange, RunSweep
@@ -34,8 +34,7 @@ def register(sub: Any) -> None:
     p.add_argument("--exchange", help="stored candles: exchange")
     p.add_argument("--market", help="stored candles: market symbol")
     p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred)")
-    p.add_argument("--start", help="first bar time: a date or ISO datetime (UTC unless an offset is given)")
-    p.add_argument("--end", help="end (exclusive): a date or ISO datetime")
+    add_range_args(p)
     p.add_argument("--objective", default="Sharpe Ratio", help='statistic to rank by (default "Sharpe Ratio")')
     p.add_argument("--minimize", action="store_true", help="lower objective values are better")
     p.add_argument("--constraint", action="append", default=[], metavar="STAT OP N",
