@@ -10,7 +10,7 @@ import numpy as np
 from aiohttp import web
 
 from domain.market import Timeframe
-from infrastructure.simulator.faults import FAULT, respond_with_fault, send_damaged
+from infrastructure.simulator.faults import FAULT, json_answer, respond_with_fault
 from infrastructure.simulator.limits import binance_weight
 from infrastructure.simulator.market import Bars, newest_bars, oldest_bars
 from infrastructure.simulator.state import STATE
@@ -97,11 +97,7 @@ async def exchange_info(request: web.Request) -> web.StreamResponse:
 
 
 async def _json(request: web.Request, payload: Any) -> web.StreamResponse:
-    body = json.dumps(payload).encode()
-    fault = request.get(FAULT)
-    if fault in ("truncate", "garbage"):
-        return await send_damaged(request, fault, body)
-    return web.Response(body=body, content_type="application/json")
+    return await json_answer(request, json.dumps(payload).encode())
 
 
 async def gate(request: web.Request, handler: Any) -> web.StreamResponse:

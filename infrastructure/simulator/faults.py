@@ -70,3 +70,11 @@ async def send_damaged(request: web.Request, kind: str, body: bytes) -> web.Stre
     if request.transport is not None:
         request.transport.close()
     return resp
+
+
+async def json_answer(request: web.Request, body: bytes) -> web.StreamResponse:
+    """A JSON answer, damaged as `send_damaged` does when the request drew 'truncate' or 'garbage'."""
+    fault = request.get(FAULT)
+    if fault in ("truncate", "garbage"):
+        return await send_damaged(request, fault, body)
+    return web.Response(body=body, content_type="application/json")

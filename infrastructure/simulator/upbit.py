@@ -12,7 +12,7 @@ import numpy as np
 from aiohttp import web
 
 from domain.market import DAY_MS, Timeframe
-from infrastructure.simulator.faults import FAULT, respond_with_fault, send_damaged
+from infrastructure.simulator.faults import FAULT, json_answer, respond_with_fault
 from infrastructure.simulator.market import Bars, newest_bars
 from infrastructure.simulator.state import STATE, SimulatorState
 
@@ -117,11 +117,7 @@ async def candles(request: web.Request) -> web.StreamResponse:
 
 
 async def _json(request: web.Request, payload: Any) -> web.StreamResponse:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    fault = request.get(FAULT)
-    if fault in ("truncate", "garbage"):
-        return await send_damaged(request, fault, body)
-    return web.Response(body=body, content_type="application/json")
+    return await json_answer(request, json.dumps(payload, ensure_ascii=False).encode())
 
 
 async def market_all(request: web.Request) -> web.StreamResponse:
