@@ -11,13 +11,15 @@ from app.backtest_store import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import DURATION_KEYS
 from domain.backtest.trades import EXIT_REASONS
+from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 _ROLE = QtCore.Qt.ItemDataRole
 VALUE_ROLE = _ROLE.UserRole + 1
 RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
-UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
+UP, DOWN = QtGui.QColor(DARK.up), QtGui.QColor(DARK.down)  # the chart's up/down colours, same in both themes
+UP_BRUSH, DOWN_BRUSH = QtGui.QBrush(UP), QtGui.QBrush(DOWN)  # built once, not per data() call
 
 
 def stat_text(key: str, value: Any) -> str:
@@ -79,7 +81,7 @@ class StatsModel(QtCore.QAbstractTableModel):
         if role == _ROLE.TextAlignmentRole:
             return RIGHT
         if role == _ROLE.ForegroundRole and key in ("Return [%]", "Avg. Trade [%]") and isinstance(value, float):
-            return QtGui.QBrush(UP if value >= 0 else DOWN)
+            return UP_BRUSH if value >= 0 else DOWN_BRUSH
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
@@ -123,7 +125,7 @@ class TradesModel(QtCore.QAbstractTableModel):
         if role == _ROLE.TextAlignmentRole and col >= 4:
             return RIGHT
         if role == _ROLE.ForegroundRole and col in (7, 8):
-            return QtGui.QBrush(UP if t.pnl[i] >= 0 else DOWN)
+            return UP_BRUSH if t.pnl[i] >= 0 else DOWN_BRUSH
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
@@ -209,7 +211,7 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
         if role == _ROLE.TextAlignmentRole and col in (0, 4, 5):
             return RIGHT
         if role == _ROLE.ForegroundRole and col == 4 and r.return_pct is not None:
-            return QtGui.QBrush(UP if r.return_pct >= 0 else DOWN)
+            return UP_BRUSH if r.return_pct >= 0 else DOWN_BRUSH
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:

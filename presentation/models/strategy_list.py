@@ -6,9 +6,10 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Protocol
 
-from PyQt6 import QtCore, QtGui
+from PyQt6 import QtCore
 
 from app.strategy_store import Page, PageCursor, StrategyQuery, StrategySummary
+from presentation.models.backtest_results import DOWN_BRUSH, UP_BRUSH
 from presentation.models.market_tree import short_time
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
@@ -20,8 +21,6 @@ SORT_COLUMNS = {0: "name", 3: "updated"}  # the orders the store keeps an index 
 DIRECTION_LABELS = {"long_only": "Long", "short_only": "Short", "long_short": "Long & short"}
 BLOCK = 100
 MAX_BLOCKS = 30  # at most 3,000 rows in memory however long the list
-UP, DOWN = QtGui.QColor("#26a69a"), QtGui.QColor("#ef5350")
-_UP, _DOWN = QtGui.QBrush(UP), QtGui.QBrush(DOWN)
 _RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
 _FLAGS = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -195,7 +194,7 @@ class StrategyListModel(QtCore.QAbstractTableModel):
         if role == _ROLE.TextAlignmentRole:
             return _RIGHT if col >= 4 else None
         if col == 4 and s.last_backtest_return is not None:  # ForegroundRole
-            return _UP if s.last_backtest_return >= 0 else _DOWN
+            return UP_BRUSH if s.last_backtest_return >= 0 else DOWN_BRUSH
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _ROLE.DisplayRole) -> object:
