@@ -12,7 +12,7 @@ import numpy as np
 from domain.backtest import BacktestSettings
 from domain.backtest.run import NotEnoughData, backtest_signals, indicator_warmup, json_value
 from domain.market import CandleSeries
-from domain.strategy import evaluate, parse_strategy, validate_strategy
+from domain.strategy import StrategyInvalid, evaluate, parse_strategy
 from domain.sweep.paths import set_values
 from domain.sweep.space import Coords, SweepSpace
 
@@ -62,12 +62,11 @@ def run_point(job: SweepJob, coords: Coords, series: CandleSeries, window: int =
     """Backtest one point (prices already checked once for the whole data); an invalid definition or too little
     data is a result, not an exception. `cache` keeps indicator outputs between points on the same `series`."""
     params = job.space.params(coords)
-    definition = point_definition(job, coords)
-    issues = validate_strategy(definition)
-    if issues:
-        return PointResult(coords, params, INVALID, message="; ".join(str(i) for i in issues), window=window)
+    try:  # parsing validates: one pass over the definition, every problem listed when it is invalid
+        strategy = parse_strategy(point_definition(job, coords))
+    except StrategyInvalid as err:
+        return PointResult(coords, params, INVALID, message=str(err), window=window)
     try:
-        strategy = parse_strategy(definition)
         signals = evaluate(strategy, series, cache)
         result = backtest_signals(series, signals, strategy.direction, strategy.risk, job.settings,
                                   indicator_warmup(strategy))
