@@ -64,26 +64,28 @@ class _PyramidItem(pg.GraphicsObject):
     def _draw(self, p: QtGui.QPainter, k: int, i0: int, i1: int) -> None:
         raise NotImplementedError
 
-    def _fill(self, p: QtGui.QPainter, color: QtGui.QColor, arr: PrimitiveArray, cols: list[np.ndarray]) -> None:
+    @staticmethod
+    def _load(arr: PrimitiveArray, cols: list[np.ndarray]) -> bool:
+        """Copy the columns into the primitive buffer; False when there is nothing to draw."""
         n = len(cols[0])
         if not n:
-            return
+            return False
         arr.resize(n)
         buf = arr.ndarray()
         for i, c in enumerate(cols):
             buf[:, i] = c
+        return True
+
+    def _fill(self, p: QtGui.QPainter, color: QtGui.QColor, arr: PrimitiveArray, cols: list[np.ndarray]) -> None:
+        if not self._load(arr, cols):
+            return
         p.setPen(QtCore.Qt.PenStyle.NoPen)
         p.setBrush(color)
         p.drawRects(*arr.drawargs())
 
     def _stroke(self, p: QtGui.QPainter, color: QtGui.QColor, arr: PrimitiveArray, cols: list[np.ndarray]) -> None:
-        n = len(cols[0])
-        if not n:
+        if not self._load(arr, cols):
             return
-        arr.resize(n)
-        buf = arr.ndarray()
-        for i, c in enumerate(cols):
-            buf[:, i] = c
         pen = QtGui.QPen(color, 1)
         pen.setCosmetic(True)
         p.setPen(pen)
