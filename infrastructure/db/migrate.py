@@ -22,12 +22,6 @@ def _config() -> Config:
     return cfg
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
-
-
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -40,12 +34,13 @@ def upgrade_to_head(engine: Engine) -> None:
     where = engine.url.database or str(engine.url)
     try:
         current = current_revision(engine)
+        head = script.get_current_head()
         if current is not None and script.get_revision(current) is None:
             raise StorageError(
                 f"database {where} has schema version {current}, newer than this QuantDesk knows "
-                f"(latest {script.get_current_head()}); upgrade QuantDesk to open it"
+                f"(latest {head}); upgrade QuantDesk to open it"
             )
-        if current == script.get_current_head():
+        if current == head:
             return
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
