@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.backtest import BacktestSettings
 from domain.backtest.curve import first_bad_price
-from domain.backtest.run import indicator_warmup
+from domain.backtest.run import BacktestResult, indicator_warmup
 from domain.market import CandleSeries
 from domain.strategy import Strategy
 
@@ -34,6 +34,14 @@ def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     return None
 
 
+def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Any,
+                     settings: BacktestSettings) -> BacktestResult:
+    """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan)."""
+    from domain.backtest.run import backtest_signals
+
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, indicator_warmup(strategy))
+
+
 def serve(conn: Any) -> None:
     """Worker process main loop: run each payload received until None or the pipe closes."""
     while True:
@@ -49,7 +57,6 @@ def serve(conn: Any) -> None:
 def work(conn: Any, payload: tuple[dict[str, Any], CandleSeries, BacktestSettings]) -> None:
     """One run: evaluate, simulate, send ("progress", (stage, fraction)) then ("result", result) or ("error", text)."""
     try:
-        from domain.backtest.run import backtest_signals
         from domain.strategy import evaluate, parse_strategy
 
         definition, series, settings = payload
@@ -57,8 +64,6 @@ def work(conn: Any, payload: tuple[dict[str, Any], CandleSeries, BacktestSetting
         strategy = parse_strategy(definition)
         signals = evaluate(strategy, series)
         conn.send(("progress", ("simulating", 0.5)))
-        result = backtest_signals(series, signals, strategy.direction, strategy.risk, settings,
-                                  indicator_warmup(strategy))
-        conn.send(("result", result))
+        conn.send(("result", simulate_checked(strategy, series, signals, settings)))
     except Exception as err:  # reported to the parent as a one-line failure
         conn.send(("error", f"backtest failed: {type(err).__name__}: {err}"))

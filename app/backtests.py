@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.backtest_store import BacktestRepository, NewRun, RunSummary, StoredRun
-from app.backtest_worker import check_series, prepare_failure, serve
+from app.backtest_worker import check_series, prepare_failure, serve, simulate_checked
 from app.errors import DataError, UserError
 from app.ports import CandleRepository, Clock
 from app.worker_pool import WorkerPool
@@ -134,13 +134,13 @@ class BacktestService:
 
     def run_here(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestFinished:
         """Run in this process (the CLI: nothing to keep responsive) and store the run."""
-        from domain.backtest.run import run_backtest
+        from domain.strategy import evaluate
 
         emit = on_progress or (lambda e: None)
         emit(BacktestProgressed("loading", 0.0))
-        series = self.load(cmd)
+        series = self.load(cmd)  # prices and length checked here, once
         emit(BacktestProgressed("simulating", 0.3))
-        result = run_backtest(cmd.strategy, series, cmd.settings)
+        result = simulate_checked(cmd.strategy, series, evaluate(cmd.strategy, series), cmd.settings)
         return self._save(cmd, series, result, emit)
 
     def start(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestJob:
