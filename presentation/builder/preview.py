@@ -14,7 +14,7 @@ from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget
-from presentation.services import EXCHANGE_LABELS
+from presentation.tabs.chart_tab import series_title
 
 PREVIEW_BARS = 20_000  # the latest bars: enough to judge a rule, quick to recompute on every edit
 SIGNAL_KINDS = (("entry_long", "long_entry", "Long entry"), ("exit_long", "long_exit", "Long exit"),
@@ -58,10 +58,6 @@ class SignalMarks:
 
     def count(self) -> int:
         return sum(len(item.data) for item in self.items.values())
-
-
-def series_label(key: SeriesKey) -> str:
-    return f"{EXCHANGE_LABELS.get(key.exchange, key.exchange)} · {key.symbol} · {key.timeframe.code}"
 
 
 class PreviewPane(QtWidgets.QWidget):
@@ -112,7 +108,7 @@ class PreviewPane(QtWidgets.QWidget):
         self.market.blockSignals(True)
         self.market.clear()
         for s in self.services.stored():
-            self.market.addItem(f"{series_label(s.key)}  ({s.rows:,} bars)", s.key)
+            self.market.addItem(f"{series_title(s.key)}  ({s.rows:,} bars)", s.key)
         i = _index_of(self.market, self.wanted) if self.wanted is not None else -1
         if i >= 0:
             self.wanted = None
@@ -143,7 +139,7 @@ class PreviewPane(QtWidgets.QWidget):
             self.chart.remove_pane(pane.name)
         for key_ in list(self.chart.price.lines):
             self.chart.price.remove_line(key_)
-        self.chart.set_series(self.series, series_label(self.key))
+        self.chart.set_series(self.series, series_title(self.key))
         self.stack.setCurrentWidget(self.chart if len(self.series) else self.empty)
         self.show_strategy(self.strategy)
 

@@ -14,6 +14,7 @@ from domain.market import SeriesKey, Timeframe
 from domain.market.intervals import total
 from presentation.models.coverage import CoverageModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, CollectProgress, Services
+from presentation.tabs.chart_tab import series_title
 from presentation.tabs.import_box import ImportBox
 from presentation.widgets.coverage_strip import CoverageStrip
 from presentation.widgets.forms import date_edit, group, ms_of, primary
@@ -231,8 +232,7 @@ class DataTab(QtWidgets.QWidget):
         self.series_keys = {}
         for s in self.services.stored():
             self.series_keys[str(s.key)] = s.key
-            self.series_pick.addItem(f"{EXCHANGE_LABELS.get(s.key.exchange, s.key.exchange)} · {s.key.symbol} · "
-                                     f"{s.key.timeframe.code}  ({s.rows:,} bars)", str(s.key))
+            self.series_pick.addItem(f"{series_title(s.key)}  ({s.rows:,} bars)", str(s.key))
         i = self.series_pick.findData(current) if current is not None else 0
         self.series_pick.setCurrentIndex(max(i, 0))
         self.series_pick.blockSignals(False)
