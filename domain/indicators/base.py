@@ -20,6 +20,9 @@ ComputeFn = Callable[[CandleSeries, Resolved], dict[str, F64]]
 SelectiveFn = Callable[[CandleSeries, Resolved, frozenset[str]], dict[str, F64]]
 WarmupFn = Callable[[Resolved], int]
 CrossCheck = Callable[[Resolved], list[tuple[str, str]]]
+Stream = Callable[[float, float, float, float, float], tuple[float, ...]]
+"""Streaming form: (open, high, low, close, volume) of the next bar -> that bar's outputs, in `outputs` order."""
+StreamFn = Callable[[Resolved], Stream]
 
 CATEGORIES = ("price", "trend", "momentum", "volatility", "volume")
 
@@ -67,6 +70,7 @@ class Indicator:
     field_units: Mapping[str, str] = field(default_factory=dict, compare=False)
     cross_check: CrossCheck | None = field(default=None, repr=False, compare=False)
     compute_some_fn: SelectiveFn | None = field(default=None, repr=False, compare=False)
+    stream_fn: StreamFn | None = field(default=None, repr=False, compare=False)
 
     @property
     def default_field(self) -> str:
@@ -112,6 +116,13 @@ class Indicator:
             raise KeyError(f"{self.name} has no output {sorted(unknown)[0]!r}; outputs: {', '.join(self.outputs)}")
         out = (self.compute_some_fn or (lambda s, p, _w: self.compute_fn(s, p)))(series, resolved, wanted)
         return {f: out[f] for f in self.outputs if f in wanted}
+
+    def stream(self, params: Mapping[str, object] | None = None) -> Stream:
+        """A fresh streaming computation: push bars one at a time, get each bar's outputs (in `outputs`
+        order) bit-for-bit equal to `compute` over every bar pushed so far."""
+        if self.stream_fn is None:
+            raise NotImplementedError(f"{self.name} has no streaming form")
+        return self.stream_fn(resolve_params(self, params))
 
     def _param_names(self) -> str:
         return ", ".join(p.name for p in self.params) or "none"

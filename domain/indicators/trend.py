@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from domain.indicators.base import F64, Indicator, Param, Resolved, nan_until, period_param
+from itertools import count
+
+from domain.indicators.base import F64, Indicator, Param, Resolved, Stream, nan_until, period_param
 from domain.indicators.kernels import rolling_mean, rolling_wma
 from domain.indicators.recursive import adx_wilder, ema_seeded
+from domain.indicators.streams import NAN, Adx, Ema, RollingMean, RollingWma
 from domain.market.candles import CandleSeries
 
 
@@ -47,13 +50,50 @@ def _adx(series: CandleSeries, p: Resolved) -> dict[str, F64]:
     return {"adx": adx, "plus_di": pdi, "minus_di": mdi}
 
 
+def _sma_stream(p: Resolved) -> Stream:
+    mean = RollingMean(int(p["period"])).push
+    return lambda o, h, low, c, v: (mean(c),)
+
+
+def _ema_stream(p: Resolved) -> Stream:
+    period = int(p["period"])
+    ema = Ema(period, period - 1).push
+    return lambda o, h, low, c, v: (ema(c),)
+
+
+def _wma_stream(p: Resolved) -> Stream:
+    wma = RollingWma(int(p["period"])).push
+    return lambda o, h, low, c, v: (wma(c),)
+
+
+def _macd_stream(p: Resolved) -> Stream:
+    fast, slow, signal = int(p["fast"]), int(p["slow"]), int(p["signal"])
+    start = slow - 1
+    fast_ema, slow_ema = Ema(fast, start).push, Ema(slow, start).push
+    signal_ema = Ema(signal, start + signal - 1).push
+    warm = _macd_warmup(p)
+    bar = count()
+
+    def push(o: float, h: float, low: float, c: float, v: float) -> tuple[float, ...]:
+        line = fast_ema(c) - slow_ema(c)
+        sig = signal_ema(line)
+        return (line if next(bar) >= warm else NAN), sig, line - sig
+
+    return push
+
+
+def _adx_stream(p: Resolved) -> Stream:
+    adx = Adx(int(p["period"])).push
+    return lambda o, h, low, c, v: adx(h, low, c)
+
+
 TREND_INDICATORS = (
     Indicator(
         name="sma", label="Simple moving average", category="trend", params=(period_param(20),),
         outputs=("value",), overlay=True, unit="price",
         help="Average close of the last N bars, each weighted equally. Smooths noise and lags by about N/2 bars; "
              "common periods 10, 20, 50, 200. Same as TA-Lib SMA.",
-        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_sma,
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_sma, stream_fn=_sma_stream,
     ),
     Indicator(
         name="ema", label="Exponential moving average", category="trend", params=(period_param(20),),
@@ -61,14 +101,14 @@ TREND_INDICATORS = (
         help="Moving average weighting recent closes more (k = 2/(N+1)); reacts faster than an SMA of the "
              "same period. Seeded with the SMA of the first N closes, exactly as TA-Lib EMA; common periods "
              "9, 12, 21, 26, 50.",
-        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_ema,
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_ema, stream_fn=_ema_stream,
     ),
     Indicator(
         name="wma", label="Weighted moving average", category="trend", params=(period_param(20),),
         outputs=("value",), overlay=True, unit="price",
         help="Moving average with linear weights 1..N, the newest close weighted most; lag between SMA and EMA. "
              "Same as TA-Lib WMA.",
-        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_wma,
+        warmup_fn=lambda p: int(p["period"]) - 1, compute_fn=_wma, stream_fn=_wma_stream,
     ),
     Indicator(
         name="macd", label="MACD", category="trend",
@@ -82,7 +122,7 @@ TREND_INDICATORS = (
              "and their difference (hist). Above 0 the short-term trend is up; macd crossing signal is the "
              "classic trigger. Defaults 12/26/9. As in TA-Lib both EMAs are seeded on the same bar (slow−1) "
              "with SMAs, so values equal TA-Lib MACD; all three fields start after slow+signal−2 bars.",
-        warmup_fn=_macd_warmup, compute_fn=_macd, cross_check=_macd_cross,
+        warmup_fn=_macd_warmup, compute_fn=_macd, stream_fn=_macd_stream, cross_check=_macd_cross,
     ),
     Indicator(
         name="adx", label="ADX / DMI", category="trend", params=(period_param(14, 2, 500),),
@@ -91,6 +131,6 @@ TREND_INDICATORS = (
              "usually called trending, below 20 ranging). +DI and −DI measure up- and down-moves; +DI above −DI "
              "means buyers dominate. Same as TA-Lib ADX/PLUS_DI/MINUS_DI; all fields start after 2N−1 bars. "
              "On perfectly flat stretches we read DI = 0 and DX = 0 (TA-Lib holds the previous ADX).",
-        warmup_fn=lambda p: 2 * int(p["period"]) - 1, compute_fn=_adx,
+        warmup_fn=lambda p: 2 * int(p["period"]) - 1, compute_fn=_adx, stream_fn=_adx_stream,
     ),
 )
