@@ -43,7 +43,7 @@ from app.paper import FAILED, FLATTENED, RUNNING, STOPPED, PaperSession, Session
 from app.ports import Clock
 from domain.live.paper import Fill
 from domain.market import Candle, CandleSeries, Timeframe
-from domain.strategy import SignalRow, evaluate, warmup_bars
+from domain.strategy import SignalRow, warmup_bars
 
 log = logging.getLogger(__name__)
 HistoryLoader = Callable[[str, str, Timeframe, int], Awaitable[CandleSeries]]
@@ -125,8 +125,8 @@ class LiveEngine:
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
         bars = max(self.history_bars, 3 * warmup_bars(spec.strategy) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
-        await asyncio.to_thread(evaluate, spec.strategy, history)  # compile the indicator kernels off the loop
-        session = PaperSession.build(spec, history, state, last_bar_ts)
+        # Warming the evaluator streams every history bar through the indicators: off the loop.
+        session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts)
         if persist and self.store is not None and state is None:
             await asyncio.to_thread(self.store.create, spec.session_id, spec.to_dict(), self.clock.now_ms())
         market = self._market(spec.exchange, spec.symbol)
@@ -138,7 +138,7 @@ class LiveEngine:
                           exchange=spec.exchange, symbol=spec.symbol, timeframe=spec.timeframe.code,
                           resumed=state is not None, history_bars=len(history))
         await self._checkpoint(session)
-        gc.freeze()  # warm-up objects (history, compiled kernels) are long-lived: keep them out of GC scans
+        gc.freeze()  # warm-up objects (history, indicator state) are long-lived: keep them out of GC scans
         if market.task is None:
             market.task = asyncio.create_task(self._run_feed(market), name=f"feed-{spec.exchange}-{spec.symbol}")
         return session

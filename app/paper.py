@@ -152,4 +152,4 @@ class PaperSession:
                 "equity": b.equity(), "realized_pnl": b.realized, "unrealized_pnl": b.unrealized(),
                 "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,
                 "fills": len(self.fills), "trades": len(closes), "wins": wins,
-                "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": len(self.evaluator)}
+                "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": self.evaluator.seen}

@@ -94,7 +94,7 @@ async def run(args: argparse.Namespace, url: str, clock: Any, markets: tuple[str
         await engine.add_session(SessionSpec(f"s{i}-{market}", loads_strategy(text), "demo", market,
                                              Timeframe.parse(args.timeframe),
                                              cash=10_000_000, commission=0.0005))
-    await asyncio.sleep(2.0)  # warm-up: connections, the first repair, kernel compilation
+    await asyncio.sleep(2.0)  # warm-up: connections, the first repair
     proc = psutil.Process()
     engine.metrics.tick_to_signal.reset()
     engine.metrics.bar_to_signal.reset()

@@ -1,19 +1,13 @@
 """Bar-by-bar evaluation for live trading: one new closed bar in, that bar's signals out.
 
-Exactness over cleverness: the evaluator keeps the bars in a growing preallocated column buffer and
-asks each distinct indicator for just the outputs the strategy reads, over that buffer (a zero-copy
-view), then compares only the last two values in plain Python. Catalog indicators are
-prefix-deterministic (the value at t computed on bars[:t+1] is bit-for-bit the value computed on the
-whole series), so each row equals what `evaluate` returns for the same bar. Price fields are read
-straight from the buffer.
+Each distinct indicator the strategy reads runs in its streaming form (`Indicator.stream`): the bar's
+prices go in, its outputs come out in O(1), bit-for-bit what the vectorised kernel gives at that bar
+over every bar seen since the evaluator started (history included). The conditions then compare the
+current and previous values in plain Python, so every row equals what `evaluate` returns for the same
+bar on the whole series, however long it grows, at a cost of a few microseconds per bar.
 
-Cost per bar is one pass of each indicator over the buffer (tens of microseconds per thousand bars),
-so the buffer is bounded: once it holds `max_bars` bars (default 1,024, raised to sixteen times the
-strategy's warm-up if that is longer) the oldest half is dropped, and from then on each row equals
-`evaluate` over the bars still held (`series()`). Recursive indicators (EMA, RSI, ATR, MACD, ADX)
-then restart from the retained window of at least eight warm-ups, where an N-bar EMA's seed weighs
-about e^-16 (≈1e-7 relative). A live bar's latency scales with this window, hence the small default.
-`max_bars=None` keeps every bar (exact against the whole history, cost grows).
+The bars themselves are kept only for charts (`series()`): up to `max_bars` (default 1,024; the oldest
+half is dropped when full), or every bar with `max_bars=None`. Signals never depend on that bound.
 """
 
 from __future__ import annotations
@@ -24,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from domain.indicators import CATALOG, resolve_params
+from domain.indicators import CATALOG
 from domain.market import FIELDS, Candle, CandleSeries
-from domain.strategy.evaluation import VarKey, wanted_fields, warmup_bars
+from domain.strategy.evaluation import VarKey
 from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
 
 F64 = npt.NDArray[np.float64]
@@ -34,6 +28,8 @@ I64 = npt.NDArray[np.int64]
 
 
 DEFAULT_MAX_BARS = 1024
+NAN = float("nan")
+Row = list[float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,57 +42,56 @@ class SignalRow:
     exit_short: bool
 
 
-Kernel = Callable[[CandleSeries], dict[str, F64]]
-
-
-def _kernel(key: VarKey, fields: frozenset[str]) -> Kernel:
-    """The catalog compute for one indicator with its parameters resolved once (no per-bar checks)."""
-    indicator = CATALOG[key[0]]
-    resolved = resolve_params(indicator, dict(key[1]))
-    some = indicator.compute_some_fn
-    if some is not None:
-        return lambda series: some(series, resolved, fields)
-    return lambda series: indicator.compute_fn(series, resolved)
-
-
 class IncrementalEvaluator:
     """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
 
     def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096,
                  max_bars: int | None = DEFAULT_MAX_BARS) -> None:
-        floor = 2 * (warmup_bars(strategy) + 2)
-        if max_bars == DEFAULT_MAX_BARS:
-            max_bars = max(DEFAULT_MAX_BARS, 8 * floor)  # 8 x (2 x warm-up): half kept after a drop ≥ 8x warm-up
-        if max_bars is not None and max_bars < floor:
-            raise ValueError(f"max_bars must be at least twice the warm-up ({warmup_bars(strategy)} bars) plus 2")
+        if max_bars is not None and max_bars < 2:
+            raise ValueError("max_bars must be at least 2")
         self.strategy = strategy
         self.timeframe = history.timeframe
         self.max_bars = max_bars
+        self.seen = 0  # bars evaluated since the start, history included
+        variables = iter_vars(strategy)
+        keys: list[VarKey] = list(dict.fromkeys(v.key for v in variables if v.var not in FIELDS))
+        self._streams = [CATALOG[key[0]].stream(dict(key[1])) for key in keys]
+        # One flat row per bar: each indicator's outputs in turn, then the bar's price fields.
+        offsets: list[int] = []
+        at = 0
+        for key in keys:
+            offsets.append(at)
+            at += len(CATALOG[key[0]].outputs)
+        self._reads: dict[Operand, int] = {}
+        for var in variables:
+            if var.var in FIELDS:
+                self._reads[var] = at + FIELDS.index(var.var)
+            else:
+                ind = CATALOG[var.var]
+                self._reads[var] = offsets[keys.index(var.key)] + ind.outputs.index(var.field or ind.outputs[0])
+        self._now: list[float] = [NAN] * (at + len(FIELDS))
+        self._prev: list[float] = list(self._now)
+        self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads)
+        for i in range(len(history)):
+            self._push(float(history.open[i]), float(history.high[i]), float(history.low[i]),
+                       float(history.close[i]), float(history.volume[i]))
         if max_bars is not None and len(history) > max_bars // 2:
-            k = len(history) - max_bars // 2
-            history = CandleSeries(history.timeframe, history.ts[k:], history.open[k:], history.high[k:],
-                                   history.low[k:], history.close[k:], history.volume[k:])
+            history = history.take(slice(len(history) - max_bars // 2, len(history)))
         self._n = len(history)
         size = max(capacity, 2 * self._n, 16)
         self._ts: I64 = np.empty(size, dtype=np.int64)
         self._ts[: self._n] = history.ts
+        self._last_ts = int(history.ts[-1]) if self._n else None
         self._cols: dict[str, F64] = {c: np.empty(size, dtype=np.float64) for c in FIELDS}
         for c in FIELDS:
             self._cols[c][: self._n] = getattr(history, c)
-        self._vars = iter_vars(strategy)
-        self._kernels = {key: _kernel(key, fields) for key, fields in wanted_fields(self._vars).items()}
-        # Per operand, resolved once: its price column, or its computation and the output it reads.
-        self._reads = [(var, var.var, var.key, "") if var.var in FIELDS
-                       else (var, None, var.key, var.field or CATALOG[var.var].outputs[0]) for var in self._vars]
-        self._now: dict[Operand, float] = {}
-        self._prev: dict[Operand, float] = {}
-        self._rules = [(side, strategy.rule(side)) for side in SIDES]
 
     def __len__(self) -> int:
+        """Bars held for `series()` (at most `max_bars`)."""
         return self._n
 
     def series(self) -> CandleSeries:
-        """Every bar seen so far (views into the buffer; copy before keeping)."""
+        """The bars held, oldest first (views into the buffer; copy before keeping)."""
         n = self._n
         c = self._cols
         return CandleSeries(self.timeframe, self._ts[:n], c["open"][:n], c["high"][:n], c["low"][:n],
@@ -104,20 +99,36 @@ class IncrementalEvaluator:
 
     def update(self, candle: Candle) -> SignalRow:
         """Append one closed bar and return its signals. Bars must arrive in time order."""
+        if self._last_ts is not None and candle.ts <= self._last_ts:
+            raise ValueError(f"bar at {candle.ts} is not after the last bar at {self._last_ts}")
+        self._last_ts = candle.ts
+        self._keep(candle)
+        self._push(candle.open, candle.high, candle.low, candle.close, candle.volume)
+        return self._rules(self._now, self._prev)
+
+    def _push(self, o: float, h: float, low: float, c: float, v: float) -> None:
+        self._prev = self._now
+        now: list[float] = []
+        for stream in self._streams:
+            now.extend(stream(o, h, low, c, v))
+        now += (o, h, low, c, v)
+        self._now = now
+        self.seen += 1
+
+    def _keep(self, candle: Candle) -> None:
         i = self._n
-        if i and candle.ts <= int(self._ts[i - 1]):
-            raise ValueError(f"bar at {candle.ts} is not after the last bar at {int(self._ts[i - 1])}")
         if self.max_bars is not None and i >= self.max_bars:
             i = self._drop_oldest(i - self.max_bars // 2)
         if i == len(self._ts):
             self._grow()
         self._ts[i] = candle.ts
-        for c in FIELDS:
-            self._cols[c][i] = getattr(candle, c)
+        cols = self._cols
+        cols["open"][i] = candle.open
+        cols["high"][i] = candle.high
+        cols["low"][i] = candle.low
+        cols["close"][i] = candle.close
+        cols["volume"][i] = candle.volume
         self._n = i + 1
-        self._refresh()
-        flags = {side: bool(group is not None and self._group(group)) for side, group in self._rules}
-        return SignalRow(**flags)
 
     def _grow(self) -> None:
         size = 2 * len(self._ts)
@@ -137,45 +148,38 @@ class IncrementalEvaluator:
         self._n = keep
         return keep
 
-    def _refresh(self) -> None:
-        n = self._n
-        view = self.series()
-        computed: dict[object, dict[str, F64]] = {}
-        for var, column, key, output in self._reads:
-            if column is not None:
-                values = self._cols[column]
-            else:
-                outputs = computed.get(key)
-                if outputs is None:
-                    outputs = computed[key] = self._kernels[key](view)
-                values = outputs[output]
-            self._now[var] = float(values[n - 1])
-            self._prev[var] = float(values[n - 2]) if n > 1 else float("nan")
 
-    def _value(self, operand: Operand, prev: bool) -> float:
+_COMPARE = {"gt": "{l} > {r}", "lt": "{l} < {r}", "ge": "{l} >= {r}", "le": "{l} <= {r}",
+            "crosses_above": "({l} > {r} and {pl} <= {pr})", "crosses_below": "({l} < {r} and {pl} >= {pr})"}
+
+
+def compile_rules(rules: list[Group | None], reads: dict[Operand, int]) -> Callable[[Row, Row], SignalRow]:
+    """The four rules as one function of (this bar's row, the previous bar's row) -> SignalRow.
+
+    The rule tree becomes a single Python expression over row indexes, built once per evaluator, so a bar
+    costs one call instead of a walk over the tree. Only integers and operators come from the strategy;
+    constants are passed in a tuple, never written into the source. NaN compares False, as in `evaluate`.
+    """
+    consts: list[float] = []
+
+    def ref(operand: Operand, row: str) -> str:
         if isinstance(operand, Const):
-            return operand.value
-        return self._prev[operand] if prev else self._now[operand]
+            consts.append(float(operand.value))
+            return f"c[{len(consts) - 1}]"
+        return f"{row}[{reads[operand]}]"
 
-    def _condition(self, cond: Condition) -> bool:
-        left, right = self._value(cond.left, False), self._value(cond.right, False)
-        op = cond.op
-        if op == "gt":
-            return left > right
-        if op == "lt":
-            return left < right
-        if op == "ge":
-            return left >= right
-        if op == "le":
-            return left <= right
-        pl, pr = self._value(cond.left, True), self._value(cond.right, True)
-        if op == "crosses_above":
-            return left > right and pl <= pr
-        return left < right and pl >= pr
+    def expr(item: Condition | Group | None) -> str:
+        if item is None:
+            return "False"
+        if isinstance(item, Group):
+            if not item.items:
+                return "True" if item.kind == "all" else "False"
+            joiner = " and " if item.kind == "all" else " or "
+            return "(" + joiner.join(expr(i) for i in item.items) + ")"
+        return _COMPARE[item.op].format(l=ref(item.left, "n"), r=ref(item.right, "n"), pl=ref(item.left, "p"),
+                                        pr=ref(item.right, "p"))
 
-    def _group(self, group: Group) -> bool:
-        items = (self._group(i) if isinstance(i, Group) else self._condition(i) for i in group.items)
-        return all(items) if group.kind == "all" else any(items)
-
-
-
+    body = ", ".join(f"bool({expr(rule)})" for rule in rules)
+    namespace: dict[str, object] = {"SignalRow": SignalRow, "consts": tuple(consts)}
+    exec(f"def rules(n, p, c=consts):\n    return SignalRow({body})\n", namespace)  # noqa: S102 - source built above
+    return namespace["rules"]  # type: ignore[return-value]

@@ -112,22 +112,39 @@ def test_incremental_grows_its_buffer_and_matches_whole_series() -> None:
     assert any(rows) and len(evaluator) == 300
 
 
-def test_a_bounded_evaluator_drops_old_bars_and_matches_evaluation_over_what_it_holds() -> None:
+def test_a_bounded_evaluator_keeps_few_bars_yet_signals_as_on_the_whole_series() -> None:
     entry = {"all": [{"left": {"var": "rsi", "params": {"period": 5}}, "op": "crosses_above",
                       "right": {"const": 50}}]}
     strategy = long_only(entry)
     rng = np.random.default_rng(3)
     series = bars(list(100 + np.cumsum(rng.normal(0, 1, 400))))
+    whole = evaluate(strategy, series).entry_long
     evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 100)), max_bars=64)
-    assert len(evaluator) == 32
+    assert len(evaluator) == 32 and evaluator.seen == 100
     for i in range(100, 400):
         row = evaluator.update(series.candle(i))
         held = evaluator.series()
         assert len(held) <= 64 and held.ts[-1] == series.ts[i]
-        assert row.entry_long == bool(evaluate(strategy, held).entry_long[-1])
+        assert np.array_equal(held.close, series.close[i + 1 - len(held) : i + 1])
+        assert row.entry_long == bool(whole[i]), f"bar {i}"
+    assert evaluator.seen == 400
 
 
-def test_a_bound_shorter_than_the_warm_up_is_refused() -> None:
-    entry = {"all": [{"left": {"var": "sma", "params": {"period": 50}}, "op": "gt", "right": {"const": 1}}]}
+def test_long_runs_stay_exact_for_recursive_indicators() -> None:
+    entry = {"all": [{"left": {"var": "macd", "params": {"fast": 12, "slow": 26, "signal": 9}, "field": "macd"},
+                      "op": "crosses_above",
+                      "right": {"var": "macd", "params": {"fast": 12, "slow": 26, "signal": 9}, "field": "signal"}},
+                     {"left": {"var": "close"}, "op": "gt", "right": {"var": "ema", "params": {"period": 100}}}]}
+    strategy = long_only(entry)
+    rng = np.random.default_rng(11)
+    series = bars(list(100 + np.cumsum(rng.normal(0, 1, 6_000))))
+    whole = evaluate(strategy, series).entry_long
+    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 500)))
+    rows = [evaluator.update(series.candle(i)).entry_long for i in range(500, len(series))]
+    assert rows == whole[500:].tolist() and sum(rows) > 20
+    assert len(evaluator) <= 1024
+
+
+def test_a_bound_below_two_bars_is_refused() -> None:
     with pytest.raises(ValueError, match="max_bars"):
-        IncrementalEvaluator(long_only(entry), bars([1.0]), max_bars=60)
+        IncrementalEvaluator(long_only(close_vs("gt", 1)), bars([1.0]), max_bars=1)
