@@ -75,6 +75,8 @@ class WebSocketFeed:
         self.counters = FeedCounters()
         self._rng = random.Random(seed)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._last_ns = 0  # perf_counter_ns of the last message (the stall watchdog reads it)
+        self._stalled = False
 
     async def force_reconnect(self) -> None:
         """Drop the current connection (the stream reconnects and repairs its bars as after any drop)."""
@@ -135,26 +137,45 @@ class WebSocketFeed:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, sink: FeedSink) -> str:
         counters = self.counters
         clock = time.perf_counter_ns
+        self._last_ns = clock()
+        self._stalled = False
+        watchdog = asyncio.create_task(self._watch(ws), name=f"stall-watch-{self.symbol}")
+        try:
+            while True:
+                msg = await ws.receive()  # no per-message timeout: the watchdog closes a silent stream
+                kind = msg.type
+                if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
+                    counters.messages += 1
+                    self._last_ns = now = clock()
+                    try:
+                        events = self.parse(msg.data, now)
+                    except _BAD_MESSAGE as err:
+                        self._reject(msg.data, err)
+                        continue
+                    for event in events:
+                        sink(event)
+                    await asyncio.sleep(0)  # let the bus hand this tick on before the next buffered message
+                elif kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+                    if self._stalled:
+                        return f"stalled: no message for {self.policy.stall_s:g} s"
+                    return f"closed by the server ({ws.close_code})"
+                elif kind is aiohttp.WSMsgType.ERROR:
+                    return f"websocket error: {ws.exception()}"
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+
+    async def _watch(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Close the connection after `stall_s` without a message. One timer per stream rather than one per
+        message: aiohttp's per-receive timeout costs about as much as the rest of reading a message."""
+        limit_ns = int(self.policy.stall_s * 1e9)
         while True:
-            try:
-                msg = await ws.receive(timeout=self.policy.stall_s)
-            except TimeoutError:
-                return f"stalled: no message for {self.policy.stall_s:g} s"
-            kind = msg.type
-            if kind is aiohttp.WSMsgType.TEXT or kind is aiohttp.WSMsgType.BINARY:
-                counters.messages += 1
-                try:
-                    events = self.parse(msg.data, clock())
-                except _BAD_MESSAGE as err:
-                    self._reject(msg.data, err)
-                    continue
-                for event in events:
-                    sink(event)
-                await asyncio.sleep(0)  # let the bus hand this tick on before the next buffered message
-            elif kind in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                return f"closed by the server ({ws.close_code})"
-            elif kind is aiohttp.WSMsgType.ERROR:
-                return f"websocket error: {ws.exception()}"
+            idle = time.perf_counter_ns() - self._last_ns
+            if idle >= limit_ns:
+                self._stalled = True
+                await ws.close()
+                return
+            await asyncio.sleep(max(0.01, (limit_ns - idle) / 1e9))
 
     def _reject(self, data: str | bytes, err: Exception) -> None:
         self.counters.rejected += 1

@@ -11,7 +11,7 @@ from aiohttp import web
 from live_helpers import SimClock, as_rows, build_engine, fast_config, faulty_simulator, series_rows, sma_cross
 
 from app.bus import EventBus
-from app.events import OrderFilled, OrderRejected, OrderRequested, TradeTick
+from app.events import FeedDisconnected, FeedReconnected, OrderFilled, OrderRejected, OrderRequested, TradeTick
 from app.live import LiveEngine
 from app.metrics import FeedCounters
 from app.paper import SessionSpec
@@ -148,6 +148,37 @@ async def test_dropped_and_stalled_streams_reconnect_and_backfill_so_no_bar_is_m
     assert as_rows(got) == series_rows(truth)
     market = engine.metrics.feeds["demo:KRW-BTC"]
     assert market.reconnects >= 3 and faults.connections >= 4
+
+
+async def test_a_silent_stream_is_closed_as_stalled_after_the_stall_time_and_reconnects() -> None:
+    config = fast_config()
+    sim, faults = faulty_simulator(config)
+    await sim.start()
+    faults.stall_next = 1  # the first connection accepts the subscription and then says nothing
+    feed = UpbitTradeFeed("KRW-BTC", sim.url, StreamPolicy(stall_s=0.4, backoff_initial_s=0.05))
+    events: list[Any] = []
+    lost_at: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    def sink(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, FeedDisconnected):
+            lost_at.append(loop.time())
+
+    t0 = loop.time()
+    task = asyncio.create_task(feed.run(sink))
+    try:
+        await _wait(lambda: any(isinstance(e, FeedReconnected) for e in events), timeout=10)
+        await _wait(lambda: any(isinstance(e, TradeTick) for e in events), timeout=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        faults.drop_all()
+        await sim.stop()
+    (lost,) = [e for e in events if isinstance(e, FeedDisconnected)][:1]
+    assert lost.reason == "stalled: no message for 0.4 s"
+    assert 0.4 <= lost_at[0] - t0 < 3.0 and feed.counters.reconnects == 1  # closed at the stall time, not later
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("stall-watch")]
 
 
 class _BurstFeed:
