@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
+
+import orjson
 
 from app.events import BarClosed, KlineTick
 from domain.market import Candle
@@ -38,7 +39,7 @@ class BinanceKlineFeed(WebSocketFeed):
         return ws_url(self.base_url, f"/ws/{self.symbol.lower()}@kline_{self.interval}")
 
     def parse(self, data: str | bytes, recv_ns: int) -> list[Any]:
-        msg = json.loads(data)
+        msg = orjson.loads(data)  # ~5x faster than json on the hot path; rejects NaN literals too
         if type(msg) is not dict or msg.get("e") != "kline":
             raise Rejected("not a kline event")
         k = msg["k"]

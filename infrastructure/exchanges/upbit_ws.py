@@ -7,6 +7,8 @@ import math
 import uuid
 from typing import Any
 
+import orjson
+
 from app.events import TradeTick
 from infrastructure.exchanges.ws import Rejected, StreamPolicy, WebSocketFeed, ws_url
 
@@ -42,7 +44,7 @@ class UpbitTradeFeed(WebSocketFeed):
                            {"format": "DEFAULT"}])
 
     def parse(self, data: str | bytes, recv_ns: int) -> list[Any]:
-        msg = json.loads(data)
+        msg = orjson.loads(data)  # ~5x faster than json on the hot path; rejects NaN literals too
         if type(msg) is not dict:
             raise Rejected("not a JSON object")
         kind = msg.get("type")
