@@ -242,12 +242,14 @@ class LiveEngine:
             return
         # The trade opens a new bar: close the old one first, so that its orders fill at this price (the
         # next bar's open, as in the backtest); then the trade moves prices, fills and stops.
-        closed = await m.bars.on_trade(e.ts, e.price, e.volume)
+        closed = m.bars.add_trade(e.ts, e.price, e.volume)  # no await on the common path
+        if closed is None:
+            closed = await m.bars.on_trade(e.ts, e.price, e.volume)
         if closed:
             await self._bars_closed(m, closed, e.recv_ns)
         for s in m.sessions:
-            if s.active:
-                await self._price(s, e.ts, e.price)
+            if s.active and (work := self._price(s, e.ts, e.price)) is not None:
+                await work
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
 
@@ -257,8 +259,8 @@ class LiveEngine:
             return
         c = e.candle
         for s in m.sessions:
-            if s.active:
-                await self._price(s, c.ts + 59_999 if e.closed else c.ts, c.close)
+            if s.active and (work := self._price(s, c.ts + 59_999 if e.closed else c.ts, c.close)) is not None:
+                await work
         closed = await m.bars.on_kline(c, e.closed)  # a closing kline carries the bar's last price: after it
         if closed:
             await self._bars_closed(m, closed, e.recv_ns)
@@ -274,13 +276,19 @@ class LiveEngine:
             m.bars.disconnected()
         self.audit.event(e)
 
-    async def _price(self, s: PaperSession, ts: int, price: float) -> None:
+    def _price(self, s: PaperSession, ts: int, price: float) -> Awaitable[None] | None:
+        """Move the session's prices. Only a fill, a refused order or a failure needs the bus: then the work
+        to await is returned; the common case (nothing happened) returns None without making a coroutine."""
         try:
             fills = s.on_trade(ts, price)
         except Exception as err:  # one broken session must not take the others down
             log.exception("paper session %s failed on a price", s.id)
-            await self._fail(s, f"{type(err).__name__}: {err}")
-            return
+            return self._fail(s, f"{type(err).__name__}: {err}")
+        if fills or s.broker.dropped_orders:
+            return self._after_price(s, fills, ts)
+        return None
+
+    async def _after_price(self, s: PaperSession, fills: list[Fill], ts: int) -> None:
         if fills:
             await self._publish_fills(s, fills)
         if s.broker.dropped_orders:  # refused at the price (no cash, nothing to close): journal why

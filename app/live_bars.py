@@ -92,11 +92,19 @@ class MarketBars:
         self.suspended = True
         self.boundary = -1
 
+    def add_trade(self, ts: int, price: float, volume: float) -> list[tuple[Timeframe, Candle]] | None:
+        """The hot path: fold a trade in without awaiting. Returns the bars it closed, or None when the
+        market is suspended and the trade must go through `on_trade` (which may repair over REST)."""
+        if self.suspended:
+            return None
+        closed = self.base.add(ts, price, volume)
+        return [] if closed is None else self._roll(closed)
+
     async def on_trade(self, ts: int, price: float, volume: float) -> list[tuple[Timeframe, Candle]]:
         """Fold a trade in; returns the bars it closed (after a repair: the backfilled ones first)."""
-        if not self.suspended:
-            closed = self.base.add(ts, price, volume)
-            return [] if closed is None else self._roll(closed)
+        closed = self.add_trade(ts, price, volume)
+        if closed is not None:
+            return closed
         if self.boundary < 0:
             self.boundary = M1.floor(ts) + M1.ms
             return []

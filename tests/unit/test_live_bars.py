@@ -62,3 +62,18 @@ async def test_a_higher_timeframe_session_joining_a_running_stream_gets_whole_ba
     five = [b for k in range(8, 11) for tf, b in await bars.on_trade(T0 + k * M, 1.0, 1.0) if tf is Timeframe.M5]
     assert [b.ts for b in five] == [T0 + 5 * M]
     assert five[0].volume == 5.0  # all five minutes, the early ones from REST
+
+
+async def test_the_synchronous_hot_path_defers_to_the_repair_while_suspended() -> None:
+    rest = FakeRest()
+    bars = MarketBars("demo", "X", rest)
+    await bars.join(Timeframe.M1, T0 - M)
+    assert bars.add_trade(T0 + 10, 1.0, 1.0) is None  # suspended: the caller must await on_trade
+    assert rest.asked == []
+    await bars.on_trade(T0 + 10, 1.0, 1.0)
+    await bars.on_trade(T0 + M, 2.0, 1.0)  # the repair; the stream is live from here
+    assert bars.add_trade(T0 + M + 5, 3.0, 0.5) == []  # same minute: nothing closes
+    closed = bars.add_trade(T0 + 2 * M, 4.0, 1.0)
+    assert closed == [(Timeframe.M1, Candle(T0 + M, 2.0, 3.0, 2.0, 3.0, 1.5))]
+    bars.disconnected()
+    assert bars.add_trade(T0 + 3 * M, 5.0, 1.0) is None
