@@ -16,8 +16,10 @@ import asyncio
 import multiprocessing as mp
 import os
 import sys
+import tempfile
 import time
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,12 +71,15 @@ class Clock:
         self.now_ms = now
 
 
-async def run(args: argparse.Namespace, url: str, clock: Any, markets: tuple[str, ...]) -> dict[str, Any]:
+async def run(args: argparse.Namespace, url: str, clock: Any, markets: tuple[str, ...], log_dir: str) -> dict[str, Any]:
     from app.live import LiveEngine
     from app.live_history import gateway_bar_fetch, history_loader
     from infrastructure.exchanges import ExchangeGateways
     from infrastructure.exchanges.upbit_ws import UpbitTradeFeed
     from infrastructure.exchanges.ws import StreamPolicy
+    from infrastructure.logs import start_logging
+
+    logs = start_logging(Path(log_dir))  # the audit trail and app log, as the app writes them
 
     gateways = ExchangeGateways({"demo": url})
     feeds: dict[str, UpbitTradeFeed] = {}
@@ -117,8 +122,10 @@ async def run(args: argparse.Namespace, url: str, clock: Any, markets: tuple[str
     fills = sum(len(s.fills) for s in engine.sessions.values())
     await engine.shutdown(flatten=True)
     await gateways.aclose()
+    logs.close()
+    audit_lines = len((Path(log_dir) / "audit.jsonl").read_text(encoding="utf-8").splitlines())
     return {"snap": snap, "elapsed": elapsed, "msgs": msgs, "cpu": cpu, "rss0": rss0, "rss1": rss1,
-            "orders": orders, "fills": fills, "bars": bars, "feeds": feeds}
+            "orders": orders, "fills": fills, "bars": bars, "feeds": feeds, "audit_lines": audit_lines}
 
 
 def missing_bars(bars: dict[str, list[Any]], tf: Timeframe) -> tuple[int, int, int]:
@@ -159,7 +166,8 @@ def main() -> int:
     sim_proc = psutil.Process(server.pid)
     sim_proc.cpu_percent()
     try:
-        r = asyncio.run(run(args, url, Clock(sim_clock(t0_wall, speed)), markets))
+        with tempfile.TemporaryDirectory() as log_dir:
+            r = asyncio.run(run(args, url, Clock(sim_clock(t0_wall, speed)), markets, log_dir))
     finally:
         sim_cpu = sim_proc.cpu_percent()
         server.terminate()
@@ -183,7 +191,7 @@ def main() -> int:
           f"max {lag['max_us'] / 1000:.2f} ms")
     print(f"  data queue       dropped {data['dropped']:,}   high water {data['high_water']:,}")
     print(f"  orders           published {r['orders'].published:,}   handled {r['orders'].handled:,}   "
-          f"dropped {r['orders'].dropped}   fills {r['fills']:,}")
+          f"dropped {r['orders'].dropped}   fills {r['fills']:,}   audit lines {r['audit_lines']:,}")
     print(f"  reconnects       {s['reconnects']} (forced mid-run)   bars checked {checked:,}   missing {missing}   "
           f"different {different}")
     print(f"  CPU              engine {r['cpu']:.0f} %   simulator {sim_cpu:.0f} %")
