@@ -6,12 +6,13 @@ over every bar seen since the evaluator started (history included). The conditio
 current and previous values in plain Python, so every row equals what `evaluate` returns for the same
 bar on the whole series, however long it grows, at a cost of a few microseconds per bar.
 
-The bars themselves are kept only for charts (`series()`): up to `max_bars` (default 1,024; the oldest
-half is dropped when full), or every bar with `max_bars=None`. Signals never depend on that bound.
+The bars themselves are kept only for charts (`series()`): the latest `max_bars` (default 1,024), or
+every bar with `max_bars=None`. Signals never depend on that bound.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -45,8 +46,7 @@ class SignalRow:
 class IncrementalEvaluator:
     """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
 
-    def __init__(self, strategy: Strategy, history: CandleSeries, capacity: int = 4096,
-                 max_bars: int | None = DEFAULT_MAX_BARS) -> None:
+    def __init__(self, strategy: Strategy, history: CandleSeries, max_bars: int | None = DEFAULT_MAX_BARS) -> None:
         if max_bars is not None and max_bars < 2:
             raise ValueError("max_bars must be at least 2")
         self.strategy = strategy
@@ -72,37 +72,31 @@ class IncrementalEvaluator:
         self._now: list[float] = [NAN] * (at + len(FIELDS))
         self._prev: list[float] = list(self._now)
         self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads)
-        for i in range(len(history)):
-            self._push(float(history.open[i]), float(history.high[i]), float(history.low[i]),
-                       float(history.close[i]), float(history.volume[i]))
-        if max_bars is not None and len(history) > max_bars // 2:
-            history = history.take(slice(len(history) - max_bars // 2, len(history)))
-        self._n = len(history)
-        size = max(capacity, 2 * self._n, 16)
-        self._ts: I64 = np.empty(size, dtype=np.int64)
-        self._ts[: self._n] = history.ts
-        self._last_ts = int(history.ts[-1]) if self._n else None
-        self._cols: dict[str, F64] = {c: np.empty(size, dtype=np.float64) for c in FIELDS}
-        for c in FIELDS:
-            self._cols[c][: self._n] = getattr(history, c)
+        for row in zip(*(history.column(c).tolist() for c in FIELDS), strict=True):
+            self._push(*row)
+        keep = len(history) if max_bars is None else min(len(history), max_bars)
+        self._bars: deque[Candle] = deque((history.candle(i) for i in range(len(history) - keep, len(history))),
+                                          maxlen=max_bars)
+        self._last_ts = int(history.ts[-1]) if len(history) else None
 
     def __len__(self) -> int:
         """Bars held for `series()` (at most `max_bars`)."""
-        return self._n
+        return len(self._bars)
 
     def series(self) -> CandleSeries:
-        """The bars held, oldest first (views into the buffer; copy before keeping)."""
-        n = self._n
-        c = self._cols
-        return CandleSeries(self.timeframe, self._ts[:n], c["open"][:n], c["high"][:n], c["low"][:n],
-                            c["close"][:n], c["volume"][:n])
+        """The bars held, oldest first, as new arrays."""
+        bars = self._bars
+        n = len(bars)
+        ts: I64 = np.fromiter((b.ts for b in bars), dtype=np.int64, count=n)
+        cols = [np.fromiter((getattr(b, c) for b in bars), dtype=np.float64, count=n) for c in FIELDS]
+        return CandleSeries(self.timeframe, ts, *cols)
 
     def update(self, candle: Candle) -> SignalRow:
         """Append one closed bar and return its signals. Bars must arrive in time order."""
         if self._last_ts is not None and candle.ts <= self._last_ts:
             raise ValueError(f"bar at {candle.ts} is not after the last bar at {self._last_ts}")
         self._last_ts = candle.ts
-        self._keep(candle)
+        self._bars.append(candle)
         self._push(candle.open, candle.high, candle.low, candle.close, candle.volume)
         return self._rules(self._now, self._prev)
 
@@ -114,39 +108,6 @@ class IncrementalEvaluator:
         now += (o, h, low, c, v)
         self._now = now
         self.seen += 1
-
-    def _keep(self, candle: Candle) -> None:
-        i = self._n
-        if self.max_bars is not None and i >= self.max_bars:
-            i = self._drop_oldest(i - self.max_bars // 2)
-        if i == len(self._ts):
-            self._grow()
-        self._ts[i] = candle.ts
-        cols = self._cols
-        cols["open"][i] = candle.open
-        cols["high"][i] = candle.high
-        cols["low"][i] = candle.low
-        cols["close"][i] = candle.close
-        cols["volume"][i] = candle.volume
-        self._n = i + 1
-
-    def _grow(self) -> None:
-        size = 2 * len(self._ts)
-        ts: I64 = np.empty(size, dtype=np.int64)
-        ts[: self._n] = self._ts[: self._n]
-        self._ts = ts
-        for c in FIELDS:
-            col: F64 = np.empty(size, dtype=np.float64)
-            col[: self._n] = self._cols[c][: self._n]
-            self._cols[c] = col
-
-    def _drop_oldest(self, k: int) -> int:
-        keep = self._n - k
-        self._ts[:keep] = self._ts[k : self._n]
-        for col in self._cols.values():
-            col[:keep] = col[k : self._n]
-        self._n = keep
-        return keep
 
 
 _COMPARE = {"gt": "{l} > {r}", "lt": "{l} < {r}", "ge": "{l} >= {r}", "le": "{l} <= {r}",

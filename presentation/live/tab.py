@@ -12,7 +12,7 @@ from PyQt6 import QtCore, QtWidgets
 from app.errors import UserError
 from app.events import OrderFilled, SessionBar, SessionFlattened
 from app.paper import SessionSpec
-from domain.market import Candle, CandleSeries, Timeframe, valid_codes
+from domain.market import Candle, Timeframe, valid_codes
 from domain.strategy import parse_strategy
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
@@ -241,10 +241,7 @@ class LiveTab(QtWidgets.QWidget):
 
     def _show_session(self, session: Any, new_bars: list[Candle]) -> None:
         if getattr(self.chart, "title", None) != session.id:
-            s = session.evaluator.series()
-            self.chart.set_series(CandleSeries.from_columns(s.timeframe, s.ts.copy(), s.open.copy(), s.high.copy(),
-                                                            s.low.copy(), s.close.copy(), s.volume.copy()),
-                                  title=session.id)
+            self.chart.set_series(session.evaluator.series(), title=session.id)  # fresh arrays
         else:
             for bar in new_bars:
                 self._apply(bar)

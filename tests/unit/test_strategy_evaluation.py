@@ -106,7 +106,7 @@ def test_incremental_grows_its_buffer_and_matches_whole_series() -> None:
     strategy = long_only(entry)
     rng = np.random.default_rng(7)
     series = bars(list(100 + np.cumsum(rng.normal(0, 1, 300))))
-    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 0)), capacity=16, max_bars=None)
+    evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 0)), max_bars=None)
     rows = [evaluator.update(series.candle(i)).entry_long for i in range(len(series))]
     assert rows == evaluate(strategy, series).entry_long.tolist()
     assert any(rows) and len(evaluator) == 300
@@ -120,7 +120,7 @@ def test_a_bounded_evaluator_keeps_few_bars_yet_signals_as_on_the_whole_series()
     series = bars(list(100 + np.cumsum(rng.normal(0, 1, 400))))
     whole = evaluate(strategy, series).entry_long
     evaluator = IncrementalEvaluator(strategy, series.take(slice(0, 100)), max_bars=64)
-    assert len(evaluator) == 32 and evaluator.seen == 100
+    assert len(evaluator) == 64 and evaluator.seen == 100
     for i in range(100, 400):
         row = evaluator.update(series.candle(i))
         held = evaluator.series()

@@ -25,7 +25,7 @@ def test_incremental_evaluation_equals_vectorised_on_every_bar(doc: dict, bars: 
     strategy = parse_strategy(doc)
     whole = evaluate(strategy, bars)
     start = min(warm, len(bars))
-    evaluator = IncrementalEvaluator(strategy, bars.take(slice(0, start)), capacity=16, max_bars=None)
+    evaluator = IncrementalEvaluator(strategy, bars.take(slice(0, start)), max_bars=None)
     for i in range(start, len(bars)):
         row = evaluator.update(bars.candle(i))
         expected = tuple(bool(getattr(whole, side)[i]) for side in SIDES)
