@@ -185,7 +185,8 @@ def main() -> int:
     print(f"  bar-to-signal    p50 {b2s['p50_us']:.1f} us   p99 {b2s['p99_us']:.1f} us   max {b2s['max_us']:.1f} us"
           f"   (n={b2s['count']:,} bar closes evaluated)")
     print(f"  GC pause         p99 {gcp['p99_us'] / 1000:.2f} ms   max {gcp['max_us'] / 1000:.2f} ms   "
-          f"(n={gcp['count']}; target p99 <= 5 ms: {'OK' if gcp['p99_us'] <= 5000 else 'MISSED'})")
+          f"(n={gcp['count']}, by generation {s['gc_collections']}; target p99 <= 5 ms: "
+          f"{'OK' if gcp['p99_us'] <= 5000 else 'MISSED'})")
     lag = s["loop_lag"]
     print(f"  loop lag         p50 {lag['p50_us'] / 1000:.2f} ms   p99 {lag['p99_us'] / 1000:.2f} ms   "
           f"max {lag['max_us'] / 1000:.2f} ms")
