@@ -154,6 +154,64 @@ print("rss", psutil.Process().memory_info().rss, flush=True)
 """
 
 
+def switch_figures(container: object) -> None:
+    """Clicking another market (a year of 1m) in the list: how long the UI thread is held, against drawing it
+    synchronously (read + pyramid on the UI thread, as start-up restore does)."""
+    import asyncio
+
+    import qasync
+    from PyQt6 import QtCore, QtWidgets
+
+    from presentation.main_window import MainWindow
+    from presentation.services import Services
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    loop = qasync.QEventLoop(app, already_running=False)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(Services(container), first_run_demo=False)  # type: ignore[arg-type]
+    window.resize(*SIZE)
+    window.show()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+
+    probe = QtCore.QTimer()
+    probe.setInterval(1)
+    probe.timeout.connect(tick)
+
+    async def click(symbol: str) -> tuple[float, float, float]:
+        await asyncio.sleep(0.2)
+        gaps.clear()
+        last[0] = time.perf_counter()
+        t = time.perf_counter()
+        window.tree.setCurrentIndex(window.markets.index_of(SeriesKey("demo", symbol, Timeframe.M1)))
+        held = time.perf_counter() - t
+        if window.loading is not None:
+            await window.loading
+        drawn = time.perf_counter() - t
+        await asyncio.sleep(0.05)
+        return held * 1000, drawn * 1000, max(gaps, default=0.0)
+
+    probe.start()
+    results = [loop.run_until_complete(click(sym)) for sym in ("KRW-ETH", "KRW-XRP", "KRW-BTC", "KRW-ETH")]
+    t = time.perf_counter()
+    window.show_series(SeriesKey("demo", "KRW-XRP", Timeframe.M1))
+    sync = (time.perf_counter() - t) * 1000
+    probe.stop()
+    held = max(r[0] for r in results)
+    print(f"switching market (a year of 1m) by clicking the list: click handler {held:.1f} ms, drawn after "
+          f"{np.median([r[1] for r in results]):.0f} ms, longest UI-thread stall "
+          f"{np.median([r[2] for r in results]):.0f} ms (median of 4; synchronous read+draw holds it "
+          f"{sync:.0f} ms)")
+    window.close()
+    loop.run_until_complete(asyncio.sleep(0))
+    asyncio.set_event_loop(None)
+
+
 def app_figures() -> None:
     from app.main import Container
 
@@ -167,6 +225,7 @@ def app_figures() -> None:
         t = time.perf_counter()
         container.candles.read(SeriesKey("demo", "KRW-BTC", Timeframe.M1))
         print(f"store read of one year into columns: {(time.perf_counter() - t) * 1000:.0f} ms")
+        switch_figures(container)
         container.close()
         start = time.time()
         proc = subprocess.run([sys.executable, "-c", CHILD, str(db), tmp], capture_output=True, text=True,

@@ -86,11 +86,14 @@ class ChartWidget(QtWidgets.QWidget):
         self.apply_theme(DARK)
 
     # ---- data -------------------------------------------------------------------------------------------
-    def set_series(self, series: CandleSeries, title: str = "", keep_view: bool = False) -> None:
-        """Show `series`; builds the LOD pyramid once. Shows the latest bars unless keep_view."""
+    def set_series(self, series: CandleSeries, title: str = "", keep_view: bool = False,
+                   pyramid: OhlcPyramid | None = None) -> None:
+        """Show `series`; builds the LOD pyramid once (or takes one already built from it, e.g. in a worker
+        thread). Shows the latest bars unless keep_view."""
         self.timeframe = series.timeframe
         self.title = title
-        self.pyramid = OhlcPyramid(series.ts, series.open, series.high, series.low, series.close, series.volume)
+        self.pyramid = pyramid if pyramid is not None else OhlcPyramid(series.ts, series.open, series.high,
+                                                                       series.low, series.close, series.volume)
         self.candles.set_pyramid(self.pyramid)
         self.volume.set_pyramid(self.pyramid)
         self._update_limits()

@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from presentation.chart.indicators import Applied, ParamsDialog, catalog, draw, erase, fill_menu
+from presentation.chart.lod import OhlcPyramid
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.services import EXCHANGE_LABELS
@@ -74,8 +75,10 @@ class ChartTab(QtWidgets.QWidget):
             self.addAction(act)
 
     # ---- data -------------------------------------------------------------------------------------------
-    def show_series(self, key: SeriesKey, series: CandleSeries, keep_view: bool = False) -> None:
-        """Show freshly loaded bars of `key`; keeps the indicators the user added (and the view if asked)."""
+    def show_series(self, key: SeriesKey, series: CandleSeries, keep_view: bool = False,
+                    pyramid: OhlcPyramid | None = None) -> None:
+        """Show freshly loaded bars of `key`; keeps the indicators the user added (and the view if asked).
+        `pyramid`, built off the UI thread from `series`, is used when the series is shown as stored."""
         shown = self.shown_timeframe() if keep_view and key == self.key else series.timeframe
         self.key, self.stored = key, series
         self.view_tf.blockSignals(True)
@@ -86,7 +89,7 @@ class ChartTab(QtWidgets.QWidget):
         self.view_tf.setCurrentIndex(max(0, self.view_tf.findData(shown.code)))
         self.view_tf.blockSignals(False)
         view = series if shown is series.timeframe else series.resample(shown)
-        self._render(view, keep_view=keep_view)
+        self._render(view, keep_view=keep_view, pyramid=pyramid if view is series else None)
 
     def clear(self) -> None:
         self.key = None
@@ -102,14 +105,14 @@ class ChartTab(QtWidgets.QWidget):
         series = self.stored if tf is self.stored.timeframe else self.stored.resample(tf)
         self._render(series, keep_view=False)
 
-    def _render(self, series: CandleSeries, keep_view: bool) -> None:
+    def _render(self, series: CandleSeries, keep_view: bool, pyramid: OhlcPyramid | None = None) -> None:
         if self.key is None or not len(series):
             self.stack.setCurrentWidget(self.empty)
             self.title.setText(series_title(self.key) + " — no bars" if self.key else "No market selected")
             return
         title = series_title(self.key, series.timeframe)
         self.title.setText(f"  {title}  ")
-        self.chart.set_series(series, title, keep_view=keep_view)
+        self.chart.set_series(series, title, keep_view=keep_view, pyramid=pyramid)
         self.stack.setCurrentWidget(self.chart)
         cat = catalog() if self.applied else {}  # the catalog (and numba) loads with the first indicator
         for slot, applied in enumerate(self.applied):

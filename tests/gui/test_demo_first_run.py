@@ -22,6 +22,8 @@ def test_an_empty_database_is_seeded_from_the_demo_exchange_and_the_chart_shows_
     async def scenario() -> str:
         window.start()
         (outcome,) = await fired(window.demoFinished, timeout=180)
+        if window.loading is not None:  # the chart reads the seeded series in a worker thread
+            await window.loading
         return str(outcome)
 
     try:
@@ -47,6 +49,8 @@ def test_a_database_with_data_is_left_alone_but_demo_still_runs(
     async def scenario() -> str:
         window.start()
         (outcome,) = await fired(window.demoFinished, timeout=60)
+        if window.loading is not None:  # the chart reads the stored series in a worker thread
+            await window.loading
         await window.shutdown()
         return str(outcome)
 

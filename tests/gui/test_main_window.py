@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
+import qasync
 from PyQt6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
 from qt_async import keep
@@ -65,6 +67,32 @@ def test_choosing_a_series_in_the_market_list_draws_it_on_the_chart(qtbot: QtBot
     assert window.chart_tab.key == key
     np.testing.assert_array_equal(window.chart_tab.chart.pyramid.ts, series.ts)
     assert "KRW-ETH" in window.chart_tab.title.text() and "&nbsp;O " in window.chart_tab.chart.readout.text()
+
+
+def test_a_click_reads_the_series_in_a_worker_thread_and_the_newest_click_wins(
+        qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
+    eth, xrp = SeriesKey("demo", "KRW-ETH", Timeframe.M5), SeriesKey("demo", "KRW-XRP", Timeframe.M5)
+    store_walk(container, eth, 900)
+    xrp_bars = store_walk(container, xrp, 700, start_ms=1_700_500_000_000)
+    window = open_window(qtbot, container)
+    shown: list[SeriesKey] = []
+    window.seriesShown.connect(shown.append)
+
+    async def scenario() -> bool:
+        window.tree.setCurrentIndex(window.markets.index_of(eth))
+        first = window.loading
+        assert first is not None and window.chart_tab.key is None  # the click returned before any drawing
+        assert "loading" in window.status.currentMessage()
+        window.tree.setCurrentIndex(window.markets.index_of(xrp))  # the user moves on at once
+        second = window.loading
+        assert second is not None and second is not first
+        await asyncio.gather(first, second, return_exceptions=True)
+        return first.cancelled()
+
+    assert qloop.run_until_complete(scenario())
+    assert shown == [xrp] and window.chart_tab.key == xrp
+    np.testing.assert_array_equal(window.chart_tab.chart.pyramid.ts, xrp_bars.ts)
+    assert "700 bars" in window.status.currentMessage()
 
 
 def test_layout_theme_and_last_selection_come_back_after_a_restart(qtbot: QtBot, container: Container) -> None:
