@@ -21,6 +21,8 @@ from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.optimize.runner import BackgroundCall
 from presentation.optimize.walkforward import WalkForwardPanel
 
+HEAT_REFRESH_MS = 250
+
 
 class OptimizeView(QtWidgets.QWidget):
     """`sweeps` is the SweepService, `backtests` the BacktestService (optional: double-click backtests a cell)."""
@@ -94,6 +96,12 @@ class OptimizeView(QtWidgets.QWidget):
         self.runner.failed.connect(self._failed)
         self.backtest_runner.finished.connect(self._backtest_done)
         self.backtest_runner.failed.connect(lambda m: self.detail.setText(f"Backtest failed: {m}"))
+        # While a sweep streams in, the heatmap is redrawn at most every HEAT_REFRESH_MS (each redraw reads
+        # every point so far: per batch, a big sweep would cost time quadratic in its size).
+        self._heat_timer = QtCore.QTimer(self)
+        self._heat_timer.setSingleShot(True)
+        self._heat_timer.setInterval(HEAT_REFRESH_MS)
+        self._heat_timer.timeout.connect(self._refresh_heatmap)
         self.heat_x.currentIndexChanged.connect(self._refresh_heatmap)
         self.heat_y.currentIndexChanged.connect(self._refresh_heatmap)
         self.heat_window.currentIndexChanged.connect(self._refresh_heatmap)
@@ -205,13 +213,15 @@ class OptimizeView(QtWidgets.QWidget):
         new = [Scored(p.result, p.objective, p.passed) for p in event.new]
         self.scored.extend(new)
         self.model.append(new)
-        if new:
-            self._refresh_heatmap()
+        if new and not self._heat_timer.isActive():
+            self._heat_timer.start()
         if event.best is not None:
             self.status.setText(f"{event.done:,} of {event.total:,} done; best so far {event.best.score:.4g}")
 
     def _finished(self, outcome: SweepOutcome) -> None:
         self.outcome = outcome
+        self._heat_timer.stop()
+        self._refresh_heatmap()  # every point, at once
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         c = outcome.counts

@@ -133,6 +133,21 @@ def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path
     assert "best Sharpe Ratio" in view.status.text() and view.run_button.isEnabled()
 
 
+def test_a_streaming_sweep_redraws_the_heatmap_at_a_bounded_rate_and_shows_every_point_at_the_end(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.params.set_range(0, 2, 12, 1)  # 11 x 3 = 33 points in 9 batches, streamed within milliseconds
+    drawn: list[int] = []
+    view.heatmap.set_grid = lambda grid, *a, **k: drawn.append(int(np.isfinite(grid).sum()))  # type: ignore
+    batches: list[int] = []
+    view.runner.progressed.connect(lambda e: batches.append(len(e.new)) if e.new else None)
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        view.run_button.click()
+    assert done.args[0].status == "done" and view.model.rowCount() == 33
+    assert len(batches) > 3 and len(drawn) < len(batches)  # not one full redraw per batch
+    assert drawn[-1] == 33  # the last redraw holds every point
+
+
 def test_double_clicking_a_heatmap_cell_backtests_those_parameters(qtbot: QtBot, db_path: Path,
                                                                     series: CandleSeries) -> None:
     view = make_view(qtbot, db_path, series, GatedExecutor())
