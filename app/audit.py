@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import fields, is_dataclass
-from functools import cache
 from typing import Any
 
 AUDIT_LOGGER = "quantdesk.audit"
@@ -18,9 +17,14 @@ AUDIT_LOGGER = "quantdesk.audit"
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-@cache
+_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind))
+    names = _NAMES.get(kind)
+    if names is None:
+        names = _NAMES[kind] = tuple(f.name for f in fields(kind))
+    return names
 
 
 def event_fields(event: Any) -> dict[str, Any]:
