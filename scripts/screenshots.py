@@ -1,6 +1,6 @@
 """Render each workspace tab offscreen to PNG (docs/screenshots/) from a fresh database seeded by the Demo exchange.
 
-Usage: python scripts/screenshots.py [OUT_DIR]
+Usage: python scripts/screenshots.py [OUT_DIR] [--no-live]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import qasync  # noqa: E402
 from PyQt6 import QtCore, QtWidgets  # noqa: E402
+from screenshots_live import shoot_live  # noqa: E402
 from screenshots_strategies import shoot_strategy_tabs  # noqa: E402
 
 from app.main import Container  # noqa: E402
@@ -78,11 +79,14 @@ async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> N
     window.show_tab("Chart")
     await save(window, app, out / "chart-light.png")
     window.set_theme("dark")
+    if "--no-live" not in sys.argv:  # the Live tab waits for real-time fills on the Demo stream (minutes)
+        await shoot_live(window, lambda path: save(window, app, path), out)
     await window.shutdown()
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshots")
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    out = Path(args[0] if args else Path(__file__).resolve().parent.parent / "docs" / "screenshots")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         fmt, scope = QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from PyQt6 import QtCore
-
-from app.timeparse import format_ms
 
 _Role = QtCore.Qt.ItemDataRole
 _RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
@@ -84,7 +83,13 @@ def _side(v: Any) -> str:
 
 
 def _time(v: Any) -> str:
-    return format_ms(int(v)) if v else ""
+    """Fills and orders: month, day and time to the second (UTC), short enough for a narrow column."""
+    return datetime.fromtimestamp(int(v) / 1000, tz=UTC).strftime("%b %d %H:%M:%S") if v else ""
+
+
+def _price(v: Any) -> str:
+    """Prices as the exchange quotes them: 28,060,000 for KRW-BTC, 0.00035123 for a small coin."""
+    return f"{v:,.10g}" if isinstance(v, float | int) else str(v)
 
 
 class SessionsModel(RowsModel):
@@ -94,7 +99,7 @@ class SessionsModel(RowsModel):
     columns = (
         ("Session", "session_id", str), ("Strategy", "strategy", str), ("Market", "market", str),
         ("TF", "timeframe", str), ("Status", "status", str), ("Position", "position", _qty),
-        ("Entry", "entry_price", lambda v: _num(v, 0) if v else ""), ("Last", "last_price", _num),
+        ("Entry", "entry_price", lambda v: _price(v) if v else ""), ("Last", "last_price", _price),
         ("Equity", "equity", _num), ("Return", "return_pct", _pct), ("Realized", "realized_pnl", _signed),
         ("Unrealized", "unrealized_pnl", _signed), ("Trades", "trades", str),
     )
@@ -105,7 +110,7 @@ class FillsModel(RowsModel):
 
     key = "order_id"
     columns = (
-        ("Time", "ts", _time), ("Side", "side", _side), ("Quantity", "quantity", _qty), ("Price", "price", _num),
+        ("Time", "ts", _time), ("Side", "side", _side), ("Quantity", "quantity", _qty), ("Price", "price", _price),
         ("Fee", "commission", lambda v: _num(v, 4)), ("Reason", "reason", str),
         ("PnL", "realized_pnl", lambda v: _signed(v) if v else ""), ("Order", "order_id", str),
     )

@@ -16,6 +16,7 @@ class MonitorPanel(QtWidgets.QWidget):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("liveMonitor")
+        self.setMinimumWidth(380)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.latency = self._table(("Measure", "n", "p50 µs", "p99 µs", "max µs"))
@@ -38,14 +39,19 @@ class MonitorPanel(QtWidgets.QWidget):
 
     @staticmethod
     def _fill(table: QtWidgets.QTableWidget, rows: list[list[str]]) -> None:
+        longer = table.rowCount() != len(rows)
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 item = table.item(r, c)
                 if item is None:
                     table.setItem(r, c, QtWidgets.QTableWidgetItem(text))
+                    longer = True
                 elif item.text() != text:
+                    longer = longer or len(text) > len(item.text())
                     item.setText(text)
+        if longer:  # keep every figure readable without a scrollbar; never narrows, so columns do not jitter
+            table.resizeColumnsToContents()
 
     def show_snapshot(self, snap: dict[str, Any]) -> None:
         lat = [[label, f"{snap[k]['count']:,}", f"{snap[k]['p50_us']:,.1f}", f"{snap[k]['p99_us']:,.1f}",

@@ -60,6 +60,7 @@ class LiveTab(QtWidgets.QWidget):
         self.exchange = QtWidgets.QComboBox()
         self.exchange.addItems(EXCHANGES)
         self.market = QtWidgets.QLineEdit("KRW-BTC")
+        self.market.setMinimumWidth(110)
         self.timeframe = QtWidgets.QComboBox()
         self.timeframe.addItems(valid_codes())
         self.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
@@ -93,7 +94,8 @@ class LiveTab(QtWidgets.QWidget):
         body = QtWidgets.QSplitter()
         body.addWidget(left)
         body.addWidget(self.monitor)
-        body.setStretchFactor(0, 4)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 1)
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.pnl)
@@ -111,6 +113,7 @@ class LiveTab(QtWidgets.QWidget):
         v.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         v.verticalHeader().setVisible(False)
         v.horizontalHeader().setStretchLastSection(True)
+        model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
         return v
 
     def load_strategies(self) -> None:
