@@ -81,6 +81,8 @@ class LiveTab(QtWidgets.QWidget):
         self.fills = FillsModel(self)
         self.orders = OrdersModel(self)
         self.session_view = self._view(self.sessions)
+        # a handful of rows whose figures change every tick: keep every column fitted to its text
+        self.session_view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.chart = ChartWidget()
         self.monitor = MonitorPanel()
         lower = QtWidgets.QTabWidget()
@@ -91,6 +93,7 @@ class LiveTab(QtWidgets.QWidget):
         left.addWidget(self.chart)
         left.addWidget(lower)
         left.setStretchFactor(1, 3)
+        left.setSizes([130, 480, 220])  # scaled to the real height: the chart gets most of it
         body = QtWidgets.QSplitter()
         body.addWidget(left)
         body.addWidget(self.monitor)

@@ -131,3 +131,32 @@ def test_sessions_left_running_resume_with_their_position_when_the_app_starts_ag
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
     assert state["side"] == 1 and state["same"]
+
+
+def test_the_monitor_shows_every_figure_whole_even_when_figures_grow(qtbot: Any) -> None:
+    from presentation.live.monitor import MonitorPanel
+
+    panel = MonitorPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+
+    def snapshot(scale: int) -> dict[str, Any]:
+        lat = {"count": 12 * scale, "p50_us": 1.5 * scale, "p99_us": 41.25 * scale, "max_us": 250.0 * scale}
+        return {"tick_to_signal": lat, "bar_to_signal": lat, "gc_pause": lat, "loop_lag": lat,
+                "queues": {q: {"depth": scale, "high_water": scale, "published": 99 * scale, "dropped": scale,
+                               "waits": scale} for q in ("data", "signals", "orders")},
+                "feeds": {"binance:BTCUSDT": {"connected": True, "messages": 999 * scale, "rejected": scale,
+                                              "reconnects": scale, "backfilled_bars": scale}}}
+
+    for scale in (1, 1_000_000):  # the second snapshot widens every figure
+        panel.show_snapshot(snapshot(scale))
+        panel.adjustSize()  # what a layout does for a panel whose minimum grew
+        qtbot.wait(10)
+        for table in (panel.latency, panel.queues, panel.feeds):
+            head = table.horizontalHeader()
+            for c in range(table.columnCount()):
+                assert head.sectionSize(c) >= table.sizeHintForColumn(c), (table.item(0, 0).text(), c)
+            assert head.length() <= table.viewport().width()  # nothing cut off at the right edge
+        assert panel.latency.verticalHeader().length() <= panel.latency.viewport().height()  # every row shown
+    assert panel.latency.item(0, 3).text() == "41,250,000.0"
+    assert panel.feeds.item(0, 2).text() == "999,000,000"
