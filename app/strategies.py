@@ -75,6 +75,9 @@ class _Parsed:
     issues: list[ValidationIssue]
 
 
+_UNPRINTABLE = "must be printable text (no line breaks or control characters)"
+
+
 def _tags(raw: object) -> tuple[tuple[str, ...], list[ValidationIssue]]:
     if raw is None:
         return (), []
@@ -86,6 +89,8 @@ def _tags(raw: object) -> tuple[tuple[str, ...], list[ValidationIssue]]:
         tag = tag.strip()
         if len(tag) > MAX_TAG:
             issues.append(ValidationIssue(f"tags[{i}]", f"must be at most {MAX_TAG} characters"))
+        elif not tag.isprintable():
+            issues.append(ValidationIssue(f"tags[{i}]", _UNPRINTABLE))
         elif tag:
             out.setdefault(tag, None)
     if len(out) > MAX_TAGS:

@@ -47,6 +47,19 @@ s = strategies.c
 _SUMMARY = (s.id, s.name, s.direction, s.notes, s.created_ms, s.updated_ms, s.last_backtest_return,
             s.last_backtest_trades)
 _SAMPLES_KEY = "samples_loaded"
+_SEP = "\x1f"  # tags never contain control characters (validated), so the unit separator splits them
+# A list page reads each row's tags in the same statement (a seek in the tags' primary key per row)
+# instead of a second query: half the time of a far jump in the list.
+_TAG_LIST = (sa.select(sa.func.group_concat(tags.c.tag, _SEP)).where(tags.c.strategy_id == s.id)
+             .scalar_subquery())
+_LISTED = (*_SUMMARY, _TAG_LIST)
+
+
+def _listed(rows: Any) -> list[StrategySummary]:
+    """StrategySummary from rows of _LISTED (plain tuple unpacking: the fast way through a page)."""
+    return [StrategySummary(i, name, direction, tuple(sorted(tag_list.split(_SEP))) if tag_list else (), notes,
+                            created, updated, ret, trades)
+            for i, name, direction, notes, created, updated, ret, trades, tag_list in rows]
 
 
 def _row_values(item: NewStrategy, now_ms: int) -> dict[str, Any]:
@@ -166,8 +179,8 @@ class SqlStrategyRepository:
         with self._engine.connect() as conn:
             where = _where(query, _tag_scan(conn, query, limit))
             where += [_after(query, after)] if after is not None else []
-            stmt = sa.select(*_SUMMARY).where(*where).order_by(*_order(query)).limit(limit)
-            items = self._summaries(conn, conn.execute(stmt).all())
+            stmt = sa.select(*_LISTED).where(*where).order_by(*_order(query)).limit(limit)
+            items = _listed(conn.execute(stmt))
         cursor = None
         if len(items) == limit:
             last = items[-1]
@@ -180,8 +193,8 @@ class SqlStrategyRepository:
         with self._engine.connect() as conn:
             where = _where(query, _tag_scan(conn, query, offset + limit))
             ids = sa.select(s.id).where(*where).order_by(*_order(query)).limit(limit).offset(offset)
-            stmt = sa.select(*_SUMMARY).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
-            return self._summaries(conn, conn.execute(stmt).all())
+            stmt = sa.select(*_LISTED).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
+            return _listed(conn.execute(stmt))
 
     @storage_errors
     def count(self, query: StrategyQuery | None = None) -> int:

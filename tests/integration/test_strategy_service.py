@@ -57,6 +57,25 @@ def test_an_invalid_definition_returns_every_issue_and_stores_nothing(service: S
     assert service.count() == 0
 
 
+def test_a_tag_with_a_line_break_or_control_character_is_refused_by_its_index(service: StrategyService) -> None:
+    result = service.create(definition("Tagged"), tags=["ok", "two\nlines", "unit\x1fsep"])
+    assert not result.ok
+    assert [(i.path, i.message) for i in result.errors] == [
+        ("tags[1]", "must be printable text (no line breaks or control characters)"),
+        ("tags[2]", "must be printable text (no line breaks or control characters)")]
+    assert service.count() == 0
+
+
+def test_tags_come_back_sorted_on_every_kind_of_page(service: StrategyService) -> None:
+    service.create(definition("Tagged"), tags=["zeta", "alpha", "Mid"])
+    service.create(definition("Bare"))
+    from app.strategy_store import StrategyQuery
+
+    keyset = {s.name: s.tags for s in service.page(StrategyQuery(), 10).items}
+    by_offset = {s.name: s.tags for s in service.page_at(StrategyQuery(), 0, 10)}
+    assert keyset == by_offset == {"Tagged": ("Mid", "alpha", "zeta"), "Bare": ()}
+
+
 def test_a_duplicate_name_is_an_issue_on_the_name(service: StrategyService) -> None:
     service.create(definition("Same"))
     result = service.create(definition("same"))
