@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 from PyQt6 import QtWidgets
 
@@ -12,7 +13,10 @@ THEMES = ("dark", "light")
 
 
 def style_sheet(name: str) -> str:
-    return (resources.files("resources") / f"{name}.qss").read_text(encoding="utf-8")
+    """The theme's style sheet; @RESOURCES@ stands for the folder its images are in."""
+    folder = resources.files("resources")
+    text = (folder / f"{name}.qss").read_text(encoding="utf-8")
+    return text.replace("@RESOURCES@", Path(str(folder)).as_posix())
 
 
 def chart_theme(name: str) -> ChartTheme:
