@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -11,6 +10,7 @@ from typing import Any, Protocol
 from app.backtest_store import BacktestRepository, NewRun, RunSummary, StoredRun
 from app.backtest_worker import check_series, prepare_failure, serve, simulate_checked
 from app.errors import DataError, UserError
+from app.jobs import BackgroundJob
 from app.ports import CandleRepository, Clock
 from app.worker_pool import WorkerPool
 from domain.backtest import BacktestSettings
@@ -61,47 +61,18 @@ class LastBacktestSink(Protocol):
     def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None: ...
 
 
-class BacktestJob:
+class BacktestJob(BackgroundJob[BacktestFinished]):
     """A run in a worker process. `wait()` returns the finished run; `cancel()` stops it and stores nothing."""
 
     def __init__(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
-        self._cancel = threading.Event()
-        self._done = threading.Event()
-        self._outcome: BacktestFinished | None = None
-        self._error: BaseException | None = None
-        self.process: Any = None
-        self._thread = threading.Thread(target=self._main, args=(target,), daemon=True, name="backtest-job")
-        self._thread.start()
-
-    def _main(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
-        try:
-            self._outcome = target(self)
-        except BaseException as err:  # handed to wait()
-            self._error = err
-        finally:
-            self._done.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
+        self.process: Any = None  # the worker process, once started (cancel terminates it)
+        super().__init__(lambda _cancel: target(self), "backtest")
 
     def cancel(self) -> None:
-        self._cancel.set()
+        super().cancel()
         proc = self.process
         if proc is not None and proc.is_alive():
             proc.terminate()
-
-    def wait(self, timeout: float | None = None) -> BacktestFinished:
-        if not self._done.wait(timeout):
-            raise TimeoutError("backtest still running")
-        if self._error is not None:
-            raise self._error
-        assert self._outcome is not None
-        return self._outcome
 
 
 class BacktestService:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from app.backtest_worker import prepare_failure
 from app.errors import DataError, UserError
+from app.jobs import BackgroundJob
 from app.ports import CandleRepository, Clock
 from app.sweep_plan import ParamRange, RunSweep, SweepPlan, make_plan
 from app.sweep_store import CANCELLED, DONE, FAILED, NewSweep, StoredPoint, StoredSweep, SweepRepository, SweepSummary
@@ -89,39 +90,11 @@ class SweepOutcome:
 Listener = Callable[[SweepProgressed], None]
 
 
-class SweepJobHandle:
+class SweepJobHandle(BackgroundJob[SweepOutcome]):
     """A sweep running on a background thread: `cancel()` stops it (finished results stay), `wait()` returns."""
 
     def __init__(self, target: Callable[[threading.Event], SweepOutcome]) -> None:
-        self.cancel_event = threading.Event()
-        self._outcome: SweepOutcome | None = None
-        self._error: BaseException | None = None
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._main, args=(target,), daemon=True, name="sweep")
-        self._thread.start()
-
-    def _main(self, target: Callable[[threading.Event], SweepOutcome]) -> None:
-        try:
-            self._outcome = target(self.cancel_event)
-        except BaseException as err:  # handed to wait()
-            self._error = err
-        finally:
-            self._done.set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def cancel(self) -> None:
-        self.cancel_event.set()
-
-    def wait(self, timeout: float | None = None) -> SweepOutcome:
-        if not self._done.wait(timeout):
-            raise TimeoutError("sweep still running")
-        if self._error is not None:
-            raise self._error
-        assert self._outcome is not None
-        return self._outcome
+        super().__init__(target, "sweep")
 
 
 class SweepService:
