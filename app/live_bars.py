@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from app.exchange import ExchangeGateway
 from domain.live.aggregator import BarAggregator, TradeAggregator
 from domain.market import Candle, CandleSeries, Timeframe
+from domain.market.planning import plan, wanted
 
 M1 = Timeframe.M1
 BarFetch = Callable[[str, Timeframe, int, int], Awaitable[CandleSeries]]
@@ -24,15 +25,14 @@ BarFetch = Callable[[str, Timeframe, int, int], Awaitable[CandleSeries]]
 
 async def fetch_bars(gateway: ExchangeGateway, symbol: str, timeframe: Timeframe, start: int,
                      end: int) -> CandleSeries:
-    """Every bar in [start, end) from a gateway, in as many requests as its page size needs."""
+    """Every bar in [start, end) from a gateway, paged as collection pages (the exchange's geometry)."""
     out = CandleSeries.empty(timeframe)
-    step = gateway.geometry.max_candles * timeframe.ms
-    lo = timeframe.ceil(start)
-    while lo < end:
-        hi = min(end, lo + step)
-        result = await gateway.fetch_candles(symbol, timeframe, (lo, hi))
-        out = out.concat(result.series.slice_time(lo, hi))
-        lo = hi
+    lo, hi = wanted(timeframe, start, end)
+    if hi <= lo:
+        return out
+    for req in sorted(plan([(lo, hi)], timeframe, gateway.geometry), key=lambda r: r.start):
+        result = await gateway.fetch_candles(symbol, timeframe, (req.start, req.end))
+        out = out.concat(result.series.slice_time(req.start, req.end))
     return out
 
 

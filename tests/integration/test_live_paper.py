@@ -144,3 +144,24 @@ async def test_binance_kline_bars_reach_the_session_exactly_as_the_rest_klines(t
         await gateways.aclose()
     truth = simulator_candles("binance", "BTCUSDT", Timeframe.M5, seen[0].ts, seen[-1].ts + Timeframe.M5.ms)
     assert as_rows(seen) == series_rows(truth)
+
+
+@pytest.mark.parametrize(("exchange", "symbol", "bars"), [("demo", "KRW-BTC", 450), ("binance", "BTCUSDT", 3_100)])
+async def test_a_backfill_spanning_several_pages_returns_exactly_the_exchanges_bars(exchange: str, symbol: str,
+                                                                                   bars: int) -> None:
+    from app.live_bars import fetch_bars
+    from infrastructure.exchanges import ExchangeGateways
+
+    config = fast_config()
+    async with SimulatorServer(config) as sim:
+        gateways = ExchangeGateways({exchange: sim.url})
+        try:
+            end = Timeframe.M1.floor(config.clock())
+            start = end - bars * Timeframe.M1.ms + 30_000  # mid-minute: the first whole bar is the next one
+            got = await fetch_bars(gateways(exchange), symbol, Timeframe.M1, start, end)
+            page = gateways(exchange).geometry.max_candles
+        finally:
+            await gateways.aclose()
+    truth = simulator_candles(exchange, symbol, Timeframe.M1, Timeframe.M1.ceil(start), end, now_ms=end)
+    assert len(truth) > page  # really more than one page
+    assert series_rows(got) == series_rows(truth)
