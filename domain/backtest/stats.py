@@ -30,6 +30,16 @@ DURATION_KEYS = ("Duration", "Max. Drawdown Duration", "Avg. Drawdown Duration",
 TIME_KEYS = ("Start", "End")
 
 
+RATIO_KEYS = ("Sharpe Ratio", "Sortino Ratio", "Calmar Ratio")
+RATIO_LIMIT = 1_000.0  # real ratios are within ±20; beyond this the denominator was ~0 (a few flat days)
+
+
+def meaningless_ratio(key: str, value: object) -> bool:
+    """backtesting.py's ratios divide by an annualised volatility that underflows on very short or flat
+    runs (Sharpe -8e8). The figure is kept for parity; it is not shown as a number nor ranked as one."""
+    return key in RATIO_KEYS and isinstance(value, float) and math.isfinite(value) and abs(value) > RATIO_LIMIT
+
+
 def _div(a: float, b: float) -> float:
     """a / b with numpy's semantics (x/0 = ±inf, 0/0 = nan) instead of raising."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.backtest.stats import STAT_KEYS
+from domain.backtest.stats import STAT_KEYS, meaningless_ratio
 
 # Statistics a sweep can rank on or constrain (times excluded; durations count in days).
 NUMERIC_KEYS = tuple(k for k in STAT_KEYS if k not in ("Start", "End"))
@@ -48,8 +48,9 @@ class Objective:
         return cls(stat_key(text, "objective"), maximize)
 
     def score(self, stats: Mapping[str, Any]) -> float:
-        """The objective value, NaN when missing or not a number (ranked last)."""
-        return as_float(stats.get(self.key))
+        """The objective value, NaN when missing, not a number or a ratio over a ~zero volatility (ranked last)."""
+        value = stats.get(self.key)
+        return math.nan if meaningless_ratio(self.key, value) else as_float(value)
 
     def better(self, a: float, b: float) -> bool:
         """Whether score `a` beats `b` (NaN never beats anything)."""

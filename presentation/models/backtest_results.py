@@ -9,7 +9,7 @@ from PyQt6 import QtCore, QtGui
 
 from app.backtest_store import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
-from domain.backtest.stats import DURATION_KEYS
+from domain.backtest.stats import DURATION_KEYS, meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
@@ -24,7 +24,7 @@ UP_BRUSH, DOWN_BRUSH = QtGui.QBrush(UP), QtGui.QBrush(DOWN)  # built once, not p
 
 def stat_text(key: str, value: Any) -> str:
     """A stored (JSON-shaped) statistic as traders read it."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)) or meaningless_ratio(key, value):
         return "—"
     if key in DURATION_KEYS and isinstance(value, int | float):
         days = float(value)
@@ -80,6 +80,9 @@ class StatsModel(QtCore.QAbstractTableModel):
             return value
         if role == _ROLE.TextAlignmentRole:
             return RIGHT
+        if role == _ROLE.ToolTipRole and meaningless_ratio(key, value):
+            return (f"{value:.3g}: the run's volatility is too close to zero for this ratio to mean anything "
+                    "(too few days, or an almost flat equity curve)")
         if role == _ROLE.ForegroundRole and key in ("Return [%]", "Avg. Trade [%]") and isinstance(value, float):
             return UP_BRUSH if value >= 0 else DOWN_BRUSH
         return None

@@ -8,6 +8,7 @@ from typing import Any
 
 from PyQt6 import QtCore
 
+from domain.backtest.stats import meaningless_ratio
 from domain.sweep import Scored, as_float
 
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -72,6 +73,8 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         value = self._value(self._rows[index.row()], index.column())
+        if meaningless_ratio(self._header(index.column()), value):
+            value = None  # a ratio over a ~zero volatility: no number to show or sort by
         if role == _DISPLAY:
             return _text(value)
         if role == SORT_ROLE:
@@ -85,6 +88,10 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
         if role == QtCore.Qt.ItemDataRole.ToolTipRole and self._rows[index.row()].result.message:
             return self._rows[index.row()].result.message
         return None
+
+    def _header(self, column: int) -> str:
+        heads = self.headers()
+        return heads[column] if 0 <= column < len(heads) else ""
 
     def _value(self, s: Scored, column: int) -> Any:
         if self._windowed:

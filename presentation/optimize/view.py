@@ -14,6 +14,7 @@ from app.ports import StoredSeries
 from app.sweep_plan import SweepPlan, make_plan
 from app.sweeps import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored, objective_grid, short_label
+from presentation.models.backtest_results import stat_text
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
 from presentation.optimize.heatmap import HeatmapWidget
@@ -301,7 +302,8 @@ class OptimizeView(QtWidgets.QWidget):
 
     def _backtest_done(self, finished: Any) -> None:
         stats = finished.result.stats
+        sharpe = stat_text("Sharpe Ratio", stats["Sharpe Ratio"])
         self.detail.setText(f"Backtest run {finished.run_id}: return {stats['Return [%]']:.2f} %, "
-                            f"{stats['# Trades']} trades, Sharpe {stats['Sharpe Ratio']:.3g} (stored)")
+                            f"{stats['# Trades']} trades, Sharpe {sharpe} (stored)")
         self.backtestOpened.emit(finished)
 

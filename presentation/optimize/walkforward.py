@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
 from app.timeparse import format_ms
+from presentation.models.backtest_results import stat_text
 
 HEAD = ("Window", "In-sample", "Out-of-sample", "Best parameters", "IS objective", "OOS objective", "OOS return [%]",
         "OOS trades", "Efficiency")
@@ -62,8 +63,9 @@ class WalkForwardPanel(QtWidgets.QWidget):
         if stitched is not None:
             self.curve.setData(stitched.ts / 1000.0, stitched.equity)
             st = stitched.stats
+            sharpe = stat_text("Sharpe Ratio", st.get("Sharpe Ratio"))
             self.summary.setText(
-                f"Stitched out-of-sample: return {_num(st.get('Return [%]'))} %, Sharpe {_num(st.get('Sharpe Ratio'))}"
+                f"Stitched out-of-sample: return {_num(st.get('Return [%]'))} %, Sharpe {sharpe}"
                 f", max drawdown {_num(st.get('Max. Drawdown [%]'))} %, {_num(st.get('# Trades'))} trades. "
                 f"Objective IS → OOS: {_num(report.degradation.get('is_objective_mean'))} → "
                 f"{_num(report.degradation.get('oos_objective_mean'))}; walk-forward efficiency "

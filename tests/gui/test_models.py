@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PyQt6 import QtCore
 from pytestqt.modeltest import ModelTester
 
 from app.ports import StoredSeries
@@ -39,3 +40,19 @@ def test_the_coverage_model_is_a_valid_qt_model_listing_stored_empty_and_hole_sp
     kinds = [(s.kind, s.start // H, s.end // H, s.bars, s.quiet) for s in spans_of(cov)]
     assert kinds == [("Covered", 0, 10, 8, 2), ("Hole", 10, 20, 0, 0), ("Covered", 20, 30, 5, 5)]
     assert model.rowCount() == 3
+
+
+def test_the_stats_model_blanks_a_ratio_whose_volatility_underflowed_and_says_why(qtmodeltester: ModelTester) -> None:
+    from presentation.models.backtest_results import StatsModel
+
+    model = StatsModel()
+    model.set_runs([("run 1", {"Return [%]": -0.05, "Sharpe Ratio": -8.1e8, "Sortino Ratio": 1.25,
+                               "Calmar Ratio": float("nan")})])
+    qtmodeltester.check(model)
+    rows = {model.index(r, 0).data(): model.index(r, 1) for r in range(model.rowCount())}
+    assert rows["Sharpe Ratio"].data() == "—"
+    assert "-8.1e+08" in rows["Sharpe Ratio"].data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert rows["Sortino Ratio"].data() == "1.25" and rows["Sortino Ratio"].data(
+        QtCore.Qt.ItemDataRole.ToolTipRole) is None
+    assert rows["Calmar Ratio"].data() == "—"
+    assert rows["Return [%]"].data() == "-0.05"

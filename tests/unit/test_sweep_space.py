@@ -138,6 +138,22 @@ def test_objective_ranks_nan_last_in_both_directions() -> None:
     assert math.isnan(sorted([1.0, math.nan], key=down.sort_key)[-1])
 
 
+@pytest.mark.parametrize("maximize", [True, False])
+def test_a_ratio_over_a_vanishing_volatility_is_no_score_and_never_the_best_point(maximize: bool) -> None:
+    from domain.sweep.ranking import best, rank
+    from domain.sweep.runner import PointResult
+
+    points = [PointResult((i,), (float(i),), "ok", {"Sharpe Ratio": sharpe, "Sortino Ratio": 3.0e9})
+              for i, sharpe in enumerate((1.2, -8.1e8, 4.5e8, 0.4))]
+    objective = Objective("Sharpe Ratio", maximize)
+    assert math.isnan(objective.score(points[1].stats)) and math.isnan(objective.score(points[2].stats))
+    assert [s.result.coords for s in rank(points, objective)][:2] == ([(0,), (3,)] if maximize else [(3,), (0,)])
+    found = best(points, objective)
+    assert found is not None and found.score == (1.2 if maximize else 0.4)
+    assert math.isnan(Objective("Sortino Ratio").score(points[0].stats))
+    assert Objective("Return [%]").score({"Return [%]": 5_000.0}) == 5_000.0  # only ratios are judged this way
+
+
 @pytest.mark.parametrize("text, key, op, bound", [
     ("# Trades>=30", "# Trades", ">=", 30.0), ("Max. Drawdown [%]>=-25", "Max. Drawdown [%]", ">=", -25.0),
     ("max. drawdown >= -25%", "Max. Drawdown [%]", ">=", -25.0), ("Win Rate = 50", "Win Rate [%]", "==", 50.0),
