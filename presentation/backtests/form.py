@@ -26,13 +26,13 @@ class RunForm(QtWidgets.QWidget):
         self.strategies, self.services = strategies, services
         self.stored: dict[SeriesKey, Any] = {}
         self.find = QtWidgets.QLineEdit()
-        self.find.setPlaceholderText("Find")
+        self.find.setPlaceholderText("Filter strategies by name")
         self.find.setClearButtonEnabled(True)
         self.find_timer = QtCore.QTimer(self, singleShot=True, interval=200)
         self.find_timer.timeout.connect(self.refresh_strategies)
         self.find.textChanged.connect(lambda _: self.find_timer.start())
         self.strategy = QtWidgets.QComboBox()
-        self.strategy.setMinimumContentsLength(24)
+        self.strategy.setMinimumContentsLength(20)
         self.exchange, self.market, self.timeframe = QtWidgets.QComboBox(), QtWidgets.QComboBox(), QtWidgets.QComboBox()
         # `activated` (user picks) rather than currentIndexChanged: a combo being torn down emits the latter
         self.exchange.activated.connect(lambda _: self._fill_markets())
@@ -50,12 +50,16 @@ class RunForm(QtWidgets.QWidget):
         self.finalize = _choice((("stays open", False), ("closed at the last close", True)),
                                 "A position still open at the end: left open (not a trade), or closed and "
                                 "counted with exit reason 'end' (backtesting.py's finalize_trades)")
-        self.find.setMaximumWidth(110)
+        adjust = QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        for combo, chars in ((self.exchange, 5), (self.market, 9), (self.timeframe, 3)):  # "KRW-BTC", "BTCUSDT"
+            combo.setSizeAdjustPolicy(adjust)
+            combo.setMinimumContentsLength(chars)
         self.exchange.setToolTip("Exchange of the stored candles")
         self.market.setToolTip("Market of the stored candles")
         self.timeframe.setToolTip("Bar length of the stored candles")
-        self.box = group("Backtest", [("Strategy", _row(self.find, self.strategy)),
-                                      ("Candles", _row(self.exchange, self.market, self.timeframe)),
+        self.box = group("Backtest", [("Find", self.find), ("Strategy", self.strategy),
+                                      ("Candles", _row((self.exchange, 2), (self.market, 3))),
+                                      ("Timeframe", self.timeframe),
                                       ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
                                       ("Cash", self.cash), ("Commission", self.commission),
                                       ("Slippage", self.slippage), ("Fills at", self.on_close),
@@ -163,11 +167,12 @@ def _choice(items: tuple[tuple[str, bool], ...], tip: str) -> QtWidgets.QComboBo
     return combo
 
 
-def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QHBoxLayout:
+def _row(*widgets: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QHBoxLayout:
+    """Widgets side by side, each (widget, stretch)."""
     row = QtWidgets.QHBoxLayout()
     row.setSpacing(6)
-    for i, w in enumerate(widgets):
-        row.addWidget(w, 1 if i else 0)
+    for w, stretch in widgets:
+        row.addWidget(w, stretch)
     return row
 
 
