@@ -68,12 +68,23 @@ def _row_values(item: NewStrategy, now_ms: int) -> dict[str, Any]:
             "updated_ms": now_ms}
 
 
-def _where(query: StrategyQuery, tag_scan: bool = False) -> list[sa.ColumnElement[bool]]:
-    """Filters. A tag filter is written two ways: `tag_scan` walks the sort index testing each row's tag
-    (fast when the tag is common), otherwise the tagged ids are collected first (fast when it is rare)."""
+# The trigram index over names (migration 0006); absent where SQLite lacks FTS5's trigram tokenizer.
+names_index = sa.table("strategy_names", sa.column("rowid", sa.Integer), sa.column("strategy_names", sa.Text))
+TRIGRAM = 3  # shorter text has no trigram to look up: those filters scan
+
+
+def _where(query: StrategyQuery, tag_scan: bool = False, indexed: bool = False) -> list[sa.ColumnElement[bool]]:
+    """Filters. A name filter of 3+ characters looks its trigrams up in the name index when there is one
+    (`indexed`), then LIKE confirms the few candidates, so the meaning is LIKE's either way. A tag filter is
+    written two ways: `tag_scan` walks the sort index testing each row's tag (fast when the tag is common),
+    otherwise the tagged ids are collected first (fast when it is rare)."""
     out: list[sa.ColumnElement[bool]] = []
     if query.name_contains:
-        pattern = query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        text = query.name_contains
+        if indexed and len(text) >= TRIGRAM:
+            phrase = '"' + text.replace('"', '""') + '"'
+            out.append(s.id.in_(sa.select(names_index.c.rowid).where(names_index.c.strategy_names.match(phrase))))
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         out.append(s.name.like(f"%{pattern}%", escape="\\"))
     if query.tag and tag_scan:
         out.append(sa.exists().where(tags.c.strategy_id == s.id, tags.c.tag == query.tag))
@@ -109,6 +120,15 @@ class SqlStrategyRepository:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._has_names_index: bool | None = None
+
+    def _indexed(self, conn: Connection) -> bool:
+        """Whether this database has the trigram name index (looked up once)."""
+        if self._has_names_index is None:
+            found = conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name = 'strategy_names'")).first() \
+                if conn.dialect.name == "sqlite" else None
+            self._has_names_index = found is not None
+        return self._has_names_index
 
     def _begin_write(self) -> Connection:
         return self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE")
@@ -177,7 +197,7 @@ class SqlStrategyRepository:
     @storage_errors
     def page(self, query: StrategyQuery, limit: int, after: PageCursor | None = None) -> Page:
         with self._engine.connect() as conn:
-            where = _where(query, _tag_scan(conn, query, limit))
+            where = _where(query, _tag_scan(conn, query, limit), self._indexed(conn))
             where += [_after(query, after)] if after is not None else []
             stmt = sa.select(*_LISTED).where(*where).order_by(*_order(query)).limit(limit)
             items = _listed(conn.execute(stmt))
@@ -191,7 +211,7 @@ class SqlStrategyRepository:
     def page_at(self, query: StrategyQuery, offset: int, limit: int) -> list[StrategySummary]:
         # Skip over the index only (ids), then read the page's rows: OFFSET never touches table pages.
         with self._engine.connect() as conn:
-            where = _where(query, _tag_scan(conn, query, offset + limit))
+            where = _where(query, _tag_scan(conn, query, offset + limit), self._indexed(conn))
             ids = sa.select(s.id).where(*where).order_by(*_order(query)).limit(limit).offset(offset)
             stmt = sa.select(*_LISTED).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
             return _listed(conn.execute(stmt))
@@ -199,11 +219,12 @@ class SqlStrategyRepository:
     @storage_errors
     def count(self, query: StrategyQuery | None = None) -> int:
         query = query or StrategyQuery()
-        if query.tag and not query.name_contains:  # the tag index alone answers it
-            stmt = sa.select(sa.func.count()).where(tags.c.tag == query.tag)
-        else:
-            stmt = sa.select(sa.func.count()).select_from(strategies).where(*_where(query))
         with self._engine.connect() as conn:
+            if query.tag and not query.name_contains:  # the tag index alone answers it
+                stmt = sa.select(sa.func.count()).where(tags.c.tag == query.tag)
+            else:
+                where = _where(query, indexed=self._indexed(conn))
+                stmt = sa.select(sa.func.count()).select_from(strategies).where(*where)
             return int(conn.execute(stmt).scalar_one())
 
     @storage_errors

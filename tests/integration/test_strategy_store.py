@@ -148,3 +148,62 @@ def test_common_and_rare_tags_page_alike_whichever_plan_is_chosen(repo: SqlStrat
         expected = sorted(r.name for r in repo.page_at(StrategyQuery(), 0, 1000) if tag in r.tags)
         assert [name for name, _ in walk(repo, query, size)] == expected
         assert [r.name for r in repo.page_at(query, 2, size)] == expected[2:2 + size]
+
+
+NAMES = ["SMA 10/20 cross", "sma 50/200 trend", "RSI dip 30%", "MACD_fast v2", 'Quote "q" test', "ÉMA échelle",
+         "Bollinger squeeze", "ATR stop 1.5", "Donchian 20 breakout", "A"]
+FILTERS = ["sma", "SMA 1", "cross", "0/2", "%", "_", "30%", "d_f", '"q"', '"', "émA", "ÉMA", "éch", "a", "ze",
+           "e 20 b", "xyz", "stop 1.5", "1.5", "  "]
+
+
+def _expected(text: str) -> list[str]:
+    """LIKE's meaning: a substring, ASCII letters compared without case, everything else exactly."""
+    fold = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    return sorted((n for n in NAMES if text.translate(fold) in n.translate(fold)), key=lambda n: n.translate(fold))
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_a_name_filter_finds_exactly_the_names_containing_the_text_with_or_without_the_index(
+        repo: SqlStrategyRepository, text: str) -> None:
+    repo.add_many([item(n) for n in NAMES], 1)
+    indexed = repo.page(StrategyQuery(name_contains=text), 100).items
+    assert repo._has_names_index  # this SQLite has FTS5 trigrams, so 3+ characters went through the index
+    repo._has_names_index = False  # the same query as a plain scan
+    scanned = repo.page(StrategyQuery(name_contains=text), 100).items
+    want = _expected(text)
+    assert [s.name for s in indexed] == [s.name for s in scanned] == want
+    repo._has_names_index = True
+    assert repo.count(StrategyQuery(name_contains=text)) == len(want)
+    assert [s.name for s in repo.page_at(StrategyQuery(name_contains=text), 0, 100)] == want
+
+
+def test_the_name_index_follows_renames_and_deletes(repo: SqlStrategyRepository) -> None:
+    first = repo.add(item("Momentum alpha"), 1)
+    repo.add(item("Momentum beta"), 1)
+    repo.update(first.summary.id, item("Reversion alpha"), 2)
+    assert [s.name for s in repo.page(StrategyQuery(name_contains="momentum"), 10).items] == ["Momentum beta"]
+    assert [s.name for s in repo.page(StrategyQuery(name_contains="reversion"), 10).items] == ["Reversion alpha"]
+    repo.delete(first.summary.id)
+    assert repo.count(StrategyQuery(name_contains="alpha")) == 0
+    assert repo.count(StrategyQuery(name_contains="beta")) == 1
+
+
+def test_strategies_stored_before_the_name_index_existed_are_indexed_by_the_upgrade(db_path: Path) -> None:
+    from alembic import command
+
+    from infrastructure.db.migrate import _config
+
+    engine = create_sqlite_engine(db_path)
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    old = SqlStrategyRepository(engine)
+    old.add_many([item(n) for n in NAMES], 1)
+    with engine.connect() as conn:
+        assert not old._indexed(conn)  # schema 0005: no index yet
+    upgrade_to_head(engine)
+    repo = SqlStrategyRepository(engine)
+    assert [s.name for s in repo.page(StrategyQuery(name_contains="breakout"), 10).items] == ["Donchian 20 breakout"]
+    assert repo._has_names_index
+    engine.dispose()
