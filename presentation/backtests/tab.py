@@ -61,10 +61,12 @@ class BacktestsTab(QtWidgets.QWidget):
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.run_btn)
         buttons.addWidget(self.cancel_btn)
-        buttons.addStretch(1)
+        buttons.addWidget(self.progress, 1)  # beside the buttons: the run history keeps the height
         self.history_view = table_view(self.history)
         for col, width in enumerate((44, 150, 110, 170, 72, 64)):
             self.history_view.setColumnWidth(col, width)
+        rows = self.history_view.verticalHeader().defaultSectionSize()
+        self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 3 * rows + 4)
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
         hist_buttons = QtWidgets.QHBoxLayout()
         for text, slot in (("Open", self.open_selected), ("Compare two", self.compare_selected),
@@ -75,7 +77,6 @@ class BacktestsTab(QtWidgets.QWidget):
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.form)
         left.addLayout(buttons)
-        left.addWidget(self.progress)
         left.addWidget(self.message)
         left.addWidget(QtWidgets.QLabel("Run history"))
         left.addWidget(self.history_view, 1)
