@@ -71,20 +71,20 @@ def _row_values(item: NewStrategy, now_ms: int) -> dict[str, Any]:
 # The trigram index over names (migration 0006); absent where SQLite lacks FTS5's trigram tokenizer.
 names_index = sa.table("strategy_names", sa.column("rowid", sa.Integer), sa.column("strategy_names", sa.Text))
 TRIGRAM = 3  # shorter text has no trigram to look up: those filters scan
+RARE = 1_000  # a name filter matching at most this many strategies reads them from the index; more, scans
 
 
-def _where(query: StrategyQuery, tag_scan: bool = False, indexed: bool = False) -> list[sa.ColumnElement[bool]]:
-    """Filters. A name filter of 3+ characters looks its trigrams up in the name index when there is one
-    (`indexed`), then LIKE confirms the few candidates, so the meaning is LIKE's either way. A tag filter is
-    written two ways: `tag_scan` walks the sort index testing each row's tag (fast when the tag is common),
-    otherwise the tagged ids are collected first (fast when it is rare)."""
+def _where(query: StrategyQuery, tag_scan: bool = False, name_ids: Sequence[int] | None = None,
+           ) -> list[sa.ColumnElement[bool]]:
+    """Filters. A name filter is LIKE (ASCII letters without case); `name_ids`, the index's candidates for
+    a rare substring, lets it test only those rows. A tag filter is written two ways: `tag_scan` walks the
+    sort index testing each row's tag (fast when the tag is common), otherwise the tagged ids are collected
+    first (fast when it is rare)."""
     out: list[sa.ColumnElement[bool]] = []
     if query.name_contains:
-        text = query.name_contains
-        if indexed and len(text) >= TRIGRAM:
-            phrase = '"' + text.replace('"', '""') + '"'
-            out.append(s.id.in_(sa.select(names_index.c.rowid).where(names_index.c.strategy_names.match(phrase))))
-        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if name_ids is not None:
+            out.append(s.id.in_(name_ids))
+        pattern = query.name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         out.append(s.name.like(f"%{pattern}%", escape="\\"))
     if query.tag and tag_scan:
         out.append(sa.exists().where(tags.c.strategy_id == s.id, tags.c.tag == query.tag))
@@ -121,6 +121,17 @@ class SqlStrategyRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._has_names_index: bool | None = None
+
+    def _name_ids(self, conn: Connection, query: StrategyQuery) -> list[int] | None:
+        """The index's candidates for the name filter when the substring is rare (a seek beats the scan);
+        None when it is common (the scan finds a page of matches at once), short, or there is no index."""
+        text = query.name_contains
+        if not text or len(text) < TRIGRAM or not self._indexed(conn):
+            return None
+        phrase = '"' + text.replace('"', '""') + '"'
+        stmt = sa.select(names_index.c.rowid).where(names_index.c.strategy_names.match(phrase)).limit(RARE + 1)
+        ids = [int(r[0]) for r in conn.execute(stmt)]
+        return ids if len(ids) <= RARE else None
 
     def _indexed(self, conn: Connection) -> bool:
         """Whether this database has the trigram name index (looked up once)."""
@@ -197,7 +208,7 @@ class SqlStrategyRepository:
     @storage_errors
     def page(self, query: StrategyQuery, limit: int, after: PageCursor | None = None) -> Page:
         with self._engine.connect() as conn:
-            where = _where(query, _tag_scan(conn, query, limit), self._indexed(conn))
+            where = _where(query, _tag_scan(conn, query, limit), self._name_ids(conn, query))
             where += [_after(query, after)] if after is not None else []
             stmt = sa.select(*_LISTED).where(*where).order_by(*_order(query)).limit(limit)
             items = _listed(conn.execute(stmt))
@@ -211,7 +222,7 @@ class SqlStrategyRepository:
     def page_at(self, query: StrategyQuery, offset: int, limit: int) -> list[StrategySummary]:
         # Skip over the index only (ids), then read the page's rows: OFFSET never touches table pages.
         with self._engine.connect() as conn:
-            where = _where(query, _tag_scan(conn, query, offset + limit), self._indexed(conn))
+            where = _where(query, _tag_scan(conn, query, offset + limit), self._name_ids(conn, query))
             ids = sa.select(s.id).where(*where).order_by(*_order(query)).limit(limit).offset(offset)
             stmt = sa.select(*_LISTED).where(s.id.in_(ids.scalar_subquery())).order_by(*_order(query))
             return _listed(conn.execute(stmt))
@@ -223,7 +234,7 @@ class SqlStrategyRepository:
             if query.tag and not query.name_contains:  # the tag index alone answers it
                 stmt = sa.select(sa.func.count()).where(tags.c.tag == query.tag)
             else:
-                where = _where(query, indexed=self._indexed(conn))
+                where = _where(query, name_ids=self._name_ids(conn, query))
                 stmt = sa.select(sa.func.count()).select_from(strategies).where(*where)
             return int(conn.execute(stmt).scalar_one())
 

@@ -9,6 +9,7 @@ import pytest
 
 from app.strategy_store import NewStrategy, StrategyNameTaken, StrategyNotFound, StrategyQuery
 from domain.strategy import parse_strategy, strategy_to_dict
+from infrastructure.db import strategies as strategies_db
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import upgrade_to_head
 from infrastructure.db.strategies import SqlStrategyRepository
@@ -163,18 +164,20 @@ def _expected(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize("text", FILTERS)
-def test_a_name_filter_finds_exactly_the_names_containing_the_text_with_or_without_the_index(
-        repo: SqlStrategyRepository, text: str) -> None:
+def test_a_name_filter_finds_exactly_the_names_containing_the_text_by_index_or_by_scan(
+        repo: SqlStrategyRepository, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     repo.add_many([item(n) for n in NAMES], 1)
-    indexed = repo.page(StrategyQuery(name_contains=text), 100).items
-    assert repo._has_names_index  # this SQLite has FTS5 trigrams, so 3+ characters went through the index
-    repo._has_names_index = False  # the same query as a plain scan
-    scanned = repo.page(StrategyQuery(name_contains=text), 100).items
     want = _expected(text)
-    assert [s.name for s in indexed] == [s.name for s in scanned] == want
-    repo._has_names_index = True
-    assert repo.count(StrategyQuery(name_contains=text)) == len(want)
-    assert [s.name for s in repo.page_at(StrategyQuery(name_contains=text), 0, 100)] == want
+    with repo._engine.connect() as conn:
+        candidates = repo._name_ids(conn, StrategyQuery(name_contains=text))
+    assert (candidates is not None) == (len(text) >= 3)  # this SQLite has FTS5 trigrams: 3+ characters seek
+    seen = []
+    for rare in (1_000, 0):  # the index's candidates; then every substring counted as common: the scan
+        monkeypatch.setattr(strategies_db, "RARE", rare)
+        seen.append(([s.name for s in repo.page(StrategyQuery(name_contains=text), 100).items],
+                     [s.name for s in repo.page_at(StrategyQuery(name_contains=text), 0, 100)],
+                     repo.count(StrategyQuery(name_contains=text))))
+    assert seen[0] == seen[1] == (want, want, len(want))
 
 
 def test_the_name_index_follows_renames_and_deletes(repo: SqlStrategyRepository) -> None:
