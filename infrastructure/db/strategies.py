@@ -136,9 +136,8 @@ class SqlStrategyRepository:
     def _indexed(self, conn: Connection) -> bool:
         """Whether this database has the trigram name index (looked up once)."""
         if self._has_names_index is None:
-            found = conn.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name = 'strategy_names'")).first() \
-                if conn.dialect.name == "sqlite" else None
-            self._has_names_index = found is not None
+            lookup = sa.text("SELECT 1 FROM sqlite_master WHERE name = 'strategy_names'")
+            self._has_names_index = conn.dialect.name == "sqlite" and conn.execute(lookup).first() is not None
         return self._has_names_index
 
     def _begin_write(self) -> Connection:
