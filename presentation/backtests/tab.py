@@ -66,7 +66,9 @@ class BacktestsTab(QtWidgets.QWidget):
         for col, width in enumerate((44, 150, 110, 170, 72, 64)):
             self.history_view.setColumnWidth(col, width)
         rows = self.history_view.verticalHeader().defaultSectionSize()
-        self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 3 * rows + 4)
+        bar = self.history_view.horizontalScrollBar().sizeHint().height()  # the columns are wider than the view
+        self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 3 * rows
+                                           + bar + 4)
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
         hist_buttons = QtWidgets.QHBoxLayout()
         for text, slot in (("Open", self.open_selected), ("Compare two", self.compare_selected),
