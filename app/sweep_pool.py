@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import UserError
+from app.fork_safety import fork_is_safe
 from domain.market import CandleSeries, Timeframe
 from domain.sweep import IndicatorCache, PointResult, SweepJob, SweepTask, run_task
 
@@ -81,9 +82,10 @@ def _run(task: SweepTask) -> list[PointResult]:
 
 
 def _safe_start_method() -> str:
-    """fork only where it is safe: Linux, one Python thread, and no Qt (whose own threads Python cannot see)."""
+    """fork only where it is safe: Linux, no thread but fork-safe ones (the database's checkpointer), and no
+    Qt (whose own threads Python cannot see)."""
     qt = any(name.startswith("PyQt") for name in sys.modules)
-    return "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 and not qt else "spawn"
+    return "fork" if sys.platform.startswith("linux") and fork_is_safe() and not qt else "spawn"
 
 
 def _result(fut: Future[list[PointResult]]) -> list[PointResult]:

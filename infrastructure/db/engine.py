@@ -14,6 +14,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.errors import StorageError
+from app.fork_safety import mark_fork_safe
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_BYTES = 4 << 20  # SQLite's own auto-checkpoint point: 1,000 pages of 4 KiB
@@ -33,6 +34,7 @@ class WalCheckpointer:
         self.runs = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="wal-checkpoint")
+        mark_fork_safe(self._thread)
         self._thread.start()
 
     def _loop(self) -> None:
@@ -44,11 +46,12 @@ class WalCheckpointer:
         try:
             if os.stat(self.wal).st_size < self.threshold:
                 return False
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
-            try:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            finally:
-                conn.close()
+            with _FORK_LOCK:
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    conn.close()
         except (OSError, sqlite3.Error) as err:  # no log yet, or busy: try again next time
             if not isinstance(err, FileNotFoundError):
                 log.debug("checkpoint of %s skipped: %s", self.path, err)
@@ -65,6 +68,12 @@ class WalCheckpointer:
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
 
+
+# Held while a checkpoint runs and across every fork, so a forked child never inherits SQLite mid-checkpoint;
+# that makes the checkpointer thread fork-safe (a CLI sweep forks its workers with it running).
+_FORK_LOCK = threading.Lock()
+os.register_at_fork(before=_FORK_LOCK.acquire, after_in_parent=_FORK_LOCK.release,
+                    after_in_child=_FORK_LOCK.release)
 
 _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
 

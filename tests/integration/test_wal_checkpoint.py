@@ -62,3 +62,26 @@ def test_the_checkpointer_thread_keeps_the_log_bounded_and_stops_with_the_engine
     finally:
         engine.dispose()
     assert not checkpointer._thread.is_alive()
+
+
+def test_a_cli_process_with_the_checkpointer_running_still_forks_its_sweep_workers(tmp_path: Path) -> None:
+    """The CLI forks sweep workers (warm kernels, millisecond start) only when no other thread could leave a
+    child holding a lock: the checkpointer pauses around forks and says so; an ordinary thread does not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, time\n"
+        "from infrastructure.db.engine import create_sqlite_engine\n"
+        "from app.sweep_pool import _safe_start_method\n"
+        "from app.fork_safety import fork_is_safe\n"
+        f"engine = create_sqlite_engine({str(tmp_path / 'f.db')!r}, checkpoint_every_s=0.01)\n"
+        "time.sleep(0.05)\n"
+        "print(threading.active_count(), _safe_start_method())\n"
+        "other = threading.Thread(target=time.sleep, args=(1,), daemon=True); other.start()\n"
+        "print(fork_is_safe(), _safe_start_method())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                         timeout=60).stdout.split()
+    assert out == ["2", "fork", "False", "spawn"]
