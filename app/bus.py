@@ -3,7 +3,10 @@
 - market data: drop-oldest when full (a fresh tick beats a stale one); every drop is counted. Only ticks
   are droppable: closed bars, backfills and feed status share the queue (to keep their order with the
   ticks) but are never dropped.
-- signals: bounded; a full queue makes the producer wait (back-pressure), the wait is counted.
+- signals: bounded; a full queue makes the producer wait (back-pressure), the wait is counted. A signal
+  published while the channel is idle (nothing queued, nothing being handled) is handed straight to its
+  handlers in the publisher's task: the same order and the same handlers, without a round trip through the
+  event loop, where every other ready task (other streams' messages) would run first.
 - orders: never dropped; the producer awaits room, and `stop()` drains every queued order first.
 """
 
@@ -122,6 +125,8 @@ class _Channel:
     name: str
     queue: Any  # asyncio.Queue or DropOldestQueue
     stats: ChannelStats = field(default_factory=ChannelStats)
+    direct: bool = False  # hand an event straight to its handlers while the channel is idle
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)  # one delivery at a time on a direct channel
 
 
 class EventBus:
@@ -130,9 +135,10 @@ class EventBus:
     def __init__(self, data_size: int = 10_000, signal_size: int = 1_000, order_size: int = 1_000,
                  on_error: Callable[[BaseException, Any], None] | None = None) -> None:
         self.data = _Channel("data", DropOldestQueue(data_size, DROPPABLE))
-        self.signals = _Channel("signals", asyncio.Queue(signal_size))
+        self.signals = _Channel("signals", asyncio.Queue(signal_size), direct=True)
         self.orders = _Channel("orders", asyncio.Queue(order_size))
         self._subs: dict[type, list[_Subscription]] = defaultdict(list)
+        self._threaded: set[type] = set()  # event types with a handler in a worker thread: never direct
         self._tasks: list[asyncio.Task[None]] = []
         self._on_error = on_error
         self._accepting = False
@@ -150,6 +156,8 @@ class EventBus:
         plain functions are called on the loop, or in a worker thread when `blocking` (slow I/O)."""
         mode = "async" if inspect.iscoroutinefunction(handler) else "thread" if blocking else "sync"
         self._subs[event_type].append(_Subscription(handler, mode))
+        if mode == "thread":
+            self._threaded.add(event_type)
 
     def channel_for(self, event: Any) -> _Channel:
         if isinstance(event, DATA_EVENTS):
@@ -180,6 +188,12 @@ class EventBus:
         if ch is self.data:
             self.publish_nowait(event)
             return
+        if ch.direct and not ch.turn.locked() and ch.queue.empty() and self._accepting \
+                and type(event) not in self._threaded:
+            ch.stats.published += 1
+            async with ch.turn:  # free, so taken without yielding
+                await self._deliver(ch, event)
+            return
         if ch.queue.full():
             ch.stats.waits += 1
         await ch.queue.put(event)
@@ -198,7 +212,9 @@ class EventBus:
         """Stop taking market data, deliver every queued signal and order, then end the dispatchers."""
         if not self._tasks:
             return
-        self._accepting = False
+        self._accepting = False  # from here on signals queue rather than go direct
+        async with self.signals.turn:  # a direct delivery (in the data dispatcher's task) finishes first
+            pass
         data_task, *rest = self._tasks
         data_task.cancel()  # market data is disposable; signals and orders are not
         await asyncio.gather(data_task, return_exceptions=True)
@@ -224,7 +240,11 @@ class EventBus:
         while True:
             event = await q.get()
             try:
-                await self._deliver(ch, event)
+                if ch.direct:  # a direct delivery still in progress (its handler waiting) finishes first
+                    async with ch.turn:
+                        await self._deliver(ch, event)
+                else:
+                    await self._deliver(ch, event)
             finally:
                 q.task_done()
 

@@ -115,3 +115,69 @@ async def test_closed_bars_in_the_market_data_queue_survive_an_overflow_of_ticks
     await bus.stop()
     assert bars == list(range(0, 1000, 100))
     assert len(ticks) + bus.data.stats.dropped == 1000
+
+
+def _signal(ts: int) -> SignalRaised:
+    return SignalRaised("s1", ts, True, False, False, False)
+
+
+async def test_a_signal_on_an_idle_channel_is_handled_before_publish_returns() -> None:
+    bus = EventBus()
+    seen: list[int] = []
+    bus.subscribe(SignalRaised, lambda e: seen.append(e.bar_ts))
+    await bus.start()
+    await bus.publish(_signal(1))
+    assert seen == [1]  # no trip through the event loop: the handler ran inside publish
+    assert bus.signals.queue.qsize() == 0
+    await bus.stop()
+    assert (bus.signals.stats.published, bus.signals.stats.handled) == (1, 1)
+
+
+async def test_signals_published_while_one_is_being_handled_queue_behind_it_in_order() -> None:
+    bus = EventBus(signal_size=2)
+    seen: list[int] = []
+    release = asyncio.Event()
+
+    async def handler(e: SignalRaised) -> None:
+        if e.bar_ts == 0:
+            await release.wait()  # the first signal's handler waits (say, for room in a full order queue)
+        seen.append(e.bar_ts)
+
+    bus.subscribe(SignalRaised, handler)
+    await bus.start()
+    first = asyncio.create_task(bus.publish(_signal(0)))
+    await asyncio.sleep(0)
+    more = asyncio.create_task(_publish_all(bus, range(1, 6)))  # 5 signals into a queue of 2: back-pressure
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert seen == [] and bus.signals.stats.waits > 0
+    release.set()
+    await asyncio.gather(first, more)
+    await bus.drain()
+    await bus.stop()
+    assert seen == [0, 1, 2, 3, 4, 5]
+
+
+async def _publish_all(bus: EventBus, stamps: range) -> None:
+    for ts in stamps:
+        await bus.publish(_signal(ts))
+
+
+async def test_stop_lets_a_signal_being_handled_finish_its_orders() -> None:
+    bus = EventBus(order_size=1)
+    orders: list[str] = []
+
+    async def on_signal(e: SignalRaised) -> None:
+        for i in range(3):  # the order queue holds one: this handler waits for room twice
+            await bus.publish(_order(i))
+
+    bus.subscribe(SignalRaised, on_signal)
+    bus.subscribe(OrderRequested, lambda e: orders.append(e.order_id))
+    await bus.start()
+    bus.orders.queue.put_nowait(_order(-1))  # the order queue starts full
+    bus.orders.stats.published += 1
+    signal = asyncio.create_task(bus.publish(_signal(0)))
+    await asyncio.sleep(0)
+    await bus.stop()
+    await signal
+    assert orders == ["o--1", "o-0", "o-1", "o-2"]
