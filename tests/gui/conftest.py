@@ -57,3 +57,6 @@ def qloop(app: QtWidgets.QApplication) -> Iterator[qasync.QEventLoop]:
         task.cancel()
     loop.run_until_complete(asyncio.sleep(0))
     asyncio.set_event_loop(None)
+    # Close it here, on the GUI thread: an unclosed loop is closed by its finalizer wherever the garbage
+    # collector happens to run, once inside a later test's worker thread, where touching Qt aborted.
+    loop.close()
