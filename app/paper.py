@@ -147,7 +147,8 @@ class PaperSession:
         b = self.broker
         closes = [f for f in self.fills if f.action == "close"]
         wins = sum(1 for f in closes if f.realized_pnl > 0)
-        return {"session_id": self.id, "strategy": self.spec.strategy.name, "market": self.spec.symbol,
+        return {"session_id": self.id, "strategy": self.spec.strategy.name, "exchange": self.spec.exchange,
+                "market": self.spec.symbol,
                 "timeframe": self.spec.timeframe.code, "status": self.status, "cash": b.cash,
                 "equity": b.equity(), "realized_pnl": b.realized, "unrealized_pnl": b.unrealized(),
                 "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,

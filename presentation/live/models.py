@@ -44,6 +44,12 @@ class RowsModel(QtCore.QAbstractTableModel):
             return _RIGHT
         if role == _Role.UserRole:
             return self.rows[index.row()].get(self.key)
+        if role == _Role.ToolTipRole:
+            return self.tooltip(self.rows[index.row()])
+        return None
+
+    def tooltip(self, row: dict[str, Any]) -> str | None:
+        """A row's tooltip (None: no tooltip)."""
         return None
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = _Role.DisplayRole) -> Any:
@@ -93,16 +99,20 @@ def _price(v: Any) -> str:
 
 
 class SessionsModel(RowsModel):
-    """One row per paper session, with its position and PnL."""
+    """One row per paper session, with its position and PnL. A session's name already says its strategy,
+    market and timeframe (the tooltip spells them out), so the width goes to the figures."""
 
     key = "session_id"
     columns = (
-        ("Session", "session_id", str), ("Strategy", "strategy", str), ("Market", "market", str),
-        ("TF", "timeframe", str), ("Status", "status", str), ("Position", "position", _qty),
+        ("Session", "session_id", str), ("Status", "status", str), ("Position", "position", _qty),
         ("Entry", "entry_price", lambda v: _price(v) if v else ""), ("Last", "last_price", _price),
         ("Equity", "equity", _num), ("Return", "return_pct", _pct), ("Realized", "realized_pnl", _signed),
         ("Unrealized", "unrealized_pnl", _signed), ("Trades", "trades", str),
     )
+
+    def tooltip(self, row: dict[str, Any]) -> str | None:
+        return (f"{row.get('strategy')} on {row.get('exchange')}:{row.get('market')} {row.get('timeframe')}; "
+                f"{row.get('fills', 0)} fills, {row.get('wins', 0)} of {row.get('trades', 0)} trades won")
 
 
 class FillsModel(RowsModel):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
+from PyQt6 import QtCore
 from pytestqt.modeltest import ModelTester
 
 from app.main import Container
@@ -79,7 +80,8 @@ def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metric
 
 def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: ModelTester) -> None:
     sessions = SessionsModel()
-    sessions.set_rows([{"session_id": "a", "strategy": "x", "market": "KRW-BTC", "timeframe": "1m", "status": "running",
+    sessions.set_rows([{"session_id": "a", "strategy": "x", "exchange": "demo", "market": "KRW-BTC", "timeframe": "1m",
+                        "status": "running",
                         "position": 0.5, "entry_price": 100.0, "last_price": 101.0, "equity": 1000.0,
                         "return_pct": 1.0, "realized_pnl": 0.0, "unrealized_pnl": 0.5, "trades": 0}])
     fills = FillsModel()
@@ -90,7 +92,11 @@ def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: Mode
                       "created_ts": 1_700_000_060_000}])
     for model in (sessions, fills, orders):
         qtmodeltester.check(model)
-    assert sessions.data(sessions.index(0, 9)) == "+1.00 %"
+    titles = [sessions.headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(sessions.columnCount())]
+    assert sessions.data(sessions.index(0, titles.index("Return"))) == "+1.00 %"
+    assert "Strategy" not in titles and "Market" not in titles  # the session's name and tooltip say them
+    tip = sessions.data(sessions.index(0, 0), QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("x on demo:KRW-BTC 1m")
     assert fills.data(fills.index(0, 1)) == "buy"
 
 
