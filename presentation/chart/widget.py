@@ -77,6 +77,7 @@ class ChartWidget(QtWidgets.QWidget):
         self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.10g}",
                                          labelOpts={"position": 1.0, "anchors": [(1, 0.5), (1, 0.5)],
                                                     "fill": (0, 0, 0, 160), "color": "w"})
+        self.last_line.setZValue(40)  # the price tag stays readable above trade markers and indicator lines
         self.price.plot.addItem(self.last_line, ignoreBounds=True)
         self.panes: list[Pane] = [self.price, self.vol]
         self._next_row = 0

@@ -75,6 +75,7 @@ def test_a_live_bar_updates_in_place_and_a_new_one_is_appended_without_rebuildin
     chart.apply_live(Candle(last + 60_000, 4000, 4100, 3900, 4050, 1))
     assert chart.pyramid is pyramid and len(pyramid) == 1001
     assert chart.last_line.value() == 4050
+    assert chart.last_line.zValue() > chart.markers.zValue()  # the price tag is drawn over a fill's marker
 
 
 def test_markers_and_an_equity_pane_line_up_with_the_bars_by_time(chart: ChartWidget) -> None:
