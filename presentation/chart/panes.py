@@ -62,6 +62,8 @@ class Pane:
         self.plot.hideAxis("left")
         self.plot.getAxis("right").setWidth(AXIS_WIDTH)
         self.plot.showGrid(x=True, y=True)
+        for owned in (axis, right):  # pyqtgraph's third tick level: grid lines too faint to see (at most 3/255
+            owned.setStyle(maxTickLevel=1)  # off the background) that took half of every chart repaint
         vb = self.plot.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         vb.enableAutoRange(x=False, y=False)
