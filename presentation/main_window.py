@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
@@ -19,6 +21,7 @@ from presentation.tabs.chart_tab import ChartTab
 from presentation.tabs.data_tab import DataTab
 from presentation.tabs.empty import COMING, EmptyState
 from presentation.theme import apply_theme, chart_theme
+from presentation.warmup import load_engines
 from presentation.widgets.log_dock import LogView
 from presentation.widgets.status import StatusBar
 
@@ -41,6 +44,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     seriesShown = QtCore.pyqtSignal(object)  # SeriesKey
     demoFinished = QtCore.pyqtSignal(str)
+    enginesLoaded = QtCore.pyqtSignal()  # from the thread that loads them (presentation/warmup)
 
     def __init__(self, services: Services, first_run_demo: bool = True, defer_workspaces: bool = False) -> None:
         super().__init__()
@@ -58,6 +62,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab = DataTab(services)
         self._live_tab: LiveTab | None = None
         self._strategy_work: StrategyWorkspace | None = None
+        self._engines: threading.Thread | None = None  # loading the engines, off this thread
+        self._gc_was_on = True
         self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
         for name in TABS:
             page = self.pages.get(name) or EmptyState(name, *COMING.get(name, ("Loading…", "")))
@@ -77,7 +83,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab.exchangeState.connect(self._on_exchange_state)
         if defer_workspaces:  # after the first paint of the tabs (or a while, should it never paint)
             self.tabs.installEventFilter(self)
-            QtCore.QTimer.singleShot(WORKSPACE_FALLBACK_MS, self.ensure_workspaces)
+            self.enginesLoaded.connect(self._on_engines_loaded)
+            QtCore.QTimer.singleShot(WORKSPACE_FALLBACK_MS, self._load_engines)
         else:
             self.ensure_workspaces()
         self._plug_optimize(services)
@@ -183,21 +190,57 @@ class MainWindow(QtWidgets.QMainWindow):
     def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
         if watched is self.tabs and event is not None and event.type() == QtCore.QEvent.Type.Paint:
             self.tabs.removeEventFilter(self)
-            QtCore.QTimer.singleShot(0, self.ensure_workspaces)  # once this paint has reached the screen
+            QtCore.QTimer.singleShot(0, self._load_engines)  # once this paint has reached the screen
         return super().eventFilter(watched, event)
+
+    def _load_engines(self) -> None:
+        """Import the engines (and load the indicator kernels) on a thread, then build the tabs here.
+
+        The cyclic garbage collector is off meanwhile, so it cannot run on that thread and finalize a Qt
+        object there (Qt aborts on that); it is back on once they are loaded.
+        """
+        if self._engines is not None or self._strategy_work is not None:
+            return
+        self._gc_was_on = gc.isenabled()
+        gc.disable()
+        self._engines = threading.Thread(target=self._load_then_tell, name="load-engines")
+        self._engines.start()
+
+    def _load_then_tell(self) -> None:  # on the "load-engines" thread
+        try:
+            load_engines()
+        except Exception:  # the build on the UI thread imports again and shows the real error
+            log.exception("loading the engines in the background failed")
+        try:
+            self.enginesLoaded.emit()
+        except RuntimeError:  # the window is gone: nobody will build the tabs
+            if self._gc_was_on:
+                gc.enable()
+
+    def _on_engines_loaded(self) -> None:
+        if self._gc_was_on:
+            gc.enable()
+        self._ensure_live()  # one workspace per turn of the event loop, so neither holds it for both
+        QtCore.QTimer.singleShot(30, self.ensure_workspaces)  # a timer, not 0: input and paints get in between
 
     def ensure_workspaces(self) -> None:
         """Build the Strategies, Builder, Backtests (presentation/strategies) and Live tabs, once."""
+        self._ensure_live()
         if self._strategy_work is not None:
             return
-        from presentation.live.tab import LiveTab
         from presentation.strategies.workspace import StrategyWorkspace
 
-        self._live_tab = LiveTab(self.services)  # paper trading (presentation/live)
-        self.set_page("Live", self._live_tab)
         self._strategy_work = StrategyWorkspace(self.services, self.show_tab, self)
         for name, page in self._strategy_work.pages.items():
             self.set_page(name, page)
+
+    def _ensure_live(self) -> None:
+        if self._live_tab is not None:
+            return
+        from presentation.live.tab import LiveTab
+
+        self._live_tab = LiveTab(self.services)  # paper trading (presentation/live)
+        self.set_page("Live", self._live_tab)
 
     @property
     def live_tab(self) -> LiveTab:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -171,6 +172,9 @@ def test_the_engine_backed_tabs_can_be_built_just_after_the_first_paint(qtbot: Q
     qtbot.addWidget(keep(window))
     window.show()
     assert "Loading" in " ".join(label.text() for label in window.pages["Live"].findChildren(QtWidgets.QLabel))
-    qtbot.waitUntil(lambda: window._strategy_work is not None)
+    qtbot.waitUntil(lambda: window._strategy_work is not None, timeout=60_000)
+    # the engines were loaded on a thread of their own, which has finished; the collector is back on
+    assert window._engines is not None and window._engines.name == "load-engines"
+    assert not window._engines.is_alive() and gc.isenabled()
     assert window.pages["Live"] is window.live_tab
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())][: len(TABS)] == list(TABS)
