@@ -6,11 +6,10 @@ import importlib
 import sys
 import threading
 
-import numpy as np
+from indicator_cases import random_series
 from numba.core.registry import CPUDispatcher
 
 from domain.indicators import CATALOG
-from domain.market import CandleSeries, Timeframe
 from presentation.warmup import MODULES, load_engines
 
 KERNEL_MODULES = ("domain.indicators.kernels", "domain.indicators.recursive", "domain.indicators.streams")
@@ -40,10 +39,7 @@ def test_loading_on_a_thread_leaves_no_kernel_for_the_ui_thread_to_load() -> Non
     assert any(after_load.values())  # the catalog's kernels are loaded ...
     assert all(name in sys.modules for name in MODULES)  # ... and the tabs' modules imported
 
-    rng = np.random.default_rng(3)  # a chart's series: another length, real-looking prices
-    close = 50_000 * np.exp(np.cumsum(rng.normal(0, 0.001, 2_000)))
-    series = CandleSeries.from_columns(Timeframe.M5, np.arange(2_000, dtype=np.int64) * 300_000, close,
-                                       close * 1.001, close * 0.999, close, rng.gamma(2.0, 3.0, 2_000))
+    series = random_series(3, n=2_000, price=50_000.0)  # a chart's series: another length, other prices
     for indicator in CATALOG.values():
         out = indicator.compute(series)
         assert all(len(values) == len(series) for values in out.values())
