@@ -57,6 +57,9 @@ class LiveTab(QtWidgets.QWidget):
     # ---- layout -----------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.strategy = QtWidgets.QComboBox()
+        # a strategy's whole name, not its first ten letters
+        self.strategy.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.strategy.setMinimumContentsLength(12)
         self.exchange = QtWidgets.QComboBox()
         self.exchange.addItems(EXCHANGES)
         self.market = QtWidgets.QLineEdit("KRW-BTC")
@@ -88,17 +91,23 @@ class LiveTab(QtWidgets.QWidget):
         lower = QtWidgets.QTabWidget()
         lower.addTab(self._view(self.fills), "Fills")
         lower.addTab(self._view(self.orders), "Open orders")
+        # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
+        # under it the chart and its fills on the left, the Monitor panel on the right.
         left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        left.addWidget(self.session_view)
         left.addWidget(self.chart)
         left.addWidget(lower)
-        left.setStretchFactor(1, 3)
-        left.setSizes([130, 480, 220])  # scaled to the real height: the chart gets most of it
-        body = QtWidgets.QSplitter()
-        body.addWidget(left)
-        body.addWidget(self.monitor)
-        body.setStretchFactor(0, 3)
+        left.setStretchFactor(0, 3)
+        left.setSizes([480, 220])  # scaled to the real height: the chart gets most of it
+        lower_body = QtWidgets.QSplitter()
+        lower_body.addWidget(left)
+        lower_body.addWidget(self.monitor)
+        lower_body.setStretchFactor(0, 3)
+        lower_body.setStretchFactor(1, 1)
+        body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        body.addWidget(self.session_view)
+        body.addWidget(lower_body)
         body.setStretchFactor(1, 1)
+        body.setSizes([130, 700])
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(self.pnl)

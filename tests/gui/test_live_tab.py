@@ -30,6 +30,16 @@ class _Services:
         self.strategies = container.strategies
 
 
+def snapshot(scale: int) -> dict[str, Any]:
+    """A metrics snapshot whose figures grow with `scale`."""
+    lat = {"count": 12 * scale, "p50_us": 1.5 * scale, "p99_us": 41.25 * scale, "max_us": 250.0 * scale}
+    return {"tick_to_signal": lat, "bar_to_signal": lat, "gc_pause": lat, "loop_lag": lat,
+            "queues": {q: {"depth": scale, "high_water": scale, "published": 99 * scale, "dropped": scale,
+                           "waits": scale} for q in ("data", "signals", "orders")},
+            "feeds": {"binance:BTCUSDT": {"connected": True, "messages": 999 * scale, "rejected": scale,
+                                          "reconnects": scale, "backfilled_bars": scale}}}
+
+
 async def _until(cond: Any, timeout: float = 20.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -101,6 +111,29 @@ def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: Mode
 
 
 
+def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot: Any) -> None:
+    """The Live page of a 1440-wide window (the market list takes ~360 px): two sessions with long names and
+    eight-figure prices fit, Trades included."""
+    tab = LiveTab(object(), lambda: None)
+    qtbot.addWidget(tab)
+    tab.strategy.addItem("EMA(3) flip (demo)", 1)
+    row = {"strategy": "SMA 10/20 cross", "exchange": "demo", "market": "KRW-ETH", "timeframe": "1m",
+           "status": "running", "position": -0.00816585, "entry_price": 1_224_000.0, "last_price": 123_456_789.0,
+           "equity": 10_003_171.25, "return_pct": -12.34, "realized_pnl": -123_456.78, "unrealized_pnl": 98_765.43,
+           "trades": 1234}
+    tab.sessions.set_rows([{**row, "session_id": "SMA 10/20 cross · KRW-ETH · 1m"},
+                           {**row, "session_id": "EMA(3) flip (demo) · KRW-BTC · 15m"}])
+    tab.monitor.show_snapshot(snapshot(1000))  # the Monitor as wide as an hour of live figures make it
+    tab.resize(1080, 760)
+    tab.show()
+    qtbot.waitExposed(tab)
+    view = tab.session_view
+    assert view.horizontalHeader().length() <= view.viewport().width()
+    assert not view.horizontalScrollBar().isVisible()
+    assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
+
+
+
 def test_sessions_left_running_resume_with_their_position_when_the_app_starts_again(
         qloop: qasync.QEventLoop, container: Container, tmp_path: Path) -> None:
     config = fast_config()
@@ -145,14 +178,6 @@ def test_the_monitor_shows_every_figure_whole_even_when_figures_grow(qtbot: Any)
     panel = MonitorPanel()
     qtbot.addWidget(panel)
     panel.show()
-
-    def snapshot(scale: int) -> dict[str, Any]:
-        lat = {"count": 12 * scale, "p50_us": 1.5 * scale, "p99_us": 41.25 * scale, "max_us": 250.0 * scale}
-        return {"tick_to_signal": lat, "bar_to_signal": lat, "gc_pause": lat, "loop_lag": lat,
-                "queues": {q: {"depth": scale, "high_water": scale, "published": 99 * scale, "dropped": scale,
-                               "waits": scale} for q in ("data", "signals", "orders")},
-                "feeds": {"binance:BTCUSDT": {"connected": True, "messages": 999 * scale, "rejected": scale,
-                                              "reconnects": scale, "backfilled_bars": scale}}}
 
     for scale in (1, 1_000_000):  # the second snapshot widens every figure
         panel.show_snapshot(snapshot(scale))
