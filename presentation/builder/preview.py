@@ -81,6 +81,7 @@ class PreviewPane(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel("")
         self.status.setObjectName("hint")
         self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.status.setWordWrap(True)  # the preview is often narrow: the counts take two lines, never cut
         self.chart = ChartWidget()
         self.marks = SignalMarks(self.chart)
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")

@@ -45,6 +45,17 @@ def test_the_preview_shows_the_drafts_averages_and_one_arrow_per_signal(qtbot: Q
     assert "long entry" in tab.preview.status.text()
 
 
+def test_the_signal_counts_wrap_rather_than_run_off_a_narrow_preview(qtbot: QtBot, container: Container) -> None:
+    tab = open_with_sample(qtbot, container, "Bollinger breakout")  # four kinds of signal: a long line
+    tab.preview.resize(420, 700)
+    tab.split.setSizes([880, 420])
+    qtbot.wait(50)
+    status = tab.preview.status
+    width = status.width()
+    assert status.fontMetrics().horizontalAdvance(status.text()) > width  # one line would not fit
+    assert status.height() >= status.heightForWidth(width) > status.fontMetrics().height()
+
+
 def test_an_edit_redraws_the_preview_after_the_debounce(qtbot: QtBot, container: Container) -> None:
     tab = open_with_sample(qtbot, container, "SMA 10/20 cross")
     with qtbot.waitSignal(tab.preview.updated, timeout=10_000):
