@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from typing import Any
 
@@ -12,8 +11,8 @@ from app.commands.common import add_range_args, open_container, timeframe_arg
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
+from domain.backtest.display import stat_text
 from domain.backtest.run import BacktestResult, json_value
-from domain.backtest.stats import DURATION_KEYS
 from domain.market import SeriesKey
 from domain.strategy import Strategy
 
@@ -81,18 +80,6 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "--"
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat().replace("+00:00", "Z"))
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "--"
-        return f"{value:,.2f}" if abs(value) >= 1e5 else f"{value:.5f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
 def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where: str, as_json: bool) -> None:
     if as_json:
         trades = result.trades.records()
@@ -107,7 +94,7 @@ def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where
     print(f"{strategy.name} on {where}")
     width = max(len(k) for k in result.stats)
     for key, value in result.stats.items():
-        print(f"{key:<{width}}  {_fmt(value)}")
+        print(f"{key:<{width}}  {stat_text(key, json_value(value))}")
     saved = f"; stored as run {run_id}" if run_id is not None else ""
     print(f"{len(result.trades)} closed trades{saved}")
 
@@ -136,8 +123,7 @@ def _show_run(args: argparse.Namespace) -> int:
           f"{format_ms(s.start_ms)} .. {format_ms(s.end_ms)} ({s.bars} bars)")
     width = max(len(k) for k in run.stats)
     for key, value in run.stats.items():
-        shown = f"{value:g} days" if key in DURATION_KEYS and isinstance(value, int | float) else _fmt(value)
-        print(f"{key:<{width}}  {shown}")
+        print(f"{key:<{width}}  {stat_text(key, value)}")
     return 0
 
 

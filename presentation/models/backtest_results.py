@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from PyQt6 import QtCore, QtGui
 
 from app.backtest_store import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
-from domain.backtest.stats import DURATION_KEYS, meaningless_ratio
+from domain.backtest.display import stat_text
+from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
@@ -20,24 +20,6 @@ VALUE_ROLE = _ROLE.UserRole + 1
 RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter
 UP, DOWN = QtGui.QColor(DARK.up), QtGui.QColor(DARK.down)  # the chart's up/down colours, same in both themes
 UP_BRUSH, DOWN_BRUSH = QtGui.QBrush(UP), QtGui.QBrush(DOWN)  # built once, not per data() call
-
-
-def stat_text(key: str, value: Any) -> str:
-    """A stored (JSON-shaped) statistic as traders read it."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)) or meaningless_ratio(key, value):
-        return "—"
-    if key in DURATION_KEYS and isinstance(value, int | float):
-        days = float(value)
-        return f"{days:,.2f} days" if days >= 1 else f"{days * 24:,.2f} hours"
-    if isinstance(value, str) and "T" in value:
-        return value.replace("T", " ").replace("Z", " UTC").replace(":00.000", "").replace(":00 UTC", " UTC")
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 100 else f"{value:,.4f}".rstrip("0").rstrip(".")
-    return str(value)
 
 
 class StatsModel(QtCore.QAbstractTableModel):

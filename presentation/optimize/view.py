@@ -13,8 +13,8 @@ from app.errors import UserError
 from app.ports import StoredSeries
 from app.sweep_plan import SweepPlan, make_plan
 from app.sweeps import SweepOutcome, SweepProgressed, point_definition_for
+from domain.backtest.display import stat_text
 from domain.sweep import Scored, objective_grid, short_label
-from presentation.models.backtest_results import stat_text
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
 from presentation.optimize.heatmap import HeatmapWidget

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
 from app.timeparse import format_ms
-from presentation.models.backtest_results import stat_text
+from domain.backtest.display import stat_text
 
 HEAD = ("Window", "In-sample", "Out-of-sample", "Best parameters", "IS objective", "OOS objective", "OOS return [%]",
         "OOS trades", "Efficiency")

@@ -46,6 +46,9 @@ def test_a_csv_backtest_prints_a_stats_table_and_the_trade_count(capsys: pytest.
     for key in ("Return [%]", "Sharpe Ratio", "Max. Drawdown Duration", "Kelly Criterion"):
         assert key in out
     assert "days" in out and out.strip().splitlines()[-1].endswith("closed trades")
+    lines = {line[:23].strip(): line[23:].strip() for line in out.splitlines()[1:-1]}
+    assert lines["Start"] == "2004-08-19 00:00 UTC" and lines["Duration"] == "3,116.00 days"  # as the GUI shows them
+    assert lines["Equity Final [$]"].replace(",", "").replace(".", "").isdigit()  # money: 2 decimals, thousands
 
 
 def test_json_output_has_every_stat_key_durations_in_days_and_trades(capsys: pytest.CaptureFixture[str],
