@@ -62,6 +62,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab = DataTab(services)
         self._live_tab: LiveTab | None = None
         self._strategy_work: StrategyWorkspace | None = None
+        self._partial_work: StrategyWorkspace | None = None  # being built one tab per event-loop turn
         self._engines: threading.Thread | None = None  # loading the engines, off this thread
         self._gc_was_on = True
         self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
@@ -220,8 +221,21 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_engines_loaded(self) -> None:
         if self._gc_was_on:
             gc.enable()
-        self._ensure_live()  # one workspace per turn of the event loop, so neither holds it for both
-        QtCore.QTimer.singleShot(30, self.ensure_workspaces)  # a timer, not 0: input and paints get in between
+        self._ensure_live()  # one tab per turn of the event loop, so none holds it for long
+        QtCore.QTimer.singleShot(30, self._build_step)  # a timer, not 0: input and paints get in between
+
+    def _build_step(self) -> None:
+        """Build the next of the Strategies, Builder and Backtests tabs, then come back for the one after."""
+        if self._strategy_work is not None:
+            return
+        if self._partial_work is None:
+            from presentation.strategies.workspace import StrategyWorkspace
+
+            self._partial_work = StrategyWorkspace(self.services, self.show_tab, self, build_now=False)
+        if self._partial_work.step():
+            self.ensure_workspaces()
+        else:
+            QtCore.QTimer.singleShot(30, self._build_step)
 
     def ensure_workspaces(self) -> None:
         """Build the Strategies, Builder, Backtests (presentation/strategies) and Live tabs, once."""
@@ -230,8 +244,10 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         from presentation.strategies.workspace import StrategyWorkspace
 
-        self._strategy_work = StrategyWorkspace(self.services, self.show_tab, self)
-        for name, page in self._strategy_work.pages.items():
+        work = self._partial_work or StrategyWorkspace(self.services, self.show_tab, self, build_now=False)
+        work.finish()  # what a step-by-step build has not built yet
+        self._strategy_work, self._partial_work = work, None
+        for name, page in work.pages.items():
             self.set_page(name, page)
 
     def _ensure_live(self) -> None:

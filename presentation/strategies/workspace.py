@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
@@ -15,22 +16,42 @@ from presentation.theme import chart_theme, style_sheet
 
 
 class StrategyWorkspace(QtCore.QObject):
-    """Builds the three tabs when the container offers strategies and backtests; `pages` is empty otherwise."""
+    """Builds the three tabs when the container offers strategies and backtests; `pages` is empty otherwise.
 
-    def __init__(self, services: Any, show_tab: Any, parent: QtCore.QObject | None = None) -> None:
+    With `build_now=False` nothing is built yet: call `step()` once per turn of the event loop (each builds
+    one tab, ~0.1-0.15 s) until it returns True, or `finish()` to build the rest at once.
+    """
+
+    def __init__(self, services: Any, show_tab: Any, parent: QtCore.QObject | None = None,
+                 build_now: bool = True) -> None:
         super().__init__(parent)
         self.services = services
         self.show_tab = show_tab
-        container = services.container
-        strategies = _service(container, "strategies")
-        backtests = _service(container, "backtests")
         self.pages: dict[str, QtWidgets.QWidget] = {}
         self.theme = DARK
+        self._steps = self._build(parent)
+        if build_now:
+            self.finish()
+
+    def step(self) -> bool:
+        """Build the next tab; True once all are built (and wired)."""
+        return next(self._steps, True)
+
+    def finish(self) -> None:
+        while not self.step():
+            pass
+
+    def _build(self, parent: QtCore.QObject | None) -> Iterator[bool]:
+        container = self.services.container
+        strategies = _service(container, "strategies")
+        backtests = _service(container, "backtests")
         if strategies is None or backtests is None:
             return
         self.list = StrategiesTab(strategies)
-        self.builder = BuilderTab(strategies, services)
-        self.backtests = BacktestsTab(backtests, strategies, services)
+        yield False
+        self.builder = BuilderTab(strategies, self.services)
+        yield False
+        self.backtests = BacktestsTab(backtests, strategies, self.services)
         self.pages = {"Strategies": self.list, "Builder": self.builder, "Backtests": self.backtests}
         self.list.openRequested.connect(self.open_in_builder)
         self.list.newRequested.connect(self.new_in_builder)
@@ -42,6 +63,7 @@ class StrategyWorkspace(QtCore.QObject):
         shown = getattr(parent, "seriesShown", None)
         if shown is not None:  # the market picked in the window's market list becomes the default here too
             shown.connect(self.follow_series)
+        yield True
 
     def follow_series(self, key: SeriesKey) -> None:
         self.builder.preview.wanted = key  # loaded when the Builder is next shown

@@ -178,3 +178,19 @@ def test_the_engine_backed_tabs_can_be_built_just_after_the_first_paint(qtbot: Q
     assert not window._engines.is_alive() and gc.isenabled()
     assert window.pages["Live"] is window.live_tab
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())][: len(TABS)] == list(TABS)
+
+
+def test_the_strategy_tabs_are_built_one_per_step_so_no_step_holds_the_ui_for_all_three(
+        qtbot: QtBot, container: Container) -> None:
+    from presentation.strategies.workspace import StrategyWorkspace
+
+    work = StrategyWorkspace(Services(container), lambda name: None, build_now=False)
+    assert not hasattr(work, "list") and work.pages == {}
+    assert work.step() is False and hasattr(work, "list") and not hasattr(work, "builder")
+    assert work.step() is False and hasattr(work, "builder") and not hasattr(work, "backtests")
+    assert work.step() is True and list(work.pages) == ["Strategies", "Builder", "Backtests"]
+    assert work.step() is True  # nothing left to build
+    for page in work.pages.values():
+        qtbot.addWidget(page)
+    work.shutdown()
+
