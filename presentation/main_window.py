@@ -52,6 +52,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.services = services
         self.first_run_demo = first_run_demo
         self.demo_task: asyncio.Task[None] | None = None
+        self.theme = "dark"  # until the saved one is restored
         self._loading: asyncio.Task[None] | None = None  # the series being read for the chart
         self.setWindowTitle("QuantDesk")
         self.setObjectName("QuantDeskMain")
@@ -90,7 +91,6 @@ class MainWindow(QtWidgets.QMainWindow):
             self.ensure_workspaces()
         self._plug_optimize(services)
         self.log_view.attach(logging.getLogger("quantdesk"))
-        self.theme = "dark"
         self.refresh_markets()
         self.data_tab.refresh()
         self._restore()
@@ -232,7 +232,11 @@ class MainWindow(QtWidgets.QMainWindow):
             from presentation.strategies.workspace import StrategyWorkspace
 
             self._partial_work = StrategyWorkspace(self.services, self.show_tab, self, build_now=False)
-        if self._partial_work.step():
+        done = self._partial_work.step()
+        for name, page in self._partial_work.built.items():  # each tab shows as soon as it is built
+            if self.pages.get(name) is not page:
+                self.set_page(name, page)
+        if done:
             self.ensure_workspaces()
         else:
             QtCore.QTimer.singleShot(30, self._build_step)
@@ -248,7 +252,9 @@ class MainWindow(QtWidgets.QMainWindow):
         work.finish()  # what a step-by-step build has not built yet
         self._strategy_work, self._partial_work = work, None
         for name, page in work.pages.items():
-            self.set_page(name, page)
+            if self.pages.get(name) is not page:
+                self.set_page(name, page)
+        work.apply_theme(chart_theme(self.theme))
 
     def _ensure_live(self) -> None:
         if self._live_tab is not None:
@@ -256,6 +262,7 @@ class MainWindow(QtWidgets.QMainWindow):
         from presentation.live.tab import LiveTab
 
         self._live_tab = LiveTab(self.services)  # paper trading (presentation/live)
+        self._live_tab.apply_theme(chart_theme(self.theme))
         self.set_page("Live", self._live_tab)
 
     @property
@@ -402,6 +409,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if isinstance(app, QtWidgets.QApplication):
             self.theme = apply_theme(app, name)
         self.chart_tab.apply_theme(chart_theme(self.theme))
+        if self._live_tab is not None:
+            self._live_tab.apply_theme(chart_theme(self.theme))
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

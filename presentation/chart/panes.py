@@ -53,7 +53,8 @@ class Pane:
         self.stretch = stretch
         self.fit = fit
         right = PriceAxis()
-        self.plot = pg.PlotItem(axisItems={"bottom": axis, "right": right})
+        # no context menus: the chart has its own; pyqtgraph would build one per pane (~15 ms each) to hide it
+        self.plot = pg.PlotItem(axisItems={"bottom": axis, "right": right}, enableMenu=False)
         for owned in (axis, right):  # axes made here are Python-owned: hand them to the plot, or a garbage
             sip.transferto(owned, self.plot)  # collection at the wrong moment deletes a painted axis
         self.plot.setMenuEnabled(False)

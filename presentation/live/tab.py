@@ -14,6 +14,7 @@ from app.events import OrderFilled, SessionBar, SessionFlattened
 from app.paper import SessionSpec
 from domain.market import Candle, Timeframe, valid_codes
 from domain.strategy import parse_strategy
+from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.monitor import MonitorPanel
@@ -127,6 +128,10 @@ class LiveTab(QtWidgets.QWidget):
         v.horizontalHeader().setStretchLastSection(True)
         model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
         return v
+
+    def apply_theme(self, theme: ChartTheme) -> None:
+        """The window's dark or light chart colours."""
+        self.chart.apply_theme(theme)
 
     def load_strategies(self) -> None:
         service = getattr(self.services, "strategies", None)

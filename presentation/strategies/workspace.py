@@ -19,7 +19,8 @@ class StrategyWorkspace(QtCore.QObject):
     """Builds the three tabs when the container offers strategies and backtests; `pages` is empty otherwise.
 
     With `build_now=False` nothing is built yet: call `step()` once per turn of the event loop (each builds
-    one tab, ~0.1-0.15 s) until it returns True, or `finish()` to build the rest at once.
+    one tab, 0.05-0.25 s) until it returns True, or `finish()` to build the rest at once. `built` holds the
+    tabs built so far, ready to show; an action that needs a tab not built yet builds the rest first.
     """
 
     def __init__(self, services: Any, show_tab: Any, parent: QtCore.QObject | None = None,
@@ -27,7 +28,8 @@ class StrategyWorkspace(QtCore.QObject):
         super().__init__(parent)
         self.services = services
         self.show_tab = show_tab
-        self.pages: dict[str, QtWidgets.QWidget] = {}
+        self.built: dict[str, QtWidgets.QWidget] = {}
+        self.pages: dict[str, QtWidgets.QWidget] = {}  # all three, once built and wired
         self.theme = DARK
         self._steps = self._build(parent)
         if build_now:
@@ -47,18 +49,18 @@ class StrategyWorkspace(QtCore.QObject):
         backtests = _service(container, "backtests")
         if strategies is None or backtests is None:
             return
-        self.list = StrategiesTab(strategies)
-        yield False
-        self.builder = BuilderTab(strategies, self.services)
-        yield False
-        self.backtests = BacktestsTab(backtests, strategies, self.services)
-        self.pages = {"Strategies": self.list, "Builder": self.builder, "Backtests": self.backtests}
+        self.list = self.built["Strategies"] = StrategiesTab(strategies)
         self.list.openRequested.connect(self.open_in_builder)
         self.list.newRequested.connect(self.new_in_builder)
         self.list.backtestRequested.connect(self.backtest)
-        self.list.changed.connect(self.backtests.form.refresh_strategies)
+        yield False
+        self.builder = self.built["Builder"] = BuilderTab(strategies, self.services)
         self.builder.saved.connect(self._on_saved)
+        yield False
+        self.backtests = self.built["Backtests"] = BacktestsTab(backtests, strategies, self.services)
+        self.list.changed.connect(self.backtests.form.refresh_strategies)
         self.backtests.finished.connect(lambda _: self.list.refresh())
+        self.pages = dict(self.built)
         self.list.installEventFilter(self)  # follows the window's dark/light theme (a style sheet change)
         shown = getattr(parent, "seriesShown", None)
         if shown is not None:  # the market picked in the window's market list becomes the default here too
@@ -86,14 +88,17 @@ class StrategyWorkspace(QtCore.QObject):
             self.backtests.chart.apply_theme(theme)
 
     def open_in_builder(self, strategy_id: int) -> None:
+        self.finish()
         if self.builder.open_strategy(strategy_id):
             self.show_tab("Builder")
 
     def new_in_builder(self) -> None:
+        self.finish()
         if self.builder.new_draft():
             self.show_tab("Builder")
 
     def backtest(self, strategy_id: int) -> None:
+        self.finish()
         self.backtests.form.set_strategy(strategy_id)
         self.show_tab("Backtests")
 
@@ -104,6 +109,7 @@ class StrategyWorkspace(QtCore.QObject):
             self.backtests.form.refresh_series()
 
     def _on_saved(self, strategy_id: int) -> None:
+        self.finish()
         self.list.refresh()
         self.list.select_id(strategy_id)
         self.backtests.form.refresh_strategies()

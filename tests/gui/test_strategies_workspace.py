@@ -65,6 +65,22 @@ def test_the_strategy_charts_follow_the_light_theme(qtbot: QtBot, container: Con
     window.set_theme("light")
     work = window.strategy_work
     assert work.builder.preview.chart.theme == LIGHT and work.backtests.chart.theme == LIGHT
+    assert window.live_tab.chart.theme == LIGHT  # the Live chart too (it stayed dark before)
+
+
+def test_tabs_built_after_the_first_paint_take_the_restored_light_theme(qtbot: QtBot, container: Container) -> None:
+    from presentation.main_window import MainWindow
+    from presentation.services import Services
+
+    window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)
+    qtbot.addWidget(window)
+    window.set_theme("light")  # as a saved theme is restored, before the engine tabs exist
+    window.show()
+    qtbot.waitUntil(lambda: window._strategy_work is not None, timeout=60_000)
+    work = window.strategy_work
+    assert work.builder.preview.chart.theme == LIGHT and work.backtests.chart.theme == LIGHT
+    assert window.live_tab.chart.theme == LIGHT
+    window.set_theme("dark")
 
 
 def test_the_market_picked_in_the_window_becomes_the_preview_and_backtest_market(
