@@ -263,6 +263,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._live_tab = LiveTab(self.services)  # paper trading (presentation/live)
         self._live_tab.apply_theme(chart_theme(self.theme))
+        self.seriesShown.connect(self._live_tab.follow_series)  # a new session trades the market on the chart
+        if self.chart_tab.key is not None:
+            self._live_tab.follow_series(self.chart_tab.key)
         self.set_page("Live", self._live_tab)
 
     @property

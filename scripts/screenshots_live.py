@@ -31,8 +31,8 @@ async def _start(window: MainWindow, strategy: str, market: str) -> None:
     tab = window.live_tab
     tab.load_strategies()
     tab.strategy.setCurrentIndex(tab.strategy.findText(strategy))
-    tab.exchange.setCurrentText("demo")
-    tab.market.setText(market)
+    tab.exchange.setCurrentIndex(tab.exchange.findData("demo"))
+    tab.market.setCurrentText(market)
     tab.timeframe.setCurrentText("1m")
     started = asyncio.Event()
     tab.sessionStarted.connect(lambda _sid: started.set())

@@ -12,15 +12,16 @@ from PyQt6 import QtCore, QtWidgets
 from app.errors import UserError
 from app.events import OrderFilled, SessionBar, SessionFlattened
 from app.paper import SessionSpec
-from domain.market import Candle, Timeframe, valid_codes
+from domain.market import Candle, SeriesKey, Timeframe, valid_codes
 from domain.strategy import parse_strategy
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.monitor import MonitorPanel
+from presentation.services import EXCHANGE_LABELS, EXCHANGES
+from presentation.widgets.market_box import MarketBox
 
 log = logging.getLogger("quantdesk.live")
-EXCHANGES = ("demo", "upbit", "binance")
 
 
 def chart_marker(m: Any) -> Marker:
@@ -62,9 +63,12 @@ class LiveTab(QtWidgets.QWidget):
         self.strategy.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.strategy.setMinimumContentsLength(12)
         self.exchange = QtWidgets.QComboBox()
-        self.exchange.addItems(EXCHANGES)
-        self.market = QtWidgets.QLineEdit("KRW-BTC")
-        self.market.setMinimumWidth(110)
+        for ex in EXCHANGES:
+            self.exchange.addItem(EXCHANGE_LABELS.get(ex, ex), ex)
+        self.market = MarketBox(self.services)  # the exchange's markets; Binance's are BTCUSDT, not KRW-BTC
+        self.market.setMinimumContentsLength(10)
+        self.market.set_exchange(EXCHANGES[0])
+        self.exchange.currentIndexChanged.connect(lambda _: self.market.set_exchange(self.exchange.currentData()))
         self.timeframe = QtWidgets.QComboBox()
         self.timeframe.addItems(valid_codes())
         self.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
@@ -133,6 +137,15 @@ class LiveTab(QtWidgets.QWidget):
         """The window's dark or light chart colours."""
         self.chart.apply_theme(theme)
 
+    def follow_series(self, key: SeriesKey) -> None:
+        """The market picked in the window's market list becomes the one a new session trades."""
+        i = self.exchange.findData(key.exchange)
+        if i < 0:  # e.g. candles imported from a CSV file: no live feed
+            return
+        self.exchange.setCurrentIndex(i)
+        self.market.setCurrentText(key.symbol)
+        self.timeframe.setCurrentText(key.timeframe.code)
+
     def load_strategies(self) -> None:
         service = getattr(self.services, "strategies", None)
         self.strategy.clear()
@@ -189,11 +202,11 @@ class LiveTab(QtWidgets.QWidget):
             raise UserError("choose a saved strategy first")
         strategy = parse_strategy(service.get(int(sid)).definition)
         tf = Timeframe.parse(self.timeframe.currentText())
-        market = self.market.text().strip().upper()
+        market = self.market.symbol().upper()
         if not market:
             raise UserError("enter a market, e.g. KRW-BTC")
         name = f"{strategy.name} · {market} · {tf.code}"
-        return SessionSpec(name, strategy, self.exchange.currentText(), market, tf, cash=self.cash.value(),
+        return SessionSpec(name, strategy, self.exchange.currentData(), market, tf, cash=self.cash.value(),
                            commission=0.0005, strategy_id=int(sid))
 
     def on_start(self) -> None:

@@ -18,12 +18,10 @@ from presentation.tabs.chart_tab import series_title
 from presentation.tabs.import_box import ImportBox
 from presentation.widgets.coverage_strip import CoverageStrip
 from presentation.widgets.forms import date_edit, group, ms_of, primary
+from presentation.widgets.market_box import MarketBox
 
 log = logging.getLogger("quantdesk.gui")
 REFRESH_S = 0.5
-DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
-                   "binance": ["BTCUSDT", "ETHUSDT", "SOLUSDT"]}
-LIST_TIMEOUT_S = 5.0
 
 
 class DataTab(QtWidgets.QWidget):
@@ -61,8 +59,8 @@ class DataTab(QtWidgets.QWidget):
         for ex in EXCHANGES:
             self.exchange.addItem(EXCHANGE_LABELS[ex], ex)
         self.exchange.currentIndexChanged.connect(self._fill_markets)
-        self.market = QtWidgets.QComboBox()
-        self.market.setEditable(True)
+        self.market = MarketBox(self.services)
+        self.market.listed.connect(self.exchangeState)
         self.timeframe = QtWidgets.QComboBox()
         for tf in Timeframe:
             self.timeframe.addItem(tf.code, tf.code)
@@ -92,45 +90,12 @@ class DataTab(QtWidgets.QWidget):
                                          ("To (UTC, exclusive)", self.end), ("", buttons),
                                          ("", self.progress), ("", self.stats)])
 
-    def _fill_markets(self, listed: list[str] | None = None) -> None:
-        """Stored markets first, then the exchange's own list (asked for once the loop runs), else defaults."""
-        ex = self.exchange.currentData()
-        text = self.market.currentText()
-        self.market.clear()
-        stored = sorted({s.key.symbol for s in self.services.stored() if s.key.exchange == ex})
-        for sym in dict.fromkeys([*stored, *(listed or DEFAULT_MARKETS.get(ex, []))]):
-            self.market.addItem(sym)
-        if listed is not None and text:
-            self.market.setCurrentText(text)
-        if listed is None:
-            self._ask_markets(ex)
-
-    def _ask_markets(self, exchange: str) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop yet (tests, or before the app runs): defaults will do
-            return
-        loop.create_task(self._list_markets(exchange))
-
-    async def _list_markets(self, exchange: str) -> None:
-        service = self.services.market_data
-        if service is None:
-            return
-        try:
-            if exchange == "demo":
-                await self.services.start_demo()
-            markets = await asyncio.wait_for(service.list_markets(exchange), LIST_TIMEOUT_S)
-        except (UserError, OSError, TimeoutError) as err:
-            log.info("%s market list unavailable (%s); showing common markets", exchange, err or "timeout")
-            self.exchangeState.emit(exchange, False)
-            return
-        self.exchangeState.emit(exchange, True)
-        if self.exchange.currentData() == exchange:
-            self._fill_markets(sorted(m.symbol for m in markets))
+    def _fill_markets(self) -> None:
+        self.market.set_exchange(self.exchange.currentData())
 
     def selection(self) -> tuple[SeriesKey, int, int]:
         tf = Timeframe(self.timeframe.currentData())
-        key = SeriesKey(self.exchange.currentData(), self.market.currentText().strip(), tf)
+        key = SeriesKey(self.exchange.currentData(), self.market.symbol(), tf)
         return key, ms_of(self.start), ms_of(self.end)
 
     def start_collect(self) -> asyncio.Task[None] | None:

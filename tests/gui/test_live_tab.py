@@ -13,12 +13,13 @@ from pytestqt.modeltest import ModelTester
 
 from app.main import Container
 from app.paper import SessionSpec
-from domain.market import Timeframe
+from domain.market import SeriesKey, Timeframe
 from infrastructure.exchanges import ExchangeGateways
 from infrastructure.live_factory import build_live_engine
 from infrastructure.simulator.server import SimulatorServer
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.tab import LiveTab
+from presentation.services import Services
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from live_helpers import SimClock, always_long, fast_config  # noqa: E402
@@ -132,6 +133,25 @@ def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot:
     assert not view.horizontalScrollBar().isVisible()
     assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
 
+
+
+
+def test_the_market_box_lists_the_chosen_exchanges_markets_and_follows_the_chart(
+        qtbot: Any, container: Container) -> None:
+    tab = LiveTab(Services(container), lambda: None)
+    qtbot.addWidget(tab)
+    assert tab.market.symbol() == "KRW-BTC"
+    tab.exchange.setCurrentIndex(tab.exchange.findData("binance"))
+    assert tab.market.symbol() == "BTCUSDT"  # not a KRW market Binance does not list
+    tab.follow_series(SeriesKey("upbit", "KRW-ETH", Timeframe.M5))
+    assert (tab.exchange.currentData(), tab.market.symbol(), tab.timeframe.currentText()) == ("upbit", "KRW-ETH", "5m")
+    tab.follow_series(SeriesKey("csv", "GOOG", Timeframe.D1))  # imported candles have no live feed: unchanged
+    assert tab.exchange.currentData() == "upbit" and tab.market.symbol() == "KRW-ETH"
+    tab.strategy.addItem("SMA 10/20 cross", container.strategies.get_by_name("SMA 10/20 cross").id)
+    tab.strategy.setCurrentIndex(tab.strategy.count() - 1)
+    tab.market.setCurrentText(" krw-xrp ")
+    spec = tab.spec_from_form()
+    assert (spec.exchange, spec.symbol, spec.timeframe) == ("upbit", "KRW-XRP", Timeframe.M5)
 
 
 def test_sessions_left_running_resume_with_their_position_when_the_app_starts_again(

@@ -83,7 +83,7 @@ def test_tabs_built_after_the_first_paint_take_the_restored_light_theme(qtbot: Q
     window.set_theme("dark")
 
 
-def test_the_market_picked_in_the_window_becomes_the_preview_and_backtest_market(
+def test_the_market_picked_in_the_window_becomes_the_preview_backtest_and_live_market(
         qtbot: QtBot, container: Container) -> None:
     from domain.market import SeriesKey, Timeframe
 
@@ -94,5 +94,7 @@ def test_the_market_picked_in_the_window_becomes_the_preview_and_backtest_market
     work = window.strategy_work
     window.select_series(keys[1])
     assert work.backtests.form.key() == keys[1]
+    live = window.live_tab  # and the market a new paper session would trade
+    assert (live.market.symbol(), live.timeframe.currentText()) == ("KRW-ETH", "5m")
     window.show_tab("Builder")
     assert work.builder.preview.key == keys[1]
