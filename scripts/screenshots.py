@@ -31,6 +31,9 @@ SIZE = (1440, 900)
 async def save(window: MainWindow, app: QtWidgets.QApplication, path: Path) -> None:
     for _ in range(5):  # let the shared loop run Qt's pending layout and paint events
         await asyncio.sleep(0.02)
+    # the status bar shows the loop lag of the last second: let it cover a second of the app at rest, not the
+    # script's own burst of clicks and tab switches just before
+    await asyncio.sleep(1.2)
     window.grab().save(str(path))
     print(f"wrote {path}")
 

@@ -62,6 +62,7 @@ class LiveTab(QtWidgets.QWidget):
         # a strategy's whole name, not its first ten letters
         self.strategy.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.strategy.setMinimumContentsLength(12)
+        self.strategy.setMaximumWidth(280)  # a very long name is cut here (its list shows it whole), the row is not
         self.exchange = QtWidgets.QComboBox()
         for ex in EXCHANGES:
             self.exchange.addItem(EXCHANGE_LABELS.get(ex, ex), ex)
@@ -72,6 +73,7 @@ class LiveTab(QtWidgets.QWidget):
         self.timeframe = QtWidgets.QComboBox()
         self.timeframe.addItems(valid_codes())
         self.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
+        self.cash.setMinimumWidth(110)  # its own hint makes room for 1e12 (186 px) and widened the whole window
         self.start_button = QtWidgets.QPushButton("Start session")
         self.stop_button = QtWidgets.QPushButton("Stop")
         self.flatten_button = QtWidgets.QPushButton("Flatten")
@@ -82,15 +84,25 @@ class LiveTab(QtWidgets.QWidget):
                          ("Timeframe", self.timeframe), ("Cash", self.cash)):
             form.addWidget(QtWidgets.QLabel(label))
             form.addWidget(w)
-        for b in (self.start_button, self.stop_button, self.flatten_button):
-            form.addWidget(b)
+        form.addWidget(self.start_button)
         form.addStretch(1)
+        # Stop and Flatten act on the selected session: they sit on its status line
+        self.pnl.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.stop_button.setToolTip("Stop the selected session, closing its position at market")
+        self.flatten_button.setToolTip("Close the selected session's position at market; the session keeps running")
+        status = QtWidgets.QHBoxLayout()
+        status.addWidget(self.pnl, 1)
+        status.addWidget(self.stop_button)
+        status.addWidget(self.flatten_button)
         self.sessions = SessionsModel(self)
         self.fills = FillsModel(self)
         self.orders = OrdersModel(self)
         self.session_view = self._view(self.sessions)
         # a handful of rows whose figures change every tick: keep every column fitted to its text
-        self.session_view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        head = self.session_view.horizontalHeader()
+        head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the name gives way, not figures
         self.chart = ChartWidget()
         self.monitor = MonitorPanel()
         lower = QtWidgets.QTabWidget()
@@ -115,7 +127,7 @@ class LiveTab(QtWidgets.QWidget):
         body.setSizes([130, 700])
         lay = QtWidgets.QVBoxLayout(self)
         lay.addLayout(form)
-        lay.addWidget(self.pnl)
+        lay.addLayout(status)
         lay.addWidget(body, 1)
         self.start_button.clicked.connect(self.on_start)
         self.stop_button.clicked.connect(lambda: self._spawn(self.stop_selected()))

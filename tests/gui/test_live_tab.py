@@ -132,6 +132,9 @@ def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot:
     assert view.horizontalHeader().length() <= view.viewport().width()
     assert not view.horizontalScrollBar().isVisible()
     assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
+    # nothing on the page asks for more than the page has: a wider minimum used to widen the whole window
+    tab.strategy.addItem("A strategy with a name much longer than anyone would ever type in", 2)
+    assert tab.minimumSizeHint().width() <= 1080
 
 
 
