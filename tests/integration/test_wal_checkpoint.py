@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from infrastructure.db import engine as engine_module
 from infrastructure.db.engine import CHECKPOINT_BYTES, checkpointer_of, create_sqlite_engine
 
 
@@ -56,11 +57,15 @@ def test_the_checkpointer_thread_keeps_the_log_bounded_and_stops_with_the_engine
         _write(engine, 60)
         deadline = time.monotonic() + 10
         # Its thread counts a run just after the checkpoint returns, so the rows can reach the file a moment
-        # before the count moves: wait for both.
-        while _rows_in_main_file(db, tmp_path) < 60 or checkpointer.runs < 1:
+        # before the count moves: wait for both. The file is copied while holding the lock every checkpoint
+        # takes, or the copy could catch a checkpoint half-way through writing pages (a torn, "malformed" copy).
+        while True:
+            with engine_module._FORK_LOCK:
+                rows = _rows_in_main_file(db, tmp_path)
+            if rows == 60 and checkpointer.runs >= 1:
+                break
             assert time.monotonic() < deadline, "the checkpointer never copied the log back"
             time.sleep(0.05)
-        assert _rows_in_main_file(db, tmp_path) == 60 and checkpointer.runs >= 1
     finally:
         engine.dispose()
     assert not checkpointer._thread.is_alive()
