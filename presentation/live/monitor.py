@@ -36,6 +36,7 @@ class MonitorPanel(QtWidgets.QWidget):
         for title, table, stretch in boxes:
             box = QtWidgets.QGroupBox(title)
             inner = QtWidgets.QVBoxLayout(box)
+            inner.setContentsMargins(0, 0, 0, 0)  # the box's own padding is enough: the rows get the height
             inner.addWidget(table)
             lay.addWidget(box, stretch)
 

@@ -106,7 +106,8 @@ class LiveTab(QtWidgets.QWidget):
         self.chart = ChartWidget()
         self.monitor = MonitorPanel()
         lower = QtWidgets.QTabWidget()
-        lower.addTab(self._view(self.fills), "Fills")
+        self.fills_view = self._view(self.fills)
+        lower.addTab(self.fills_view, "Fills")
         lower.addTab(self._view(self.orders), "Open orders")
         # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
         # under it the chart and its fills on the left, the Monitor panel on the right.
@@ -143,6 +144,8 @@ class LiveTab(QtWidgets.QWidget):
         v.verticalHeader().setVisible(False)
         v.horizontalHeader().setStretchLastSection(True)
         model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
+        # the last column (an order's id, a long name) takes what is left and elides: no sideways scrolling
+        v.horizontalHeader().setSectionResizeMode(model.columnCount() - 1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         return v
 
     def apply_theme(self, theme: ChartTheme) -> None:

@@ -125,12 +125,18 @@ def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot:
     tab.sessions.set_rows([{**row, "session_id": "SMA 10/20 cross · KRW-ETH · 1m"},
                            {**row, "session_id": "EMA(3) flip (demo) · KRW-BTC · 15m"}])
     tab.monitor.show_snapshot(snapshot(1000))  # the Monitor as wide as an hour of live figures make it
-    tab.resize(1080, 760)
+    tab.resize(1030, 760)  # the Live page of a 1440-px window
     tab.show()
     qtbot.waitExposed(tab)
     view = tab.session_view
     assert view.horizontalHeader().length() <= view.viewport().width()
     assert not view.horizontalScrollBar().isVisible()
+    tab.fills.set_rows([{"order_id": "EMA(3) flip (demo) · KRW-BTC · 15m-1234", "ts": 1_700_000_000_000, "side": 1,
+                         "quantity": 0.00016885, "price": 29_546_000.0, "commission": 2.4944, "reason": "stop_loss",
+                         "realized_pnl": -12_345.67}])  # a fill arriving while the page is shown
+    qtbot.wait(10)
+    fills = tab.fills_view  # the long order id gives way (elided), the figures do not
+    assert fills.horizontalHeader().length() <= fills.viewport().width()
     assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
     # nothing on the page asks for more than the page has: a wider minimum used to widen the whole window
     tab.strategy.addItem("A strategy with a name much longer than anyone would ever type in", 2)
