@@ -116,14 +116,18 @@ class SessionsModel(RowsModel):
 
 
 class FillsModel(RowsModel):
-    """Fills of the selected session, newest first."""
+    """Fills of the selected session, newest first. The order id (the session's name and a number) is in the
+    tooltip: as a column it pushed the figures into a sideways scroll next to the Monitor."""
 
     key = "order_id"
     columns = (
         ("Time", "ts", _time), ("Side", "side", _side), ("Quantity", "quantity", _qty), ("Price", "price", _price),
         ("Fee", "commission", lambda v: _num(v, 4)), ("Reason", "reason", str),
-        ("PnL", "realized_pnl", lambda v: _signed(v) if v else ""), ("Order", "order_id", str),
+        ("PnL", "realized_pnl", lambda v: _signed(v) if v else ""),
     )
+
+    def tooltip(self, row: dict[str, Any]) -> str | None:
+        return f"order {row.get('order_id')}"
 
 
 class OrdersModel(RowsModel):

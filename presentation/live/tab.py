@@ -107,6 +107,8 @@ class LiveTab(QtWidgets.QWidget):
         self.monitor = MonitorPanel()
         lower = QtWidgets.QTabWidget()
         self.fills_view = self._view(self.fills)
+        # a stretched last column never shrinks below 100 px: next to the Monitor that scrolled the figures sideways
+        self.fills_view.horizontalHeader().setStretchLastSection(False)
         lower.addTab(self.fills_view, "Fills")
         lower.addTab(self._view(self.orders), "Open orders")
         # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
@@ -144,8 +146,6 @@ class LiveTab(QtWidgets.QWidget):
         v.verticalHeader().setVisible(False)
         v.horizontalHeader().setStretchLastSection(True)
         model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
-        # the last column (an order's id, a long name) takes what is left and elides: no sideways scrolling
-        v.horizontalHeader().setSectionResizeMode(model.columnCount() - 1, QtWidgets.QHeaderView.ResizeMode.Stretch)
         return v
 
     def apply_theme(self, theme: ChartTheme) -> None:

