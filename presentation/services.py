@@ -92,6 +92,12 @@ class Services:
 
         return await service.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms, on_progress=relay)
 
+    def preload(self) -> None:
+        """Import what the exchanges and the Demo simulator need (any thread; nothing is built)."""
+        preload = getattr(self.container, "preload", None)
+        if preload is not None:
+            preload()
+
     async def start_demo(self) -> str | None:
         """Make sure the Demo exchange (in-process simulator) runs; its URL, or None if this build lacks it."""
         start = getattr(self.container, "start_demo", None)

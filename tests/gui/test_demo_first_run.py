@@ -57,3 +57,25 @@ def test_a_database_with_data_is_left_alone_but_demo_still_runs(
     assert qloop.run_until_complete(scenario()) == "skipped"
     assert [s.key for s in container.candles.series()] == [key]
     assert window.chart_tab.key == key
+
+
+def test_as_the_app_starts_the_engine_tabs_and_the_demo_exchange_wait_for_the_engine_loader(
+        qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
+    """start() used to ask for the Live tab (to resume sessions): that built every engine tab on the UI thread
+    before the first paint, and the Demo exchange imported aiohttp there just after it (a 1 s freeze)."""
+    window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)  # as the app does
+    qtbot.addWidget(keep(window))
+    window.show()
+    built_at_start: list[bool] = []
+
+    async def scenario() -> str:
+        window.start()
+        built_at_start.append(window._strategy_work is not None or window._live_tab is not None)
+        (outcome,) = await fired(window.demoFinished, timeout=120)
+        await window.shutdown()
+        return str(outcome)
+
+    assert qloop.run_until_complete(scenario()) == "skipped"
+    assert built_at_start == [False]
+    assert window._engines is not None and not window._engines.is_alive()  # the Demo started after the loader
+    assert window._live_tab is not None  # built once the engines loaded, and sessions resumed from there
