@@ -133,14 +133,20 @@ from domain.market import SeriesKey, Timeframe
 from presentation.app import make_app
 from presentation.main_window import MainWindow
 from presentation.services import Services
+import asyncio, qasync
 app = make_app()
+loop = qasync.QEventLoop(app)  # as presentation.app.run_desktop: the window starts once the loop runs
+asyncio.set_event_loop(loop)
 container = Container.open(sys.argv[1])
 window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)  # as the app does
 window.resize(1440, 900)
 window.select_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1))  # as the restored last selection does
 window.show()
-while not painted:
-    app.processEvents()
+loop.call_soon(window.start)
+async def until_painted():
+    while not painted:
+        await asyncio.sleep(0.002)
+loop.run_until_complete(until_painted())
 print("painted", painted[0], flush=True)
 import psutil
 from presentation.chart.widget import ChartWidget
@@ -150,7 +156,14 @@ for sym in ("KRW-ETH", "KRW-XRP"):
     c.set_series(container.candles.read(SeriesKey("demo", sym, Timeframe.M1)), sym)
     charts.append(c)
 window.ensure_workspaces()
+async def until_engines_loaded():  # the loader thread keeps the cyclic collector off until it is done
+    import gc
+    while not gc.isenabled():
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)
+loop.run_until_complete(until_engines_loaded())
 print("rss", psutil.Process().memory_info().rss, flush=True)
+loop.run_until_complete(window.shutdown())  # the Demo exchange it started
 """
 
 
