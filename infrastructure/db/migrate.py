@@ -3,36 +3,62 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from app.errors import StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def newest_migration() -> str:
+    """The newest migration's revision, read from the file names (`0006_....py` is revision "0006") without
+    importing Alembic (0.35-0.45 s of every start). A test holds it equal to Alembic's own head."""
+    return sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))[-1][:4]
+
+
+def _stored_revisions(engine: Engine) -> list[str] | None:
+    """The revisions the database says it is at; None if it has no version table yet."""
+    try:
+        with engine.connect() as conn:
+            return [str(r) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()]
+    except OperationalError as err:
+        if "no such table" in str(err.orig):
+            return None
+        raise
+
+
 def upgrade_to_head(engine: Engine) -> None:
     """Create or upgrade the schema. A newer or unknown schema is refused before anything is written."""
-    cfg = _config()
-    script = ScriptDirectory.from_config(cfg)
     where = engine.url.database or str(engine.url)
     try:
+        if _stored_revisions(engine) == [newest_migration()]:
+            return  # up to date, the usual start: no Alembic needed
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
+        cfg = _config()
+        script = ScriptDirectory.from_config(cfg)
         current = current_revision(engine)
         head = script.get_current_head()
         if current is not None and script.get_revision(current) is None:

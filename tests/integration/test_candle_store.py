@@ -158,3 +158,26 @@ def test_a_schema_newer_than_the_code_is_refused_untouched(db_path: Path) -> Non
     with pytest.raises(StorageError, match="newer than this QuantDesk knows"):
         Container.open(db_path)
     assert db_path.read_bytes() == before
+
+
+def test_the_newest_migration_is_alembics_head_and_an_up_to_date_file_opens_without_importing_alembic(
+        db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from infrastructure.db.migrate import MIGRATIONS, newest_migration
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert newest_migration() == ScriptDirectory.from_config(cfg).get_current_head()
+    code = ("import sys\nfrom app.main import Container\n"
+            f"Container.open({str(db_path)!r}).close()\nprint('alembic' in sys.modules)\n")
+    root = Path(__file__).resolve().parents[2]
+    first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    cwd=root, timeout=60).stdout.strip() for _ in range(2))
+    assert (first, second) == ("True", "False")  # a new file is migrated by Alembic; an up-to-date one is not
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(newest_migration(),)]
