@@ -53,8 +53,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.first_run_demo = first_run_demo
         self.demo_task: asyncio.Task[None] | None = None
         self._resume_pending = False  # start() ran before the Live tab was built: resume its sessions then
-        self._engines_done = not defer_workspaces
-        self._engines_ready: asyncio.Future[None] | None = None  # start() waits on it to start the Demo exchange
+        # Set once the engines are loaded (on the loader thread, or by building the tabs here): the Demo exchange
+        # starts after it, so that its aiohttp import happens on the loader thread, not this one.
+        self._engines_ready = asyncio.Event()
         self.theme = "dark"  # until the saved one is restored
         self._loading: asyncio.Task[None] | None = None  # the series being read for the chart
         self.setWindowTitle("QuantDesk")
@@ -225,9 +226,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_engines_loaded(self) -> None:
         if self._gc_was_on:
             gc.enable()
-        self._engines_done = True
-        if self._engines_ready is not None and not self._engines_ready.done():
-            self._engines_ready.set_result(None)  # the Demo exchange may start now
+        self._engines_ready.set()  # the Demo exchange may start now
         self._ensure_live()  # one tab per turn of the event loop, so none holds it for long
         QtCore.QTimer.singleShot(30, self._build_step)  # a timer, not 0: input and paints get in between
 
@@ -240,9 +239,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
             self._partial_work = StrategyWorkspace(self.services, self.show_tab, self, build_now=False)
         done = self._partial_work.step()
-        for name, page in self._partial_work.built.items():  # each tab shows as soon as it is built
-            if self.pages.get(name) is not page:
-                self.set_page(name, page)
+        self._place(self._partial_work.built)  # each tab shows as soon as it is built
         if done:
             self.ensure_workspaces()
         else:
@@ -258,10 +255,14 @@ class MainWindow(QtWidgets.QMainWindow):
         work = self._partial_work or StrategyWorkspace(self.services, self.show_tab, self, build_now=False)
         work.finish()  # what a step-by-step build has not built yet
         self._strategy_work, self._partial_work = work, None
-        for name, page in work.pages.items():
+        self._place(work.pages)
+        work.apply_theme(chart_theme(self.theme))
+        self._engines_ready.set()  # built here, on this thread: nothing left for the loader to do first
+
+    def _place(self, pages: dict[str, QtWidgets.QWidget]) -> None:
+        for name, page in pages.items():
             if self.pages.get(name) is not page:
                 self.set_page(name, page)
-        work.apply_theme(chart_theme(self.theme))
 
     def _ensure_live(self) -> None:
         if self._live_tab is not None:
@@ -435,10 +436,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ---- first run and the Demo exchange ------------------------------------------------------------
     def start(self) -> asyncio.Task[None]:
         """Called once the loop runs: start the Demo exchange and, on an empty database, seed it."""
-        loop = asyncio.get_event_loop()
-        if not self._engines_done:  # the loader thread imports aiohttp; here it would freeze the window ~1 s
-            self._engines_ready = loop.create_future()
-        self.demo_task = loop.create_task(self._start_demo())
+        self.demo_task = asyncio.get_event_loop().create_task(self._start_demo())
         # Paper sessions left running last time resume once the Live tab exists: asking for it here would
         # build every engine tab on this thread before the first paint (0.8 s, the first chart 1.3 s late).
         self._resume_pending = True
@@ -455,8 +453,7 @@ class MainWindow(QtWidgets.QMainWindow):
         outcome = "failed"
         try:
             self.status.set_exchange_state("Demo: starting…", None)
-            if self._engines_ready is not None:
-                await self._engines_ready
+            await self._engines_ready.wait()
             url = await self.services.start_demo()
             if url is None:
                 self.status.set_exchange_state("Demo: not in this build", None)
