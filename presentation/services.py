@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ class Services:
 
     def __init__(self, container: Any) -> None:
         self.container = container
+        self._symbols: dict[str, asyncio.Future[list[str]]] = {}  # each exchange's market list, asked for once
 
     def _get(self, name: str) -> Any:
         try:
@@ -91,6 +93,23 @@ class Services:
             on_progress(CollectProgress.of(p))
 
         return await service.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms, on_progress=relay)
+
+    async def market_symbols(self, exchange: str, timeout_s: float) -> list[str] | None:
+        """The exchange's market symbols, sorted. One ask per exchange, shared by every market picker (the Data
+        and Live tabs), even while it runs; a failed ask is made again next time. None if this build cannot
+        list markets."""
+        if self.market_data is None:
+            return None
+        task = self._symbols.get(exchange)
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._symbols[exchange] = asyncio.ensure_future(self._ask_symbols(exchange, timeout_s))
+        return await asyncio.shield(task)  # a picker that stops waiting does not cancel the others' answer
+
+    async def _ask_symbols(self, exchange: str, timeout_s: float) -> list[str]:
+        if exchange == "demo":
+            await self.start_demo()
+        markets = await asyncio.wait_for(self.market_data.list_markets(exchange), timeout_s)
+        return sorted(m.symbol for m in markets)
 
     def preload(self) -> None:
         """Import what the exchanges and the Demo simulator need (any thread; nothing is built)."""

@@ -58,17 +58,17 @@ class MarketBox(QtWidgets.QComboBox):
         loop.create_task(self._list(exchange))
 
     async def _list(self, exchange: str) -> None:
-        service = getattr(self.services, "market_data", None)
-        if service is None:
+        ask = getattr(self.services, "market_symbols", None)
+        if ask is None:
             return
         try:
-            if exchange == "demo":
-                await self.services.start_demo()
-            markets = await asyncio.wait_for(service.list_markets(exchange), LIST_TIMEOUT_S)
+            symbols = await ask(exchange, LIST_TIMEOUT_S)
         except (UserError, OSError, TimeoutError) as err:
             log.info("%s market list unavailable (%s); showing common markets", exchange, err or "timeout")
             self.listed.emit(exchange, False)
             return
+        if symbols is None:  # this build cannot list markets
+            return
         self.listed.emit(exchange, True)
         if self.exchange == exchange:
-            self.fill(sorted(m.symbol for m in markets))
+            self.fill(symbols)

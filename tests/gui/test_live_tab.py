@@ -231,3 +231,37 @@ def test_the_monitor_shows_every_figure_whole_even_when_figures_grow(qtbot: Any)
         assert panel.latency.verticalHeader().length() <= panel.latency.viewport().height()  # every row shown
     assert panel.latency.item(0, 3).text() == "41,250,000.0"
     assert panel.feeds.item(0, 2).text() == "999,000,000"
+
+
+def test_the_data_and_live_tabs_share_one_ask_for_an_exchanges_markets(
+        qloop: qasync.QEventLoop, container: Container, monkeypatch: Any) -> None:
+    from presentation.tabs.data_tab import DataTab
+
+    services = Services(container)
+    asked: list[str] = []
+    real = container.market_data.list_markets
+
+    async def counted(exchange: str) -> Any:
+        asked.append(exchange)
+        return await real(exchange)
+
+    monkeypatch.setattr(container.market_data, "list_markets", counted)
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        data = DataTab(services)
+        live = LiveTab(services, lambda: None)
+        answered: list[object] = []
+        for box in (data.market, live.market):  # each asked as it was built (the loop runs)
+            box.listed.connect(lambda exchange, ok: answered.append(ok))
+        await _until(lambda: len(answered) == 2)
+        state["answered"] = answered
+        state["listed"] = sorted(m.symbol for m in await real("demo"))
+        state.update(data=[data.market.itemText(i) for i in range(data.market.count())],
+                     live=[live.market.itemText(i) for i in range(live.market.count())])
+        await services.aclose()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert asked == ["demo"]  # the second picker used the first one's answer
+    assert state["answered"] == [True, True] and state["data"] == state["live"]
+    assert state["live"] == state["listed"]  # the exchange's own list, not the defaults
