@@ -101,14 +101,11 @@ class LiveTab(QtWidgets.QWidget):
         # a handful of rows whose figures change every tick: keep every column fitted to its text
         head = self.session_view.horizontalHeader()
         head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        head.setStretchLastSection(False)
         head.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the name gives way, not figures
         self.chart = ChartWidget()
         self.monitor = MonitorPanel()
         lower = QtWidgets.QTabWidget()
         self.fills_view = self._view(self.fills)
-        # a stretched last column never shrinks below 100 px: next to the Monitor that scrolled the figures sideways
-        self.fills_view.horizontalHeader().setStretchLastSection(False)
         lower.addTab(self.fills_view, "Fills")
         lower.addTab(self._view(self.orders), "Open orders")
         # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
@@ -144,7 +141,9 @@ class LiveTab(QtWidgets.QWidget):
         v.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         v.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         v.verticalHeader().setVisible(False)
-        v.horizontalHeader().setStretchLastSection(True)
+        # no stretched last column: it never shrinks below 100 px, which next to the Monitor scrolled the
+        # fills' figures sideways
+        v.horizontalHeader().setStretchLastSection(False)
         model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
         return v
 
