@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.market_data import MarketDataService  # noqa: E402
+from app.market_data.collect import MarketDataService  # noqa: E402
 from app.timeparse import parse_time_arg  # noqa: E402
 from domain.market import DAY_MS, Timeframe  # noqa: E402
 from infrastructure.clock import SystemClock  # noqa: E402

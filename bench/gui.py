@@ -128,7 +128,7 @@ def paint_event(view, event):  # the time the chart's pixels are done, as the fi
     if len(getattr(view.scene(), "items", lambda: [])()) > 10 and not painted:
         painted.append(time.time())
 pg.GraphicsView.paintEvent = paint_event
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.app import make_app
 from presentation.main_window import MainWindow
@@ -226,7 +226,7 @@ def switch_figures(container: object) -> None:
 
 
 def app_figures() -> None:
-    from app.main import Container
+    from app.bootstrap.container import Container
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"

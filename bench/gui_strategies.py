@@ -28,7 +28,7 @@ def pct(values: list[float], q: float) -> float:
 
 def fill(container: Any) -> None:
     """100,000 strategies written in one transaction (the sample's rule under many names and tags)."""
-    from app.strategy_store import NewStrategy
+    from app.strategies.ports import NewStrategy
 
     base = container.strategies.strategy(container.strategies.get_by_name("SMA 10/20 cross").id)
     items = [NewStrategy(replace(base, name=f"{WORDS[i % 10]} {STYLES[i // 10 % 8]} {i:06d}"), "",
@@ -179,7 +179,7 @@ def builder_figures(container: Any) -> None:
 def main() -> None:
     from PyQt6 import QtCore
 
-    from app.main import Container
+    from app.bootstrap.container import Container
     from presentation.app import make_app
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 import psutil
 
-from app.events import SessionBar
-from app.paper import SessionSpec
+from app.live.events import SessionBar
+from app.live.session import SessionSpec
 from domain.market import DAY_MS, Timeframe
 from domain.strategy import loads_strategy
 
@@ -72,8 +72,8 @@ class Clock:
 
 
 async def run(args: argparse.Namespace, url: str, clock: Any, markets: tuple[str, ...], log_dir: str) -> dict[str, Any]:
-    from app.live import LiveEngine
-    from app.live_history import gateway_bar_fetch, history_loader
+    from app.live.engine import LiveEngine
+    from app.live.history import gateway_bar_fetch, history_loader
     from infrastructure.exchanges import ExchangeGateways
     from infrastructure.exchanges.upbit_ws import UpbitTradeFeed
     from infrastructure.exchanges.ws import StreamPolicy

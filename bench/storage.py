@@ -15,7 +15,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.main import Container  # noqa: E402
+from app.bootstrap.container import Container  # noqa: E402
 from domain.market import CandleSeries, SeriesKey, Timeframe  # noqa: E402
 
 N = 525_600

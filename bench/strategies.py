@@ -18,9 +18,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.main import Container  # noqa: E402
-from app.strategies import StrategyService  # noqa: E402
-from app.strategy_store import NewStrategy, PageCursor, StrategyQuery  # noqa: E402
+from app.bootstrap.container import Container  # noqa: E402
+from app.strategies.ports import NewStrategy, PageCursor, StrategyQuery  # noqa: E402
+from app.strategies.service import StrategyService  # noqa: E402
 from domain.indicators import CATALOG  # noqa: E402
 from domain.market import CandleSeries, Timeframe  # noqa: E402
 from domain.strategy import IncrementalEvaluator, evaluate, parse_strategy  # noqa: E402

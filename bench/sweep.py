@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.sweep_plan import ParamRange, RunSweep  # noqa: E402
-from app.sweeps import SweepOutcome, SweepService  # noqa: E402
+from app.sweeps.plan import ParamRange, RunSweep  # noqa: E402
+from app.sweeps.service import SweepOutcome, SweepService  # noqa: E402
 from domain.backtest import BacktestSettings  # noqa: E402
 from domain.market import CandleSeries, Timeframe  # noqa: E402
 from domain.sweep import run_point  # noqa: E402
@@ -67,12 +67,12 @@ def command() -> RunSweep:
 
 
 def service(db: Path) -> SweepService:
+    from app.bootstrap.executors import make_executor
     from infrastructure.clock import SystemClock
     from infrastructure.db.candles import SqlCandleRepository
     from infrastructure.db.engine import create_sqlite_engine
     from infrastructure.db.migrate import upgrade_to_head
     from infrastructure.db.sweeps import SqlSweepRepository
-    from infrastructure.sweep_executors import make_executor
 
     engine = create_sqlite_engine(db)
     upgrade_to_head(engine)
@@ -88,7 +88,7 @@ def sequential(series: CandleSeries) -> tuple[float, list]:
 
 
 def service_plan(series: CandleSeries):  # type: ignore[no-untyped-def]
-    from app.sweep_plan import make_plan
+    from app.sweeps.plan import make_plan
 
     return make_plan(command(), len(series))
 

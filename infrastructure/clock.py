@@ -1,4 +1,4 @@
-"""The wall clock behind app.ports.Clock (app and domain take time as an argument, never read it)."""
+"""The wall clock behind app.clock.Clock (app and domain take time as an argument, never read it)."""
 
 from __future__ import annotations
 

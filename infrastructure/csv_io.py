@@ -196,7 +196,7 @@ def parse_timeframe(text: str | None) -> Timeframe | None:
 
 
 class CsvCandleFiles:
-    """Implements app.data.CandleFiles with the functions above."""
+    """Implements app.market_data.files.CandleFiles with the functions above."""
 
     def read(self, path: Path | str, timeframe: Timeframe | None, on_progress: Progress | None = None) -> CandleSeries:
         return read_candles_csv(path, timeframe, on_progress)

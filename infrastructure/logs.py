@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.audit import AUDIT_LOGGER
+from app.live.audit import AUDIT_LOGGER
 
 
 class _PassThroughQueueHandler(logging.handlers.QueueHandler):

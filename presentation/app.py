@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from typing import Any
-
 import pyqtgraph as pg
 import qasync
 from PyQt6 import QtWidgets
 
 from presentation.main_window import MainWindow
-from presentation.services import Services
+from presentation.services import AppServices, Services
 from presentation.settings import APPLICATION, ORGANIZATION
 
 
@@ -28,15 +26,15 @@ def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app
 
 
-def run_desktop(container: Any) -> int:
-    """Show the main window for `container` (app.main.Container, duck-typed) and run until it closes."""
+def run_desktop(app_services: AppServices) -> int:
+    """Show the main window over the composition root's services and run until it closes."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = make_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    window = MainWindow(Services(container), defer_workspaces=True)
+    window = MainWindow(Services(app_services), defer_workspaces=True)
     window.show()
     with loop:
         loop.call_soon(window.start)

@@ -161,9 +161,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return act
 
     def _plug_optimize(self, services: Services) -> None:
-        """Tools → Optimize parameters… (when this build has the sweep service) opens the Optimize view."""
-        if getattr(services.container, "sweeps", None) is None:
-            return
+        """Tools → Optimize parameters… opens the Optimize view."""
         tools = QtWidgets.QMenu("&Tools", self.menuBar())
         self.menuBar().insertMenu(self.menuBar().actions()[-1], tools)  # before Help
         self._action(tools, "&Optimize parameters…", "Ctrl+Shift+O", lambda: self.show_optimize(services))
@@ -455,13 +453,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.status.set_exchange_state("Demo: starting…", None)
             await self._engines_ready.wait()
             url = await self.services.start_demo()
-            if url is None:
-                self.status.set_exchange_state("Demo: not in this build", None)
-                outcome = "unavailable"
-            else:
-                self.status.set_exchange_state(f"Demo: {url.removeprefix('http://')}", True)
-                log.info("Demo exchange (simulator) serving on %s", url)
-                outcome = await self._seed_if_empty()
+            self.status.set_exchange_state(f"Demo: {url.removeprefix('http://')}", True)
+            log.info("Demo exchange (simulator) serving on %s", url)
+            outcome = await self._seed_if_empty()
         except UserError as err:
             self.status.set_exchange_state("Demo: unavailable", False)
             log.error("Demo exchange: %s", err)

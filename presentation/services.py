@@ -1,4 +1,4 @@
-"""What the window needs from the composition root, read defensively: services appear as they are built."""
+"""What the window needs from the composition root, typed, and the views of it that several widgets share."""
 
 from __future__ import annotations
 
@@ -6,100 +6,132 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
-from app.errors import UserError
-from app.ports import CandleRepository, StoredSeries
+from app.market_data.collect import CollectProgress as AppCollectProgress
+from app.market_data.collect import CollectSummary
+from app.market_data.ports import CandleRepository, StoredSeries
 from domain.market import CandleSeries, Coverage, SeriesKey
+
+if TYPE_CHECKING:
+    from app.backtests.service import BacktestService
+    from app.live.stack import LiveStack
+    from app.market_data.collect import MarketDataService
+    from app.market_data.files import DataService
+    from app.strategies.service import StrategyService
+    from app.sweeps.service import SweepService
 
 EXCHANGES = ("demo", "upbit", "binance")
 EXCHANGE_LABELS = {"demo": "Demo", "upbit": "Upbit", "binance": "Binance", "csv": "CSV"}
 
 
-class Services:
-    """A thin view of the container (duck-typed): db path, candle store, data and collection services."""
+class AppServices(Protocol):
+    """What the window needs from the composition root (app.bootstrap's Container provides it, building each
+    service on first use so that start-up pays only for what the first paint needs)."""
 
-    def __init__(self, container: Any) -> None:
-        self.container = container
+    @property
+    def db_path(self) -> Path: ...
+
+    @property
+    def candles(self) -> CandleRepository: ...
+
+    @property
+    def data(self) -> DataService: ...
+
+    @property
+    def market_data(self) -> MarketDataService: ...
+
+    @property
+    def strategies(self) -> StrategyService: ...
+
+    @property
+    def backtests(self) -> BacktestService: ...
+
+    @property
+    def sweeps(self) -> SweepService: ...
+
+    @property
+    def live(self) -> LiveStack: ...
+
+    def preload(self) -> None: ...
+
+    async def start_demo(self) -> str: ...
+
+    async def seed_demo(self, on_progress: Callable[[AppCollectProgress], None] | None = None) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class Services:
+    """The composition root's services plus what several widgets share: the candle store's views and one
+    market-list ask per exchange."""
+
+    def __init__(self, app: AppServices) -> None:
+        self.app = app
         self._symbols: dict[str, asyncio.Future[list[str]]] = {}  # each exchange's market list, asked for once
 
-    def _get(self, name: str) -> Any:
-        try:
-            return getattr(self.container, name, None)
-        except ImportError:  # a service whose module has not landed in this build
-            return None
+    @property
+    def db_path(self) -> Path:
+        return self.app.db_path
 
     @property
-    def db_path(self) -> Path | str:
-        return self._get("db_path") or "(in memory)"
+    def candles(self) -> CandleRepository:
+        return self.app.candles
 
     @property
-    def candles(self) -> CandleRepository | None:
-        return self._get("candles")
+    def data(self) -> DataService:
+        """CSV import/export, info, delete range."""
+        return self.app.data
 
     @property
-    def data(self) -> Any:
-        """app.data.DataService: CSV import/export, info, delete range."""
-        return self._get("data")
+    def market_data(self) -> MarketDataService:
+        """Collection with progress and cancellation."""
+        return self.app.market_data
 
     @property
-    def market_data(self) -> Any:
-        """app.market_data.MarketDataService: collection with progress and cancellation."""
-        return self._get("market_data")
+    def strategies(self) -> StrategyService:
+        return self.app.strategies
 
     @property
-    def strategies(self) -> Any:
-        """app.strategies.StrategyService, once the strategy store is in this build."""
-        return self._get("strategies")
+    def backtests(self) -> BacktestService:
+        return self.app.backtests
 
     @property
-    def backtests(self) -> Any:
-        """app.backtests.BacktestService, once backtests are in this build."""
-        return self._get("backtests")
+    def sweeps(self) -> SweepService:
+        return self.app.sweeps
+
+    @property
+    def live(self) -> LiveStack:
+        """The live engine stack, built on first use."""
+        return self.app.live
 
     def stored(self) -> list[StoredSeries]:
-        repo = self.candles
-        return list(repo.series()) if repo is not None else []
+        return list(self.candles.series())
 
     def load(self, key: SeriesKey) -> CandleSeries:
-        repo = self.candles
-        if repo is None:
-            return CandleSeries.empty(key.timeframe)
-        return repo.read(key)
+        return self.candles.read(key)
 
     def coverage(self, key: SeriesKey) -> Coverage:
-        repo = self.candles
-        if repo is None:
-            return Coverage(key.timeframe)
-        return repo.coverage(key)
+        return self.candles.coverage(key)
 
     def delete(self, key: SeriesKey, start_ms: int | None, end_ms: int | None) -> int:
-        data = self.data
-        if data is not None:
-            return int(data.delete_range(key, start_ms, end_ms))
-        repo = self.candles
-        return repo.delete(key, start_ms, end_ms) if repo is not None else 0
+        return int(self.data.delete_range(key, start_ms, end_ms))
 
     async def collect(self, key: SeriesKey, start_ms: int, end_ms: int,
-                      on_progress: Callable[[CollectProgress], None]) -> Any:
+                      on_progress: Callable[[CollectProgress], None]) -> CollectSummary:
         """Collect [start, end) of `key` on the running asyncio loop; returns the service's summary."""
-        service = self.market_data
-        if service is None:
-            raise UserError("collection is not available in this build")
         if key.exchange == "demo":
             await self.start_demo()
 
-        def relay(p: Any) -> None:
+        def relay(p: AppCollectProgress) -> None:
             on_progress(CollectProgress.of(p))
 
-        return await service.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms, on_progress=relay)
+        return await self.market_data.collect(key.exchange, key.symbol, key.timeframe, start_ms, end_ms,
+                                              on_progress=relay)
 
-    async def market_symbols(self, exchange: str, timeout_s: float) -> list[str] | None:
+    async def market_symbols(self, exchange: str, timeout_s: float) -> list[str]:
         """The exchange's market symbols, sorted. One ask per exchange, shared by every market picker (the Data
-        and Live tabs), even while it runs; a failed ask is made again next time. None if this build cannot
-        list markets."""
-        if self.market_data is None:
-            return None
+        and Live tabs), even while it runs; a failed ask is made again next time."""
         task = self._symbols.get(exchange)
         if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
             task = self._symbols[exchange] = asyncio.ensure_future(self._ask_symbols(exchange, timeout_s))
@@ -113,32 +145,23 @@ class Services:
 
     def preload(self) -> None:
         """Import what the exchanges and the Demo simulator need (any thread; nothing is built)."""
-        preload = getattr(self.container, "preload", None)
-        if preload is not None:
-            preload()
+        self.app.preload()
 
-    async def start_demo(self) -> str | None:
-        """Make sure the Demo exchange (in-process simulator) runs; its URL, or None if this build lacks it."""
-        start = getattr(self.container, "start_demo", None)
-        return str(await start()) if start is not None else None
+    async def start_demo(self) -> str:
+        """Make sure the Demo exchange (in-process simulator) runs; its URL."""
+        return await self.app.start_demo()
 
-    async def seed_demo(self, on_progress: Callable[[CollectProgress], None]) -> bool:
-        """Fill an empty store from the Demo exchange; False if this build cannot."""
-        seed = getattr(self.container, "seed_demo", None)
-        if seed is None:
-            return False
-        await seed(on_progress=lambda p: on_progress(CollectProgress.of(p)))
-        return True
+    async def seed_demo(self, on_progress: Callable[[CollectProgress], None]) -> None:
+        """Fill an empty store from the Demo exchange."""
+        await self.app.seed_demo(on_progress=lambda p: on_progress(CollectProgress.of(p)))
 
     async def aclose(self) -> None:
-        close = getattr(self.container, "aclose", None)
-        if close is not None:
-            await close()
+        await self.app.aclose()
 
 
 @dataclass(frozen=True, slots=True)
 class CollectProgress:
-    """What the progress bar shows (from app.market_data.CollectProgress)."""
+    """What the progress bar shows (from app.market_data.collect.CollectProgress)."""
 
     requests: int
     requests_total: int
@@ -151,5 +174,5 @@ class CollectProgress:
         return min(1.0, self.requests / self.requests_total) if self.requests_total else 0.0
 
     @classmethod
-    def of(cls, p: Any) -> CollectProgress:
+    def of(cls, p: AppCollectProgress) -> CollectProgress:
         return cls(int(p.requests_done), int(p.requests_total), int(p.candles_stored), int(p.retries), p.eta_s)

@@ -18,7 +18,7 @@ from PyQt6 import QtCore, QtWidgets  # noqa: E402
 from screenshots_live import shoot_live  # noqa: E402
 from screenshots_strategies import shoot_strategy_tabs  # noqa: E402
 
-from app.main import Container  # noqa: E402
+from app.bootstrap.container import Container  # noqa: E402
 from domain.market import SeriesKey, Timeframe  # noqa: E402
 from presentation.app import make_app  # noqa: E402
 from presentation.chart.indicators import Applied  # noqa: E402

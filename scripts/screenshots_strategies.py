@@ -13,8 +13,8 @@ from typing import Any
 
 from PyQt6 import QtCore
 
-from app.backtests import RunBacktest
-from app.strategy_store import StrategyQuery
+from app.backtests.service import RunBacktest
+from app.strategies.ports import StrategyQuery
 from domain.backtest import BacktestSettings
 from domain.market import SeriesKey, Timeframe
 

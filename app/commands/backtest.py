@@ -7,11 +7,11 @@ import json
 import sys
 from typing import Any
 
+from app.backtests.display import stat_text
 from app.commands.common import add_range_args, open_container, timeframe_arg
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
-from domain.backtest.display import stat_text
 from domain.backtest.run import BacktestResult, json_value
 from domain.market import SeriesKey
 from domain.strategy import Strategy
@@ -60,7 +60,7 @@ def _backtest(args: argparse.Namespace) -> int:
         raise UserError("give either --csv FILE or --exchange E --market M --timeframe TF")
     strategy, strategy_id = strategy_from_args(args)
     if args.csv:
-        from app.backtest_worker import prepare_failure
+        from app.backtests.worker import prepare_failure
         from domain.backtest.run import run_backtest
 
         series = csv_series(args, start, end)
@@ -71,7 +71,7 @@ def _backtest(args: argparse.Namespace) -> int:
     else:
         if not (args.exchange and args.market and args.timeframe):
             raise UserError("--exchange, --market and --timeframe are all needed for stored candles")
-        from app.backtests import RunBacktest
+        from app.backtests.service import RunBacktest
 
         key = SeriesKey(args.exchange, args.market, args.timeframe)
         done = open_container(args).backtests.run_here(RunBacktest(strategy, key, start, end, settings, strategy_id))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.errors import UserError
 from domain.market import Timeframe, UnknownTimeframe
+
+if TYPE_CHECKING:
+    from app.bootstrap.container import Container
+    from app.bootstrap.context import CliContext
 
 
 def timeframe_arg(text: str) -> Timeframe:
@@ -30,22 +34,15 @@ def add_range_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--end", help="end (exclusive): a date or ISO datetime, UTC unless an offset is given")
 
 
-_opened: list[Any] = []
+def context(args: argparse.Namespace) -> CliContext:
+    """What the composition root hands this command run (set by `app.bootstrap.cli.main`)."""
+    ctx: CliContext = args.ctx
+    return ctx
 
 
-def open_container(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The container for `--db`; closed by `close_containers` when the command ends."""
-    from app.main import Container
-
-    container = Container.open(args.db)
-    _opened.append(container)
-    return container
-
-
-def close_containers() -> None:
-    """Release what commands opened (database connections, the idle backtest worker)."""
-    while _opened:
-        _opened.pop().close()
+def open_container(args: argparse.Namespace) -> Container:
+    """The container for `--db`, opened on first use and closed when the command ends."""
+    return context(args).container
 
 
 @contextmanager

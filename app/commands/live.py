@@ -9,15 +9,20 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.commands.common import open_container, timeframe_arg
+from app.clock import Clock
+from app.commands.common import context, timeframe_arg
 from app.errors import UserError
-from app.events import OrderFilled, SessionFlattened
-from app.metrics import format_metrics
-from app.paper import SessionSpec
+from app.live.events import OrderFilled, SessionFlattened
+from app.live.metrics import format_metrics
+from app.live.session import SessionSpec
 from app.timeparse import format_ms
 from domain.strategy import Strategy, StrategyInvalid
+
+if TYPE_CHECKING:
+    from app.bootstrap.container import Container
+    from app.bootstrap.context import CliContext
 
 
 def register(sub: Any) -> None:
@@ -51,7 +56,7 @@ def duration_arg(text: str) -> float:
     return float(m.group(1)) * scale
 
 
-def load_strategy(container: Any, ref: str) -> tuple[Strategy, int | None]:
+def load_strategy(container: Container, ref: str) -> tuple[Strategy, int | None]:
     from domain.strategy import loads_strategy, parse_strategy
 
     path = Path(ref)
@@ -72,28 +77,19 @@ def _paper(args: argparse.Namespace) -> int:
         raise UserError("paper needs --strategy and --market (or --resume)")
     if args.speed != 1.0 and args.exchange != "demo":
         raise UserError("--speed only applies to the demo exchange")
-    container = open_container(args)
-    try:
-        return asyncio.run(_run(container, args))
-    finally:
-        container.close()
+    return asyncio.run(_run(context(args), args))
 
 
-async def _run(container: Any, args: argparse.Namespace) -> int:
-    from infrastructure.clock import SystemClock
-    from infrastructure.live_factory import build_live_engine, default_log_dir
-
-    clock: Any = SystemClock()
+async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
+    container = ctx.container
+    clock: Clock | None = None
     sim = None
     if args.base_url:
         container.use_base_url(args.exchange, args.base_url)
     elif args.exchange == "demo":
-        sim, clock = await _start_simulator(args.speed)
+        sim, clock = await ctx.start_simulator(args.speed)
         container.use_base_url("demo", sim.url)
-    base_urls = dict(container._extras.get("base_urls", {}))
-    stack = build_live_engine(container.exchanges, base_urls, clock,
-                              candles=container.candles if args.speed == 1.0 else None,
-                              sql_engine=container.engine, log_dir=args.log_dir or default_log_dir())
+    stack = ctx.live_stack(dict(container.base_urls), clock, with_history=args.speed == 1.0, log_dir=args.log_dir)
     engine = stack.engine
     stack.open_logs()
     engine.observers.append(_print_event)
@@ -130,23 +126,7 @@ async def _run(container: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _start_simulator(speed: float) -> tuple[Any, Any]:
-    from infrastructure.clock import SystemClock
-    from infrastructure.simulator.server import SimulatorServer
-    from infrastructure.simulator.state import SimulatorConfig, accelerated_clock
-
-    now = accelerated_clock(SystemClock().now_ms(), speed) if speed != 1.0 else SystemClock().now_ms
-    sim = SimulatorServer(SimulatorConfig(clock=now, stream_interval_s=0.05 if speed > 1 else 0.1))
-    await sim.start()
-
-    class _SimClock:
-        def now_ms(self) -> int:
-            return int(now())
-
-    return sim, _SimClock()
-
-
-def _spec(container: Any, args: argparse.Namespace) -> SessionSpec:
+def _spec(container: Container, args: argparse.Namespace) -> SessionSpec:
     strategy, strategy_id = load_strategy(container, args.strategy)
     tf = args.timeframe or timeframe_arg("1m")
     name = args.session or f"{strategy.name}-{args.market}-{tf.code}"

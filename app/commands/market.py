@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.commands.common import context, open_container
 from app.errors import UserError
-from app.market_data import CollectJob, CollectProgress, CollectSummary, MarketDataService
+from app.market_data.collect import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
 from domain.market import Timeframe, UnknownTimeframe
+
+if TYPE_CHECKING:
+    from app.bootstrap.container import Container
 
 EXCHANGES = ("upbit", "binance", "demo")
 
@@ -59,10 +63,8 @@ def _jobs(args: argparse.Namespace) -> list[CollectJob]:
     return [CollectJob(args.exchange, m, tf, start, end_ms) for m in markets]
 
 
-def _open(args: argparse.Namespace) -> Any:
-    from app.main import Container
-
-    container = Container.open(args.db)
+def _open(args: argparse.Namespace) -> Container:
+    container = open_container(args)
     if args.base_url:
         container.use_base_url(args.exchange, args.base_url)
     return container
@@ -70,17 +72,13 @@ def _open(args: argparse.Namespace) -> Any:
 
 def _collect(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
-    container = _open(args)
-    try:
-        summaries = asyncio.run(_run_collect(container, jobs, not args.quiet))
-    finally:
-        container.close()
+    summaries = asyncio.run(_run_collect(_open(args), jobs, not args.quiet))
     for s in summaries:
         print(describe(s))
     return 0
 
 
-async def _run_collect(container: Any, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
+async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     service: MarketDataService = container.market_data
@@ -129,10 +127,7 @@ def _markets(args: argparse.Namespace) -> int:
         finally:
             await container.exchanges.aclose()
 
-    try:
-        markets = asyncio.run(run())
-    finally:
-        container.close()
+    markets = asyncio.run(run())
     for m in markets:
         extra = f"  lot {m.lot_size:g}  tick {m.tick_size:g}" if m.tick_size else ""
         print(f"{m.symbol}{extra}")
@@ -141,14 +136,10 @@ def _markets(args: argparse.Namespace) -> int:
 
 
 def _simulator(args: argparse.Namespace) -> int:
-    from infrastructure.simulator import DEFAULT_FAULTS, SimulatorConfig, serve_forever
-
-    faults = tuple(f.strip() for f in args.faults.split(",")) if args.faults else DEFAULT_FAULTS
+    faults = tuple(f.strip() for f in args.faults.split(",")) if args.faults else None
     try:
-        config = SimulatorConfig(seed=args.seed, markets=tuple(args.markets), fault_rate=args.fault_rate,
-                                 faults=faults)
-        coro = serve_forever(config, args.host, args.port, lambda text: print(text, flush=True))
-        asyncio.run(coro)
+        asyncio.run(context(args).serve_simulator(args.seed, tuple(args.markets), args.fault_rate, faults, args.host,
+                                                  args.port, lambda text: print(text, flush=True)))
     except ValueError as err:
         raise UserError(f"simulator: {err}") from None
     except OSError as err:

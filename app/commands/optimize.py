@@ -11,9 +11,9 @@ from typing import Any
 from app.commands.common import add_range_args, open_container, progress_bar, timeframe_arg
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import UserError
-from app.sweep_plan import ParamRange, RunSweep
-from app.sweep_summary import outcome_json
-from app.sweeps import SweepJobHandle
+from app.sweeps.plan import ParamRange, RunSweep
+from app.sweeps.service import SweepJobHandle
+from app.sweeps.summary import outcome_json
 from app.timeparse import format_ms, parse_range
 from domain.market import SeriesKey
 from domain.strategy import strategy_to_dict

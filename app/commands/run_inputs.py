@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import open_container
+from app.commands.common import context, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
 from domain.backtest import BacktestSettings
@@ -56,9 +56,7 @@ def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
 
 def csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
     """Candles from `--csv` (never stored), cut to [start, end)."""
-    from infrastructure.csv_io import read_candles_csv
-
-    series = read_candles_csv(args.csv, args.timeframe)
+    series = context(args).read_candles_file(args.csv, args.timeframe)
     part = series.slice_time(start, end)
     if len(part) == 0:
         raise DataError(f"{args.csv}: no bars in the requested range (the file covers "

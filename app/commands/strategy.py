@@ -9,7 +9,7 @@ from typing import Any
 
 from app.commands.common import open_container
 from app.errors import UserError
-from app.strategy_store import SORT_KEYS, StrategyQuery
+from app.strategies.ports import SORT_KEYS, StrategyQuery
 from app.timeparse import format_ms
 
 
@@ -47,7 +47,7 @@ def _read(path: str) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from app.strategies import validate_text
+    from app.strategies.service import validate_text
 
     failed = 0
     for path in args.files:

@@ -11,7 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from app.backtest_store import NewRun, RunSummary, StoredRun
+from app.backtests.ports import NewRun, RunSummary, StoredRun
 from domain.backtest import TradeTable
 from infrastructure.db.errors import storage_errors
 

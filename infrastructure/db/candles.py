@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 
 from app.errors import DataError
-from app.ports import StoredSeries
+from app.market_data.ports import StoredSeries
 from domain.market import FIELDS, CandleSeries, Coverage, InvalidCandles, SeriesKey, Timeframe
 from domain.market.coverage import runs
 from domain.market.intervals import Interval, merge, subtract
@@ -43,7 +43,7 @@ def _to_series(tf: Timeframe, rows: Iterable[sa.Row[tuple[bytes, ...]]]) -> Cand
 
 
 class SqlCandleRepository:
-    """Implements app.ports.CandleRepository on any SQLAlchemy engine (SQLite in WAL mode by default)."""
+    """Implements app.market_data.ports.CandleRepository on any SQLAlchemy engine (SQLite in WAL mode by default)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

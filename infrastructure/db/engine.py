@@ -14,7 +14,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.errors import StorageError
-from app.fork_safety import mark_fork_safe
+from infrastructure.compute.fork_safety import mark_fork_safe
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_BYTES = 4 << 20  # SQLite's own auto-checkpoint point: 1,000 pages of 4 KiB

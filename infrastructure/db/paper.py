@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from app.feeds import StoredSession
-from app.paper import RUNNING
+from app.live.ports import StoredSession
+from app.live.session import RUNNING
 from infrastructure.db.errors import storage_errors
 
 metadata = sa.MetaData()
@@ -56,7 +56,7 @@ def _row(r: sa.Row[Any]) -> StoredSession:
 
 
 class SqlPaperStore:
-    """Implements app.feeds.PaperStore; every method is one transaction (safe from worker threads)."""
+    """Implements app.live.ports.PaperStore; every method is one transaction (safe from worker threads)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

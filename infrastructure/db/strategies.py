@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from app.strategy_store import (
+from app.strategies.ports import (
     NewStrategy,
     Page,
     PageCursor,
@@ -116,7 +116,7 @@ def _after(query: StrategyQuery, cursor: PageCursor) -> sa.ColumnElement[bool]:
 
 
 class SqlStrategyRepository:
-    """Implements app.strategy_store.StrategyRepository on a SQLAlchemy engine."""
+    """Implements app.strategies.ports.StrategyRepository on a SQLAlchemy engine."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine

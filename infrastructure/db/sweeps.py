@@ -11,7 +11,7 @@ import numpy.typing as npt
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from app.sweep_store import NewSweep, StoredPoint, StoredSweep, SweepSummary
+from app.sweeps.ports import NewSweep, StoredPoint, StoredSweep, SweepSummary
 from domain.sweep import PointResult
 from infrastructure.db.errors import storage_errors
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import ExchangeError
-from app.exchange import FetchResult
+from app.market_data.exchange import FetchResult
 from domain.market import Market, Timeframe
 from domain.market.planning import BINANCE_GEOMETRY
 from infrastructure.exchanges.http import HttpClient, RetryPolicy

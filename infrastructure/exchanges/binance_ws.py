@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from app.events import BarClosed, KlineTick
+from app.live.events import BarClosed, KlineTick
 from domain.market import Candle
 from infrastructure.exchanges.ws import Rejected, StreamPolicy, WebSocketFeed, ws_url
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from app.exchange import RejectedRow
+from app.market_data.exchange import RejectedRow
 from domain.market import CandleSeries, Timeframe
 
 log = logging.getLogger("quantdesk.exchange")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.errors import UserError
-from app.exchange import ExchangeGateway
+from app.market_data.exchange import ExchangeGateway
 from infrastructure.exchanges.binance import BinanceGateway
 from infrastructure.exchanges.http import RetryPolicy
 from infrastructure.exchanges.upbit import DEMO_URL, UpbitGateway

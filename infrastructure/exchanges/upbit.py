@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.errors import ExchangeError
-from app.exchange import FetchResult
+from app.market_data.exchange import FetchResult
 from domain.market import Market, Timeframe
 from domain.market.planning import UPBIT_GEOMETRY
 from infrastructure.exchanges.http import HttpClient, RetryPolicy

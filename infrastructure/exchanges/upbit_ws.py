@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from app.events import TradeTick
+from app.live.events import TradeTick
 from infrastructure.exchanges.ws import Rejected, StreamPolicy, WebSocketFeed, ws_url
 
 UPBIT_WS_URL = "wss://api.upbit.com"

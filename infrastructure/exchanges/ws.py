@@ -2,7 +2,7 @@
 
 Subclasses say what to send after connecting and how to parse one message. A message that cannot be
 parsed is dropped, counted in `counters.rejected` and logged (the first few, then every 1000th); it
-never raises. Bars missed while disconnected are repaired by the app (see app.live_bars) when it sees
+never raises. Bars missed while disconnected are repaired by the app (see app.live.bars) when it sees
 the FeedDisconnected / FeedReconnected events this class emits.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import aiohttp
 
-from app.events import FeedDisconnected, FeedReconnected
-from app.feeds import FeedSink
-from app.metrics import FeedCounters
+from app.live.events import FeedDisconnected, FeedReconnected
+from app.live.metrics import FeedCounters
+from app.live.ports import FeedSink
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
-from app.backtests import RunBacktest
+from app.backtests.service import RunBacktest
 from app.errors import UserError
-from app.strategy_store import StrategyQuery
+from app.strategies.ports import StrategyQuery
 from domain.backtest import BacktestSettings
 from domain.market import SeriesKey, Timeframe
 from presentation.services import EXCHANGE_LABELS

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtCore, QtWidgets
 
-from app.backtest_store import StoredRun
+from app.backtests.ports import StoredRun
 from app.errors import UserError
 from domain.backtest import drawdown
 from domain.market import SeriesKey, Timeframe

@@ -8,8 +8,8 @@ from typing import Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from app.backtest_store import StoredRun
-from app.backtests import BacktestCancelled, BacktestJob, BacktestProgressed
+from app.backtests.ports import StoredRun
+from app.backtests.service import BacktestCancelled, BacktestJob, BacktestProgressed
 from app.errors import UserError
 from presentation.backtests.form import RunForm
 from presentation.backtests.results import ResultsView, table_view

@@ -101,8 +101,6 @@ def fill_menu(menu: QtWidgets.QMenu, on_pick: Callable[[Any], None]) -> None:
     by_cat: dict[str, list[Any]] = {}
     for ind in catalog().values():
         by_cat.setdefault(ind.category, []).append(ind)
-    if not by_cat:
-        menu.addAction("No indicators in this build").setEnabled(False)
     for cat in sorted(by_cat):
         sub = menu.addMenu(cat.capitalize())
         sub.setToolTipsVisible(True)

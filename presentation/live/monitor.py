@@ -15,7 +15,7 @@ _RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCent
 
 
 class MonitorPanel(QtWidgets.QWidget):
-    """Shows one metrics snapshot (app.metrics.LiveMetrics.snapshot()); call `show_snapshot` from a timer."""
+    """Shows one metrics snapshot (app.live.metrics.LiveMetrics.snapshot()); call `show_snapshot` from a timer."""
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)

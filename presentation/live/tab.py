@@ -10,8 +10,8 @@ from typing import Any
 from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
-from app.events import OrderFilled, SessionBar, SessionFlattened
-from app.paper import SessionSpec
+from app.live.events import OrderFilled, SessionBar, SessionFlattened
+from app.live.session import SessionSpec
 from domain.market import Candle, SeriesKey, Timeframe, valid_codes
 from domain.strategy import parse_strategy
 from presentation.chart.panes import ChartTheme
@@ -34,7 +34,7 @@ def chart_marker(m: Any) -> Marker:
 
 
 class LiveTab(QtWidgets.QWidget):
-    """`stack_provider()` returns the container's live stack (engine + logs) or None if not in this build."""
+    """`stack_provider()` returns the live stack (engine + logs); by default the services' own, built on first use."""
 
     sessionStarted = QtCore.pyqtSignal(str)
     failed = QtCore.pyqtSignal(str)
@@ -43,7 +43,7 @@ class LiveTab(QtWidgets.QWidget):
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
-        self._provider = stack_provider or (lambda: getattr(services.container, "live", None))
+        self._provider = stack_provider or (lambda: services.live)
         self.stack: Any = None
         self.task: asyncio.Task[Any] | None = None
         self.selected: str | None = None
@@ -181,15 +181,11 @@ class LiveTab(QtWidgets.QWidget):
     async def ensure_engine(self) -> Any:
         """Build and start the engine on first use, and resume the sessions left running last time."""
         if self.stack is None:
-            stack = self._provider()
-            if stack is None:
-                raise UserError("live paper trading is not available in this build")
-            self.stack = stack
+            stack = self.stack = self._provider()
             stack.open_logs()
             stack.engine.observers.append(self._on_event)
             await stack.engine.start()
-            if hasattr(self.services, "start_demo"):
-                await self.services.start_demo()
+            await self.services.start_demo()
             for s in await stack.engine.resume():
                 log.info("resumed paper session %s", s.id)
         return self.stack.engine

@@ -6,9 +6,9 @@ from typing import Any
 
 from PyQt6 import QtCore, QtGui
 
-from app.backtest_store import RunSummary, StoredRun
+from app.backtests.display import stat_text
+from app.backtests.ports import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
-from domain.backtest.display import stat_text
 from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
 from presentation.chart.panes import DARK

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from PyQt6 import QtCore
 
-from app.ports import StoredSeries
+from app.market_data.ports import StoredSeries
 from domain.market import SeriesKey, Timeframe
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex

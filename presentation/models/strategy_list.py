@@ -8,7 +8,7 @@ from typing import Protocol
 
 from PyQt6 import QtCore
 
-from app.strategy_store import Page, PageCursor, StrategyQuery, StrategySummary
+from app.strategies.ports import Page, PageCursor, StrategyQuery, StrategySummary
 from presentation.models.backtest_results import DOWN_BRUSH, UP_BRUSH
 from presentation.models.market_tree import short_time
 
@@ -29,7 +29,7 @@ _ROLES = frozenset({_ROLE.DisplayRole, ID_ROLE, SUMMARY_ROLE, _ROLE.ToolTipRole,
 
 
 class StrategySource(Protocol):
-    """What the model reads (app.strategies.StrategyService)."""
+    """What the model reads (app.strategies.service.StrategyService)."""
 
     def count(self, query: StrategyQuery | None = None) -> int: ...
 

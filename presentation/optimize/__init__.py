@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from PyQt6 import QtWidgets
 
-from app.ports import StoredSeries
 from presentation.optimize.choices import StrategyChoice, stored_strategies
 from presentation.optimize.view import OptimizeView
+from presentation.services import Services
 
 __all__ = ["OptimizeView", "StrategyChoice", "optimize_view", "stored_strategies"]
 
 
-def optimize_view(source: Any, parent: Any = None) -> OptimizeView:
-    """An Optimize view wired to the sweep, backtest, strategy and candle services of the composition root's
-    container (or of presentation.services.Services, which wraps it)."""
-    container = getattr(source, "container", source)
-
-    def series() -> list[StoredSeries]:
-        return list(container.candles.series())
-
-    return OptimizeView(container.sweeps, lambda: stored_strategies(container.strategies), series,
-                        getattr(container, "backtests", None), parent)
+def optimize_view(services: Services, parent: QtWidgets.QWidget | None = None) -> OptimizeView:
+    """An Optimize view wired to the sweep, backtest, strategy and candle services."""
+    return OptimizeView(services.sweeps, lambda: stored_strategies(services.strategies), services.stored,
+                        services.backtests, parent)

@@ -10,7 +10,7 @@ from typing import Any
 from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
-from app.sweep_plan import ParamRange, RunSweep
+from app.sweeps.plan import ParamRange, RunSweep
 from domain.backtest import BacktestSettings
 from domain.market import SeriesKey
 from domain.sweep import NUMERIC_KEYS, Slot, linked_slots, short_label

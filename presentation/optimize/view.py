@@ -9,11 +9,11 @@ from typing import Any
 
 from PyQt6 import QtCore, QtWidgets
 
+from app.backtests.display import stat_text
 from app.errors import UserError
-from app.ports import StoredSeries
-from app.sweep_plan import SweepPlan, make_plan
-from app.sweeps import SweepOutcome, SweepProgressed, point_definition_for
-from domain.backtest.display import stat_text
+from app.market_data.ports import StoredSeries
+from app.sweeps.plan import SweepPlan, make_plan
+from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored, objective_grid, short_label
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
@@ -291,7 +291,7 @@ class OptimizeView(QtWidgets.QWidget):
         plan, stored = self.plan, self.data.currentData()
         if plan is None or self.backtests is None or self.backtest_runner.running:
             return
-        from app.backtests import RunBacktest
+        from app.backtests.service import RunBacktest
         from domain.strategy import parse_strategy
 
         cmd = plan.cmd

@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6 import QtWidgets
 
+from app.backtests.display import stat_text
 from app.timeparse import format_ms
-from domain.backtest.display import stat_text
 
 HEAD = ("Window", "In-sample", "Out-of-sample", "Best parameters", "IS objective", "OOS objective", "OOS return [%]",
         "OOS trades", "Efficiency")

@@ -44,11 +44,8 @@ class StrategyWorkspace(QtCore.QObject):
             pass
 
     def _build(self, parent: QtCore.QObject | None) -> Iterator[bool]:
-        container = self.services.container
-        strategies = _service(container, "strategies")
-        backtests = _service(container, "backtests")
-        if strategies is None or backtests is None:
-            return
+        strategies = self.services.strategies
+        backtests = self.services.backtests
         self.list = self.built["Strategies"] = StrategiesTab(strategies)
         self.list.openRequested.connect(self.open_in_builder)
         self.list.newRequested.connect(self.new_in_builder)
@@ -122,10 +119,3 @@ class StrategyWorkspace(QtCore.QObject):
     def shutdown(self) -> None:
         if self.pages:
             self.backtests.shutdown()
-
-
-def _service(container: Any, name: str) -> Any:
-    try:
-        return getattr(container, name, None)
-    except ImportError:  # a service whose module has not landed in this build
-        return None

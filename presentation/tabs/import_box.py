@@ -83,8 +83,6 @@ class ImportBox(QtWidgets.QGroupBox):
     async def _run(self, path: str, symbol: str) -> None:
         data = self.services.data
         try:
-            if data is None:
-                raise UserError("CSV import is not available in this build")
             code = self.timeframe.currentData()
             tf = Timeframe(code) if isinstance(code, str) else None
             result = await asyncio.to_thread(data.import_file, path, self.exchange.text().strip() or "csv",

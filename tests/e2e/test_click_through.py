@@ -14,8 +14,8 @@ from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
 from qt_async import fired
 
-from app.cli import main as cli_main
-from app.main import Container
+from app.bootstrap.cli import main as cli_main
+from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.tab import BacktestsTab
 from presentation.builder.tab import BuilderTab

@@ -11,7 +11,7 @@ import qasync
 from PyQt6 import QtCore, QtWidgets
 from qt_async import release_all
 
-from app.main import Container
+from app.bootstrap.container import Container
 from presentation.app import make_app
 
 

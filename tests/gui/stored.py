@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import CandleSeries, SeriesKey
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.main import Container
+from app.bootstrap.container import Container
 
 
 def sma_cross(name: str = "SMA 10/20 cross", fast: int = 10, slow: int = 20) -> dict[str, Any]:

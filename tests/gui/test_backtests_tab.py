@@ -10,7 +10,7 @@ from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.tab import BacktestsTab
 from presentation.models.backtest_results import VALUE_ROLE

@@ -9,7 +9,7 @@ from builder_clicks import build_sma_cross, choose, group, row, set_condition, t
 from pytestqt.qtbot import QtBot
 from strategy_helpers import sma_cross
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.indicators import CATALOG
 from domain.strategy import parse_strategy, strategy_to_dict
 from presentation.builder.draft import OPERATOR_HELP

@@ -7,7 +7,7 @@ from builder_clicks import row, set_condition, type_number
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from domain.strategy import evaluate, parse_strategy
 from presentation.builder.tab import BuilderTab

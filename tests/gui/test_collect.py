@@ -9,7 +9,7 @@ from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
 from qt_async import fired, keep
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import DAY_MS, SeriesKey, Timeframe
 from presentation.main_window import MainWindow
 from presentation.services import Services

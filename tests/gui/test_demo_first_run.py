@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 from qt_async import fired, keep
 from stored import store_walk
 
-from app.main import Container
+from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.main_window import MainWindow
 from presentation.services import Services

@@ -11,11 +11,11 @@ import qasync
 from PyQt6 import QtCore, QtWidgets
 from pytestqt.modeltest import ModelTester
 
-from app.main import Container
-from app.paper import SessionSpec
+from app.bootstrap.container import Container
+from app.bootstrap.live import build_live_engine
+from app.live.session import SessionSpec
 from domain.market import SeriesKey, Timeframe
 from infrastructure.exchanges import ExchangeGateways
-from infrastructure.live_factory import build_live_engine
 from infrastructure.simulator.server import SimulatorServer
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.tab import LiveTab
@@ -27,9 +27,15 @@ from live_helpers import SimClock, always_long, fast_config  # noqa: E402
 
 
 class _Services:
-    def __init__(self, container: Container) -> None:
+    """The Live tab's services, with the Demo exchange being the test's own simulator."""
+
+    def __init__(self, container: Container, demo_url: str = "") -> None:
         self.container = container
         self.strategies = container.strategies
+        self.demo_url = demo_url
+
+    async def start_demo(self) -> str:
+        return self.demo_url
 
 
 def snapshot(scale: int) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metric
         gateways = ExchangeGateways({"demo": sim.url})
         stack = build_live_engine(gateways, {"demo": sim.url}, SimClock(config.clock), sql_engine=container.engine,
                                   log_dir=tmp_path / "logs", flush_grace_ms=None)
-        tab = LiveTab(_Services(container), lambda: stack)
+        tab = LiveTab(_Services(container, sim.url), lambda: stack)
         tab.load_strategies()
         assert tab.strategy.count() >= 1  # the bundled samples
         spec = tab.spec_from_form()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt6 import QtCore
 from pytestqt.modeltest import ModelTester
 
-from app.ports import StoredSeries
+from app.market_data.ports import StoredSeries
 from domain.market import Coverage, SeriesKey, Timeframe
 from presentation.models.coverage import CoverageModel, spans_of
 from presentation.models.market_tree import MarketTreeModel

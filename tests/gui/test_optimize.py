@@ -12,7 +12,7 @@ import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from app.sweeps import SweepService
+from app.sweeps.service import SweepService
 from domain.backtest.run import run_backtest
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.sweep import OK, PointResult, Scored, SweepJob, SweepTask, run_task
@@ -270,7 +270,7 @@ def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path,
 
 def test_a_backtest_opened_from_the_optimize_view_shows_in_the_backtests_tab(qtbot: QtBot, container: Any,
                                                                            series: CandleSeries) -> None:
-    from app.backtests import RunBacktest
+    from app.backtests.service import RunBacktest
     from domain.strategy import parse_strategy
     from presentation.main_window import MainWindow
     from presentation.services import Services

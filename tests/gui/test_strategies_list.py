@@ -9,8 +9,8 @@ from PyQt6 import QtCore
 from pytestqt.qtbot import QtBot
 from strategy_helpers import store_many
 
-from app.main import Container
-from app.strategy_store import StrategyQuery
+from app.bootstrap.container import Container
+from app.strategies.ports import StrategyQuery
 from presentation.models.strategy_list import BLOCK, ID_ROLE, MAX_BLOCKS, StrategyListModel
 from presentation.strategies.tab import StrategiesTab
 

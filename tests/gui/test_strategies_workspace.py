@@ -6,7 +6,7 @@ from builder_clicks import type_number
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
-from app.main import Container
+from app.bootstrap.container import Container
 from presentation.chart.panes import LIGHT
 from presentation.main_window import MainWindow
 from presentation.services import Services

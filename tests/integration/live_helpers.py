@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.events import SessionBar
-from app.feeds import PaperStore
-from app.live import LiveEngine
-from app.live_history import gateway_bar_fetch, history_loader
+from app.live.engine import LiveEngine
+from app.live.events import SessionBar
+from app.live.history import gateway_bar_fetch, history_loader
+from app.live.ports import PaperStore
 from domain.market import Candle
 from domain.strategy import Strategy, parse_strategy
 from infrastructure.exchanges import ExchangeGateways

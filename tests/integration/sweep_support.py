@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from app.sweeps import SweepService
+from app.bootstrap.executors import make_executor
+from app.sweeps.service import SweepService
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.sweep import PointResult, SweepJob, SweepTask, run_task
 from infrastructure.db.candles import SqlCandleRepository
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import upgrade_to_head
 from infrastructure.db.sweeps import SqlSweepRepository
-from infrastructure.sweep_executors import make_executor
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.H1)
 FAST = ("entry_long.all[0].left.params.period", "entry_short.all[0].left.params.period")

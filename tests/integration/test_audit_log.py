@@ -8,8 +8,8 @@ import logging.handlers
 import threading
 from pathlib import Path
 
-from app.audit import AUDIT_LOGGER, AuditLog
-from app.events import OrderFilled
+from app.live.audit import AUDIT_LOGGER, AuditLog
+from app.live.events import OrderFilled
 from infrastructure.logs import start_logging
 
 

@@ -11,7 +11,7 @@ import pytest
 from backtest_oracle import series_from_frame
 from backtesting.test import GOOG
 
-from app.backtests import BacktestCancelled, BacktestProgressed, BacktestService, RunBacktest
+from app.backtests.service import BacktestCancelled, BacktestProgressed, BacktestService, RunBacktest
 from app.errors import DataError, UserError
 from domain.backtest import BacktestSettings
 from domain.backtest.run import run_backtest
@@ -152,7 +152,7 @@ def test_unusable_requests_are_refused_with_a_reason_and_store_nothing(service: 
 
 
 def test_nan_prices_are_named_by_bar_and_time(service: BacktestService) -> None:
-    from app.backtest_worker import check_series
+    from app.backtests.worker import check_series
 
     g = series_from_frame(GOOG, Timeframe.D1)
     close = g.close.copy()

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.bootstrap.container import Container
 from app.errors import DataError, StorageError
-from app.main import Container
 from domain.market import CandleSeries, SeriesKey, Timeframe
 
 M = 60_000
@@ -173,7 +173,7 @@ def test_the_newest_migration_is_alembics_head_and_an_up_to_date_file_opens_with
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     assert newest_migration() == ScriptDirectory.from_config(cfg).get_current_head()
-    code = ("import sys\nfrom app.main import Container\n"
+    code = ("import sys\nfrom app.bootstrap.container import Container\n"
             f"Container.open({str(db_path)!r}).close()\nprint('alembic' in sys.modules)\n")
     root = Path(__file__).resolve().parents[2]
     first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

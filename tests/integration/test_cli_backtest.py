@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from backtesting.test import EURUSD, GOOG
 
-from app.cli import main
+from app.bootstrap.cli import main
 from domain.backtest import STAT_KEYS
 
 

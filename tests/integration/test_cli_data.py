@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.bootstrap.cli import main
 
 GOOD = """Date,Open,High,Low,Close,Volume
 2024-01-01T00:00:00Z,100.5,101.25,99.75,100.125,12.5
@@ -181,6 +181,6 @@ def test_a_read_only_database_gives_one_line(capsys, tmp_path, db_path, csv_file
 
 def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     env = {**os.environ, "QUANTDESK_DB": str(tmp_path / "env.db")}
-    r = subprocess.run([sys.executable, "-m", "app.cli", "db", "info"], capture_output=True, text=True, env=env,
+    r = subprocess.run([sys.executable, "-m", "app", "db", "info"], capture_output=True, text=True, env=env,
                        timeout=120)
     assert r.returncode == 0 and str(tmp_path / "env.db") in r.stdout

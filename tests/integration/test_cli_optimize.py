@@ -17,8 +17,8 @@ import pytest
 from backtesting.test import GOOG
 from sweep_support import KEY, sma_cross, walk
 
-from app.cli import main
-from app.main import Container
+from app.bootstrap.cli import main
+from app.bootstrap.container import Container
 
 FAST = "entry_long.all[0].left.params.period,entry_short.all[0].left.params.period"
 SLOW = "entry_long.all[0].right.params.period,entry_short.all[0].right.params.period"
@@ -124,7 +124,7 @@ def test_ctrl_c_cancels_the_sweep_keeps_finished_results_and_exits_130(tmp_path:
     frame.to_csv(tmp_path / "long.csv")
     (tmp_path / "sma.json").write_text(json.dumps(sma_cross()))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "--db", str(db_path), "optimize", "--strategy", str(tmp_path / "sma.json"),
+        [sys.executable, "-m", "app", "--db", str(db_path), "optimize", "--strategy", str(tmp_path / "sma.json"),
          "--csv", str(tmp_path / "long.csv"), "--param", f"{FAST}=2:60", "--param", f"{SLOW}=61:160",
          "--method", "random", "--samples", "3000", "--workers", "2", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})

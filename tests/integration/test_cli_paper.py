@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.bootstrap.cli import main
 
 
 def test_paper_on_the_demo_exchange_prints_a_summary_and_metrics_and_writes_the_audit_log(

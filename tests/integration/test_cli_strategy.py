@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.bootstrap.cli import main
 
 
 def definition(name: str, period: Any = 10) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.bootstrap.cli import main
 from app.timeparse import parse_time_arg
 from domain.market import SeriesKey, Timeframe
 from domain.market.planning import UPBIT_GEOMETRY, missing, request_estimate
@@ -109,7 +109,7 @@ async def live_sim() -> AsyncIterator[SimulatorServer]:
 async def test_a_collection_killed_mid_run_resumes_fetching_only_the_missing_chunks(
         live_sim: SimulatorServer, db_path: Path) -> None:
     start, end = "2024-01-01", "2024-01-11"  # ~70 pages at 10 a second
-    cmd = [sys.executable, "-m", "app.cli", "--db", str(db_path), *collect_args(live_sim, start=start, end=end)]
+    cmd = [sys.executable, "-m", "app", "--db", str(db_path), *collect_args(live_sim, start=start, end=end)]
     log = live_sim.state.log
     proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)

@@ -12,7 +12,7 @@ import aiohttp
 import numpy as np
 import pytest
 
-from app.market_data import CollectJob, MarketDataService
+from app.market_data.collect import CollectJob, MarketDataService
 from app.timeparse import parse_time_arg
 from domain.market import MINUTE_MS, SeriesKey, Timeframe
 from infrastructure.clock import SystemClock

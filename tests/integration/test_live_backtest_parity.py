@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.events import TradeTick
-from app.live import LiveEngine
-from app.metrics import FeedCounters
-from app.paper import SessionSpec
+from app.live.engine import LiveEngine
+from app.live.events import TradeTick
+from app.live.metrics import FeedCounters
+from app.live.session import SessionSpec
 from domain.backtest import BacktestSettings, simulate
 from domain.live.aggregator import TradeAggregator
 from domain.market import CandleSeries, Timeframe

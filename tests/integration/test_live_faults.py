@@ -10,11 +10,11 @@ from typing import Any
 from aiohttp import web
 from live_helpers import SimClock, as_rows, build_engine, fast_config, faulty_simulator, series_rows, sma_cross
 
-from app.bus import EventBus
-from app.events import FeedDisconnected, FeedReconnected, OrderFilled, OrderRejected, OrderRequested, TradeTick
-from app.live import LiveEngine
-from app.metrics import FeedCounters
-from app.paper import SessionSpec
+from app.live.bus import EventBus
+from app.live.engine import LiveEngine
+from app.live.events import FeedDisconnected, FeedReconnected, OrderFilled, OrderRejected, OrderRequested, TradeTick
+from app.live.metrics import FeedCounters
+from app.live.session import SessionSpec
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import parse_strategy
 from infrastructure.exchanges.binance_ws import BinanceKlineFeed

@@ -21,8 +21,8 @@ from live_helpers import (
     sma_cross,
 )
 
-from app.audit import AUDIT_LOGGER
-from app.paper import FAILED, RUNNING, SessionSpec
+from app.live.audit import AUDIT_LOGGER
+from app.live.session import FAILED, RUNNING, SessionSpec
 from domain.market import Timeframe
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import upgrade_to_head
@@ -127,8 +127,8 @@ async def test_killing_the_feed_mid_position_flattens_the_session_and_audits_it(
 
 
 async def test_binance_kline_bars_reach_the_session_exactly_as_the_rest_klines(tmp_path: Path) -> None:
+    from app.bootstrap.live import build_live_engine
     from infrastructure.exchanges import ExchangeGateways
-    from infrastructure.live_factory import build_live_engine
 
     config = fast_config(speed=300)
     async with SimulatorServer(config) as sim:
@@ -149,7 +149,7 @@ async def test_binance_kline_bars_reach_the_session_exactly_as_the_rest_klines(t
 @pytest.mark.parametrize(("exchange", "symbol", "bars"), [("demo", "KRW-BTC", 450), ("binance", "BTCUSDT", 3_100)])
 async def test_a_backfill_spanning_several_pages_returns_exactly_the_exchanges_bars(exchange: str, symbol: str,
                                                                                    bars: int) -> None:
-    from app.live_bars import fetch_bars
+    from app.live.bars import fetch_bars
     from infrastructure.exchanges import ExchangeGateways
 
     config = fast_config()

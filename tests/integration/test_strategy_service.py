@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.main import Container, bundled_strategies
-from app.strategies import StrategyService
-from app.strategy_store import StrategyQuery
+from app.bootstrap.container import Container, bundled_strategies
+from app.strategies.ports import StrategyQuery
+from app.strategies.service import StrategyService
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import upgrade_to_head
 from infrastructure.db.strategies import SqlStrategyRepository
@@ -69,7 +69,7 @@ def test_a_tag_with_a_line_break_or_control_character_is_refused_by_its_index(se
 def test_tags_come_back_sorted_on_every_kind_of_page(service: StrategyService) -> None:
     service.create(definition("Tagged"), tags=["zeta", "alpha", "Mid"])
     service.create(definition("Bare"))
-    from app.strategy_store import StrategyQuery
+    from app.strategies.ports import StrategyQuery
 
     keyset = {s.name: s.tags for s in service.page(StrategyQuery(), 10).items}
     by_offset = {s.name: s.tags for s in service.page_at(StrategyQuery(), 0, 10)}

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.strategy_store import NewStrategy, StrategyNameTaken, StrategyNotFound, StrategyQuery
+from app.strategies.ports import NewStrategy, StrategyNameTaken, StrategyNotFound, StrategyQuery
 from domain.strategy import parse_strategy, strategy_to_dict
 from infrastructure.db import strategies as strategies_db
 from infrastructure.db.engine import create_sqlite_engine

@@ -10,8 +10,8 @@ import pytest
 from sweep_support import FAST, KEY, SLOW, make_service, sma_cross, walk
 
 from app.errors import UserError
-from app.sweep_plan import ParamRange, RunSweep
-from app.sweeps import SweepProgressed
+from app.sweeps.plan import ParamRange, RunSweep
+from app.sweeps.service import SweepProgressed
 from domain.backtest import BacktestSettings
 
 pytestmark = pytest.mark.slow

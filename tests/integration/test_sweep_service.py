@@ -11,8 +11,8 @@ import pytest
 from sweep_support import FAST, KEY, SLOW, InlineExecutor, make_service, sma_cross, walk
 
 from app.errors import UserError
-from app.sweep_plan import ParamRange, RunSweep
-from app.sweeps import SweepProgressed
+from app.sweeps.plan import ParamRange, RunSweep
+from app.sweeps.service import SweepProgressed
 from domain.backtest import BacktestSettings
 from domain.backtest.run import json_value, run_backtest
 from domain.market import CandleSeries
@@ -152,7 +152,7 @@ def test_walk_forward_reports_stitched_equity_and_degradation_and_stores_them(db
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_forked_and_spawned_pools_give_the_same_results_as_one_process(db_path: Path, method: str) -> None:
-    from app.sweep_pool import LocalPoolExecutor
+    from infrastructure.compute.local_pool import LocalPoolExecutor
 
     service = make_service(db_path, LocalPoolExecutor(2, start_method=method))
     out = service.run(grid())

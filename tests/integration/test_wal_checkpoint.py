@@ -80,8 +80,8 @@ def test_a_cli_process_with_the_checkpointer_running_still_forks_its_sweep_worke
     code = (
         "import threading, time\n"
         "from infrastructure.db.engine import create_sqlite_engine\n"
-        "from app.sweep_pool import _safe_start_method\n"
-        "from app.fork_safety import fork_is_safe\n"
+        "from infrastructure.compute.local_pool import _safe_start_method\n"
+        "from infrastructure.compute.fork_safety import fork_is_safe\n"
         f"engine = create_sqlite_engine({str(tmp_path / 'f.db')!r}, checkpoint_every_s=0.01)\n"
         "time.sleep(0.05)\n"
         "print(threading.active_count(), _safe_start_method())\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from app.bus import EventBus
-from app.events import BarClosed, OrderRequested, SignalRaised, TradeTick
+from app.live.bus import EventBus
+from app.live.events import BarClosed, OrderRequested, SignalRaised, TradeTick
 from domain.market import Candle
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.live_bars import MarketBars
+from app.live.bars import MarketBars
 from domain.market import Candle, CandleSeries, Timeframe
 
 M = 60_000

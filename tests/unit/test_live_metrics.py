@@ -6,7 +6,7 @@ import gc
 
 import numpy as np
 
-from app.metrics import GcPauseMonitor, LatencyRecorder, LiveMetrics, format_metrics
+from app.live.metrics import GcPauseMonitor, LatencyRecorder, LiveMetrics, format_metrics
 
 
 def test_percentiles_and_max_come_from_the_recorded_samples() -> None:

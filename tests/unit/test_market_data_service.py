@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from app.errors import ExchangeError, UserError
-from app.exchange import FetchResult, RejectedRow
-from app.market_data import CollectProgress, MarketDataService
+from app.market_data.collect import CollectProgress, MarketDataService
+from app.market_data.exchange import FetchResult, RejectedRow
 from domain.market import MINUTE_MS, CandleSeries, Coverage, Market, SeriesKey, Timeframe
 from domain.market.coverage import runs
 from domain.market.intervals import Interval, merge

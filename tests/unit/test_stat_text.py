@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.backtest.display import stat_text
+from app.backtests.display import stat_text
 
 
 @pytest.mark.parametrize(("key", "value", "text"), [

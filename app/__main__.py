@@ -1,0 +1,5 @@
+"""`python -m app`: the same entry point as the `quantdesk` command."""
+
+from app.bootstrap.cli import main
+
+raise SystemExit(main())

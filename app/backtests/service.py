@@ -1,0 +1,210 @@
+"""BacktestService: load candles, run a backtest in a worker process with progress and cancel, persist the run."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from app.backtests.ports import BacktestRepository, NewRun, RunSummary, StoredRun, WorkerPool
+from app.backtests.worker import check_series, prepare_failure, simulate_checked
+from app.clock import Clock
+from app.errors import DataError, UserError
+from app.jobs import BackgroundJob
+from app.market_data.ports import CandleRepository
+from domain.backtest import BacktestSettings
+from domain.backtest.run import BacktestResult, json_value
+from domain.market import CandleSeries, SeriesKey
+from domain.strategy import Strategy, strategy_to_dict
+
+
+class BacktestCancelled(UserError):
+    """The run was cancelled before it finished; nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunBacktest:
+    """Backtest `strategy` on stored candles of `key` in [start_ms, end_ms)."""
+
+    strategy: Strategy
+    key: SeriesKey
+    start_ms: int | None = None
+    end_ms: int | None = None
+    settings: BacktestSettings = field(default_factory=BacktestSettings)
+    strategy_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestProgressed:
+    """Progress of one run: `stage` in loading/starting/signals/simulating/saving/done/cancelled/failed."""
+
+    stage: str
+    fraction: float
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BacktestFinished:
+    """A stored run and its full result."""
+
+    run_id: int
+    result: BacktestResult
+
+
+Listener = Callable[[BacktestProgressed], None]
+
+
+class LastBacktestSink(Protocol):
+    """Where the headline of a strategy's latest run is noted (the StrategyService)."""
+
+    def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None: ...
+
+
+class BacktestJob(BackgroundJob[BacktestFinished]):
+    """A run in a worker process. `wait()` returns the finished run; `cancel()` stops it and stores nothing."""
+
+    def __init__(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
+        self.process: Any = None  # the worker process, once started (cancel terminates it)
+        super().__init__(lambda _cancel: target(self), "backtest")
+
+    def cancel(self) -> None:
+        super().cancel()
+        proc = self.process
+        if proc is not None and proc.is_alive():
+            proc.terminate()
+
+
+class BacktestService:
+    """Runs backtests (in-process or in a spawned worker) and keeps their results."""
+
+    def __init__(self, candles: CandleRepository, runs: BacktestRepository, clock: Clock, pool: WorkerPool,
+                 strategies: LastBacktestSink | None = None) -> None:
+        self.candles = candles
+        self.runs = runs
+        self.clock = clock
+        self.strategies = strategies
+        self.pool = pool  # warm processes running app.backtests.worker.serve
+
+    def close(self) -> None:
+        """Stop the idle worker process."""
+        self.pool.close()
+
+    def load(self, cmd: RunBacktest) -> CandleSeries:
+        """The candles to test, checked (DataError/UserError on anything unusable)."""
+        problems = cmd.settings.problems()
+        if problems:
+            raise UserError("; ".join(problems))
+        series = self.candles.read(cmd.key, cmd.start_ms, cmd.end_ms)
+        if len(series) == 0:
+            raise DataError(f"no candles stored for {cmd.key} in the requested range; collect or import them first")
+        failure = prepare_failure(cmd.strategy, series)
+        if failure:
+            raise DataError(f"{cmd.key}: {failure}")
+        return series
+
+    def run_here(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestFinished:
+        """Run in this process (the CLI: nothing to keep responsive) and store the run."""
+        from domain.strategy import evaluate
+
+        emit = on_progress or (lambda e: None)
+        emit(BacktestProgressed("loading", 0.0))
+        series = self.load(cmd)  # prices and length checked here, once
+        emit(BacktestProgressed("simulating", 0.3))
+        result = simulate_checked(cmd.strategy, series, evaluate(cmd.strategy, series), cmd.settings)
+        return self._save(cmd, series, result, emit)
+
+    def start(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestJob:
+        """Run in a (warm, spawned) worker process; `on_progress` is called on a background thread."""
+        emit = on_progress or (lambda e: None)
+        return BacktestJob(lambda job: self._run_in_worker(job, cmd, emit))
+
+    def run(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestFinished:
+        """start() and wait for it."""
+        return self.start(cmd, on_progress).wait()
+
+    def _run_in_worker(self, job: BacktestJob, cmd: RunBacktest, emit: Listener) -> BacktestFinished:
+        emit(BacktestProgressed("loading", 0.0))
+        series = self.load(cmd)
+        if job.cancelled:
+            raise self._cancelled(emit)
+        emit(BacktestProgressed("starting", 0.05))
+        worker = self.pool.acquire()
+        job.process = worker.process
+        try:
+            if job.cancelled:
+                raise self._cancelled(emit)
+            worker.conn.send((cmd.strategy, series, cmd.settings))
+            result = self._receive(job, worker.conn, emit)
+        except BaseException:
+            worker.kill()
+            raise
+        self.pool.release(worker)
+        return self._save(cmd, series, result, emit)
+
+    def _receive(self, job: BacktestJob, receiver: Any, emit: Listener) -> BacktestResult:
+        while True:
+            if job.cancelled:
+                raise self._cancelled(emit)
+            if not receiver.poll(0.05):
+                if not job.process.is_alive() and not receiver.poll(0):
+                    raise self._failed(emit, f"the backtest worker stopped (exit code {job.process.exitcode})")
+                continue
+            try:
+                kind, value = receiver.recv()
+            except (EOFError, OSError):  # a cancelled (terminated) worker may reset the pipe instead of closing it
+                if job.cancelled:
+                    raise self._cancelled(emit) from None
+                raise self._failed(emit, "the backtest worker stopped unexpectedly") from None
+            if kind == "progress":
+                emit(BacktestProgressed(value[0], value[1]))
+            elif kind == "result":
+                return value  # type: ignore[no-any-return]
+            else:
+                raise self._failed(emit, str(value))
+
+    @staticmethod
+    def _cancelled(emit: Listener) -> BacktestCancelled:
+        emit(BacktestProgressed("cancelled", 1.0))
+        return BacktestCancelled("backtest cancelled; nothing was stored")
+
+    @staticmethod
+    def _failed(emit: Listener, message: str) -> UserError:
+        emit(BacktestProgressed("failed", 1.0, message))
+        return UserError(message)
+
+    def _save(self, cmd: RunBacktest, series: CandleSeries, result: BacktestResult,
+              emit: Listener) -> BacktestFinished:
+        emit(BacktestProgressed("saving", 0.9))
+        stats = {k: json_value(v) for k, v in result.stats.items()}
+        tf = cmd.key.timeframe
+        run = NewRun(
+            created_ms=self.clock.now_ms(), strategy_id=cmd.strategy_id, strategy_name=cmd.strategy.name,
+            definition=strategy_to_dict(cmd.strategy), exchange=cmd.key.exchange, symbol=cmd.key.symbol,
+            timeframe=tf.code, start_ms=int(series.ts[0]), end_ms=int(series.ts[-1]) + tf.ms,
+            settings=cmd.settings.to_dict(), stats=stats, trades=result.trades, equity_ts=series.ts,
+            equity=result.equity,
+        )
+        run_id = self.runs.add(run)
+        if self.strategies is not None and cmd.strategy_id is not None:
+            ret = stats.get("Return [%]")
+            self.strategies.set_last_backtest(cmd.strategy_id, ret if isinstance(ret, float) and math.isfinite(ret)
+                                              else None, len(result.trades))
+        emit(BacktestProgressed("done", 1.0))
+        return BacktestFinished(run_id, result)
+
+    def list(self, limit: int = 100, offset: int = 0, strategy_id: int | None = None) -> list[RunSummary]:
+        return self.runs.list(limit, offset, strategy_id)
+
+    def get(self, run_id: int) -> StoredRun:
+        stored = self.runs.get(run_id)
+        if stored is None:
+            raise UserError(f"no backtest run with id {run_id}")
+        return stored
+
+    def delete(self, run_id: int) -> bool:
+        return self.runs.delete(run_id)
+
+
+__all__ = ["BacktestCancelled", "BacktestFinished", "BacktestJob", "BacktestProgressed", "BacktestService",
+           "RunBacktest", "check_series"]

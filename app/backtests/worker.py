@@ -1,0 +1,68 @@
+"""What runs inside the backtest worker process, and the data checks shared with in-process runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.backtest import BacktestSettings
+from domain.backtest.curve import first_bad_price
+from domain.backtest.run import BacktestResult, indicator_warmup
+from domain.market import CandleSeries
+from domain.strategy import Strategy
+
+
+def check_series(series: CandleSeries) -> str | None:
+    """Why these candles cannot be backtested (NaN or non-positive prices), or None."""
+    i, col = first_bad_price(series.open, series.high, series.low, series.close)
+    if i < 0:
+        return None
+    name = ("open", "high", "low", "close")[col]
+    when = datetime.fromtimestamp(int(series.ts[i]) / 1000, UTC).isoformat().replace("+00:00", "Z")
+    return f"bar {i} ({when}) has {name} = {series.column(name)[i]}; prices must be positive numbers"
+
+
+def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
+    """Why `strategy` cannot be backtested on `series` (bad prices, too few bars), or None."""
+    bad = check_series(series)
+    if bad:
+        return bad
+    warmup = indicator_warmup(strategy)
+    if len(series) < warmup + 2:
+        return (f"{len(series)} bars are too few for this strategy: its indicators need {warmup} bars "
+                f"of warm-up, so at least {warmup + 2} bars are required")
+    return None
+
+
+def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Any,
+                     settings: BacktestSettings) -> BacktestResult:
+    """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan)."""
+    from domain.backtest.run import backtest_signals
+
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, indicator_warmup(strategy))
+
+
+def serve(conn: Any) -> None:
+    """Worker process main loop: run each payload received until None or the pipe closes."""
+    while True:
+        try:
+            payload = conn.recv()
+        except (EOFError, OSError):
+            return
+        if payload is None:
+            return
+        work(conn, payload)
+
+
+def work(conn: Any, payload: tuple[Strategy, CandleSeries, BacktestSettings]) -> None:
+    """One run: evaluate, simulate, send ("progress", (stage, fraction)) then ("result", result) or ("error", text)."""
+    try:
+        from domain.strategy import evaluate
+
+        strategy, series, settings = payload
+        conn.send(("progress", ("signals", 0.2)))
+        signals = evaluate(strategy, series)
+        conn.send(("progress", ("simulating", 0.5)))
+        conn.send(("result", simulate_checked(strategy, series, signals, settings)))
+    except Exception as err:  # reported to the parent as a one-line failure
+        conn.send(("error", f"backtest failed: {type(err).__name__}: {err}"))

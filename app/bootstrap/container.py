@@ -1,0 +1,200 @@
+"""The typed container: builds the database engine, repositories, exchange clients and services, once each."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.market_data.seed import DemoSeed
+
+if TYPE_CHECKING:  # imported where built, so a command pays only for what it uses
+    from sqlalchemy import Engine
+
+    from app.backtests.service import BacktestService
+    from app.live.stack import LiveStack
+    from app.market_data.collect import MarketDataService, ProgressCallback
+    from app.market_data.files import DataService
+    from app.strategies.service import StrategyService
+    from app.sweeps.service import SweepService
+    from infrastructure.clock import SystemClock
+    from infrastructure.db.candles import SqlCandleRepository
+    from infrastructure.exchanges import ExchangeGateways
+    from infrastructure.simulator.server import SimulatorServer
+
+APP_NAME = "QuantDesk"
+
+
+def default_db_path() -> Path:
+    """`$QUANTDESK_DB`, else quantdesk.db in the platform's user data dir."""
+    env = os.environ.get("QUANTDESK_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "quantdesk.db"
+
+
+def default_log_dir() -> Path:
+    """Where the app log and the audit log are written: the platform's user log dir."""
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir(APP_NAME, appauthor=False))
+
+
+@dataclass
+class Container:
+    """Lazily built, shared adapters and services for one database. Build with `Container.open(path)`."""
+
+    db_path: Path
+    base_urls: dict[str, str] = field(default_factory=dict)  # where each exchange is reached (e.g. a simulator)
+    simulator: SimulatorServer | None = None  # the in-process Demo exchange, once started
+
+    @classmethod
+    def open(cls, db: str | Path | None = None) -> Container:
+        path = Path(db).expanduser() if db else default_db_path()
+        c = cls(path)
+        c.engine  # noqa: B018 - opening checks and migrates the file now, with a clear error if unusable
+        return c
+
+    @cached_property
+    def engine(self) -> Engine:
+        from infrastructure.db.engine import create_sqlite_engine
+        from infrastructure.db.migrate import upgrade_to_head
+
+        engine = create_sqlite_engine(self.db_path)
+        upgrade_to_head(engine)
+        return engine
+
+    @cached_property
+    def clock(self) -> SystemClock:
+        from infrastructure.clock import SystemClock
+
+        return SystemClock()
+
+    @cached_property
+    def candles(self) -> SqlCandleRepository:
+        from infrastructure.db.candles import SqlCandleRepository
+
+        return SqlCandleRepository(self.engine)
+
+    @cached_property
+    def data(self) -> DataService:
+        """CSV import/export, db info, delete."""
+        from app.market_data.files import DataService
+        from infrastructure.csv_io import CsvCandleFiles
+
+        return DataService(self.candles, CsvCandleFiles())
+
+    def use_base_url(self, exchange: str, url: str) -> None:
+        """Reach `exchange` at `url` (e.g. the simulator), for REST and streams alike."""
+        self.base_urls[exchange] = url
+        if "exchanges" in self.__dict__:  # gateways built already: later requests go to the new URL
+            self.exchanges.base_urls[exchange] = url
+
+    @cached_property
+    def exchanges(self) -> ExchangeGateways:
+        """Exchange gateways by name, one per exchange so that all collections share its rate budget."""
+        from infrastructure.exchanges import ExchangeGateways
+
+        return ExchangeGateways(self.base_urls)
+
+    @cached_property
+    def market_data(self) -> MarketDataService:
+        """Collect candles, list markets."""
+        from app.market_data.collect import MarketDataService
+
+        return MarketDataService(self.candles, self.exchanges, self.clock)
+
+    @cached_property
+    def strategies(self) -> StrategyService:
+        """The strategy store; the bundled samples are loaded into an empty database here, once."""
+        from app.strategies.service import StrategyService
+        from infrastructure.db.strategies import SqlStrategyRepository
+
+        service = StrategyService(SqlStrategyRepository(self.engine), self.clock)
+        service.ensure_samples(bundled_strategies())
+        return service
+
+    @cached_property
+    def backtests(self) -> BacktestService:
+        """Backtests in a warm worker process; stored runs."""
+        from app.backtests.service import BacktestService
+        from app.backtests.worker import serve
+        from infrastructure.compute.worker_pool import WorkerPool
+        from infrastructure.db.backtests import SqlBacktestRepository
+
+        return BacktestService(self.candles, SqlBacktestRepository(self.engine), self.clock,
+                               WorkerPool(serve, "quantdesk-backtest"), self.strategies)
+
+    @cached_property
+    def sweeps(self) -> SweepService:
+        """Parameter sweeps and walk-forward on a local process pool or a Dask cluster."""
+        from app.bootstrap.executors import make_executor
+        from app.sweeps.service import SweepService
+        from infrastructure.db.sweeps import SqlSweepRepository
+
+        return SweepService(self.candles, SqlSweepRepository(self.engine), self.clock, make_executor)
+
+    @cached_property
+    def live(self) -> LiveStack:
+        """The live paper-trading stack (engine, persisted sessions, audit log). Streams reach each exchange at
+        the base URL set for it (the Demo simulator's once it runs)."""
+        from app.bootstrap.live import build_live_engine
+
+        return build_live_engine(self.exchanges, self.base_urls, self.clock, candles=self.candles,
+                                 sql_engine=self.engine, log_dir=default_log_dir())
+
+    @cached_property
+    def demo_seed(self) -> DemoSeed:
+        """First-run seeding of the Demo exchange's candles."""
+        return DemoSeed(self.market_data, self.clock)
+
+    def preload(self) -> None:
+        """Import the network adapters and the Demo simulator (aiohttp: ~0.4-0.7 s) without building anything.
+        Thread-safe; the desktop calls it off the UI thread, so starting the Demo exchange does not freeze it."""
+        import importlib
+
+        for name in ("infrastructure.simulator.server", "infrastructure.exchanges", "app.bootstrap.live"):
+            importlib.import_module(name)
+
+    async def start_demo(self) -> str:
+        """Serve the Demo exchange (the simulator) in-process on 127.0.0.1; returns its URL. Idempotent."""
+        if self.simulator is None:
+            from infrastructure.simulator.server import SimulatorServer
+
+            sim = SimulatorServer()
+            await sim.start()
+            self.simulator = sim
+            self.use_base_url("demo", sim.url)
+        return str(self.simulator.url)
+
+    async def seed_demo(self, on_progress: ProgressCallback | None = None) -> None:
+        """First run: the Demo exchange's recent candles, so charts show data at once."""
+        await self.start_demo()
+        await self.demo_seed.run(on_progress=on_progress)
+
+    async def aclose(self) -> None:
+        """Stop what runs on the event loop: exchange sessions and the Demo simulator."""
+        if "exchanges" in self.__dict__:
+            await self.exchanges.aclose()
+        sim, self.simulator = self.simulator, None
+        if sim is not None:
+            await sim.stop()
+
+    def close(self) -> None:
+        """Stop the idle backtest worker and release the database connections."""
+        if "backtests" in self.__dict__:
+            self.backtests.close()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def bundled_strategies() -> list[tuple[str, str]]:
+    """(file name, JSON text) of each sample strategy shipped in resources/strategies."""
+    from importlib.resources import files
+
+    folder = files("resources.strategies")
+    return sorted((p.name, p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".json"))

@@ -1,0 +1,84 @@
+"""What a CLI command receives: the container for `--db` (opened on first use) and the adapters a command drives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.bootstrap.container import Container, default_log_dir
+from app.clock import Clock
+
+if TYPE_CHECKING:
+    from app.live.stack import LiveStack
+    from domain.market import CandleSeries, Timeframe
+    from infrastructure.simulator.server import SimulatorServer
+
+
+class _SimulatedClock:
+    """The simulator's (possibly accelerated) time as a Clock."""
+
+    def __init__(self, now: Callable[[], int]) -> None:
+        self._now = now
+
+    def now_ms(self) -> int:
+        return int(self._now())
+
+
+@dataclass
+class CliContext:
+    """One per command run; `close()` releases what the command opened."""
+
+    db: str | None
+    _container: Container | None = field(default=None, init=False)
+
+    @property
+    def container(self) -> Container:
+        """The container for `--db`, opened (checked and migrated) on first use."""
+        if self._container is None:
+            self._container = Container.open(self.db)
+        return self._container
+
+    def close(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+    @staticmethod
+    def read_candles_file(path: Path, timeframe: Timeframe | None) -> CandleSeries:
+        """Candles from a CSV file, never stored (DataError naming the line on bad input)."""
+        from infrastructure.csv_io import read_candles_csv
+
+        return read_candles_csv(path, timeframe)
+
+    @staticmethod
+    async def start_simulator(speed: float) -> tuple[SimulatorServer, Clock]:
+        """An in-process simulator on 127.0.0.1 running `speed` times faster than the wall clock, and its clock."""
+        from infrastructure.clock import SystemClock
+        from infrastructure.simulator.server import SimulatorServer
+        from infrastructure.simulator.state import SimulatorConfig, accelerated_clock
+
+        wall = SystemClock()
+        now = accelerated_clock(wall.now_ms(), speed) if speed != 1.0 else wall.now_ms
+        sim = SimulatorServer(SimulatorConfig(clock=now, stream_interval_s=0.05 if speed > 1 else 0.1))
+        await sim.start()
+        return sim, _SimulatedClock(now)
+
+    @staticmethod
+    async def serve_simulator(seed: int, markets: tuple[str, ...], fault_rate: float, faults: tuple[str, ...] | None,
+                              host: str, port: int, announce: Callable[[str], None]) -> None:
+        """Run the exchange simulator until cancelled (ValueError for a bad configuration)."""
+        from infrastructure.simulator import DEFAULT_FAULTS, SimulatorConfig, serve_forever
+
+        config = SimulatorConfig(seed=seed, markets=markets, fault_rate=fault_rate, faults=faults or DEFAULT_FAULTS)
+        await serve_forever(config, host, port, announce)
+
+    def live_stack(self, base_urls: Mapping[str, str], clock: Clock | None, with_history: bool,
+                   log_dir: Path | None) -> LiveStack:
+        """A live paper-trading engine over this container's store and gateways."""
+        from app.bootstrap.live import build_live_engine
+
+        c = self.container
+        return build_live_engine(c.exchanges, base_urls, clock or c.clock, candles=c.candles if with_history else None,
+                                 sql_engine=c.engine, log_dir=log_dir or default_log_dir())

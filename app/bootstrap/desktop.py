@@ -1,0 +1,17 @@
+"""The desktop entry point: open the container, run the main window on the qasync loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run_gui(db: str | Path | None = None) -> int:
+    """Start the desktop app; returns the exit code."""
+    from app.bootstrap.container import Container
+    from presentation.app import run_desktop
+
+    container = Container.open(db)
+    try:
+        return run_desktop(container)
+    finally:
+        container.close()

@@ -1,0 +1,1 @@
+"""Market data: collecting candles from exchanges, importing and exporting candle files, the candle store port."""

@@ -1,0 +1,164 @@
+"""MarketDataService: collect candles from an exchange into the store, fetching only what is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from app.clock import Clock
+from app.errors import ExchangeError, UserError
+from app.market_data.exchange import ExchangeGateway, GatewayFactory
+from app.market_data.ports import CandleRepository
+from domain.market import Market, SeriesKey, Timeframe
+from domain.market.intervals import Interval, intersect, subtract, total
+from domain.market.planning import missing, next_request, proven, request_estimate, split_lanes, wanted
+
+
+@dataclass(frozen=True, slots=True)
+class CollectProgress:
+    """Where a collection stands; `requests_total` shrinks when answers prove more than was asked."""
+
+    key: SeriesKey
+    requests_done: int
+    requests_total: int
+    candles_stored: int
+    retries: int
+    eta_s: float | None
+    finished: bool = False
+
+
+@dataclass
+class CollectSummary:
+    """What a collection did, in bars: written now, already stored before, known to have no trades."""
+
+    key: SeriesKey
+    start_ms: int
+    end_ms: int
+    requests: int = 0
+    written: int = 0  # bars written, counting rewrites and neighbours outside the range
+    stored: int = 0
+    already_stored: int = 0
+    known_empty: int = 0
+    retries: int = 0
+    throttled: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def rejected_rows(self) -> int:
+        return sum(self.rejected.values())
+
+
+@dataclass(frozen=True, slots=True)
+class CollectJob:
+    exchange: str
+    market: str
+    timeframe: Timeframe
+    start_ms: int
+    end_ms: int
+
+
+ProgressCallback = Callable[[CollectProgress], None]
+
+
+class _Run:
+    """Counters of one collection, shared by its lanes."""
+
+    def __init__(self, summary: CollectSummary, lanes: list[list[Interval]], gw: ExchangeGateway,
+                 on_progress: ProgressCallback | None) -> None:
+        self.summary = summary
+        self.remaining = lanes
+        self.gw = gw
+        self.on_progress = on_progress
+        self.t0 = time.monotonic()
+
+    def emit(self, finished: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        s, tf = self.summary, self.summary.key.timeframe
+        left = sum(request_estimate(r, tf, self.gw.geometry) for r in self.remaining)
+        done = s.requests
+        eta = (time.monotonic() - self.t0) / done * left if done else None
+        self.on_progress(CollectProgress(s.key, done, done + left, s.written, s.retries, eta, finished))
+
+
+class MarketDataService:
+    """Use cases around exchange market data. `gateways(name)` returns the shared gateway of an exchange."""
+
+    def __init__(self, candles: CandleRepository, gateways: GatewayFactory, clock: Clock, lanes: int = 3) -> None:
+        self._candles = candles
+        self._gateways = gateways
+        self._clock = clock
+        self._lanes = lanes
+        self._write_lock = asyncio.Lock()
+
+    async def list_markets(self, exchange: str) -> list[Market]:
+        return await self._gateways(exchange).list_markets()
+
+    async def collect(self, exchange: str, market: str, timeframe: Timeframe, start_ms: int, end_ms: int,
+                      on_progress: ProgressCallback | None = None) -> CollectSummary:
+        """Fetch the bars of [start, end) the store lacks, chunk by chunk (each its own transaction).
+
+        Cancelling stops cleanly after the chunks already stored; running again resumes. Only
+        completed bars are fetched: the end is clamped to the current bar's open.
+        """
+        if start_ms >= end_ms:
+            raise UserError("the start of the range must be before its end")
+        gw = self._gateways(exchange)
+        if timeframe not in gw.timeframes:
+            offered = ", ".join(tf.code for tf in Timeframe if tf in gw.timeframes)
+            raise ExchangeError(f"{exchange} has no {timeframe.code} candles; it offers {offered}")
+        key = SeriesKey(exchange, market, timeframe)
+        end_ms = min(end_ms, timeframe.floor(self._clock.now_ms()))
+        summary = CollectSummary(key, start_ms, end_ms)
+        coverage = await asyncio.to_thread(self._candles.coverage, key)
+        want = wanted(timeframe, start_ms, end_ms)
+        summary.already_stored = total(intersect(coverage.stored, [want])) // timeframe.ms
+        todo = missing(timeframe, start_ms, end_ms, coverage) if want[0] < want[1] else []
+        run = _Run(summary, split_lanes(todo, self._lanes, timeframe), gw, on_progress)
+        run.emit()
+        try:
+            async with asyncio.TaskGroup() as tg:
+                for i in range(len(run.remaining)):
+                    tg.create_task(self._lane(run, i))
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None
+        after = await asyncio.to_thread(self._candles.coverage, key)
+        summary.known_empty = total(intersect(after.known_empty, [want])) // timeframe.ms
+        summary.stored = total(intersect(after.stored, [want])) // timeframe.ms - summary.already_stored
+        run.emit(finished=True)
+        return summary
+
+    async def _lane(self, run: _Run, lane: int) -> None:
+        key, gw = run.summary.key, run.gw
+        tf = key.timeframe
+        floor = run.remaining[lane][0][0]
+        while (req := next_request(run.remaining[lane], tf, gw.geometry)) is not None:
+            result = await gw.fetch_candles(key.symbol, tf, (req.start, req.end))
+            settled = proven(req, result.series.ts, result.returned, tf, gw.geometry, floor)
+            bars = result.series.slice_time(*settled)
+            # A window with rejected rows is not recorded as fetched: its holes are not known-empty.
+            fetched = None if result.rejected_rows else settled
+            async with self._write_lock:
+                written = await asyncio.shield(asyncio.to_thread(self._candles.upsert, key, bars, fetched))
+            s = run.summary
+            s.requests += 1
+            s.written += written
+            s.retries += result.retries
+            s.throttled += result.throttled
+            s.rejected.update(r.reason for r in result.rejected_rows)
+            run.remaining[lane] = subtract(run.remaining[lane], [settled])
+            run.emit()
+
+    async def collect_many(self, jobs: Sequence[CollectJob],
+                           on_progress: ProgressCallback | None = None) -> list[CollectSummary]:
+        """Several series at once; jobs on one exchange share its gateway and so its rate budget."""
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [tg.create_task(self.collect(j.exchange, j.market, j.timeframe, j.start_ms, j.end_ms,
+                                                     on_progress)) for j in jobs]
+        except BaseExceptionGroup as group:
+            raise group.exceptions[0] from None  # the first failure, as the user would see it alone
+        return [t.result() for t in tasks]

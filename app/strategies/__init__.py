@@ -1,0 +1,1 @@
+"""Strategies: create, validate, store, import and export them; the strategy store port."""
