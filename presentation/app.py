@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+
 import pyqtgraph as pg
 import qasync
 from PyQt6 import QtWidgets
