@@ -49,6 +49,7 @@ class NewRun:
     trades: TradeTable
     equity_ts: npt.NDArray[np.int64]
     equity: F64
+    headline: bool = False  # also note it as the strategy's last backtest, in the same transaction
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from app.backtests.ports import BacktestRepository, NewRun, RunSummary, StoredRun, WorkerPool
 from app.backtests.worker import check_series, prepare_failure, simulate_checked
@@ -55,12 +54,6 @@ class BacktestFinished:
 Listener = Callable[[BacktestProgressed], None]
 
 
-class LastBacktestSink(Protocol):
-    """Where the headline of a strategy's latest run is noted (the StrategyService)."""
-
-    def set_last_backtest(self, strategy_id: int, return_pct: float | None, trades: int | None) -> None: ...
-
-
 class BacktestJob(BackgroundJob[BacktestFinished]):
     """A run in a worker process. `wait()` returns the finished run; `cancel()` stops it and stores nothing."""
 
@@ -78,12 +71,10 @@ class BacktestJob(BackgroundJob[BacktestFinished]):
 class BacktestService:
     """Runs backtests (in-process or in a spawned worker) and keeps their results."""
 
-    def __init__(self, candles: CandleRepository, runs: BacktestRepository, clock: Clock, pool: WorkerPool,
-                 strategies: LastBacktestSink | None = None) -> None:
+    def __init__(self, candles: CandleRepository, runs: BacktestRepository, clock: Clock, pool: WorkerPool) -> None:
         self.candles = candles
         self.runs = runs
         self.clock = clock
-        self.strategies = strategies
         self.pool = pool  # warm processes running app.backtests.worker.serve
 
     def close(self) -> None:
@@ -183,13 +174,9 @@ class BacktestService:
             definition=strategy_to_dict(cmd.strategy), exchange=cmd.key.exchange, symbol=cmd.key.symbol,
             timeframe=tf.code, start_ms=int(series.ts[0]), end_ms=int(series.ts[-1]) + tf.ms,
             settings=cmd.settings.to_dict(), stats=stats, trades=result.trades, equity_ts=series.ts,
-            equity=result.equity,
+            equity=result.equity, headline=cmd.strategy_id is not None,
         )
-        run_id = self.runs.add(run)
-        if self.strategies is not None and cmd.strategy_id is not None:
-            ret = stats.get("Return [%]")
-            self.strategies.set_last_backtest(cmd.strategy_id, ret if isinstance(ret, float) and math.isfinite(ret)
-                                              else None, len(result.trades))
+        run_id = self.runs.add(run)  # with the strategy's last-backtest figures, in one transaction
         emit(BacktestProgressed("done", 1.0))
         return BacktestFinished(run_id, result)
 

@@ -127,7 +127,7 @@ class Container:
         from infrastructure.db.backtests import SqlBacktestRepository
 
         return BacktestService(self.candles, SqlBacktestRepository(self.engine), self.clock,
-                               WorkerPool(serve, "quantdesk-backtest"), self.strategies)
+                               WorkerPool(serve, "quantdesk-backtest"))
 
     @cached_property
     def sweeps(self) -> SweepService:

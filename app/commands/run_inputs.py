@@ -37,7 +37,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
 
 def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
     """A strategy JSON file, else a stored strategy of that name (names may contain '/', e.g. "SMA 10/20")."""
-    from domain.strategy import loads_strategy, parse_strategy
+    from domain.strategy import loads_strategy
 
     ref = args.strategy
     try:
@@ -45,7 +45,7 @@ def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
             return loads_strategy(Path(ref).read_bytes()), None
         record = open_container(args).strategies.get_by_name(ref)
         if record is not None:
-            return parse_strategy(record.definition), record.id
+            return open_container(args).strategies.strategy_of(record), record.id
     except StrategyInvalid as err:
         lines = "\n".join(f"  {issue}" for issue in err.errors)
         raise UserError(f"strategy {ref} is invalid:\n{lines}") from None

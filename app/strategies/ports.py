@@ -56,9 +56,12 @@ class StrategySummary:
 
 @dataclass(frozen=True, slots=True)
 class StrategyRecord:
-    """A stored strategy: its summary plus the definition as the JSON-shaped dict."""
+    """A stored strategy: its summary, the domain Strategy the repository parsed (None if the stored definition
+    no longer validates, e.g. written by an older indicator catalog) and the definition as stored (the JSON
+    shape the Builder edits and an export writes)."""
 
     summary: StrategySummary
+    strategy: Strategy | None
     definition: dict[str, Any]
 
     @property

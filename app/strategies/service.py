@@ -194,10 +194,14 @@ class StrategyService:
         record = self.repo.get(strategy_id)
         if record is None:
             raise StrategyNotFound(f"no strategy with id {strategy_id}")
-        try:
-            return parse_strategy(record.definition)
-        except StrategyInvalid as err:
-            raise StrategyNotFound(f"stored strategy {record.name!r} is no longer valid: {err}") from None
+        return self.strategy_of(record)
+
+    def strategy_of(self, record: StrategyRecord) -> Strategy:
+        """The record's domain Strategy; StrategyNotFound saying why if the stored definition is no longer valid."""
+        if record.strategy is None:
+            errors = "; ".join(str(i) for i in self.validate(record.definition))
+            raise StrategyNotFound(f"stored strategy {record.name!r} is no longer valid: {errors}")
+        return record.strategy
 
     def page(self, query: StrategyQuery | None = None, limit: int = 100,
              after: PageCursor | None = None) -> Page:
@@ -265,10 +269,8 @@ class StrategyService:
 
     @staticmethod
     def _export_doc(record: StrategyRecord) -> dict[str, Any]:
-        try:
-            doc = strategy_to_dict(parse_strategy(record.definition))
-        except StrategyInvalid:  # stored by an older catalog: export it as stored, the importer will say why
-            doc = dict(record.definition)
+        # one stored by an older catalog is exported as stored: the importer will say why
+        doc = strategy_to_dict(record.strategy) if record.strategy is not None else dict(record.definition)
         if record.summary.notes:
             doc["notes"] = record.summary.notes
         if record.summary.tags:

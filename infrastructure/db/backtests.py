@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from app.backtests.ports import NewRun, RunSummary, StoredRun
 from domain.backtest import TradeTable
 from infrastructure.db.errors import storage_errors
+from infrastructure.db.strategies import strategies
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -76,9 +77,12 @@ class SqlBacktestRepository:
             equity_ts=np.ascontiguousarray(run.equity_ts, dtype="<i8").tobytes(),
             equity=np.ascontiguousarray(run.equity, dtype="<f8").tobytes(),
         )
-        with self.engine.begin() as conn:
+        with self.engine.begin() as conn:  # the run and the strategy's headline: one transaction
             key = conn.execute(runs.insert().values(**values)).inserted_primary_key
             assert key is not None
+            if run.headline and run.strategy_id is not None:
+                conn.execute(strategies.update().where(strategies.c.id == run.strategy_id).values(
+                    last_backtest_return=values["return_pct"], last_backtest_trades=values["n_trades"]))
             return int(key[0])
 
     @storage_errors

@@ -20,7 +20,7 @@ from app.strategies.ports import (
     StrategyRecord,
     StrategySummary,
 )
-from domain.strategy import strategy_to_dict
+from domain.strategy import Strategy, StrategyInvalid, parse_strategy, strategy_to_dict
 from infrastructure.db.errors import storage_errors
 
 metadata = sa.MetaData()
@@ -148,7 +148,7 @@ class SqlStrategyRepository:
         (new_id,) = self.add_many([item], now_ms)
         summary = StrategySummary(new_id, item.strategy.name, item.strategy.direction, tuple(sorted(item.tags)),
                                   item.notes, now_ms, now_ms, None, None)
-        return StrategyRecord(summary, strategy_to_dict(item.strategy))
+        return StrategyRecord(summary, item.strategy, strategy_to_dict(item.strategy))
 
     @storage_errors
     def add_many(self, items: Sequence[NewStrategy], now_ms: int) -> list[int]:
@@ -181,7 +181,7 @@ class SqlStrategyRepository:
             if item.tags:
                 conn.execute(tags.insert(), [{"strategy_id": strategy_id, "tag": t} for t in item.tags])
             summary = self._summaries(conn, [row])[0]
-        return StrategyRecord(summary, json.loads(values["definition"]))
+        return StrategyRecord(summary, item.strategy, json.loads(values["definition"]))
 
     def get(self, strategy_id: int) -> StrategyRecord | None:
         return self._one(s.id == strategy_id)
@@ -196,7 +196,7 @@ class SqlStrategyRepository:
             if row is None:
                 return None
             summary = self._summaries(conn, [row])[0]
-        return StrategyRecord(summary, json.loads(row.definition))
+        return _record(summary, json.loads(row.definition))
 
     @storage_errors
     def delete(self, strategy_id: int) -> bool:
@@ -293,3 +293,12 @@ class SqlStrategyRepository:
                 by_id[sid].append(tag)
         return [StrategySummary(r.id, r.name, r.direction, tuple(by_id[r.id]), r.notes, r.created_ms,
                                 r.updated_ms, r.last_backtest_return, r.last_backtest_trades) for r in rows]
+
+
+def _record(summary: StrategySummary, definition: dict[str, Any]) -> StrategyRecord:
+    """A stored row as a record: parsed into the domain Strategy once, here."""
+    try:
+        strategy: Strategy | None = parse_strategy(definition)
+    except StrategyInvalid:  # stored by an older catalog: kept as stored, the Builder shows why
+        strategy = None
+    return StrategyRecord(summary, strategy, definition)

@@ -17,6 +17,8 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import run_backtest
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import parse_strategy
+from app.backtests.worker import serve
+from infrastructure.compute.worker_pool import WorkerPool
 from infrastructure.db.backtests import SqlBacktestRepository
 from infrastructure.db.candles import SqlCandleRepository
 from infrastructure.db.engine import create_sqlite_engine
@@ -50,7 +52,7 @@ def service(db_path: Path) -> Iterator[BacktestService]:
     upgrade_to_head(engine)
     candles = SqlCandleRepository(engine)
     candles.upsert(KEY, series_from_frame(GOOG, Timeframe.D1))
-    service = BacktestService(candles, SqlBacktestRepository(engine), FakeClock())
+    service = BacktestService(candles, SqlBacktestRepository(engine), FakeClock(), WorkerPool(serve, "test-backtest"))
     yield service
     service.close()
 
@@ -160,3 +162,19 @@ def test_nan_prices_are_named_by_bar_and_time(service: BacktestService) -> None:
     s = CandleSeries.from_columns(Timeframe.D1, g.ts, g.open, g.high, g.low, close, g.volume)
     assert "bar 5 (2004-08-26T00:00:00Z) has close = nan" in (check_series(s) or "")
     assert issubclass(DataError, UserError)
+
+
+def test_a_run_of_a_stored_strategy_and_its_headline_are_written_in_one_transaction(
+        service: BacktestService) -> None:
+    from app.strategies.ports import NewStrategy
+    from infrastructure.db.strategies import SqlStrategyRepository
+
+    strategies = SqlStrategyRepository(service.runs.engine)  # type: ignore[attr-defined]
+    record = strategies.add(NewStrategy(parse_strategy(sma_cross())), 1)
+    done = service.run_here(command(strategy_id=record.id))
+    summary = strategies.get(record.id).summary  # type: ignore[union-attr]
+    assert summary.last_backtest_return == pytest.approx(done.result.stats["Return [%]"])
+    assert summary.last_backtest_trades == len(done.result.trades)
+    sweep_point = service.run_here(command())  # a run of an unsaved variant (no strategy id) leaves it alone
+    assert sweep_point.run_id != done.run_id
+    assert strategies.get(record.id).summary.last_backtest_trades == len(done.result.trades)  # type: ignore[union-attr]
