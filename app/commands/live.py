@@ -16,7 +16,7 @@ from app.commands.common import context, timeframe_arg
 from app.errors import UserError
 from app.live.events import OrderFilled, SessionFlattened
 from app.live.metrics import format_metrics
-from app.live.session import SessionSpec
+from app.live.session import SessionSpec, session_name
 from app.timeparse import format_ms
 from domain.strategy import Strategy, StrategyInvalid
 
@@ -39,7 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--cash", type=float, default=10_000.0, help="starting paper cash (default 10000)")
     p.add_argument("--commission", type=float, default=0.0005, help="fraction per fill (default 0.0005)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
-    p.add_argument("--session", help="session name (default: strategy-market-timeframe)")
+    p.add_argument("--session", help="session name (default: 'strategy · market · timeframe')")
     p.add_argument("--speed", type=float, default=1.0, help="demo only: run the simulated market N times faster")
     p.add_argument("--metrics", action="store_true", help="print latency, GC, queue and stream metrics at the end")
     p.add_argument("--log-dir", type=Path, help="audit and app log folder (default: the user log dir)")
@@ -57,7 +57,7 @@ def duration_arg(text: str) -> float:
 
 
 def load_strategy(container: Container, ref: str) -> tuple[Strategy, int | None]:
-    from domain.strategy import loads_strategy, parse_strategy
+    from domain.strategy import loads_strategy
 
     path = Path(ref)
     try:
@@ -66,7 +66,7 @@ def load_strategy(container: Container, ref: str) -> tuple[Strategy, int | None]
         record = container.strategies.get_by_name(ref)
         if record is None:
             raise UserError(f"no strategy file or stored strategy named {ref!r} (see: quantdesk strategy list)")
-        return parse_strategy(record.definition), record.id
+        return container.strategies.strategy_of(record), record.id
     except StrategyInvalid as err:
         lines = "\n".join(f"  {issue}" for issue in err.errors)
         raise UserError(f"strategy {ref} is invalid:\n{lines}") from None
@@ -129,7 +129,7 @@ async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
 def _spec(container: Container, args: argparse.Namespace) -> SessionSpec:
     strategy, strategy_id = load_strategy(container, args.strategy)
     tf = args.timeframe or timeframe_arg("1m")
-    name = args.session or f"{strategy.name}-{args.market}-{tf.code}"
+    name = args.session or session_name(strategy.name, args.market, tf)
     return SessionSpec(name, strategy, args.exchange, args.market, tf, cash=args.cash, commission=args.commission,
                        slippage=args.slippage, strategy_id=strategy_id)
 

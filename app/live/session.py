@@ -21,6 +21,11 @@ from domain.strategy import (
 RUNNING, STOPPED, FLATTENED, FAILED = "running", "stopped", "flattened", "failed"
 
 
+def session_name(strategy: str, market: str, timeframe: Timeframe) -> str:
+    """The default name of a session: the same in the desktop and on the command line."""
+    return f"{strategy} · {market} · {timeframe.code}"
+
+
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """What to trade: the strategy (by value, so a later edit does not change a running session), the

@@ -144,9 +144,3 @@ def create_sqlite_engine(path: Path | str, checkpoint_every_s: float = CHECKPOIN
     event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
     return engine
 
-
-def create_engine_for_url(url: str) -> Engine:
-    """Any SQLAlchemy URL (e.g. PostgreSQL); SQLite files go through create_sqlite_engine."""
-    if url.startswith("sqlite:///"):
-        return create_sqlite_engine(url.removeprefix("sqlite:///"))
-    return create_engine(url, pool_pre_ping=True)

@@ -10,16 +10,16 @@ from typing import Any
 from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
+from app.live.engine import LiveEngine
 from app.live.events import OrderFilled, SessionBar, SessionFlattened
-from app.live.session import SessionSpec
-from domain.market import Candle, SeriesKey, Timeframe, valid_codes
-from domain.strategy import parse_strategy
+from app.live.session import SessionSpec, session_name
+from app.live.snapshot import SessionSnapshot
+from app.live.stack import LiveStack
+from domain.market import Candle, SeriesKey, Timeframe
 from presentation.chart.panes import ChartTheme
-from presentation.chart.widget import ChartWidget, Marker
-from presentation.live.models import FillsModel, OrdersModel, SessionsModel
-from presentation.live.monitor import MonitorPanel
-from presentation.services import EXCHANGE_LABELS, EXCHANGES
-from presentation.widgets.market_box import MarketBox
+from presentation.chart.widget import Marker
+from presentation.live.layout import setup_ui
+from presentation.services import Services
 
 log = logging.getLogger("quantdesk.live")
 
@@ -39,113 +39,22 @@ class LiveTab(QtWidgets.QWidget):
     sessionStarted = QtCore.pyqtSignal(str)
     failed = QtCore.pyqtSignal(str)
 
-    def __init__(self, services: Any, stack_provider: Callable[[], Any] | None = None,
+    def __init__(self, services: Services, stack_provider: Callable[[], LiveStack] | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self._provider = stack_provider or (lambda: services.live)
-        self.stack: Any = None
+        self.stack: LiveStack | None = None
         self.task: asyncio.Task[Any] | None = None
         self.selected: str | None = None
         self._new_bars: dict[str, list[Candle]] = {}
         self._dirty = False
         self.flatten_on_exit = True
-        self._build()
+        setup_ui(self)
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(250)  # live updates are batched: one model refresh per tick
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
-
-    # ---- layout -----------------------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.strategy = QtWidgets.QComboBox()
-        # a strategy's whole name, not its first ten letters
-        self.strategy.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.strategy.setMinimumContentsLength(12)
-        self.strategy.setMaximumWidth(280)  # a very long name is cut here (its list shows it whole), the row is not
-        self.exchange = QtWidgets.QComboBox()
-        for ex in EXCHANGES:
-            self.exchange.addItem(EXCHANGE_LABELS.get(ex, ex), ex)
-        self.market = MarketBox(self.services)  # the exchange's markets; Binance's are BTCUSDT, not KRW-BTC
-        self.market.setMinimumContentsLength(10)
-        self.market.set_exchange(EXCHANGES[0])
-        self.exchange.currentIndexChanged.connect(lambda _: self.market.set_exchange(self.exchange.currentData()))
-        self.timeframe = QtWidgets.QComboBox()
-        self.timeframe.addItems(valid_codes())
-        self.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
-        self.cash.setMinimumWidth(110)  # its own hint makes room for 1e12 (186 px) and widened the whole window
-        self.start_button = QtWidgets.QPushButton("Start session")
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.flatten_button = QtWidgets.QPushButton("Flatten")
-        self.pnl = QtWidgets.QLabel("No session")
-        self.pnl.setObjectName("livePnl")
-        form = QtWidgets.QHBoxLayout()
-        for label, w in (("Strategy", self.strategy), ("Exchange", self.exchange), ("Market", self.market),
-                         ("Timeframe", self.timeframe), ("Cash", self.cash)):
-            form.addWidget(QtWidgets.QLabel(label))
-            form.addWidget(w)
-        form.addWidget(self.start_button)
-        form.addStretch(1)
-        # Stop and Flatten act on the selected session: they sit on its status line
-        self.pnl.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
-        self.stop_button.setToolTip("Stop the selected session, closing its position at market")
-        self.flatten_button.setToolTip("Close the selected session's position at market; the session keeps running")
-        status = QtWidgets.QHBoxLayout()
-        status.addWidget(self.pnl, 1)
-        status.addWidget(self.stop_button)
-        status.addWidget(self.flatten_button)
-        self.sessions = SessionsModel(self)
-        self.fills = FillsModel(self)
-        self.orders = OrdersModel(self)
-        self.session_view = self._view(self.sessions)
-        # a handful of rows whose figures change every tick: keep every column fitted to its text
-        head = self.session_view.horizontalHeader()
-        head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the name gives way, not figures
-        self.chart = ChartWidget()
-        self.monitor = MonitorPanel()
-        lower = QtWidgets.QTabWidget()
-        self.fills_view = self._view(self.fills)
-        lower.addTab(self.fills_view, "Fills")
-        lower.addTab(self._view(self.orders), "Open orders")
-        # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
-        # under it the chart and its fills on the left, the Monitor panel on the right.
-        left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        left.addWidget(self.chart)
-        left.addWidget(lower)
-        left.setStretchFactor(0, 3)
-        left.setSizes([480, 220])  # scaled to the real height: the chart gets most of it
-        lower_body = QtWidgets.QSplitter()
-        lower_body.addWidget(left)
-        lower_body.addWidget(self.monitor)
-        lower_body.setStretchFactor(0, 3)
-        lower_body.setStretchFactor(1, 1)
-        body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-        body.addWidget(self.session_view)
-        body.addWidget(lower_body)
-        body.setStretchFactor(1, 1)
-        body.setSizes([130, 700])
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addLayout(status)
-        lay.addWidget(body, 1)
-        self.start_button.clicked.connect(self.on_start)
-        self.stop_button.clicked.connect(lambda: self._spawn(self.stop_selected()))
-        self.flatten_button.clicked.connect(lambda: self._spawn(self.flatten_selected()))
-        self.session_view.selectionModel().currentRowChanged.connect(self._on_row)
-
-    @staticmethod
-    def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
-        v = QtWidgets.QTableView()
-        v.setModel(model)
-        v.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        v.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
-        v.verticalHeader().setVisible(False)
-        # no stretched last column: it never shrinks below 100 px, which next to the Monitor scrolled the
-        # fills' figures sideways
-        v.horizontalHeader().setStretchLastSection(False)
-        model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
-        return v
 
     def apply_theme(self, theme: ChartTheme) -> None:
         """The window's dark or light chart colours."""
@@ -175,10 +84,10 @@ class LiveTab(QtWidgets.QWidget):
 
     # ---- engine -----------------------------------------------------------------------------------------
     @property
-    def engine(self) -> Any:
+    def engine(self) -> LiveEngine | None:
         return self.stack.engine if self.stack is not None else None
 
-    async def ensure_engine(self) -> Any:
+    async def ensure_engine(self) -> LiveEngine:
         """Build and start the engine on first use, and resume the sessions left running last time."""
         if self.stack is None:
             stack = self.stack = self._provider()
@@ -194,7 +103,7 @@ class LiveTab(QtWidgets.QWidget):
         """At app start: once `after` (the Demo exchange starting) is done, resume the paper sessions that
         were running when the app last stopped, if there are any."""
         stack = self._provider()
-        if stack is None or not stack.sessions_to_resume():
+        if not stack.sessions_to_resume():
             return
 
         async def resume() -> None:
@@ -206,17 +115,17 @@ class LiveTab(QtWidgets.QWidget):
         self._spawn(resume())
 
     def spec_from_form(self) -> SessionSpec:
-        service = getattr(self.services, "strategies", None)
+        service = self.services.strategies
         sid = self.strategy.currentData()
-        if service is None or sid is None:
+        if sid is None:
             raise UserError("choose a saved strategy first")
-        strategy = parse_strategy(service.get(int(sid)).definition)
+        strategy = service.strategy(int(sid))
         tf = Timeframe.parse(self.timeframe.currentText())
         market = self.market.symbol().upper()
         if not market:
             raise UserError("enter a market, e.g. KRW-BTC")
-        name = f"{strategy.name} · {market} · {tf.code}"
-        return SessionSpec(name, strategy, self.exchange.currentData(), market, tf, cash=self.cash.value(),
+        return SessionSpec(session_name(strategy.name, market, tf), strategy, self.exchange.currentData(), market, tf,
+                           cash=self.cash.value(),
                            commission=0.0005, strategy_id=int(sid))
 
     def on_start(self) -> None:
@@ -236,13 +145,15 @@ class LiveTab(QtWidgets.QWidget):
         self.sessionStarted.emit(session.id)
 
     async def stop_selected(self) -> None:
-        if self.engine is not None and self.selected in self.engine.sessions:
-            await self.engine.stop_session(self.selected, flatten=True)
+        engine = self.engine
+        if engine is not None and self.selected in engine.sessions:
+            await engine.stop_session(self.selected, flatten=True)
             self._dirty = True
 
     async def flatten_selected(self) -> None:
-        if self.engine is not None and self.selected in self.engine.sessions:
-            await self.engine.flatten(self.selected, "flattened from the Live tab")
+        engine = self.engine
+        if engine is not None and self.selected in engine.sessions:
+            await engine.flatten(self.selected, "flattened from the Live tab")
             self._dirty = True
 
     def _spawn(self, work: Any) -> None:
@@ -272,34 +183,34 @@ class LiveTab(QtWidgets.QWidget):
         engine = self.engine
         if engine is None:
             return
-        self.sessions.set_rows([s.summary() for s in engine.sessions.values()])
+        self.sessions.set_rows(engine.rows())
         if self.selected is None and self.sessions.rows:
             self.selected = self.sessions.row_key(0)
-        session = engine.sessions.get(self.selected) if self.selected else None
         bars, self._new_bars = self._new_bars, {}
-        if session is not None:
-            self._show_session(session, bars.get(session.id, []))
+        if self.selected is not None:
+            redraw = getattr(self.chart, "title", None) != self.selected
+            snap = engine.snapshot(self.selected, with_bars=redraw)
+            if snap is not None:
+                self._show_session(snap, bars.get(snap.session_id, []))
         self.monitor.show_snapshot(engine.metrics.snapshot())
         self._dirty = False
 
-    def _show_session(self, session: Any, new_bars: list[Candle]) -> None:
-        if getattr(self.chart, "title", None) != session.id:
-            self.chart.set_series(session.evaluator.series(), title=session.id)  # fresh arrays
+    def _show_session(self, snap: SessionSnapshot, new_bars: list[Candle]) -> None:
+        if snap.bars is not None:
+            self.chart.set_series(snap.bars, title=snap.session_id)
         else:
             for bar in new_bars:
                 self._apply(bar)
-        market = self.engine.markets.get((session.spec.exchange, session.spec.symbol))
-        forming = market.bars.forming(session.spec.timeframe) if market is not None else None
-        if forming is not None and forming.ts > session.last_bar_ts:
-            self._apply(forming)
-        if self._dirty or new_bars:
-            self.chart.set_markers([chart_marker(m) for m in session.markers[-500:]])
-            self.fills.set_rows([_fill_row(f) for f in reversed(session.fills[-500:])])
-            self.orders.set_rows([o.to_dict() for o in session.broker.pending])
-        s = session.summary()
-        self.pnl.setText(f"{session.id}: {s['status']}  equity {s['equity']:,.2f}  ({s['return_pct']:+.2f} %)  "
+        if snap.forming is not None:
+            self._apply(snap.forming)
+        if self._dirty or new_bars or snap.bars is not None:
+            self.chart.set_markers([chart_marker(m) for m in snap.markers])
+            self.fills.set_rows(list(snap.fills))
+            self.orders.set_rows(list(snap.pending))
+        s = snap.summary
+        self.pnl.setText(f"{snap.session_id}: {s['status']}  equity {s['equity']:,.2f}  ({s['return_pct']:+.2f} %)  "
                          f"realized {s['realized_pnl']:+,.2f}  unrealized {s['unrealized_pnl']:+,.2f}"
-                         + (f"  — {session.error}" if session.error else ""))
+                         + (f"  — {snap.error}" if snap.error else ""))
 
     def _apply(self, bar: Candle) -> None:
         ts = self.chart.pyramid.ts
@@ -315,7 +226,8 @@ class LiveTab(QtWidgets.QWidget):
 
     # ---- shutdown -----------------------------------------------------------------------------------------
     def open_positions(self) -> int:
-        return self.engine.open_positions() if self.engine is not None else 0
+        engine = self.engine
+        return engine.open_positions() if engine is not None else 0
 
     def confirm_close(self) -> bool:
         """Ask what to do with open paper positions; False = the user cancelled closing."""
@@ -339,11 +251,7 @@ class LiveTab(QtWidgets.QWidget):
         """Stop streams, flatten (unless the user chose to keep positions) and close the audit log."""
         self.timer.stop()
         if self.stack is not None:
-            if self.engine.bus.running:
-                await self.engine.shutdown(flatten=self.flatten_on_exit)
+            if self.stack.engine.bus.running:
+                await self.stack.engine.shutdown(flatten=self.flatten_on_exit)
             self.stack.close_logs()
 
-
-def _fill_row(f: Any) -> dict[str, Any]:
-    return {"order_id": f.order_id, "ts": f.ts, "side": f.side, "quantity": f.quantity, "price": f.price,
-            "commission": f.commission, "reason": f.reason, "realized_pnl": f.realized_pnl}

@@ -17,7 +17,7 @@ def test_paper_on_the_demo_exchange_prints_a_summary_and_metrics_and_writes_the_
                  "--log-dir", str(tmp_path / "logs")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "paper session SMA 10/20 cross-KRW-BTC-1m" in out
+    assert "paper session SMA 10/20 cross · KRW-BTC · 1m" in out
     assert "equity" in out and "return" in out
     assert "tick_to_signal" in out and "queue orders" in out and "feed demo:KRW-BTC" in out
     kinds = [json.loads(line)["kind"] for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()]

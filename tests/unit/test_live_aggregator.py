@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.live.aggregator import BarAggregator, LiveBars, TradeAggregator
+from domain.live.aggregator import BarAggregator, TradeAggregator
 from domain.market import Candle, CandleSeries, Timeframe
 
 T0 = 1_700_000_040_000  # a minute boundary
@@ -44,13 +44,20 @@ def test_streamed_one_minute_bars_equal_bars_built_from_all_trades(rows: list[tu
 @settings(max_examples=100, deadline=None)
 def test_five_minute_bars_roll_up_from_one_minute_bars_like_the_exchange(rows: list[tuple[int, int, int]]) -> None:
     rows.sort(key=lambda r: r[0])
-    live = LiveBars((Timeframe.M1, Timeframe.M5))
+    base, higher = TradeAggregator(Timeframe.M1), BarAggregator(Timeframe.M1, Timeframe.M5)
     got: dict[Timeframe, list[Candle]] = {Timeframe.M1: [], Timeframe.M5: []}
+
+    def roll(bar: Candle | None) -> None:
+        if bar is not None:
+            got[Timeframe.M1].append(bar)
+            got[Timeframe.M5].extend(higher.add(bar))
+
     for t, p, v in rows:
-        for tf, bar in live.add_trade(T0 + t, p * 1.0, v * 1e-8):
-            got[tf].append(bar)
-    for tf, bar in live.flush(T0 + 10**9):
-        got[tf].append(bar)
+        roll(base.add(T0 + t, p * 1.0, v * 1e-8))
+    roll(base.flush(T0 + 10**9))
+    last = higher.flush(T0 + 10**9)
+    if last is not None:
+        got[Timeframe.M5].append(last)
     ts = np.array([T0 + r[0] for r in rows], dtype=np.int64)
     price = np.array([r[1] * 1.0 for r in rows])
     vol = np.array([r[2] * 1e-8 for r in rows])

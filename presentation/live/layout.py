@@ -1,0 +1,108 @@
+"""The Live tab's widgets and layout: the session form, the sessions table, the chart, fills and the Monitor."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PyQt6 import QtCore, QtWidgets
+
+from domain.market import valid_codes
+from presentation.chart.widget import ChartWidget
+from presentation.live.models import FillsModel, OrdersModel, SessionsModel
+from presentation.live.monitor import MonitorPanel
+from presentation.services import EXCHANGE_LABELS, EXCHANGES
+from presentation.widgets.market_box import MarketBox
+
+if TYPE_CHECKING:
+    from presentation.live.tab import LiveTab
+
+
+def setup_ui(tab: LiveTab) -> None:
+    """Create the tab's widgets and lay them out (as Qt Designer's setupUi would)."""
+    tab.strategy = QtWidgets.QComboBox()
+    # a strategy's whole name, not its first ten letters
+    tab.strategy.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+    tab.strategy.setMinimumContentsLength(12)
+    tab.strategy.setMaximumWidth(280)  # a very long name is cut here (its list shows it whole), the row is not
+    tab.exchange = QtWidgets.QComboBox()
+    for ex in EXCHANGES:
+        tab.exchange.addItem(EXCHANGE_LABELS.get(ex, ex), ex)
+    tab.market = MarketBox(tab.services)  # the exchange's markets; Binance's are BTCUSDT, not KRW-BTC
+    tab.market.setMinimumContentsLength(10)
+    tab.market.set_exchange(EXCHANGES[0])
+    tab.exchange.currentIndexChanged.connect(lambda _: tab.market.set_exchange(tab.exchange.currentData()))
+    tab.timeframe = QtWidgets.QComboBox()
+    tab.timeframe.addItems(valid_codes())
+    tab.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
+    tab.cash.setMinimumWidth(110)  # its own hint makes room for 1e12 (186 px) and widened the whole window
+    tab.start_button = QtWidgets.QPushButton("Start session")
+    tab.stop_button = QtWidgets.QPushButton("Stop")
+    tab.flatten_button = QtWidgets.QPushButton("Flatten")
+    tab.pnl = QtWidgets.QLabel("No session")
+    tab.pnl.setObjectName("livePnl")
+    form = QtWidgets.QHBoxLayout()
+    for label, w in (("Strategy", tab.strategy), ("Exchange", tab.exchange), ("Market", tab.market),
+                     ("Timeframe", tab.timeframe), ("Cash", tab.cash)):
+        form.addWidget(QtWidgets.QLabel(label))
+        form.addWidget(w)
+    form.addWidget(tab.start_button)
+    form.addStretch(1)
+    # Stop and Flatten act on the selected session: they sit on its status line
+    tab.pnl.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+    tab.stop_button.setToolTip("Stop the selected session, closing its position at market")
+    tab.flatten_button.setToolTip("Close the selected session's position at market; the session keeps running")
+    status = QtWidgets.QHBoxLayout()
+    status.addWidget(tab.pnl, 1)
+    status.addWidget(tab.stop_button)
+    status.addWidget(tab.flatten_button)
+    tab.sessions = SessionsModel(tab)
+    tab.fills = FillsModel(tab)
+    tab.orders = OrdersModel(tab)
+    tab.session_view = _view(tab.sessions)
+    # a handful of rows whose figures change every tick: keep every column fitted to its text
+    head = tab.session_view.horizontalHeader()
+    head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    head.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the name gives way, not figures
+    tab.chart = ChartWidget()
+    tab.monitor = MonitorPanel()
+    lower = QtWidgets.QTabWidget()
+    tab.fills_view = _view(tab.fills)
+    lower.addTab(tab.fills_view, "Fills")
+    lower.addTab(_view(tab.orders), "Open orders")
+    # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
+    # under it the chart and its fills on the left, the Monitor panel on the right.
+    left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+    left.addWidget(tab.chart)
+    left.addWidget(lower)
+    left.setStretchFactor(0, 3)
+    left.setSizes([480, 220])  # scaled to the real height: the chart gets most of it
+    lower_body = QtWidgets.QSplitter()
+    lower_body.addWidget(left)
+    lower_body.addWidget(tab.monitor)
+    lower_body.setStretchFactor(0, 3)
+    lower_body.setStretchFactor(1, 1)
+    body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+    body.addWidget(tab.session_view)
+    body.addWidget(lower_body)
+    body.setStretchFactor(1, 1)
+    body.setSizes([130, 700])
+    lay = QtWidgets.QVBoxLayout(tab)
+    lay.addLayout(form)
+    lay.addLayout(status)
+    lay.addWidget(body, 1)
+    tab.start_button.clicked.connect(tab.on_start)
+    tab.stop_button.clicked.connect(lambda: tab._spawn(tab.stop_selected()))
+    tab.flatten_button.clicked.connect(lambda: tab._spawn(tab.flatten_selected()))
+    tab.session_view.selectionModel().currentRowChanged.connect(tab._on_row)
+
+def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
+    v = QtWidgets.QTableView()
+    v.setModel(model)
+    v.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+    v.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+    v.verticalHeader().setVisible(False)
+    # no stretched last column: it never shrinks below 100 px, which next to the Monitor scrolled the
+    # fills' figures sideways
+    v.horizontalHeader().setStretchLastSection(False)
+    model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
+    return v
