@@ -79,6 +79,17 @@ class Container:
         return MarketDataService(self.candles, self.exchanges, SystemClock())
 
     @cached_property
+    def funding(self) -> Any:
+        """The FundingService (collect funding history, import funding files, coverage of a range)."""
+        from app.funding import FundingService
+        from infrastructure.clock import SystemClock
+        from infrastructure.db.funding import SqlFundingRepository
+        from infrastructure.funding_csv import CsvFundingFiles
+
+        return FundingService(SqlFundingRepository(self.engine), self.exchanges.funding_source, CsvFundingFiles(),
+                              SystemClock())
+
+    @cached_property
     def strategies(self) -> Any:
         """The StrategyService; the bundled samples are loaded into an empty database here, once."""
         from app.strategies import StrategyService
