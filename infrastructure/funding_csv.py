@@ -32,6 +32,17 @@ def _time(text: str) -> int:
     return int(round((dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp() * 1000))
 
 
+def _is_time(text: str) -> bool:
+    """A number (even in the wrong unit: data, reported on its line) or an ISO time, i.e. not a header."""
+    if text.strip().lstrip("-").isdigit():
+        return True
+    try:
+        _time(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _number(text: str, name: str) -> float:
     try:
         value = float(text)
@@ -46,7 +57,7 @@ def _columns(first: list[str], path: Path) -> tuple[dict[str, int], bool]:
     """Column positions, and whether the first row was a header (no header: time, rate, mark by position)."""
     names = [c.strip().lower() for c in first]
     found = {f: names.index(a) for f, aliases in _ALIASES.items() for a in aliases if a in names}
-    if found:
+    if found or not _is_time(first[0]):
         missing = [f for f in ("time", "rate") if f not in found]
         if missing:
             raise DataError(f"{path}:1: cannot find column(s) {', '.join(missing)} in header {first!r} "

@@ -64,7 +64,8 @@ async def _run(container: Any, exchange: str, market: str, start: int, end: int,
 def describe(s: FundingSummary) -> str:
     """The final summary of one funding collection, for people."""
     return (f"{s.exchange}:{s.symbol} funding  {format_ms(s.start_ms)} → {format_ms(max(s.start_ms, s.end_ms))}\n"
-            f"  stored {s.stored:,} funding events in {s.requests} requests ({s.retries} retries, "
+            f"  stored {s.stored:,} funding events in {s.requests} request{'' if s.requests == 1 else 's'} "
+            f"({s.retries} retries, "
             f"{s.rejected} rejected rows); {s.already_covered_ms / 86_400_000:,.1f} days were already complete")
 
 

@@ -96,7 +96,7 @@ async def test_bad_funding_requests_get_binances_error_codes(sim: SimulatorServe
     assert status == 400 and isinstance(body, dict) and body["code"] == code
 
 
-@pytest.mark.parametrize("sim", [{"seed": 3}, {"seed": 3, "fault_rate": 0.15}], ids=["healthy", "faults"],
+@pytest.mark.parametrize("sim", [{"seed": 3}, {"seed": 3, "fault_rate": 0.5}], ids=["healthy", "faults"],
                          indirect=True)
 async def test_a_collected_year_equals_the_simulators_own_funding(sim: SimulatorServer,
                                                                   repo: SqlFundingRepository) -> None:
