@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.futures import (
     LIQUIDATION,
@@ -81,6 +83,22 @@ def test_at_the_liquidation_price_margin_balance_equals_maintenance_margin() -> 
         lp = isolated_liquidation_price(side, qty, entry, wallet, BTC)
         balance = wallet + side * qty * (lp - entry)
         assert balance == pytest.approx(BTC.maintenance_margin(qty * lp), rel=1e-9)
+
+
+@given(side=st.sampled_from([LONG, SHORT]), qty=st.floats(0.001, 5_000), entry=st.floats(1_000, 100_000),
+       leverage=st.integers(1, 125))
+def test_any_isolated_position_is_liquidated_where_its_margin_balance_meets_the_maintenance_margin(
+        side: int, qty: float, entry: float, leverage: int) -> None:
+    if qty * entry > BTC.max_notional(leverage):
+        return  # Binance refuses the position
+    wallet = qty * entry / leverage
+    lp = isolated_liquidation_price(side, qty, entry, wallet, BTC)
+    if lp == 0.0:
+        assert side == LONG and leverage == 1  # only a fully funded long can fall to zero unliquidated
+        return
+    balance = wallet + side * qty * (lp - entry)
+    assert balance == pytest.approx(BTC.maintenance_margin(qty * lp), rel=1e-9, abs=1e-6)
+    assert (lp < entry) if side == LONG else (lp > entry)
 
 
 def test_cross_margin_uses_the_whole_wallet_less_other_positions_needs() -> None:
