@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domain.futures import FundingRates, InvalidFunding, funding_paid_nb, funding_payment, funding_per_bar
+from domain.futures import FundingRates, InvalidFunding
+from domain.futures.funding import funding_paid_nb, funding_payment, funding_per_bar
 
 H = 3_600_000
 DAY = 24 * H

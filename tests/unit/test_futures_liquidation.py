@@ -8,19 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.futures import (
-    LIQUIDATION,
+from domain.futures.liquidation import (
     LONG,
-    NO_EXIT,
     SHORT,
-    STOP,
-    TARGET,
     cross_liquidated,
     cross_liquidation_price,
-    first_exit,
     isolated_liquidation_price,
     isolated_margin_after_funding,
 )
+from domain.futures.path import LIQUIDATION, NO_EXIT, STOP, TARGET, first_exit
 from infrastructure.futures_brackets import load_default_brackets
 
 TABLES = load_default_brackets()
