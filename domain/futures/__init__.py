@@ -1,6 +1,4 @@
-"""USDT-M perpetual futures: brackets, leverage and sizing, funding history; the numba-compiled pieces
-(liquidation, funding charges, the bar path rule) are imported from their modules so that importing this
-package stays light for adapters that only need the value objects."""
+"""USDT-M perpetual futures value objects; the numba pieces are imported from liquidation, funding and path."""
 
 from domain.futures.brackets import Bracket, BracketTable, InvalidBrackets, parse_bracket_table, parse_bracket_tables
 from domain.futures.margin import InvalidLeverage, MarginMode, Sizing, check_leverage, floor_to_step, position_size

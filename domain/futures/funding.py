@@ -1,11 +1,4 @@
-"""Funding of perpetual futures: what a position pays at funding times, by time interval and bar by bar.
-
-At each funding time t a position of signed size q (> 0 long, < 0 short) pays q × mark × rate: with a
-positive rate longs pay shorts. A position pays at t when it is open at that instant: entry < t ≤ exit
-(funding settles before any fill at exactly t, so a position opened at t does not pay and one closed at t
-does). Over bars, that is: funding at t settles at the open of the first bar opening at or after t, before
-that open's fills; the mark is the recorded mark price, else that bar's open.
-"""
+"""Funding of perpetual futures: what a position pays at funding times, by time interval and bar by bar."""
 
 from __future__ import annotations
 
@@ -14,6 +7,12 @@ import numpy.typing as npt
 from numba import njit
 
 from domain.futures.rates import FundingRates
+
+# At each funding time t a position of signed size q (> 0 long, < 0 short) pays q × mark × rate: with a
+# positive rate longs pay shorts. A position pays at t when it is open at that instant: entry < t ≤ exit
+# (funding settles before any fill at exactly t, so a position opened at t does not pay and one closed at t
+# does). Over bars, that is: funding at t settles at the open of the first bar opening at or after t, before
+# that open's fills; the mark is the recorded mark price, else that bar's open.
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]

@@ -1,22 +1,4 @@
-"""Liquidation prices (Binance's published one-way formulas) and the cross-margin liquidation condition.
-
-Isolated, one-way mode, one position of size Q > 0 entered at EP, isolated wallet balance WB (its margin
-after funding paid or received), bracket ratio MMR and maintenance amount cum:
-
-    long  LP = (Q·EP − WB − cum) / (Q·(1 − MMR))
-    short LP = (Q·EP + WB + cum) / (Q·(1 + MMR))
-
-Both solve "margin balance = maintenance margin at the liquidation price": WB + side·Q·(LP − EP) =
-Q·LP·MMR − cum. The bracket is the one holding the notional at the liquidation price, Q·LP (the notional
-Binance checks when the mark price gets there); the maintenance margin is continuous across brackets, so
-exactly one bracket's LP lands inside its own band. A long LP ≤ 0 means the position cannot be liquidated
-(returned as 0.0).
-
-Cross margin: the account is liquidated when its equity (wallet balance + unrealised PnL of every position)
-falls to the total maintenance margin, Σ (|notional_i|·MMR_i − cum_i) at mark prices. For one position this
-is the isolated formula with WB = the whole cross wallet balance (less other positions' maintenance margin,
-plus their unrealised PnL).
-"""
+"""Liquidation prices (Binance's published one-way formulas) and the cross-margin liquidation condition."""
 
 from __future__ import annotations
 
@@ -24,6 +6,23 @@ import numpy as np
 from numba import njit
 
 from domain.futures.brackets import BracketTable
+
+# Isolated, one-way mode, one position of size Q > 0 entered at EP, isolated wallet balance WB (its margin
+# after funding paid or received), bracket ratio MMR and maintenance amount cum:
+#
+#     long  LP = (Q·EP − WB − cum) / (Q·(1 − MMR))
+#     short LP = (Q·EP + WB + cum) / (Q·(1 + MMR))
+#
+# Both solve "margin balance = maintenance margin at the liquidation price": WB + side·Q·(LP − EP) =
+# Q·LP·MMR − cum. The bracket is the one holding the notional at the liquidation price, Q·LP (the notional
+# Binance checks when the mark price gets there); the maintenance margin is continuous across brackets, so
+# exactly one bracket's LP lands inside its own band. A long LP ≤ 0 means the position cannot be liquidated
+# (returned as 0.0).
+#
+# Cross margin: the account is liquidated when its equity (wallet balance + unrealised PnL of every position)
+# falls to the total maintenance margin, Σ (|notional_i|·MMR_i − cum_i) at mark prices. For one position this
+# is the isolated formula with WB = the whole cross wallet balance (less other positions' maintenance margin,
+# plus their unrealised PnL).
 
 LONG = 1
 SHORT = -1
@@ -40,7 +39,7 @@ def liquidation_price_nb(side: int, qty: float, entry: float, wallet: float, mmr
 @njit(cache=True)
 def isolated_liquidation_price_nb(side: int, qty: float, entry: float, wallet: float, caps: np.ndarray,
                                   mmrs: np.ndarray, cums: np.ndarray) -> float:
-    """The LP whose notional Q·LP lies in the bracket it was computed with (see the module docstring)."""
+    """The LP whose notional Q·LP lies in the bracket it was computed with (see the note at the top of this module)."""
     floor = 0.0
     for b in range(len(caps)):
         lp = liquidation_price_nb(side, qty, entry, wallet, mmrs[b], cums[b])

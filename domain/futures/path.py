@@ -1,16 +1,15 @@
-"""The bar path rule: which of stop, liquidation and target a position meets first inside one bar.
-
-Only open/high/low/close are known, so the path is assumed adverse first: for a long open → low → high →
-close, for a short open → high → low → close, whatever the bar's colour. This is the conservative rule
-backtesting.py applies (a stop-loss and a take-profit both reached in one bar: the stop wins), so parity
-holds. On the adverse leg the level nearer the open is met first: a long's stop above its liquidation price
-fills; a stop at or beyond the liquidation price never does (the exchange liquidates first; ties go to
-liquidation). A bar that opens at or through a level fills there at the open: liquidation first, then the stop.
-"""
+"""The bar path rule: which of stop, liquidation and target a position meets first inside one bar."""
 
 from __future__ import annotations
 
 from numba import njit
+
+# Only open/high/low/close are known, so the path is assumed adverse first: for a long open → low → high →
+# close, for a short open → high → low → close, whatever the bar's colour. This is the conservative rule
+# backtesting.py applies (a stop-loss and a take-profit both reached in one bar: the stop wins), so parity
+# holds. On the adverse leg the level nearer the open is met first: a long's stop above its liquidation price
+# fills; a stop at or beyond the liquidation price never does (the exchange liquidates first; ties go to
+# liquidation). A bar that opens at or through a level fills there at the open: liquidation first, then the stop.
 
 NO_EXIT = 0
 STOP = 1
@@ -52,6 +51,6 @@ def first_exit_nb(side: int, open_: float, high: float, low: float, stop: float,
 
 def first_exit(side: int, open_: float, high: float, low: float, stop: float = float("nan"),
                liquidation: float = float("nan"), target: float = float("nan")) -> tuple[int, float]:
-    """first_exit_nb with keyword defaults; see the module docstring for the rule."""
+    """first_exit_nb with keyword defaults; the rule is the note at the top of this module."""
     code, price = first_exit_nb(side, open_, high, low, stop, liquidation, target)
     return int(code), float(price)

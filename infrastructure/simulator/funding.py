@@ -1,5 +1,4 @@
-"""Simulated funding: every 8 h (00:00, 08:00, 16:00 UTC) a seeded rate around 0.01 % and a mark price near the
-market; served as GET /fapi/v1/fundingRate and the <symbol>@markPrice[@1s] stream."""
+"""Simulated funding every 8 h near the market: GET /fapi/v1/fundingRate and the <symbol>@markPrice stream."""
 
 from __future__ import annotations
 
