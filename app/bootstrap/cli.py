@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.commands.backtest",
     "app.commands.live",
     "app.commands.optimize",
+    "app.commands.funding",
 )
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from app.live.stack import LiveStack
     from app.market_data.collect import MarketDataService, ProgressCallback
     from app.market_data.files import DataService
+    from app.market_data.funding import FundingService
     from app.strategies.service import StrategyService
     from app.sweeps.service import SweepService
     from infrastructure.clock import SystemClock
@@ -107,6 +108,16 @@ class Container:
         from app.market_data.collect import MarketDataService
 
         return MarketDataService(self.candles, self.exchanges, self.clock)
+
+    @cached_property
+    def funding(self) -> FundingService:
+        """Funding history of perpetual futures: collect, import files, coverage of a range."""
+        from app.market_data.funding import FundingService
+        from infrastructure.db.funding import SqlFundingRepository
+        from infrastructure.funding_csv import CsvFundingFiles
+
+        return FundingService(SqlFundingRepository(self.engine), self.exchanges.funding_source, CsvFundingFiles(),
+                              self.clock)
 
     @cached_property
     def strategies(self) -> StrategyService:

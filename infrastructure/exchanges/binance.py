@@ -6,11 +6,12 @@ from typing import Any
 
 from app.errors import ExchangeError
 from app.market_data.exchange import FetchResult
+from app.market_data.funding import FundingPage
 from domain.market import Market, Timeframe
 from domain.market.planning import BINANCE_GEOMETRY
 from infrastructure.exchanges.http import HttpClient, RetryPolicy
 from infrastructure.exchanges.pacing import WeightPacer
-from infrastructure.exchanges.parsing import binance_row, parse_rows
+from infrastructure.exchanges.parsing import binance_row, parse_funding, parse_rows
 
 BINANCE_URL = "https://fapi.binance.com"
 
@@ -29,6 +30,7 @@ class BinanceGateway:
     """Klines page forwards from `startTime`, 1500 a request, under a weight budget per minute."""
 
     geometry = BINANCE_GEOMETRY
+    funding_limit = 1000
     timeframes = frozenset(tf for tf in Timeframe if tf.binance)
 
     def __init__(self, base_url: str = BINANCE_URL, name: str = "binance", policy: RetryPolicy | None = None,
@@ -53,6 +55,18 @@ class BinanceGateway:
         except ValueError as err:
             raise ExchangeError(f"{self.name}: unexpected answer for {symbol}: {err}") from None
         return FetchResult(series, returned, rejected, reply.retries, reply.throttled)
+
+    async def fetch_funding(self, symbol: str, window: tuple[int, int]) -> FundingPage:
+        """The oldest (at most 1000) funding events with start ≤ fundingTime < end."""
+        start, end = window
+        params = {"symbol": symbol, "startTime": str(start), "endTime": str(end - 1),
+                  "limit": str(self.funding_limit)}
+        reply = await self._http.get_json("/fapi/v1/fundingRate", params, what=f"funding rates of {symbol}")
+        try:
+            rates, rejected, returned = parse_funding(self.name, reply.data)
+        except ValueError as err:
+            raise ExchangeError(f"{self.name}: unexpected funding answer for {symbol}: {err}") from None
+        return FundingPage(rates, returned, rejected, reply.retries, reply.throttled)
 
     async def list_markets(self) -> list[Market]:
         reply = await self._http.get_json("/fapi/v1/exchangeInfo")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from app.market_data.exchange import RejectedRow
+from domain.futures import FundingRates
 from domain.market import CandleSeries, Timeframe
 
 log = logging.getLogger("quantdesk.exchange")
@@ -131,3 +132,43 @@ def parse_rows(label: str, data: Any, tf: Timeframe,
     arr = np.array(sorted(good.values()), dtype=np.float64)
     ts = np.array(sorted(good), dtype=np.int64)
     return CandleSeries.from_columns(tf, ts, *arr[:, 1:].T), tuple(rejected), len(data)
+
+
+FundingRow = tuple[int, float, float]
+
+
+def binance_funding_row(x: Any) -> FundingRow:
+    """One GET /fapi/v1/fundingRate row: fundingTime ms, fundingRate and markPrice strings ("" = unknown)."""
+    if not isinstance(x, dict):
+        raise ValueError("row is not an object")
+    if "fundingTime" not in x or "fundingRate" not in x:
+        raise ValueError(f"field {'fundingTime' if 'fundingTime' not in x else 'fundingRate'} is missing")
+    when = x["fundingTime"]
+    if isinstance(when, bool) or not isinstance(when, int):
+        raise ValueError(f"fundingTime is not an integer ({when!r})")
+    rate = _number(x["fundingRate"], "fundingRate")
+    raw_mark = x.get("markPrice")
+    mark = math.nan if raw_mark in (None, "") else _number(raw_mark, "markPrice")
+    if mark <= 0:
+        raise ValueError(f"markPrice must be > 0 ({raw_mark!r})")
+    return when, rate, mark
+
+
+def parse_funding(label: str, data: Any) -> tuple[FundingRates, tuple[RejectedRow, ...], int]:
+    """Good funding rows as ascending FundingRates, the rejected ones with reasons, and how many came back."""
+    if not isinstance(data, list):
+        raise ValueError("the answer is not a list of funding rows")
+    good: dict[int, FundingRow] = {}
+    rejected: list[RejectedRow] = []
+    for i, x in enumerate(data):
+        try:
+            row = binance_funding_row(x)
+            if row[0] in good:
+                raise ValueError(f"fundingTime {row[0]} appears twice")
+            good[row[0]] = row
+        except ValueError as err:
+            rejected.append(RejectedRow(i, str(err)))
+            log.warning("%s: rejected funding row %d: %s", label, i, err)
+    rows = [good[t] for t in sorted(good)]
+    rates = FundingRates.from_columns([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    return rates, tuple(rejected), len(data)

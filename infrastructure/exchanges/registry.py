@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from app.errors import UserError
 from app.market_data.exchange import ExchangeGateway
+from app.market_data.funding import FundingSource
 from infrastructure.exchanges.binance import BinanceGateway
 from infrastructure.exchanges.http import RetryPolicy
 from infrastructure.exchanges.upbit import DEMO_URL, UpbitGateway
@@ -25,6 +26,13 @@ class ExchangeGateways:
         gw = self._made.get(exchange)
         if gw is None:
             gw = self._made[exchange] = self._build(exchange)
+        return gw
+
+    def funding_source(self, exchange: str) -> FundingSource:
+        """The exchange's shared gateway as a funding-history source; spot exchanges have none."""
+        gw = self(exchange)
+        if not isinstance(gw, BinanceGateway):
+            raise UserError(f"{exchange} trades spot: it has no funding rates (only binance futures do)")
         return gw
 
     def _build(self, exchange: str) -> ExchangeGateway:

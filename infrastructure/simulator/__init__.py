@@ -1,6 +1,7 @@
 """Exchange simulator: Upbit and Binance REST and websockets over a deterministic seeded market."""
 
 from infrastructure.simulator.faults import ALL_FAULTS, DEFAULT_FAULTS
+from infrastructure.simulator.funding import simulator_funding
 from infrastructure.simulator.market import LISTING_MS, SYMBOLS
 from infrastructure.simulator.server import SimulatorServer, build_app, serve_forever
 from infrastructure.simulator.state import (
@@ -13,5 +14,6 @@ from infrastructure.simulator.state import (
 
 __all__ = [
     "ALL_FAULTS", "DEFAULT_FAULTS", "LISTING_MS", "SYMBOLS", "SimulatorConfig", "SimulatorServer",
-    "accelerated_clock", "build_app", "fixed_clock", "serve_forever", "simulator_candles", "wall_clock_ms",
+    "accelerated_clock", "build_app", "fixed_clock", "serve_forever", "simulator_candles", "simulator_funding",
+    "wall_clock_ms",
 ]

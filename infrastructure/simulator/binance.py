@@ -1,4 +1,4 @@
-"""Binance USDⓈ-M futures REST routes: exchangeInfo and klines (oldest first, weight by limit)."""
+"""Binance USDⓈ-M futures REST routes: exchangeInfo, klines (oldest first, weight by limit) and fundingRate."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aiohttp import web
 
 from domain.market import Timeframe
 from infrastructure.simulator.faults import FAULT, json_answer, respond_with_fault
+from infrastructure.simulator.funding import funding_rate
 from infrastructure.simulator.limits import binance_weight
 from infrastructure.simulator.market import Bars, newest_bars, oldest_bars
 from infrastructure.simulator.state import STATE
@@ -103,7 +104,8 @@ async def _json(request: web.Request, payload: Any) -> web.StreamResponse:
 async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
     """Faults first, then the weight budget; every answer reports the weight used this minute."""
     state = request.app[STATE]
-    route = "binance.klines" if request.path.endswith("/klines") else "binance.info"
+    route = ("binance.klines" if request.path.endswith("/klines")
+             else "binance.funding" if request.path.endswith("/fundingRate") else "binance.info")
     fault = state.faults.pick()
     if fault:
         request[FAULT] = fault
@@ -129,3 +131,4 @@ async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/fapi/v1/exchangeInfo", exchange_info)
     app.router.add_get("/fapi/v1/klines", klines)
+    app.router.add_get("/fapi/v1/fundingRate", funding_rate)

@@ -76,5 +76,6 @@ async def serve_forever(config: SimulatorConfig, host: str, port: int, announce:
     """Run until cancelled (Ctrl+C)."""
     async with SimulatorServer(config, host, port) as sim:
         announce(f"exchange simulator listening on {sim.url}  (Upbit: {sim.url}/v1/..., "
-                 f"Binance: {sim.url}/fapi/v1/..., websockets: /websocket/v1, /ws/<symbol>@kline_<interval>)")
+                 f"Binance: {sim.url}/fapi/v1/..., websockets: /websocket/v1, /ws/<symbol>@kline_<interval>, "
+                 "/ws/<symbol>@markPrice)")
         await asyncio.Event().wait()

@@ -1,4 +1,4 @@
-"""Websocket streams: Upbit /websocket/v1 trades and tickers, Binance /ws/<symbol>@kline_<interval>."""
+"""Websocket streams: Upbit /websocket/v1 trades and tickers, Binance /ws/<symbol>@kline_<interval> and @markPrice."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import WSMsgType, web
 
 from domain.market import DAY_MS, Timeframe
 from infrastructure.simulator.binance import kline_rows
+from infrastructure.simulator.funding import mark_price_socket
 from infrastructure.simulator.market import SimulatedMarket, Trades, newest_bars
 from infrastructure.simulator.state import STATE, SimulatorState
 
@@ -158,6 +159,8 @@ def _kline_message(symbol: str, tf: Timeframe, row: list[Any], closed: bool, now
 async def binance_socket(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE]
     name = request.match_info["stream"]
+    if name.endswith(("@markPrice", "@markPrice@1s")):
+        return await mark_price_socket(request, name)
     sym, _, interval = name.partition("@kline_")
     market = state.market("binance", sym.upper())
     tf = _INTERVALS.get(interval)

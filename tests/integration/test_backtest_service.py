@@ -12,12 +12,12 @@ from backtest_oracle import series_from_frame
 from backtesting.test import GOOG
 
 from app.backtests.service import BacktestCancelled, BacktestProgressed, BacktestService, RunBacktest
+from app.backtests.worker import serve
 from app.errors import DataError, UserError
 from domain.backtest import BacktestSettings
 from domain.backtest.run import run_backtest
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import parse_strategy
-from app.backtests.worker import serve
 from infrastructure.compute.worker_pool import WorkerPool
 from infrastructure.db.backtests import SqlBacktestRepository
 from infrastructure.db.candles import SqlCandleRepository
