@@ -22,6 +22,7 @@ from infrastructure.db.migrate import upgrade_to_head
 from infrastructure.db.sweeps import SqlSweepRepository
 from presentation.optimize import OptimizeView, StrategyChoice
 from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
+from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.H1)
 
@@ -222,7 +223,7 @@ def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candle
                                                                                   series: CandleSeries) -> None:
     from presentation.optimize import optimize_view
 
-    view = optimize_view(container)
+    view = optimize_view(Services(container))
     qtbot.addWidget(view)
     names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
     assert "SMA 10/20 cross" in names and view.params.rowCount() > 0
