@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from app.backtests.ports import BacktestRepository, NewRun, RunSummary, StoredRun, WorkerPool
+from app.backtests.ports import (
+    BacktestRepository,
+    NewRun,
+    RunSummary,
+    StoredRun,
+    WorkerConnection,
+    WorkerPool,
+    WorkerProcess,
+)
 from app.backtests.worker import check_series, prepare_failure, simulate_checked
 from app.clock import Clock
 from app.errors import DataError, UserError
@@ -58,7 +65,7 @@ class BacktestJob(BackgroundJob[BacktestFinished]):
     """A run in a worker process. `wait()` returns the finished run; `cancel()` stops it and stores nothing."""
 
     def __init__(self, target: Callable[[BacktestJob], BacktestFinished]) -> None:
-        self.process: Any = None  # the worker process, once started (cancel terminates it)
+        self.process: WorkerProcess | None = None  # the worker process, once started (cancel terminates it)
         super().__init__(lambda _cancel: target(self), "backtest")
 
     def cancel(self) -> None:
@@ -126,20 +133,21 @@ class BacktestService:
             if job.cancelled:
                 raise self._cancelled(emit)
             worker.conn.send((cmd.strategy, series, cmd.settings))
-            result = self._receive(job, worker.conn, emit)
+            result = self._receive(job, worker.process, worker.conn, emit)
         except BaseException:
             worker.kill()
             raise
         self.pool.release(worker)
         return self._save(cmd, series, result, emit)
 
-    def _receive(self, job: BacktestJob, receiver: Any, emit: Listener) -> BacktestResult:
+    def _receive(self, job: BacktestJob, process: WorkerProcess, receiver: WorkerConnection,
+                 emit: Listener) -> BacktestResult:
         while True:
             if job.cancelled:
                 raise self._cancelled(emit)
             if not receiver.poll(0.05):
-                if not job.process.is_alive() and not receiver.poll(0):
-                    raise self._failed(emit, f"the backtest worker stopped (exit code {job.process.exitcode})")
+                if not process.is_alive() and not receiver.poll(0):
+                    raise self._failed(emit, f"the backtest worker stopped (exit code {process.exitcode})")
                 continue
             try:
                 kind, value = receiver.recv()

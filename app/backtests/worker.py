@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from multiprocessing.connection import Connection
 
 from domain.backtest import BacktestSettings
 from domain.backtest.curve import first_bad_price
 from domain.backtest.run import BacktestResult, indicator_warmup
 from domain.market import CandleSeries
-from domain.strategy import Strategy
+from domain.strategy import Signals, Strategy
 
 
 def check_series(series: CandleSeries) -> str | None:
@@ -34,7 +34,7 @@ def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     return None
 
 
-def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Any,
+def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Signals,
                      settings: BacktestSettings) -> BacktestResult:
     """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan)."""
     from domain.backtest.run import backtest_signals
@@ -42,7 +42,7 @@ def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Any,
     return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, indicator_warmup(strategy))
 
 
-def serve(conn: Any) -> None:
+def serve(conn: Connection) -> None:
     """Worker process main loop: run each payload received until None or the pipe closes."""
     while True:
         try:
@@ -54,7 +54,7 @@ def serve(conn: Any) -> None:
         work(conn, payload)
 
 
-def work(conn: Any, payload: tuple[Strategy, CandleSeries, BacktestSettings]) -> None:
+def work(conn: Connection, payload: tuple[Strategy, CandleSeries, BacktestSettings]) -> None:
     """One run: evaluate, simulate, send ("progress", (stage, fraction)) then ("result", result) or ("error", text)."""
     try:
         from domain.strategy import evaluate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.clock import Clock
 from app.live.audit import AuditLog
@@ -45,7 +45,7 @@ def stream_factory(base_urls: Mapping[str, str], policy: StreamPolicy | None = N
 def build_live_engine(gateways: GatewayFactory, base_urls: Mapping[str, str], clock: Clock,
                       candles: CandleRepository | None = None, sql_engine: Engine | None = None,
                       log_dir: Path | None = None, policy: StreamPolicy | None = None,
-                      **engine_options: Any) -> LiveStack:
+                      flush_grace_ms: int | None = 5000) -> LiveStack:
     """A LiveEngine on real streams. `sql_engine` enables persistence (resume after restart); `log_dir`
     the audit log and app log files (None = no files)."""
     store = None
@@ -55,5 +55,5 @@ def build_live_engine(gateways: GatewayFactory, base_urls: Mapping[str, str], cl
         store = SqlPaperStore(sql_engine)
     engine = LiveEngine(stream_factory(base_urls, policy), gateway_bar_fetch(gateways),
                         history_loader(candles, gateways, clock), clock, store=store, audit=AuditLog(),
-                        **engine_options)
+                        flush_grace_ms=flush_grace_ms)
     return LiveStack(engine, log_dir, start_logging)

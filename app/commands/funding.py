@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.commands.common import open_container, progress_bar
 from app.errors import UserError
 from app.market_data.funding import FundingService, FundingSummary
 from app.timeparse import format_ms, parse_time_arg
+
+if TYPE_CHECKING:
+    from app.bootstrap.container import Container
 
 FUTURES_EXCHANGES = ("binance",)
 
@@ -52,7 +55,7 @@ def _collect(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(container: Any, exchange: str, market: str, start: int, end: int, quiet: bool) -> FundingSummary:
+async def _run(container: Container, exchange: str, market: str, start: int, end: int, quiet: bool) -> FundingSummary:
     service: FundingService = container.funding
     try:
         with progress_bar(f"funding {exchange}:{market}", quiet) as update:
