@@ -66,3 +66,22 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
 
 def fail(message: str) -> UserError:
     return UserError(message)
+
+
+CSV_COMMISSION = 0.002  # candles from a file: no exchange to take a fee from (backtesting.py's examples use it)
+CSV_CASH = 10_000.0
+
+
+def cost_defaults(exchange: str | None, market: str | None, cash: float | None,
+                  commission: float | None) -> tuple[float, float]:
+    """Cash and commission (a fraction) as given, else the costs model's defaults for the exchange and the
+    market's quote currency (one source for the CLI and the desktop)."""
+    from domain.costs import default_cash, default_costs, quote_currency
+
+    costs = default_costs(exchange) if exchange else None
+    if commission is None:
+        commission = costs.fee() if costs is not None else CSV_COMMISSION
+    if cash is None:
+        quote = quote_currency(exchange, market) if exchange and market else None
+        cash = default_cash(quote) or CSV_CASH
+    return cash, commission

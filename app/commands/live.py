@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
-from app.commands.common import context, timeframe_arg
+from app.commands.common import context, cost_defaults, timeframe_arg
 from app.errors import UserError
 from app.live.events import OrderFilled, SessionFlattened
 from app.live.metrics import format_metrics
@@ -36,8 +36,9 @@ def register(sub: Any) -> None:
     p.add_argument("--timeframe", type=timeframe_arg, help="bar timeframe (default 1m)")
     p.add_argument("--base-url", help="reach the exchange (REST and websocket) at this URL, e.g. a simulator")
     p.add_argument("--duration", type=duration_arg, help="stop after this long: 90s, 5m, 1h (default: until Ctrl+C)")
-    p.add_argument("--cash", type=float, default=10_000.0, help="starting paper cash (default 10000)")
-    p.add_argument("--commission", type=float, default=0.0005, help="fraction per fill (default 0.0005)")
+    p.add_argument("--cash", type=float, help="starting paper cash in the quote currency (default: 10,000,000 "
+                   "for a KRW market, 10,000 for USDT)")
+    p.add_argument("--commission", type=float, help="fraction per fill (default: the exchange's taker fee, 0.0005)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
     p.add_argument("--session", help="session name (default: 'strategy · market · timeframe')")
     p.add_argument("--speed", type=float, default=1.0, help="demo only: run the simulated market N times faster")
@@ -130,7 +131,8 @@ def _spec(container: Container, args: argparse.Namespace) -> SessionSpec:
     strategy, strategy_id = load_strategy(container, args.strategy)
     tf = args.timeframe or timeframe_arg("1m")
     name = args.session or session_name(strategy.name, args.market, tf)
-    return SessionSpec(name, strategy, args.exchange, args.market, tf, cash=args.cash, commission=args.commission,
+    cash, commission = cost_defaults(args.exchange, args.market, args.cash, args.commission)
+    return SessionSpec(name, strategy, args.exchange, args.market, tf, cash=cash, commission=commission,
                        slippage=args.slippage, strategy_id=strategy_id)
 
 

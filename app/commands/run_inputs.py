@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.commands.common import context, open_container
+from app.commands.common import context, cost_defaults, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
 from domain.backtest import BacktestSettings
@@ -15,9 +15,11 @@ from domain.strategy import Strategy, StrategyInvalid
 
 def add_settings_args(p: argparse.ArgumentParser) -> None:
     """The options `settings_from_args` reads: cash, costs, lot size and fill options."""
-    p.add_argument("--cash", type=float, default=10_000.0, help="starting cash (default 10000)")
-    p.add_argument("--commission", type=float, default=0.002,
-                   help="fraction of traded value per fill, in [0, 0.1) (default 0.002)")
+    p.add_argument("--cash", type=float, help="starting cash in the quote currency (default: 10,000,000 for a KRW "
+                   "market, 10,000 for USDT and for --csv)")
+    p.add_argument("--commission", type=float,
+                   help="fraction of traded value per fill, in [0, 0.1) (default: the exchange's taker fee, "
+                   "0.0005 on Upbit, Binance USDT-M and Demo; 0.002 with --csv)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
     p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
     p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
@@ -27,7 +29,9 @@ def add_settings_args(p: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     """Cash, costs and fill options; lot size 1 for CSV files (stocks), 1e-8 for exchange candles."""
     lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
-    settings = BacktestSettings(cash=args.cash, commission=args.commission, slippage=args.slippage, lot_size=lot,
+    exchange, market = (None, None) if args.csv else (args.exchange, args.market)
+    cash, commission = cost_defaults(exchange, market, args.cash, args.commission)
+    settings = BacktestSettings(cash=cash, commission=commission, slippage=args.slippage, lot_size=lot,
                                 trade_on_close=args.trade_on_close, finalize_trades=args.finalize_trades)
     problems = settings.problems()
     if problems:

@@ -31,22 +31,31 @@ def setup_ui(tab: LiveTab) -> None:
     tab.market.setMinimumContentsLength(10)
     tab.market.set_exchange(EXCHANGES[0])
     tab.exchange.currentIndexChanged.connect(lambda _: tab.market.set_exchange(tab.exchange.currentData()))
+    tab.exchange.currentIndexChanged.connect(lambda _: tab.apply_cost_defaults())
     tab.timeframe = QtWidgets.QComboBox()
     tab.timeframe.addItems(valid_codes())
     tab.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
     tab.cash.setMinimumWidth(110)  # its own hint makes room for 1e12 (186 px) and widened the whole window
+    tab.fee = QtWidgets.QDoubleSpinBox(decimals=3, maximum=10.0, singleStep=0.01, suffix=" %")
+    tab.fee.setToolTip("Fee per fill, in percent of traded value (the exchange's taker fee by default)")
     tab.start_button = QtWidgets.QPushButton("Start session")
     tab.stop_button = QtWidgets.QPushButton("Stop")
     tab.flatten_button = QtWidgets.QPushButton("Flatten")
     tab.pnl = QtWidgets.QLabel("No session")
     tab.pnl.setObjectName("livePnl")
-    form = QtWidgets.QHBoxLayout()
-    for label, w in (("Strategy", tab.strategy), ("Exchange", tab.exchange), ("Market", tab.market),
-                     ("Timeframe", tab.timeframe), ("Cash", tab.cash)):
-        form.addWidget(QtWidgets.QLabel(label))
-        form.addWidget(w)
-    form.addWidget(tab.start_button)
-    form.addStretch(1)
+    # what to trade on one row, the account it starts with on the next: both fit a 1440-px window
+    form = QtWidgets.QVBoxLayout()
+    for fields, button in (((("Strategy", tab.strategy), ("Exchange", tab.exchange), ("Market", tab.market),
+                             ("Timeframe", tab.timeframe)), None),
+                           ((("Cash", tab.cash), ("Fee", tab.fee)), tab.start_button)):
+        row = QtWidgets.QHBoxLayout()
+        for label, w in fields:
+            row.addWidget(QtWidgets.QLabel(label))
+            row.addWidget(w)
+        if button is not None:
+            row.addWidget(button)
+        row.addStretch(1)
+        form.addLayout(row)
     # Stop and Flatten act on the selected session: they sit on its status line
     tab.pnl.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
     tab.stop_button.setToolTip("Stop the selected session, closing its position at market")

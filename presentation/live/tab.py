@@ -15,6 +15,7 @@ from app.live.events import OrderFilled, SessionBar, SessionFlattened
 from app.live.session import SessionSpec, session_name
 from app.live.snapshot import SessionSnapshot
 from app.live.stack import LiveStack
+from domain.costs import default_cash, default_costs, fraction_to_pct, pct_to_fraction, quote_currency
 from domain.market import Candle, SeriesKey, Timeframe
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import Marker
@@ -51,6 +52,7 @@ class LiveTab(QtWidgets.QWidget):
         self._dirty = False
         self.flatten_on_exit = True
         setup_ui(self)
+        self.apply_cost_defaults()
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(250)  # live updates are batched: one model refresh per tick
         self.timer.timeout.connect(self.refresh)
@@ -125,8 +127,18 @@ class LiveTab(QtWidgets.QWidget):
         if not market:
             raise UserError("enter a market, e.g. KRW-BTC")
         return SessionSpec(session_name(strategy.name, market, tf), strategy, self.exchange.currentData(), market, tf,
-                           cash=self.cash.value(),
-                           commission=0.0005, strategy_id=int(sid))
+                           cash=self.cash.value(), commission=pct_to_fraction(self.fee.value()),
+                           strategy_id=int(sid))
+
+    def apply_cost_defaults(self) -> None:
+        """The exchange's taker fee and a starting cash that suits its quote currency (KRW, USDT)."""
+        exchange = self.exchange.currentData()
+        costs = default_costs(exchange)
+        if costs is not None:
+            self.fee.setValue(fraction_to_pct(costs.fee()))
+        cash = default_cash(quote_currency(exchange, self.market.symbol() or ""))
+        if cash is not None:
+            self.cash.setValue(cash)
 
     def on_start(self) -> None:
         try:

@@ -271,3 +271,16 @@ def test_the_data_and_live_tabs_share_one_ask_for_an_exchanges_markets(
     assert asked == ["demo"]  # the second picker used the first one's answer
     assert state["answered"] == [True, True] and state["data"] == state["live"]
     assert state["live"] == state["listed"]  # the exchange's own list, not the defaults
+
+
+def test_a_new_session_starts_with_the_exchanges_fee_in_percent_and_cash_in_its_quote_currency(qtbot: Any) -> None:
+    tab = LiveTab(object(), lambda: None)  # type: ignore[arg-type]
+    qtbot.addWidget(tab)
+    tab.exchange.setCurrentIndex(tab.exchange.findData("upbit"))
+    tab.market.setCurrentText("KRW-BTC")
+    tab.apply_cost_defaults()
+    assert (tab.fee.value(), tab.fee.suffix(), tab.cash.value()) == (0.05, " %", 10_000_000.0)
+    tab.exchange.setCurrentIndex(tab.exchange.findData("binance"))
+    tab.market.setCurrentText("BTCUSDT")
+    tab.apply_cost_defaults()
+    assert (tab.fee.value(), tab.cash.value()) == (0.05, 10_000.0)
