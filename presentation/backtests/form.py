@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtWidgets
 
@@ -15,13 +15,18 @@ from domain.market import SeriesKey, Timeframe
 from presentation.services import EXCHANGE_LABELS
 from presentation.widgets.forms import date_edit, group, ms_of
 
+if TYPE_CHECKING:
+    from app.strategies.service import StrategyService
+    from presentation.services import Services
+
 CHOICES = 200  # strategies offered at once; the search box narrows 100,000 down to these
 
 
 class RunForm(QtWidgets.QWidget):
     """Collects a RunBacktest; `command()` raises UserError naming what is missing."""
 
-    def __init__(self, strategies: Any, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, strategies: StrategyService, services: Services,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.strategies, self.services = strategies, services
         self.stored: dict[SeriesKey, Any] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,13 +15,16 @@ from domain.market import SeriesKey, Timeframe
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.models.backtest_results import StatsModel, TradesModel, run_label, run_title
 
+if TYPE_CHECKING:
+    from presentation.services import Services
+
 _USER = QtCore.Qt.ItemDataRole.UserRole
 
 
 class ResultsView(QtWidgets.QSplitter):
     """Chart on top; statistics and trades below. Clicking a trade frames it on the chart."""
 
-    def __init__(self, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(QtCore.Qt.Orientation.Vertical, parent)
         self.services = services
         self.stats = StatsModel(self)

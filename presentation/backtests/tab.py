@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -15,6 +15,11 @@ from presentation.backtests.form import RunForm
 from presentation.backtests.results import ResultsView, table_view
 from presentation.models.backtest_results import RunHistoryModel
 from presentation.widgets.forms import primary
+
+if TYPE_CHECKING:
+    from app.backtests.service import BacktestService
+    from app.strategies.service import StrategyService
+    from presentation.services import Services
 
 log = logging.getLogger("quantdesk.gui")
 POLL_MS = 40
@@ -28,7 +33,8 @@ class BacktestsTab(QtWidgets.QWidget):
     finished = QtCore.pyqtSignal(str)
     shown = QtCore.pyqtSignal(int)
 
-    def __init__(self, service: Any, strategies: Any, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, service: BacktestService, strategies: StrategyService, services: Services,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.services = service, services
         self.job: BacktestJob | None = None

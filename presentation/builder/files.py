@@ -15,6 +15,9 @@ from domain.strategy import StrategyInvalid, ValidationIssue, loads_json
 from presentation.builder.draft import new_strategy, normalized
 from presentation.builder.form import mark
 
+if TYPE_CHECKING:
+    from app.strategies.service import StrategyService
+
 log = logging.getLogger("quantdesk.gui")
 
 
@@ -22,7 +25,7 @@ class DraftFiles:
     """Mixed into BuilderTab: everything that moves the draft in or out. The `ask_*` callables are the
     dialogs (tests replace them with answers)."""
 
-    service: Any
+    service: StrategyService
     doc: dict[str, Any]
     saved_doc: dict[str, Any] | None
     strategy_id: int | None

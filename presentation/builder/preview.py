@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,6 +15,9 @@ from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_var
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import ChartWidget
 from presentation.tabs.chart_tab import series_title
+
+if TYPE_CHECKING:
+    from presentation.services import Services
 
 PREVIEW_BARS = 20_000  # the latest bars: enough to judge a rule, quick to recompute on every edit
 SIGNAL_KINDS = (("entry_long", "long_entry", "Long entry"), ("exit_long", "long_exit", "Long exit"),
@@ -65,7 +68,7 @@ class PreviewPane(QtWidgets.QWidget):
 
     updated = QtCore.pyqtSignal(float)
 
-    def __init__(self, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.series = CandleSeries.empty(Timeframe.M1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -29,6 +29,10 @@ from presentation.builder.files import DraftFiles
 from presentation.builder.form import RiskPanel, SidePanel, mark
 from presentation.builder.preview import PreviewPane
 
+if TYPE_CHECKING:
+    from app.strategies.service import StrategyService
+    from presentation.services import Services
+
 log = logging.getLogger("quantdesk.gui")
 PREVIEW_DEBOUNCE_MS = 250
 Ask = Callable[[str, str], str]  # (title, text) -> "save" | "discard" | "cancel"
@@ -40,7 +44,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
     saved = QtCore.pyqtSignal(int)
     validated = QtCore.pyqtSignal(int)  # number of problems
 
-    def __init__(self, service: Any, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, service: StrategyService, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.service, self.services = service, services
         self.doc: dict[str, Any] = new_strategy()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui
 
@@ -13,6 +13,9 @@ from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
+
+if TYPE_CHECKING:
+    from app.backtests.service import BacktestService
 
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 _ROLE = QtCore.Qt.ItemDataRole
@@ -145,7 +148,7 @@ PAGE = 100
 class RunHistoryModel(QtCore.QAbstractTableModel):
     """Stored runs, newest first, fetched a page at a time as the view scrolls (canFetchMore/fetchMore)."""
 
-    def __init__(self, service: Any, parent: QtCore.QObject | None = None) -> None:
+    def __init__(self, service: BacktestService, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.rows: list[RunSummary] = []

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.errors import UserError
 from presentation.models.strategy_list import COLUMNS, ID_ROLE, SORT_COLUMNS, StrategyListModel
+
+if TYPE_CHECKING:
+    from app.strategies.service import StrategyService
 
 log = logging.getLogger("quantdesk.gui")
 DEBOUNCE_MS = 200
@@ -26,7 +29,7 @@ class StrategiesTab(QtWidgets.QWidget):
     newRequested = QtCore.pyqtSignal()
     changed = QtCore.pyqtSignal()
 
-    def __init__(self, service: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, service: StrategyService, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.model = StrategyListModel(service, self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtWidgets
 
@@ -14,6 +14,11 @@ from presentation.chart.panes import DARK, ChartTheme
 from presentation.strategies.tab import StrategiesTab
 from presentation.theme import chart_theme, style_sheet
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from presentation.services import Services
+
 
 class StrategyWorkspace(QtCore.QObject):
     """Builds the three tabs when the container offers strategies and backtests; `pages` is empty otherwise.
@@ -23,7 +28,7 @@ class StrategyWorkspace(QtCore.QObject):
     tabs built so far, ready to show; an action that needs a tab not built yet builds the rest first.
     """
 
-    def __init__(self, services: Any, show_tab: Any, parent: QtCore.QObject | None = None,
+    def __init__(self, services: Services, show_tab: Callable[[str], None], parent: QtCore.QObject | None = None,
                  build_now: bool = True) -> None:
         super().__init__(parent)
         self.services = services

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
+
+if TYPE_CHECKING:
+    from presentation.services import Services
 
 log = logging.getLogger("quantdesk.gui")
 DEFAULT_MARKETS = {"demo": ["KRW-BTC", "KRW-ETH", "KRW-XRP", "KRW-SOL"], "upbit": ["KRW-BTC", "KRW-ETH", "KRW-XRP"],
@@ -22,7 +25,7 @@ class MarketBox(QtWidgets.QComboBox):
 
     listed = QtCore.pyqtSignal(str, object)  # exchange, True (answered) / False (failed)
 
-    def __init__(self, services: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.exchange = ""
