@@ -10,19 +10,40 @@ from collections.abc import Sequence
 
 from app.errors import UserError
 
-# Each module exposes `register(subparsers)`; a sub-command sets `func(args) -> int`.
-COMMAND_MODULES = (
-    "app.commands.data",
-    "app.commands.market",
-    "app.commands.strategy",
-    "app.commands.backtest",
-    "app.commands.live",
-    "app.commands.optimize",
-    "app.commands.funding",
-)
+# Each module exposes `register(subparsers)`; a sub-command sets `func(args) -> int`. Only the module of the
+# command being run is imported: `quantdesk --help` lists the others from this table without loading numpy,
+# numba, aiohttp or Qt.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import-csv": ("app.commands.data", "import candles from a CSV file into the database"),
+    "export-csv": ("app.commands.data", "export stored candles to CSV (time,open,high,low,close,volume)"),
+    "db": ("app.commands.data", "inspect or prune the database"),
+    "collect": ("app.commands.market", "download candles from an exchange into the database (resumable)"),
+    "markets": ("app.commands.market", "list an exchange's markets"),
+    "simulator": ("app.commands.market", "run the offline exchange simulator (Upbit and Binance formats)"),
+    "strategy": ("app.commands.strategy", "validate, import, export and list strategies"),
+    "backtest": ("app.commands.backtest", "backtest a strategy on stored candles or a CSV file"),
+    "backtest-runs": ("app.commands.backtest", "list, show or delete stored backtest runs"),
+    "paper": ("app.commands.live", "paper-trade a strategy on the live feed (demo = the built-in simulator)"),
+    "optimize": ("app.commands.optimize",
+                 "sweep strategy parameters or walk forward, on a process pool or a Dask cluster"),
+    "sweeps": ("app.commands.optimize", "list, show or delete stored parameter sweeps"),
+    "collect-funding": ("app.commands.funding", "download funding-rate history into the database (resumable)"),
+    "import-funding": ("app.commands.funding", "import funding history from a CSV file"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in `argv` (after the global options), or None."""
+    words = iter(argv)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quantdesk",
         description="QuantDesk: collect candles, chart them, build and backtest strategies, trade on paper. "
@@ -36,14 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gui = sub.add_parser("gui", help="start the desktop app (the default)")
     gui.set_defaults(func=_run_gui)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name == name:
-                continue  # capability not built yet
-            raise
-        module.register(sub)
+    chosen = COMMANDS.get(chosen_command(argv) or "")
+    if chosen is not None:
+        importlib.import_module(chosen[0]).register(sub)
+    for name, (_module, text) in COMMANDS.items():
+        if name not in sub.choices:  # listed for --help; never run (its own module was not the one asked for)
+            sub.add_parser(name, help=text)
     return parser
 
 
@@ -54,7 +73,8 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", _run_gui)
     from app.bootstrap.context import CliContext
