@@ -147,16 +147,17 @@ class Account:
         """The shape GET /_sim/state answers."""
         return {
             "balances": {c: round(v, 8) for c, v in self.balances.items()},
-            "locked": {c: round(v, 8) for c, v in self.locked.items() if v},
             "positions": [{"symbol": p.symbol, "amount": p.amount, "entry_price": p.entry_price}
                           for p in self.positions.values() if p.amount],
             "open_orders": [{"client_id": o.client_id, "symbol": o.symbol, "side": o.side, "type": o.type,
                              "reduce_only": o.reduce_only or o.close_position, "stop_price": o.stop_price or None,
-                             "quantity": o.quantity, "price": o.price or None, "exchange": o.exchange}
+                             "quantity": o.quantity}
                             for o in self.orders.values() if o.active],
             "orders": [{"client_id": o.client_id, "status": o.status, "exchange": o.exchange, "symbol": o.symbol,
                         "side": o.side, "type": o.type, "quantity": o.quantity, "executed": o.executed,
-                        "avg_price": o.avg_price, "order_id": o.order_id} for o in self.orders.values()],
+                        "avg_price": o.avg_price, "price": o.price, "stop_price": o.stop_price,
+                        "reduce_only": o.reduce_only or o.close_position, "order_id": o.order_id}
+                       for o in self.orders.values()],
             "fills": [f.as_dict() for f in self.fills],
         }
 

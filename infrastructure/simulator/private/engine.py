@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from domain.market import DAY_MS
@@ -12,6 +14,7 @@ from infrastructure.simulator.state import SimulatorState
 
 LEVEL_NOTIONAL = {"binance": 250_000.0, "upbit": 50_000_000.0}  # book depth per price level
 EPS = 1e-12
+MAX_LEVELS = 1000  # an order deeper than this many levels is not filled further (it stays partially filled)
 
 
 def quote_currency(exchange: str, symbol: str) -> tuple[str, str]:
@@ -109,7 +112,7 @@ class MatchingEngine:
         level_qty = LEVEL_NOTIONAL[order.exchange] / price
         step = spec.tick if order.side == "BUY" else -spec.tick
         level = 0
-        while order.active:
+        while order.active and level < MAX_LEVELS:
             p = round(price + step * level, spec.price_decimals)
             if limit and ((order.side == "BUY" and p > limit) or (order.side == "SELL" and p < limit)):
                 return  # the rest of a crossing limit order rests on the book
@@ -125,8 +128,8 @@ class MatchingEngine:
             level += 1
 
     def _wanted(self, account: Account, order: Order, price: float) -> float:
-        if order.type == "price":  # Upbit market buy: by KRW amount
-            return max(0.0, (order.funds - order.quote) / price) if order.funds - order.quote > 1e-6 else 0.0
+        if order.type == "price":  # Upbit market buy: by KRW amount, in whole satoshis
+            return math.floor(max(0.0, order.funds - order.quote) / price * 1e8) / 1e8
         if order.reduce_only or order.close_position:
             pos = account.position(order.symbol).amount
             closable = -pos if order.side == "BUY" else pos
@@ -147,7 +150,7 @@ class MatchingEngine:
         order.updated_ms = ts
         flat = order.exchange == "binance" and abs(account.position(order.symbol).amount) <= EPS
         if order.type == "price":
-            done = order.funds - order.quote <= 1e-6
+            done = order.funds - order.quote < price * 1e-8
         else:
             done = order.remaining <= EPS and not order.close_position
             done = done or ((order.reduce_only or order.close_position) and flat)
