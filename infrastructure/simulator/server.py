@@ -87,4 +87,8 @@ async def serve_forever(config: SimulatorConfig, host: str, port: int, announce:
     async with SimulatorServer(config, host, port) as sim:
         announce(f"exchange simulator listening on {sim.url}  (Upbit: {sim.url}/v1/..., "
                  f"Binance: {sim.url}/fapi/v1/..., websockets: /websocket/v1, /ws/<symbol>@kline_<interval>)")
+        for spec in config.accounts:
+            held = ", ".join(f"{c} {v:,.8g}" for c, v in spec.balances.items())
+            announce(f"private APIs: an account with {held}; signed requests checked as the exchanges do "
+                     f"(user streams: /ws/<listenKey>, /websocket/v1/private)")
         await asyncio.Event().wait()
