@@ -17,7 +17,7 @@ from infrastructure.exchanges.pacing import OrderCountPacer, WeightPacer
 from infrastructure.exchanges.private_errors import binance_explain
 from infrastructure.exchanges.private_http import ExchangeRejected, OutcomeUnknown, SignedHttp, Wire
 from infrastructure.exchanges.private_types import OrderState, PositionState, SymbolFilters, text
-from infrastructure.exchanges.signing import BinanceSigner, ServerClock, encode_query
+from infrastructure.exchanges.signing import BinanceSigner, ServerClock
 
 log = logging.getLogger("quantdesk.exchange")
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP_MARKET", "TAKE_PROFIT_MARKET")
@@ -239,7 +239,3 @@ class BinancePrivateClient:
                                      (self.weights,), what="listen key")
         return str(data.get("listenKey", ""))
 
-
-def query_of(params: list[tuple[str, str]]) -> str:
-    """The unsigned query (for logs: never carries a signature or key)."""
-    return encode_query(params)

@@ -80,7 +80,9 @@ class SignedHttp:
         for attempt in range(self.policy.attempts):
             wire = build()
             url = URL(f"{self.base_url}{path}" + (f"?{wire.query}" if wire.query else ""), encoded=True)
-            status, headers, body = None, {}, b""
+            status: int | None = None
+            headers: Mapping[str, str] = {}
+            body = b""
             for p in pacers:
                 await p.acquire(weight)
             try:
