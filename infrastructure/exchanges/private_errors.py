@@ -26,6 +26,7 @@ BINANCE_CODES: dict[int, str] = {
     -4116: "an open order already uses this client order id",
     -4130: "an open closePosition stop or take-profit already exists in this direction; use reduce-only "
            "quantity stops and place the new one before cancelling the old",
+    -5022: "the post-only (GTX) order would have traded at once, so it was rejected",
     -4164: "the order's notional value is below the symbol's minimum (reduce-only orders are exempt)",
 }
 

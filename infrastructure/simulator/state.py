@@ -52,6 +52,8 @@ class SimulatorConfig:
     ack_delay_s: float = 2.0  # how long the "delay_ack" order fault holds an answer back
     listen_key_ttl_s: float = 3600.0
     clock_skew_ms: int = 0  # the exchange's clock runs this far ahead of the wall clock (recvWindow checks)
+    order_fault_rate: float = 0.0  # fraction of accepted orders that meet one of `order_faults`
+    order_faults: tuple[str, ...] = ("accept_drop", "delay_ack")
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -96,3 +97,38 @@ async def _take(stream: BinanceUserStream, n: int) -> list[dict[str, Any]]:
         if len(out) == n:
             break
     return out
+
+
+async def test_orders_whose_answers_are_often_lost_are_each_placed_exactly_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with private_simulator(order_fault_rate=0.5, order_faults=("accept_drop",), seed=7) as sim:
+        client = BinancePrivateClient(API_KEY, SECRET, sim.url)
+        try:
+            with caplog.at_level(logging.DEBUG):
+                for i in range(12):
+                    await client.place_order(FuturesOrder("BTCUSDT", "BUY", "MARKET", 0.01, client_id=f"lossy-{i}"))
+            state = await exchange_state(sim)
+        finally:
+            await client.aclose()
+    assert sim.private.injected["accept_drop"] >= 3
+    assert sorted(o["client_id"] for o in state["orders"]) == sorted(f"lossy-{i}" for i in range(12))
+    assert state["positions"][0]["amount"] == pytest.approx(0.12)
+    assert SECRET not in caplog.text and API_KEY not in caplog.text
+
+
+async def test_ioc_limits_never_rest_and_post_only_limits_that_would_trade_are_rejected() -> None:
+    async with private_simulator() as sim:
+        client = BinancePrivateClient(API_KEY, SECRET, sim.url)
+        price = sim.private.engine.price("binance", "BTCUSDT")
+        try:
+            far = await client.place_order(FuturesOrder("BTCUSDT", "BUY", "LIMIT", 0.01, price * 0.9,
+                                                        client_id="ioc", time_in_force="IOC"))
+            with pytest.raises(ExchangeRejected, match="post-only") as err:
+                await client.place_order(FuturesOrder("BTCUSDT", "BUY", "LIMIT", 0.01, price * 1.01,
+                                                      client_id="gtx", time_in_force="GTX"))
+            state = await exchange_state(sim)
+        finally:
+            await client.aclose()
+    assert far.status == "EXPIRED" and far.executed == 0
+    assert err.value.code == -5022
+    assert state["open_orders"] == []

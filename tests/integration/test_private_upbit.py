@@ -152,12 +152,14 @@ async def test_the_private_websocket_delivers_my_order_and_my_asset_on_a_fill() 
         client = UpbitPrivateClient(API_KEY, SECRET, sim.url)
         try:
             async with UpbitPrivateStream(UpbitSigner(API_KEY, SECRET), sim.url, codes=("KRW-BTC",)) as stream:
-                first = await asyncio.wait_for(anext(stream.events()), 5)
+                account = sim.private.book.accounts[API_KEY]
+                while not account.subscribers:  # the subscription request is on its way
+                    await asyncio.sleep(0.01)
                 await client.place_order(SpotOrder("KRW-BTC", "bid", "price", funds=20_000, identifier="ws-1"))
                 seen = await asyncio.wait_for(_until_done(stream), 10)
         finally:
             await client.aclose()
-        assert first["type"] == "myAsset"
+        assert {m["type"] for m in seen} == {"myOrder", "myAsset"}
         orders = [m for m in seen if m["type"] == "myOrder"]
         assert orders[0]["state"] == "wait" and orders[-1]["state"] == "done"
         assert orders[-1]["identifier"] == "ws-1" and orders[-1]["paid_fee"] == pytest.approx(20_000 * 0.0005, rel=1e-4)
@@ -174,3 +176,16 @@ async def _until_done(stream: UpbitPrivateStream) -> list[dict[str, Any]]:
         if message["type"] == "myAsset" and any(m.get("state") == "done" for m in seen):
             return seen
     raise AssertionError("the stream ended before the order was done")
+
+
+async def test_a_burst_of_orders_is_paced_under_the_order_groups_limit_without_a_429(
+        sim: SimulatorServer, client: UpbitPrivateClient) -> None:
+    below = price_now(sim) * 0.8
+    started = asyncio.get_running_loop().time()
+    for i in range(12):
+        await client.place_order(SpotOrder("KRW-BTC", "bid", "limit", volume=0.0005, price=below,
+                                           identifier=f"burst-{i}"))
+    elapsed = asyncio.get_running_loop().time() - started
+    assert sim.state.log.count("upbit.private", 429) == 0
+    assert sim.state.log.count("upbit.private", 201) == 12
+    assert elapsed >= 0.9  # 8 a second: the last four waited for the first answers to age a second

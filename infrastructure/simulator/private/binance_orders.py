@@ -102,6 +102,10 @@ def _position_rules(order: Order, account: Account) -> None:
 
 def _money_rules(order: Order, account: Account, spec: SymbolSpec, engine: MatchingEngine) -> None:
     price = engine.price("binance", order.symbol)
+    if order.type == "LIMIT" and order.time_in_force == "GTX" and (
+            price <= order.price if order.side == "BUY" else price >= order.price):
+        raise binance_refusal(400, -5022, "Due to the order could not be executed as maker, the Post Only order "
+                                          "will be rejected.")
     if order.is_stop and would_trigger(order, price):
         raise binance_refusal(400, -2021, "Order would immediately trigger.")
     if order.reduce_only or order.close_position:

@@ -78,6 +78,8 @@ class MatchingEngine:
             self._take(account, order, price, now)
         elif order.type in ("LIMIT", "limit") and _crosses(order, price):
             self._take(account, order, price, now, limit=order.price)
+        if order.active and order.time_in_force in ("IOC", "FOK") and not order.is_stop:
+            self.cancel(account, order, "EXPIRED")  # what could not trade at once does not rest
 
     def cancel(self, account: Account, order: Order, status: str = "CANCELED") -> None:
         now = self.state.now_ms()

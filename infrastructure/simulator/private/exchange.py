@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -39,6 +40,14 @@ class PrivateExchange:
         self.clock = AuthClock(state.config.clock_skew_ms)
         self.listen_keys: dict[str, tuple[str, float]] = {}
         self.scripted_faults: deque[str] = deque()
+        config = state.config
+        unknown = [k for k in config.order_faults if k not in ORDER_FAULTS]
+        if unknown:
+            raise ValueError(f"unknown order fault(s) {', '.join(unknown)}; known: {', '.join(ORDER_FAULTS)}")
+        if not 0.0 <= config.order_fault_rate <= 1.0:
+            raise ValueError(f"order fault rate must be between 0 and 1, got {config.order_fault_rate}")
+        self._rng = random.Random(config.seed)
+        self.injected: Counter[str] = Counter()
         self._orders: dict[str, _OrderWindow] = {}
         self._upbit: dict[tuple[str, str], deque[float]] = {}
 
@@ -49,7 +58,14 @@ class PrivateExchange:
         self.scripted_faults.extend([kind] * times)
 
     def next_fault(self) -> str | None:
-        return self.scripted_faults.popleft() if self.scripted_faults else None
+        """A scripted fault first; else one drawn at the configured rate (reproducible for a seed)."""
+        kind = self.scripted_faults.popleft() if self.scripted_faults else None
+        rate, kinds = self.state.config.order_fault_rate, self.state.config.order_faults
+        if kind is None and rate > 0 and kinds and self._rng.random() < rate:
+            kind = self._rng.choice(kinds)
+        if kind is not None:
+            self.injected[kind] += 1
+        return kind
 
     async def apply_fault(self, request: web.Request, kind: str | None) -> web.StreamResponse | None:
         """After an order was accepted: drop the connection, or hold the answer back for a while."""

@@ -12,16 +12,19 @@ from aiohttp import WSMsgType, web
 
 from infrastructure.simulator.private.accounts import Account
 from infrastructure.simulator.private.auth import Refused, verify_upbit
-from infrastructure.simulator.private.events import upbit_asset_event
 from infrastructure.simulator.private.exchange import PRIVATE, PrivateExchange
 
 
-async def _pump(ws: web.WebSocketResponse, ex: PrivateExchange, account: Account, exchange: str,
-                send: Any, expires: Any = None) -> None:
-    """Forward the account's events until the client leaves; keep the market moving meanwhile."""
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    entry = (exchange, queue)
+def _subscribe(account: Account, exchange: str) -> tuple[str, asyncio.Queue[dict[str, Any]]]:
+    entry: tuple[str, asyncio.Queue[dict[str, Any]]] = (exchange, asyncio.Queue())
     account.subscribers.append(entry)
+    return entry
+
+
+async def _pump(ws: web.WebSocketResponse, ex: PrivateExchange, account: Account,
+                entry: tuple[str, asyncio.Queue[dict[str, Any]]], send: Any, expires: Any = None) -> None:
+    """Forward the account's events until the client leaves; keep the market moving meanwhile."""
+    queue = entry[1]
     reader = asyncio.ensure_future(ws.receive())
     try:
         while not ws.closed and not reader.done():
@@ -39,7 +42,8 @@ async def _pump(ws: web.WebSocketResponse, ex: PrivateExchange, account: Account
         pass
     finally:
         reader.cancel()
-        account.subscribers.remove(entry)
+        if entry in account.subscribers:
+            account.subscribers.remove(entry)
     await ws.close()
 
 
@@ -50,8 +54,13 @@ async def binance_user_stream(request: web.Request) -> web.StreamResponse:
     if owner is None:
         return web.json_response({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
     account = owner[0]
+    entry = _subscribe(account, "binance")  # before the handshake completes: no event can slip past
     ws = web.WebSocketResponse()
-    await ws.prepare(request)
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        account.subscribers.remove(entry)
+        raise
 
     async def send(message: dict[str, Any]) -> None:
         await ws.send_str(json.dumps(message))
@@ -65,7 +74,7 @@ async def binance_user_stream(request: web.Request) -> web.StreamResponse:
         await send({"e": "listenKeyExpired", "E": now, "listenKey": key})
         return True
 
-    await _pump(ws, ex, account, "binance", send, expired)
+    await _pump(ws, ex, account, entry, send, expired)
     return ws
 
 
@@ -92,10 +101,7 @@ async def upbit_private_stream(request: web.Request) -> web.StreamResponse:
             return
         await ws.send_bytes(json.dumps(message).encode())  # Upbit sends binary frames
 
-    if "myAsset" in kinds:
-        currencies = [c for c in account.balances if c != "USDT"]
-        await send(upbit_asset_event(account, currencies, ex.state.now_ms()))
-    await _pump(ws, ex, account, "upbit", send)
+    await _pump(ws, ex, account, _subscribe(account, "upbit"), send)
     return ws
 
 
