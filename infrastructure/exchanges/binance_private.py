@@ -16,7 +16,7 @@ from infrastructure.exchanges.http import Pacer, RetryPolicy
 from infrastructure.exchanges.pacing import OrderCountPacer, WeightPacer
 from infrastructure.exchanges.private_errors import binance_explain
 from infrastructure.exchanges.private_http import ExchangeRejected, OutcomeUnknown, SignedHttp, Wire
-from infrastructure.exchanges.private_types import OrderState, PositionState, SymbolFilters, text
+from infrastructure.exchanges.private_types import Balance, OrderState, PositionState, SymbolFilters, text
 from infrastructure.exchanges.signing import BinanceSigner, ServerClock
 
 log = logging.getLogger("quantdesk.exchange")
@@ -211,6 +211,12 @@ class BinancePrivateClient:
     async def account(self) -> dict[str, Any]:
         data: dict[str, Any] = await self.signed("GET", "/fapi/v2/account", [], weight=5, what="account")
         return data
+
+    async def balances(self) -> list[Balance]:
+        """Futures wallet per asset: `free` is what new orders may use, `locked` the rest of the wallet."""
+        data = await self.signed("GET", "/fapi/v2/balance", [], weight=5, what="balances")
+        return [Balance(b["asset"], float(b["availableBalance"]),
+                        max(0.0, float(b["balance"]) - float(b["availableBalance"]))) for b in data]
 
     async def set_leverage(self, symbol: str, leverage: int) -> int:
         data = await self.signed("POST", "/fapi/v1/leverage", [("symbol", symbol), ("leverage", str(leverage))],

@@ -39,6 +39,7 @@ async def test_signed_requests_are_accepted_and_the_account_shows_the_provisione
         client: BinancePrivateClient) -> None:
     account = await client.account()
     assert float(account["totalWalletBalance"]) == 10_000.0
+    assert [(b.currency, b.free, b.locked) for b in await client.balances()] == [("USDT", 10_000.0, 0.0)]
     assert abs(client.clock.offset_ms) < 1_000
 
 

@@ -133,6 +133,17 @@ async def account_info(request: web.Request, ex: PrivateExchange, account: Accou
     })
 
 
+async def balance(request: web.Request, ex: PrivateExchange, account: Account,
+                  params: dict[str, str]) -> web.StreamResponse:
+    wallet, upnl = account.balances.get("USDT", 0.0), ex.engine.unrealized(account)
+    available = ex.engine.available_margin(account)
+    return web.json_response([{
+        "accountAlias": "SimFutures", "asset": "USDT", "balance": num(round(wallet, 8)),
+        "crossWalletBalance": num(round(wallet, 8)), "crossUnPnl": num(round(upnl, 8)),
+        "availableBalance": num(round(available, 8)), "maxWithdrawAmount": num(round(max(0.0, available), 8)),
+        "marginAvailable": True, "updateTime": ex.state.now_ms()}])
+
+
 async def set_leverage(request: web.Request, ex: PrivateExchange, account: Account,
                        params: dict[str, str]) -> web.StreamResponse:
     spec = _spec_of(ex, params)
@@ -191,6 +202,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_delete("/fapi/v1/allOpenOrders", signed(cancel_all))
     app.router.add_get("/fapi/v2/account", signed(account_info))
     app.router.add_get("/fapi/v2/positionRisk", signed(position_risk))
+    app.router.add_get("/fapi/v2/balance", signed(balance))
     app.router.add_post("/fapi/v1/leverage", signed(set_leverage))
     app.router.add_post("/fapi/v1/marginType", signed(set_margin_type))
     app.router.add_get("/fapi/v1/leverageBracket", signed(leverage_bracket))
