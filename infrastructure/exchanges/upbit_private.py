@@ -57,7 +57,8 @@ def parse_order(data: dict[str, Any]) -> OrderState:
 
 
 class UpbitPrivateClient:
-    """JWT-signed endpoints against `base_url`; orders in Upbit's `order` rate group, the rest in `default`."""
+    """JWT-signed endpoints against `base_url`; new orders in Upbit's `order` rate group (8/s), the rest in
+    `default` (30/s)."""
 
     def __init__(self, access_key: str, secret: str, base_url: str = UPBIT_URL,
                  policy: RetryPolicy | None = None) -> None:
@@ -156,7 +157,7 @@ class UpbitPrivateClient:
     async def cancel_order(self, identifier: str = "", uuid_: str = "") -> OrderState:
         params = {"identifier": identifier} if identifier else {"uuid": uuid_}
         with contextlib.suppress(OutcomeUnknown):  # whether it arrived or not, the order's state says
-            await self.request("DELETE", "/v1/order", params, order_group=True, changes_state=True,
+            await self.request("DELETE", "/v1/order", params, changes_state=True,
                                what=f"cancel of order {identifier or uuid_}")
         return await self.get_order(identifier, uuid_)
 

@@ -214,5 +214,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/v1/orders/chance", authed("default", chance))
     app.router.add_post("/v1/orders", authed("order", post_order))
     app.router.add_get("/v1/order", authed("default", get_order))
-    app.router.add_delete("/v1/order", authed("order", delete_order))
+    app.router.add_delete("/v1/order", authed("default", delete_order))  # only new orders are in "order" (verify)
     app.router.add_get("/v1/orders/open", authed("default", open_orders))
