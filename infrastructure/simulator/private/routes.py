@@ -10,13 +10,16 @@ from infrastructure.simulator.private import binance_routes, streams, upbit_rout
 from infrastructure.simulator.private.exchange import PRIVATE, PrivateExchange
 from infrastructure.simulator.state import STATE
 
-_BINANCE = ("/fapi/v1/order", "/fapi/v1/openOrders", "/fapi/v1/allOpenOrders", "/fapi/v2/", "/fapi/v1/leverage",
-            "/fapi/v1/marginType", "/fapi/v1/leverageBracket", "/fapi/v1/listenKey", "/fapi/v1/time")
-_UPBIT = ("/v1/accounts", "/v1/orders", "/v1/order")
+_PATHS = frozenset({
+    "/fapi/v1/order", "/fapi/v1/openOrders", "/fapi/v1/allOpenOrders", "/fapi/v1/leverage", "/fapi/v1/marginType",
+    "/fapi/v1/leverageBracket", "/fapi/v1/listenKey", "/fapi/v1/time",
+    "/v1/accounts", "/v1/orders", "/v1/order", "/v1/orders/chance", "/v1/orders/open",
+})
 
 
 def is_private(path: str) -> bool:
-    return path.startswith(_BINANCE) or path.startswith(_UPBIT)
+    """Exact paths (so that e.g. a quotation /v1/orderbook stays public) and everything under /fapi/v2/."""
+    return path in _PATHS or path.startswith("/fapi/v2/")
 
 
 async def private_gate(request: web.Request, handler: Any) -> web.StreamResponse:
