@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.errors import ExchangeError
 from infrastructure.exchanges.binance_private import BinancePrivateClient, FuturesOrder
 from infrastructure.exchanges.private_http import ExchangeRejected
 from infrastructure.exchanges.private_streams import BinanceUserStream
@@ -132,3 +133,14 @@ async def test_ioc_limits_never_rest_and_post_only_limits_that_would_trade_are_r
     assert far.status == "EXPIRED" and far.executed == 0
     assert err.value.code == -5022
     assert state["open_orders"] == []
+
+
+async def test_a_user_stream_on_an_unknown_listen_key_is_refused() -> None:
+    async with private_simulator() as sim:
+        client = BinancePrivateClient(API_KEY, SECRET, sim.url)
+        stream = BinanceUserStream(client)
+        try:
+            with pytest.raises(ExchangeError, match="HTTP 400"):
+                await stream._open(f"{sim.url.replace('http', 'ws')}/ws/{'x' * 64}")
+        finally:
+            await client.aclose()

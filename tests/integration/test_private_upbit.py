@@ -189,3 +189,11 @@ async def test_a_burst_of_orders_is_paced_under_the_order_groups_limit_without_a
     assert sim.state.log.count("upbit.private", 429) == 0
     assert sim.state.log.count("upbit.private", 201) == 12
     assert elapsed >= 0.9  # 8 a second: the last four waited for the first answers to age a second
+
+
+async def test_the_private_websocket_refuses_a_jwt_signed_with_the_wrong_secret(sim: SimulatorServer) -> None:
+    with pytest.raises(ExchangeError, match="private stream refused \\(HTTP 401\\)") as err:
+        async with UpbitPrivateStream(UpbitSigner(API_KEY, WRONG_SECRET), sim.url):
+            pass
+    assert WRONG_SECRET not in str(err.value)
+    assert sim.private.book.accounts[API_KEY].subscribers == []
