@@ -67,11 +67,22 @@ class CliContext:
 
     @staticmethod
     async def serve_simulator(seed: int, markets: tuple[str, ...], fault_rate: float, faults: tuple[str, ...] | None,
-                              host: str, port: int, announce: Callable[[str], None]) -> None:
-        """Run the exchange simulator until cancelled (ValueError for a bad configuration)."""
-        from infrastructure.simulator import DEFAULT_FAULTS, SimulatorConfig, serve_forever
+                              host: str, port: int, announce: Callable[[str], None], speed: float = 1.0,
+                              accounts: tuple[tuple[str, str, dict[str, float]], ...] = ()) -> None:
+        """Run the exchange simulator until cancelled (ValueError for a bad configuration); `accounts` are private
+        accounts to provision as (API key, secret, balances)."""
+        from infrastructure.simulator import (
+            DEFAULT_FAULTS,
+            SimulatorConfig,
+            accelerated_clock,
+            serve_forever,
+            wall_clock_ms,
+        )
+        from infrastructure.simulator.private.accounts import AccountSpec
 
-        config = SimulatorConfig(seed=seed, markets=markets, fault_rate=fault_rate, faults=faults or DEFAULT_FAULTS)
+        clock = wall_clock_ms if speed == 1 else accelerated_clock(wall_clock_ms(), speed)
+        config = SimulatorConfig(seed=seed, markets=markets, fault_rate=fault_rate, faults=faults or DEFAULT_FAULTS,
+                                 clock=clock, accounts=tuple(AccountSpec(*a) for a in accounts))
         await serve_forever(config, host, port, announce)
 
     def live_stack(self, base_urls: Mapping[str, str], clock: Clock | None, with_history: bool,

@@ -44,6 +44,11 @@ def register(sub: Any) -> None:
     s.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests answered with a fault")
     s.add_argument("--faults", help="comma-separated fault kinds (default: all but bad_row)")
     s.add_argument("--markets", nargs="*", default=[], help="serve only these symbols (default: all)")
+    s.add_argument("--api-key", help="provision a private-API account with this key (needs --api-secret)")
+    s.add_argument("--api-secret", help="the account's secret (Binance HMAC and Upbit JWT)")
+    s.add_argument("--balance", default="USDT=10000,KRW=10000000",
+                   help="the account's starting balances, e.g. USDT=10000,KRW=10000000")
+    s.add_argument("--speed", type=float, default=1.0, help="simulated time runs N times faster than the clock")
     s.set_defaults(func=_simulator)
 
 
@@ -135,11 +140,39 @@ def _markets(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_balances(text: str) -> dict[str, float]:
+    """`USDT=10000,KRW=10000000` → {"USDT": 10000.0, "KRW": 10000000.0}; a clear error naming --balance."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        currency, sep, amount = part.partition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = -1.0
+        if not sep or not currency.strip().isalpha() or value < 0:
+            raise UserError(f"--balance: {part!r} is not CURRENCY=AMOUNT with an amount ≥ 0 "
+                            "(e.g. USDT=10000,KRW=10000000)")
+        out[currency.strip().upper()] = value
+    return out
+
+
+def _accounts(args: argparse.Namespace) -> tuple[tuple[str, str, dict[str, float]], ...]:
+    """(key, secret, balances) of the private account to provision, if any."""
+    if bool(args.api_key) != bool(args.api_secret):
+        raise UserError("simulator: --api-key and --api-secret go together")
+    if not args.api_key:
+        return ()
+    return ((args.api_key, args.api_secret, parse_balances(args.balance)),)
+
+
 def _simulator(args: argparse.Namespace) -> int:
     faults = tuple(f.strip() for f in args.faults.split(",")) if args.faults else None
+    if args.speed <= 0:
+        raise UserError(f"--speed: must be above 0, got {args.speed:g}")
     try:
         asyncio.run(context(args).serve_simulator(args.seed, tuple(args.markets), args.fault_rate, faults, args.host,
-                                                  args.port, lambda text: print(text, flush=True)))
+                                                  args.port, lambda text: print(text, flush=True), args.speed,
+                                                  _accounts(args)))
     except ValueError as err:
         raise UserError(f"simulator: {err}") from None
     except OSError as err:

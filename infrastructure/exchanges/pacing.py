@@ -96,3 +96,44 @@ class WeightPacer:
             self._used = max(self._used, int(used))
         else:
             self._used += weight
+
+
+class OrderCountPacer:
+    """Binance's order-rate limits (orders per 10 s and per minute) kept with headroom.
+
+    Counts what this client sent; the X-MBX-ORDER-COUNT-* headers correct the count when orders from
+    elsewhere on the same account spend the same budget.
+    """
+
+    def __init__(self, limits: tuple[tuple[float, int, str], ...] = ((10.0, 300, "10S"), (60.0, 1200, "1M")),
+                 headroom: float = 0.9, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = tuple((w, max(1, int(n * headroom)), name) for w, n, name in limits)
+        self._clock = clock
+        self._sent: deque[float] = deque()
+
+    def _count(self, window_s: float, now: float) -> int:
+        return sum(1 for t in self._sent if t > now - window_s)
+
+    async def acquire(self, weight: int = 1) -> None:
+        longest = max(w for w, _, _ in self.limits)
+        while True:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - longest:
+                self._sent.popleft()
+            full = [(w, n) for w, n, _ in self.limits if self._count(w, now) >= n]
+            if not full:
+                self._sent.append(now)
+                return
+            window, limit = full[0]
+            inside = [t for t in self._sent if t > now - window]
+            await asyncio.sleep(max(0.001, inside[-limit] + window - now))
+
+    def release(self, status: int | None, headers: Mapping[str, str], weight: int = 1) -> None:
+        now = self._clock()
+        for window, _, name in self.limits:
+            reported = headers.get(f"X-MBX-ORDER-COUNT-{name}", "")
+            if reported.isdigit():
+                missing = int(reported) - self._count(window, now)
+                self._sent.extend([now] * max(0, missing))
+        if self._sent and sorted(self._sent) != list(self._sent):
+            self._sent = deque(sorted(self._sent))

@@ -17,6 +17,7 @@ from infrastructure.simulator.market import Bars, newest_bars, oldest_bars
 from infrastructure.simulator.state import STATE
 
 MAX_LIMIT = 1500
+MIN_NOTIONAL = {"BTCUSDT": 100.0, "ETHUSDT": 20.0, "SOLUSDT": 5.0}  # USDT, as Binance lists them
 _INTERVALS = {tf.binance: tf for tf in Timeframe if tf.binance}
 
 
@@ -89,6 +90,8 @@ async def exchange_info(request: web.Request) -> web.StreamResponse:
         "filters": [
             {"filterType": "PRICE_FILTER", "tickSize": num(s.tick), "minPrice": num(s.tick), "maxPrice": "1000000"},
             {"filterType": "LOT_SIZE", "stepSize": num(s.lot), "minQty": num(s.lot), "maxQty": "1000"},
+            {"filterType": "MARKET_LOT_SIZE", "stepSize": num(s.lot), "minQty": num(s.lot), "maxQty": "120"},
+            {"filterType": "MIN_NOTIONAL", "notional": num(MIN_NOTIONAL.get(s.symbol, 5.0))},
         ],
     } for s in state.specs("binance")]
     limits = [{"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,

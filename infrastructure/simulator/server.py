@@ -9,12 +9,16 @@ from typing import Any
 from aiohttp import web
 
 from infrastructure.simulator import binance, streams, upbit
+from infrastructure.simulator.private import routes as private_routes
+from infrastructure.simulator.private.exchange import PRIVATE, PrivateExchange
 from infrastructure.simulator.state import STATE, SimulatorConfig, SimulatorState
 
 
 @web.middleware
 async def _gate(request: web.Request, handler: Any) -> web.StreamResponse:
     """REST routes pass their exchange's faults and rate limits; websockets go straight through."""
+    if private_routes.is_private(request.path):
+        return await private_routes.private_gate(request, handler)
     if request.path.startswith("/v1/"):
         return await upbit.gate(request, handler)
     if request.path.startswith("/fapi/"):
@@ -25,6 +29,7 @@ async def _gate(request: web.Request, handler: Any) -> web.StreamResponse:
 def build_app(config: SimulatorConfig) -> web.Application:
     app = web.Application(middlewares=[_gate])
     app[STATE] = SimulatorState(config)
+    private_routes.add_routes(app)
     upbit.add_routes(app)
     binance.add_routes(app)
     streams.add_routes(app)
@@ -45,6 +50,11 @@ class SimulatorServer:
     @property
     def state(self) -> SimulatorState:
         return self.app[STATE]
+
+    @property
+    def private(self) -> PrivateExchange:
+        """The private side: accounts, matching, scripted order faults (tests)."""
+        return self.app[PRIVATE]
 
     async def start(self) -> str:
         """Bind and serve; returns the base URL (http://host:port)."""
@@ -78,4 +88,8 @@ async def serve_forever(config: SimulatorConfig, host: str, port: int, announce:
         announce(f"exchange simulator listening on {sim.url}  (Upbit: {sim.url}/v1/..., "
                  f"Binance: {sim.url}/fapi/v1/..., websockets: /websocket/v1, /ws/<symbol>@kline_<interval>, "
                  "/ws/<symbol>@markPrice)")
+        for spec in config.accounts:
+            held = ", ".join(f"{c} {v:,.8g}" for c, v in spec.balances.items())
+            announce(f"private APIs: an account with {held}; signed requests checked as the exchanges do "
+                     f"(user streams: /ws/<listenKey>, /websocket/v1/private)")
         await asyncio.Event().wait()

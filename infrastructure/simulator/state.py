@@ -14,6 +14,7 @@ from infrastructure.clock import SystemClock
 from infrastructure.simulator.faults import DEFAULT_FAULTS, FaultInjector
 from infrastructure.simulator.limits import BinanceLimiter, UpbitLimiter
 from infrastructure.simulator.market import SYMBOLS, SimulatedMarket, SymbolSpec, find_symbol
+from infrastructure.simulator.private.accounts import AccountSpec
 
 NowMs = Callable[[], int]
 
@@ -47,6 +48,12 @@ class SimulatorConfig:
     binance_weight_per_minute: int = 2400
     binance_ban_s: float = 120.0
     stream_interval_s: float = 0.1
+    accounts: tuple[AccountSpec, ...] = ()  # private API accounts (api key, secret, balances)
+    ack_delay_s: float = 2.0  # how long the "delay_ack" order fault holds an answer back
+    listen_key_ttl_s: float = 3600.0
+    clock_skew_ms: int = 0  # the exchange's clock runs this far ahead of the wall clock (recvWindow checks)
+    order_fault_rate: float = 0.0  # fraction of accepted orders that meet one of `order_faults`
+    order_faults: tuple[str, ...] = ("accept_drop", "delay_ack")
 
 
 @dataclass
