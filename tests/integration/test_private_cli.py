@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from app.bootstrap.cli import main
 
+from app.bootstrap.cli import main
 from infrastructure.exchanges.binance_private import BinancePrivateClient
 from infrastructure.exchanges.upbit_private import UpbitPrivateClient
 from tests.integration.private_sim import API_KEY, SECRET
