@@ -13,6 +13,7 @@ from app.clock import Clock
 if TYPE_CHECKING:
     from app.live.stack import LiveStack
     from domain.market import CandleSeries, Timeframe
+    from infrastructure.keys import KeyStore
     from infrastructure.simulator.server import SimulatorServer
 
 
@@ -44,6 +45,13 @@ class CliContext:
         if self._container is not None:
             self._container.close()
             self._container = None
+
+    @property
+    def keys(self) -> KeyStore:
+        """Exchange API keys in the operating system's keyring (PYTHON_KEYRING_BACKEND picks another backend)."""
+        from infrastructure.keys import KeyStore
+
+        return KeyStore()
 
     @staticmethod
     def read_candles_file(path: Path, timeframe: Timeframe | None) -> CandleSeries:
