@@ -206,7 +206,8 @@ class BinancePrivateClient:
         params = [("symbol", symbol)] if symbol else []
         data = await self.signed("GET", "/fapi/v2/positionRisk", params, weight=5, what="positions")
         return [PositionState(p["symbol"], float(p["positionAmt"]), float(p["entryPrice"]), float(p["markPrice"]),
-                              float(p["unRealizedProfit"]), int(p["leverage"]), str(p["marginType"])) for p in data]
+                              float(p["unRealizedProfit"]), int(p["leverage"]), str(p["marginType"]),
+                              float(p.get("liquidationPrice", 0))) for p in data]
 
     async def account(self) -> dict[str, Any]:
         data: dict[str, Any] = await self.signed("GET", "/fapi/v2/account", [], weight=5, what="account")

@@ -105,23 +105,28 @@ class SignedHttp:
             wait = self.policy.backoff(attempt, self._rng)
             if status is not None and status < 300:
                 return self._json(body, what or path)
-            if status in (418, 429):  # refused before it was looked at: trying later is safe
-                after = _retry_after(headers)
-                code, text = self._explain(status, _decode(body))
-                if after > self.policy.max_wait_s or attempt + 1 == self.policy.attempts:
-                    raise ExchangeRejected(f"{self.label}: {what or path}: {text}", status, code)
-                problem, wait = text, max(wait, after)
-            elif status is not None and status >= 500:
-                problem = f"HTTP {status}"
-                if changes_state:
-                    raise OutcomeUnknown(f"{self.label}: {what or path}: HTTP {status}; it may have been carried out")
-            elif status is not None:
-                code, text = self._explain(status, _decode(body))
-                raise ExchangeRejected(f"{self.label}: {what or path}: {text}", status, code)
+            if status is not None:
+                problem, wait = self._refusal(status, headers, body, changes_state, what or path, attempt, wait)
             log.info("%s %s %s failed (%s); retry %d in %.2f s", self.label, method, path, problem, attempt + 1, wait)
             await asyncio.sleep(wait)
         raise ExchangeError(f"{self.label}: {what or path}: gave up after {self.policy.attempts} attempts; "
                             f"last problem: {problem}")
+
+    def _refusal(self, status: int, headers: Mapping[str, str], body: bytes, changes_state: bool, what: str,
+                 attempt: int, wait: float) -> tuple[str, float]:
+        """Raise for a final error answer; for one worth retrying, what went wrong and how long to wait."""
+        if status in (418, 429):  # refused before it was looked at: trying later is safe
+            after = _retry_after(headers)
+            code, text = self._explain(status, _decode(body))
+            if after > self.policy.max_wait_s or attempt + 1 == self.policy.attempts:
+                raise ExchangeRejected(f"{self.label}: {what}: {text}", status, code)
+            return text, max(wait, after)
+        if status >= 500:
+            if changes_state:
+                raise OutcomeUnknown(f"{self.label}: {what}: HTTP {status}; it may have been carried out")
+            return f"HTTP {status}", wait
+        code, text = self._explain(status, _decode(body))
+        raise ExchangeRejected(f"{self.label}: {what}: {text}", status, code)
 
     def _json(self, body: bytes, what: str) -> Any:
         try:

@@ -45,6 +45,7 @@ class PositionState:
     unrealized: float
     leverage: int
     margin_type: str
+    liquidation_price: float = 0.0  # 0 = none
 
 
 @dataclass(frozen=True, slots=True)

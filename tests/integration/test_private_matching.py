@@ -144,3 +144,28 @@ async def test_a_user_stream_on_an_unknown_listen_key_is_refused() -> None:
                 await stream._open(f"{sim.url.replace('http', 'ws')}/ws/{'x' * 64}")
         finally:
             await client.aclose()
+
+
+@pytest.mark.parametrize(("side", "margin_type"), [("BUY", "ISOLATED"), ("SELL", "ISOLATED"), ("BUY", "CROSSED")])
+async def test_the_liquidation_price_is_where_margin_plus_pnl_meets_the_maintenance_margin(
+        side: str, margin_type: str) -> None:
+    async with private_simulator() as sim:
+        client = BinancePrivateClient(API_KEY, SECRET, sim.url)
+        try:
+            await client.set_leverage("BTCUSDT", 10)
+            if margin_type == "ISOLATED":
+                await client.set_margin_type("BTCUSDT", "ISOLATED")
+            await client.place_order(FuturesOrder("BTCUSDT", side, "MARKET", 0.5, client_id="levered"))
+            [pos] = await client.positions("BTCUSDT")
+            notional = abs(pos.amount) * pos.entry_price
+            bracket = next(b for b in await client.leverage_brackets("BTCUSDT") if notional < b["notionalCap"])
+            wallet = float((await client.account())["totalWalletBalance"])
+        finally:
+            await client.aclose()
+    liq = pos.liquidation_price
+    assert liq > 0
+    margin = abs(pos.amount) * pos.entry_price / 10 if margin_type == "ISOLATED" else wallet
+    equity_at_liq = margin + (liq - pos.entry_price) * pos.amount
+    maintenance = abs(pos.amount) * liq * bracket["maintMarginRatio"] - bracket["cum"]
+    assert equity_at_liq == pytest.approx(maintenance, rel=1e-9)
+    assert (liq < pos.entry_price) == (side == "BUY")

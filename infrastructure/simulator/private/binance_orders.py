@@ -154,3 +154,21 @@ def brackets(symbol: str) -> list[dict[str, Any]]:
 
 def max_leverage(symbol: str) -> int:
     return _bracket_table(symbol)[0][1]
+
+
+def bracket_for(symbol: str, notional: float) -> dict[str, Any]:
+    rows = brackets(symbol)
+    return next((b for b in rows if notional < b["notionalCap"]), rows[-1])
+
+
+def liquidation_price(symbol: str, amount: float, entry: float, margin: float) -> float:
+    """Binance's one-way formula: the price where margin + PnL meets maintenance margin (0 = none).
+
+    `margin` is the isolated margin, or for cross the wallet less the other positions' needs.
+    """
+    if not amount:
+        return 0.0
+    side, size = (1.0 if amount > 0 else -1.0), abs(amount)
+    b = bracket_for(symbol, size * entry)
+    price = (margin + b["cum"] - side * size * entry) / (size * b["maintMarginRatio"] - side * size)
+    return max(0.0, price)

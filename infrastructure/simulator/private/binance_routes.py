@@ -99,11 +99,26 @@ def _position_row(ex: PrivateExchange, account: Account, symbol: str) -> dict[st
     mark = ex.engine.price("binance", symbol)
     lev = account.leverage.get(symbol, 20)
     isolated = account.margin_type.get(symbol, "CROSSED") == "ISOLATED"
+    margin = abs(pos.amount) * pos.entry_price / lev if isolated else _cross_margin(ex, account, symbol)
+    liquidation = binance_orders.liquidation_price(symbol, pos.amount, pos.entry_price, margin)
     return {"symbol": symbol, "positionAmt": num(pos.amount), "entryPrice": num(round(pos.entry_price, 8)),
             "markPrice": num(mark), "unRealizedProfit": num(round((mark - pos.entry_price) * pos.amount, 8)),
-            "liquidationPrice": "0", "leverage": str(lev), "marginType": "isolated" if isolated else "cross",
+            "liquidationPrice": num(round(liquidation, 8)), "leverage": str(lev),
+            "marginType": "isolated" if isolated else "cross",
             "isolatedMargin": num(round(abs(pos.amount) * pos.entry_price / lev, 8)) if isolated else "0",
             "positionSide": "BOTH", "notional": num(round(pos.amount * mark, 8)), "updateTime": ex.state.now_ms()}
+
+
+def _cross_margin(ex: PrivateExchange, account: Account, symbol: str) -> float:
+    """The wallet, plus the other positions' PnL, less their maintenance margin."""
+    out = account.balances.get("USDT", 0.0)
+    for other in account.positions.values():
+        if other.symbol != symbol and other.amount:
+            mark = ex.engine.price("binance", other.symbol)
+            b = binance_orders.bracket_for(other.symbol, abs(other.amount) * mark)
+            out += (mark - other.entry_price) * other.amount - (abs(other.amount) * mark * b["maintMarginRatio"]
+                                                                - b["cum"])
+    return out
 
 
 async def position_risk(request: web.Request, ex: PrivateExchange, account: Account,
