@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from infrastructure.simulator.server import SimulatorServer
 
 APP_NAME = "QuantDesk"
+DEMO_ACTIVITY = 20.0  # the Demo market trades ~2 a second on KRW-BTC: a new session shows ticks within seconds
 
 
 def default_db_path() -> Path:
@@ -175,8 +176,9 @@ class Container:
         """Serve the Demo exchange (the simulator) in-process on 127.0.0.1; returns its URL. Idempotent."""
         if self.simulator is None:
             from infrastructure.simulator.server import SimulatorServer
+            from infrastructure.simulator.state import SimulatorConfig
 
-            sim = SimulatorServer()
+            sim = SimulatorServer(SimulatorConfig(activity=DEMO_ACTIVITY))
             await sim.start()
             self.simulator = sim
             self.use_base_url("demo", sim.url)

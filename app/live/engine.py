@@ -59,6 +59,7 @@ class LiveEngine(SessionFlow):
         self.bus = bus or EventBus(on_error=self._handler_failed)
         self.metrics.queue_stats = self.queue_stats
         self.sessions: dict[str, PaperSession] = {}
+        self.stopped: dict[str, PaperSession] = {}  # stopped by the user: shown (marked stopped) until removed
         self.markets: dict[tuple[str, str], Market] = {}
         self.observers: list[Observer] = []
         self.flush_grace_ms, self.history_bars = flush_grace_ms, history_bars
@@ -121,6 +122,7 @@ class LiveEngine(SessionFlow):
             session.on_bar(bar)  # bars missed before joining: warm-up only, too late to act on
         market.sessions.append(session)
         self.sessions[spec.session_id] = session
+        self.stopped.pop(spec.session_id, None)
         self.audit.record("SessionStarted", session_id=spec.session_id, strategy=spec.strategy.name,
                           exchange=spec.exchange, symbol=spec.symbol, timeframe=spec.timeframe.code,
                           resumed=state is not None, history_bars=len(history))
@@ -148,6 +150,11 @@ class LiveEngine(SessionFlow):
             session.status = STOPPED
             await self._checkpoint(session)
         self._detach(session)
+        self.stopped[session_id] = session
+
+    def remove_session(self, session_id: str) -> bool:
+        """Forget a stopped session's row (its history stays in the store); False if it is not a stopped one."""
+        return self.stopped.pop(session_id, None) is not None
 
     def _detach(self, session: PaperSession) -> None:
         self.sessions.pop(session.id, None)
@@ -162,12 +169,12 @@ class LiveEngine(SessionFlow):
 
     def rows(self) -> list[dict[str, Any]]:
         """One summary row per session, for a sessions table."""
-        return [s.summary() for s in self.sessions.values()]
+        return [s.summary() for s in (*self.sessions.values(), *self.stopped.values())]
 
     def snapshot(self, session_id: str, with_bars: bool = False) -> SessionSnapshot | None:
         """What a view shows of one session (None if it is not running here); `with_bars` adds the closed bars
         its strategy has seen (a copy: for a chart being (re)drawn)."""
-        session = self.sessions.get(session_id)
+        session = self.sessions.get(session_id) or self.stopped.get(session_id)
         if session is None:
             return None
         market = self.markets.get((session.spec.exchange, session.spec.symbol))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiohttp import web
 
@@ -48,6 +48,7 @@ class SimulatorConfig:
     binance_weight_per_minute: int = 2400
     binance_ban_s: float = 120.0
     stream_interval_s: float = 0.1
+    activity: float = 1.0  # trades per minute × this: the desktop's Demo market trades busily enough to watch
     accounts: tuple[AccountSpec, ...] = ()  # private API accounts (api key, secret, balances)
     ack_delay_s: float = 2.0  # how long the "delay_ack" order fault holds an answer back
     listen_key_ttl_s: float = 3600.0
@@ -82,6 +83,10 @@ class SimulatorState:
         if unknown:
             known = ", ".join(s.symbol for s in SYMBOLS)
             raise ValueError(f"unknown simulator market(s) {', '.join(sorted(unknown))}; known: {known}")
+        if not config.activity > 0:
+            raise ValueError(f"activity must be above 0, got {config.activity}")
+        if config.activity != 1.0:
+            specs = [replace(s, trades_per_minute=s.trades_per_minute * config.activity) for s in specs]
         self.markets = {(s.exchange, s.symbol): SimulatedMarket(s, config.seed) for s in specs}
         self.upbit_limits = UpbitLimiter(config.upbit_per_second, block_s=config.upbit_block_s)
         self.binance_limits = BinanceLimiter(config.binance_weight_per_minute, ban_s=config.binance_ban_s)

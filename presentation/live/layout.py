@@ -41,6 +41,9 @@ def setup_ui(tab: LiveTab) -> None:
     tab.start_button = QtWidgets.QPushButton("Start session")
     tab.stop_button = QtWidgets.QPushButton("Stop")
     tab.flatten_button = QtWidgets.QPushButton("Flatten")
+    tab.remove_button = QtWidgets.QPushButton("Remove")
+    tab.remove_button.setEnabled(False)
+    tab.remove_button.setToolTip("Remove the selected stopped session from this list (its history stays stored)")
     tab.pnl = QtWidgets.QLabel("No session")
     tab.pnl.setObjectName("livePnl")
     # what to trade on one row, the account it starts with on the next: both fit a 1440-px window
@@ -64,6 +67,7 @@ def setup_ui(tab: LiveTab) -> None:
     status.addWidget(tab.pnl, 1)
     status.addWidget(tab.stop_button)
     status.addWidget(tab.flatten_button)
+    status.addWidget(tab.remove_button)
     tab.sessions = SessionsModel(tab)
     tab.fills = FillsModel(tab)
     tab.orders = OrdersModel(tab)
@@ -102,6 +106,7 @@ def setup_ui(tab: LiveTab) -> None:
     tab.start_button.clicked.connect(tab.on_start)
     tab.stop_button.clicked.connect(lambda: tab._spawn(tab.stop_selected()))
     tab.flatten_button.clicked.connect(lambda: tab._spawn(tab.flatten_selected()))
+    tab.remove_button.clicked.connect(tab.remove_selected)
     tab.session_view.selectionModel().currentRowChanged.connect(tab._on_row)
 
 def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,8 @@ _RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignV
 
 
 def _num(v: Any, digits: int = 2) -> str:
+    if isinstance(v, float) and not math.isfinite(v):
+        return "—"  # no price yet (before the first tick), not "nan"
     return f"{v:,.{digits}f}" if isinstance(v, float | int) else str(v)
 
 
@@ -39,7 +42,9 @@ class RowsModel(QtCore.QAbstractTableModel):
         title, key, fmt = self.columns[index.column()]
         value = self.rows[index.row()].get(key)
         if role == _Role.DisplayRole:
-            return fmt(value) if value is not None else ""
+            if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                return "" if value is None else "—"
+            return fmt(value)
         if role == _Role.TextAlignmentRole and isinstance(value, int | float):
             return _RIGHT
         if role == _Role.UserRole:

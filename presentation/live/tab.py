@@ -151,6 +151,8 @@ class LiveTab(QtWidgets.QWidget):
     async def start_session(self, spec: SessionSpec) -> None:
         engine = await self.ensure_engine()
         session = await engine.add_session(spec)
+        log.info("paper session %s started: %s on %s:%s %s, cash %s", session.id, spec.strategy.name, spec.exchange,
+                 spec.symbol, spec.timeframe.code, f"{spec.cash:,.2f}")
         self.selected = session.id
         self._dirty = True
         self.refresh()
@@ -160,7 +162,17 @@ class LiveTab(QtWidgets.QWidget):
         engine = self.engine
         if engine is not None and self.selected in engine.sessions:
             await engine.stop_session(self.selected, flatten=True)
+            log.info("paper session %s stopped", self.selected)
             self._dirty = True
+            self.refresh()
+
+    def remove_selected(self) -> None:
+        """Forget the selected stopped session's row (its history stays in the database)."""
+        engine = self.engine
+        if engine is not None and self.selected is not None and engine.remove_session(self.selected):
+            self.selected = None
+            self._dirty = True
+            self.refresh()
 
     async def flatten_selected(self) -> None:
         engine = self.engine
@@ -188,7 +200,12 @@ class LiveTab(QtWidgets.QWidget):
     def _on_event(self, event: Any) -> None:
         if isinstance(event, SessionBar):
             self._new_bars.setdefault(event.session_id, []).append(event.candle)
-        elif isinstance(event, OrderFilled | SessionFlattened):
+        elif isinstance(event, OrderFilled):
+            self._dirty = True
+            side = "bought" if event.side > 0 else "sold"
+            log.info("%s: %s %.8g @ %s (%s), fee %s", event.session_id, side, event.quantity, f"{event.price:,.8g}",
+                     event.reason, f"{event.commission:,.4f}")
+        elif isinstance(event, SessionFlattened):
             self._dirty = True
 
     def refresh(self) -> None:
@@ -220,6 +237,10 @@ class LiveTab(QtWidgets.QWidget):
             self.fills.set_rows(list(snap.fills))
             self.orders.set_rows(list(snap.pending))
         s = snap.summary
+        stopped = s["status"] != "running"
+        self.stop_button.setEnabled(not stopped)
+        self.flatten_button.setEnabled(not stopped)
+        self.remove_button.setEnabled(snap.session_id in self.engine.stopped if self.engine is not None else False)
         self.pnl.setText(f"{snap.session_id}: {s['status']}  equity {s['equity']:,.2f}  ({s['return_pct']:+.2f} %)  "
                          f"realized {s['realized_pnl']:+,.2f}  unrealized {s['unrealized_pnl']:+,.2f}"
                          + (f"  — {snap.error}" if snap.error else ""))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import qasync
 from PyQt6 import QtCore, QtWidgets
 from pytestqt.modeltest import ModelTester
@@ -57,7 +59,9 @@ async def _until(cond: Any, timeout: float = 20.0) -> None:
 
 
 def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metrics(
-        qloop: qasync.QEventLoop, container: Container, tmp_path: Path, qtmodeltester: ModelTester) -> None:
+        qloop: qasync.QEventLoop, container: Container, tmp_path: Path, qtmodeltester: ModelTester,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="quantdesk.live")
     config = fast_config()
     state: dict[str, Any] = {}
 
@@ -78,13 +82,19 @@ def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metric
         bars_before = len(tab.chart.pyramid.ts)
         await _until(lambda: len(tab.chart.pyramid.ts) > bars_before + 2)
         state.update(rows=len(tab.sessions.rows), fills=list(tab.fills.rows), pnl=tab.pnl.text(),
-                     streams=tab.monitor.feeds.rowCount(), latency=tab.monitor.latency.item(0, 1).text())
+                     streams=tab.monitor.feeds.rowCount(), latency=tab.monitor.latency.item(0, 1).text(),
+                     marks=[(p.pos().y(), p.data()) for p in tab.chart.markers.points()])
         for model in (tab.sessions, tab.fills, tab.orders):
             qtmodeltester.check(model)
         assert tab.open_positions() == 1
         await tab.flatten_selected()
         tab.refresh()
         state["after"] = [r["reason"] for r in tab.fills.rows]
+        await tab.stop_selected()
+        state["stopped"] = (tab.sessions.rows[0]["status"], tab.pnl.text(), tab.remove_button.isEnabled(),
+                            tab.stop_button.isEnabled())
+        tab.remove_selected()
+        state["removed"] = len(tab.sessions.rows)
         await tab.shutdown()
         await gateways.aclose()
         await sim.stop()
@@ -94,6 +104,14 @@ def test_a_paper_session_started_from_the_live_tab_streams_bars_fills_and_metric
     assert "gui: running" in state["pnl"] and "equity" in state["pnl"]
     assert state["streams"] == 1 and state["latency"] != "0"
     assert state["after"] == ["flatten", "signal"]
+    fill = state["fills"][0]
+    assert state["marks"] == [(fill["price"], f"signal @ {fill['price']:,.8g}")]  # the fill is drawn on the chart
+    status, pnl, can_remove, can_stop = state["stopped"]
+    assert status == "stopped" and pnl.startswith("gui: stopped") and can_remove and not can_stop
+    assert state["removed"] == 0
+    said = [r.getMessage() for r in caplog.records if r.name == "quantdesk.live"]
+    assert said[0].startswith("paper session gui started: ") and "paper session gui stopped" in said
+    assert any(m.startswith("gui: bought ") and "(signal)" in m for m in said)  # the log pane shows each fill
 
 
 def test_the_live_table_models_are_valid_qt_models_with_rows(qtmodeltester: ModelTester) -> None:
@@ -284,3 +302,13 @@ def test_a_new_session_starts_with_the_exchanges_fee_in_percent_and_cash_in_its_
     tab.market.setCurrentText("BTCUSDT")
     tab.apply_cost_defaults()
     assert (tab.fee.value(), tab.cash.value()) == (0.05, 10_000.0)
+
+
+def test_a_session_without_a_price_yet_shows_a_dash_not_nan() -> None:
+    sessions = SessionsModel()
+    sessions.set_rows([{"session_id": "a", "strategy": "x", "exchange": "demo", "market": "KRW-BTC",
+                        "timeframe": "1m", "status": "running", "position": 0.0, "entry_price": 0.0,
+                        "last_price": float("nan"), "equity": 1000.0, "return_pct": 0.0, "realized_pnl": 0.0,
+                        "unrealized_pnl": 0.0, "trades": 0}])
+    titles = [sessions.headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(sessions.columnCount())]
+    assert sessions.index(0, titles.index("Last")).data() == "—"

@@ -77,3 +77,15 @@ def test_nothing_trades_before_the_listing_or_after_the_simulators_now() -> None
 ])
 def test_upbit_to_is_read_in_every_iso_form_the_exchange_takes(text: str) -> None:
     assert parse_to(text) == T0
+
+
+def test_a_busier_demo_market_trades_about_that_many_times_more_and_within_seconds() -> None:
+    from infrastructure.simulator.state import SimulatorConfig, SimulatorState
+
+    quiet = SimulatorState(SimulatorConfig(markets=("KRW-BTC",))).market("upbit", "KRW-BTC")
+    busy = SimulatorState(SimulatorConfig(markets=("KRW-BTC",), activity=20.0)).market("upbit", "KRW-BTC")
+    assert quiet is not None and busy is not None
+    n_quiet, n_busy = len(quiet.trades(19_800).ts), len(busy.trades(19_800).ts)
+    assert 15 < n_busy / n_quiet < 25
+    gaps = np.diff(busy.trades(19_800).ts)
+    assert np.median(gaps) < 2_000  # a new user sees a tick within a couple of seconds
