@@ -69,6 +69,7 @@ class Services:
     def __init__(self, app: AppServices) -> None:
         self.app = app
         self._symbols: dict[str, asyncio.Future[list[str]]] = {}  # each exchange's market list, asked for once
+        self.current_strategy_id: int | None = None  # the strategy being worked on (opened or saved in the Builder)
 
     @property
     def db_path(self) -> Path:

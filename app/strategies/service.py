@@ -128,6 +128,7 @@ class StrategyService:
     def __init__(self, repo: StrategyRepository, clock: Clock) -> None:
         self.repo = repo
         self.clock = clock
+        self.revision = 0  # grows with every change made through this service: pickers reload when it moved
 
     def validate(self, data: object) -> list[ValidationIssue]:
         """Every problem with a definition dict (empty when valid)."""
@@ -142,9 +143,11 @@ class StrategyService:
         if parsed.item is None:
             return SaveResult(None, tuple(parsed.issues))
         try:
-            return SaveResult(self.repo.add(parsed.item, self.clock.now_ms()))
+            record = self.repo.add(parsed.item, self.clock.now_ms())
         except StrategyNameTaken as err:
             return SaveResult(None, (ValidationIssue("name", str(err)),))
+        self.revision += 1
+        return SaveResult(record)
 
     def update(self, strategy_id: int, data: object, notes: str | None = None,
                tags: Sequence[str] | None = None) -> SaveResult:
@@ -159,9 +162,11 @@ class StrategyService:
         if parsed.item is None:
             return SaveResult(None, tuple(parsed.issues))
         try:
-            return SaveResult(self.repo.update(strategy_id, parsed.item, self.clock.now_ms()))
+            record = self.repo.update(strategy_id, parsed.item, self.clock.now_ms())
         except (StrategyNameTaken, StrategyNotFound) as err:
             return SaveResult(None, (ValidationIssue("name" if isinstance(err, StrategyNameTaken) else "", str(err)),))
+        self.revision += 1
+        return SaveResult(record)
 
     def duplicate(self, strategy_id: int, name: str | None = None) -> SaveResult:
         """A copy named `name`, else "<name> (copy)", "<name> (copy 2)" … whichever is free."""
@@ -181,7 +186,9 @@ class StrategyService:
         return f"{stem} (copy {self.clock.now_ms()})"
 
     def delete(self, strategy_id: int) -> bool:
-        return self.repo.delete(strategy_id)
+        deleted = self.repo.delete(strategy_id)
+        self.revision += deleted
+        return deleted
 
     def get(self, strategy_id: int) -> StrategyRecord | None:
         return self.repo.get(strategy_id)
@@ -255,6 +262,7 @@ class StrategyService:
             self.repo.add_many(items, self.clock.now_ms())
         except StrategyNameTaken as err:
             return ImportResult((), (FileIssue("?", "name", str(err)),))
+        self.revision += 1
         return ImportResult(tuple(i.strategy.name for i in items))
 
     def export_json(self, strategy_ids: Sequence[int]) -> str:

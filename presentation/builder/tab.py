@@ -217,6 +217,8 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         """Show `doc` as a fresh draft (clears undo history)."""
         self.doc = normalized(doc)
         self.strategy_id = strategy_id
+        if strategy_id is not None:  # the strategy being worked on: the other tabs' pickers default to it
+            self.services.current_strategy_id = strategy_id
         self.saved_doc = copy.deepcopy(self.doc) if saved else None
         self.undo.clear()
         if saved:

@@ -72,15 +72,21 @@ class LiveTab(QtWidgets.QWidget):
         self.timeframe.setCurrentText(key.timeframe.code)
 
     def load_strategies(self) -> None:
-        service = getattr(self.services, "strategies", None)
+        """The stored strategies; the one being worked on selected (else the one selected before)."""
+        service = self.services.strategies
+        keep = getattr(self.services, "current_strategy_id", None) or self.strategy.currentData()
+        self._revision = service.revision
         self.strategy.clear()
-        if service is None:
-            return
         for item in service.page(limit=500).items:
             self.strategy.addItem(item.name, item.id)
+        i = self.strategy.findData(keep)
+        if i >= 0:
+            self.strategy.setCurrentIndex(i)
 
     def showEvent(self, event: Any) -> None:
-        if self.strategy.count() == 0:
+        service = self.services.strategies
+        if self.strategy.count() == 0 or getattr(self, "_revision", None) != service.revision \
+                or getattr(self.services, "current_strategy_id", None) not in (None, self.strategy.currentData()):
             self.load_strategies()
         super().showEvent(event)
 

@@ -40,6 +40,17 @@ class _Services:
         return self.demo_url
 
 
+class _NoStore:
+    """Services with an empty strategy store (layout tests need no database)."""
+
+    class strategies:  # noqa: N801 - stands in for the StrategyService attribute
+        revision = 0
+
+        @staticmethod
+        def page(limit: int) -> Any:
+            return type("Page", (), {"items": ()})()
+
+
 def snapshot(scale: int) -> dict[str, Any]:
     """A metrics snapshot whose figures grow with `scale`."""
     lat = {"count": 12 * scale, "p50_us": 1.5 * scale, "p99_us": 41.25 * scale, "max_us": 250.0 * scale}
@@ -152,7 +163,7 @@ def test_the_sessions_table_shows_every_column_without_scrolling_sideways(qtbot:
 
 
 def _check_the_live_page_fits(qtbot: Any) -> None:
-    tab = LiveTab(object(), lambda: None)
+    tab = LiveTab(_NoStore(), lambda: None)
     qtbot.addWidget(tab)
     tab.strategy.addItem("EMA(3) flip (demo)", 1)
     row = {"strategy": "SMA 10/20 cross", "exchange": "demo", "market": "KRW-ETH", "timeframe": "1m",
@@ -292,7 +303,7 @@ def test_the_data_and_live_tabs_share_one_ask_for_an_exchanges_markets(
 
 
 def test_a_new_session_starts_with_the_exchanges_fee_in_percent_and_cash_in_its_quote_currency(qtbot: Any) -> None:
-    tab = LiveTab(object(), lambda: None)  # type: ignore[arg-type]
+    tab = LiveTab(_NoStore(), lambda: None)  # type: ignore[arg-type]
     qtbot.addWidget(tab)
     tab.exchange.setCurrentIndex(tab.exchange.findData("upbit"))
     tab.market.setCurrentText("KRW-BTC")
@@ -312,3 +323,21 @@ def test_a_session_without_a_price_yet_shows_a_dash_not_nan() -> None:
                         "unrealized_pnl": 0.0, "trades": 0}])
     titles = [sessions.headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(sessions.columnCount())]
     assert sessions.index(0, titles.index("Last")).data() == "—"
+
+
+def test_the_strategy_picker_follows_the_store_and_selects_the_strategy_being_worked_on(
+        qtbot: Any, container: Container) -> None:
+    from strategy_helpers import sma_cross
+
+    services = _Services(container)
+    services.current_strategy_id = None  # type: ignore[attr-defined]
+    tab = LiveTab(services, lambda: None)  # type: ignore[arg-type,return-value]
+    qtbot.addWidget(tab)
+    tab.show()
+    before = tab.strategy.count()
+    saved = container.strategies.create(sma_cross("Saved after the Live tab opened")).record
+    assert saved is not None
+    services.current_strategy_id = saved.id  # type: ignore[attr-defined]  # the Builder just saved it
+    tab.hide()
+    tab.show()
+    assert tab.strategy.count() == before + 1 and tab.strategy.currentText() == "Saved after the Live tab opened"
