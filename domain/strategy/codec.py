@@ -13,6 +13,8 @@ from domain.strategy.validation import StrategyInvalid, ValidationIssue, parse_s
 def strategy_to_dict(strategy: Strategy) -> dict[str, Any]:
     """The JSON-ready dict (schema, name, direction, the four rules, risk), as the builder edits it."""
     out: dict[str, Any] = {"schema": strategy.schema, "name": strategy.name, "direction": strategy.direction}
+    if strategy.crossover != "inclusive":
+        out["crossover"] = strategy.crossover
     for side in ("entry_long", "entry_short", "exit_long", "exit_short"):
         group = getattr(strategy, side)
         out[side] = None if group is None else _group(group)

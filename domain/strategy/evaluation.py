@@ -73,8 +73,9 @@ class _Columns:
     """
 
     def __init__(self, series: CandleSeries, variables: Iterable[Var],
-                 shared: MutableMapping[Any, Outputs] | None = None) -> None:
+                 shared: MutableMapping[Any, Outputs] | None = None, strict: bool = False) -> None:
         self.series = series
+        self.strict = strict  # the strategy's crossover rule
         self._fields = wanted_fields(variables)
         self._cache: dict[VarKey, Outputs] = {}
         self._shared = shared
@@ -97,8 +98,12 @@ class _Columns:
         return outputs
 
 
-def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> BoolArray:
-    """left > right now and left ≤ right on the bar before (mirrored for below); never on the first bar."""
+def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool, strict: bool = False) -> BoolArray:
+    """left > right now and left ≤ right on the bar before (mirrored for below); never on the first bar.
+
+    `strict` asks for left < right on the bar before (backtesting.py's `crossover()`), so touching and
+    then moving through does not count.
+    """
     lv = np.broadcast_to(np.asarray(left, dtype=np.float64), (n,))
     rv = np.broadcast_to(np.asarray(right, dtype=np.float64), (n,))
     out = np.zeros(n, dtype=np.bool_)
@@ -106,10 +111,10 @@ def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> Bool
         return out
     if above:
         np.greater(lv[1:], rv[1:], out=out[1:])
-        out[1:] &= np.less_equal(lv[:-1], rv[:-1])
+        out[1:] &= (np.less if strict else np.less_equal)(lv[:-1], rv[:-1])
     else:
         np.less(lv[1:], rv[1:], out=out[1:])
-        out[1:] &= np.greater_equal(lv[:-1], rv[:-1])
+        out[1:] &= (np.greater if strict else np.greater_equal)(lv[:-1], rv[:-1])
     return out
 
 
@@ -126,7 +131,7 @@ def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
         elif op == "le":
             mask = np.less_equal(left, right)
         else:
-            mask = _crosses(left, right, n, above=op == "crosses_above")
+            mask = _crosses(left, right, n, above=op == "crosses_above", strict=cols.strict)
     return np.broadcast_to(mask, (n,))
 
 
@@ -151,7 +156,7 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     parameter sweep; the caller owns it and must not reuse it for other data.
     """
     n = len(series)
-    cols = _Columns(series, iter_vars(strategy), cache)
+    cols = _Columns(series, iter_vars(strategy), cache, strict=strategy.crossover == "strict")
     masks = {}
     for side in SIDES:
         group = strategy.rule(side)

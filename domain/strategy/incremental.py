@@ -71,7 +71,8 @@ class IncrementalEvaluator:
                 self._reads[var] = offsets[keys.index(var.key)] + ind.outputs.index(var.field or ind.outputs[0])
         self._now: list[float] = [NAN] * (at + len(FIELDS))
         self._prev: list[float] = list(self._now)
-        self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads)
+        self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads,
+                                    strict=strategy.crossover == "strict")
         for row in zip(*(history.column(c).tolist() for c in FIELDS), strict=True):
             self._push(*row)
         keep = len(history) if max_bars is None else min(len(history), max_bars)
@@ -112,16 +113,21 @@ class IncrementalEvaluator:
 
 _COMPARE = {"gt": "{l} > {r}", "lt": "{l} < {r}", "ge": "{l} >= {r}", "le": "{l} <= {r}",
             "crosses_above": "({l} > {r} and {pl} <= {pr})", "crosses_below": "({l} < {r} and {pl} >= {pr})"}
+_STRICT = {**_COMPARE, "crosses_above": "({l} > {r} and {pl} < {pr})", "crosses_below": "({l} < {r} and {pl} > {pr})"}
 
 
-def compile_rules(rules: list[Group | None], reads: dict[Operand, int]) -> Callable[[Row, Row], SignalRow]:
+def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
+                  strict: bool = False) -> Callable[[Row, Row], SignalRow]:
     """The four rules as one function of (this bar's row, the previous bar's row) -> SignalRow.
+
+    `strict` selects the strategy's strict crossover rule (previous bar strictly on the other side).
 
     The rule tree becomes a single Python expression over row indexes, built once per evaluator, so a bar
     costs one call instead of a walk over the tree. Only integers and operators come from the strategy;
     constants are passed in a tuple, never written into the source. NaN compares False, as in `evaluate`.
     """
     consts: list[float] = []
+    compare = _STRICT if strict else _COMPARE
 
     def ref(operand: Operand, row: str) -> str:
         if isinstance(operand, Const):
@@ -137,7 +143,7 @@ def compile_rules(rules: list[Group | None], reads: dict[Operand, int]) -> Calla
                 return "True" if item.kind == "all" else "False"
             joiner = " and " if item.kind == "all" else " or "
             return "(" + joiner.join(expr(i) for i in item.items) + ")"
-        return _COMPARE[item.op].format(l=ref(item.left, "n"), r=ref(item.right, "n"), pl=ref(item.left, "p"),
+        return compare[item.op].format(l=ref(item.left, "n"), r=ref(item.right, "n"), pl=ref(item.left, "p"),
                                         pr=ref(item.right, "p"))
 
     body = ", ".join(f"bool({expr(rule)})" for rule in rules)

@@ -10,10 +10,12 @@ DIRECTIONS = ("long_only", "short_only", "long_short")
 OPERATORS = ("gt", "lt", "ge", "le", "crosses_above", "crosses_below")
 SIDES = ("entry_long", "exit_long", "entry_short", "exit_short")
 MAX_DEPTH = 8
+CROSSOVERS = ("inclusive", "strict")
 
 Direction: TypeAlias = Literal["long_only", "short_only", "long_short"]
 Operator: TypeAlias = Literal["gt", "lt", "ge", "le", "crosses_above", "crosses_below"]
 GroupKind: TypeAlias = Literal["all", "any"]
+Crossover: TypeAlias = Literal["inclusive", "strict"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ class Strategy:
     exit_long: Group | None
     exit_short: Group | None
     risk: Risk
+    crossover: Crossover = "inclusive"  # inclusive: previous bar <=, now > (ta.crossover); strict: previous <
 
     @property
     def trades_long(self) -> bool:

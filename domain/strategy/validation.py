@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from domain.indicators import CATALOG, Indicator, check_params
 from domain.strategy.model import (
+    CROSSOVERS,
     DIRECTIONS,
     MAX_DEPTH,
     OPERATORS,
@@ -16,6 +17,7 @@ from domain.strategy.model import (
     SIDES,
     Condition,
     Const,
+    Crossover,
     Direction,
     Group,
     GroupKind,
@@ -29,7 +31,7 @@ from domain.strategy.units import comparable
 
 MAX_NAME = 120
 META_KEYS = ("notes", "tags")  # carried by files and the store, not part of the rule itself
-TOP_KEYS = ("schema", "name", "direction", *SIDES, "risk", *META_KEYS)
+TOP_KEYS = ("schema", "name", "direction", "crossover", *SIDES, "risk", *META_KEYS)
 RISK_LIMITS = {  # name: (low, high, low inclusive, may be null)
     "position_size_pct": (0.0, 100.0, False, False),
     "stop_loss_pct": (0.0, 100.0, False, True),
@@ -121,13 +123,14 @@ class _Parser:
             return None  # another version's fields cannot be judged by this version's rules
         name = self.name(doc.get("name"))
         direction = self.direction(doc.get("direction"))
+        crossover = self.crossover(doc.get("crossover", "inclusive"))
         rules = {side: self.side(doc, side, direction) for side in SIDES}
         risk = self.risk(doc.get("risk", {}))
         self.meta(doc)
-        if self.issues or name is None or direction is None or risk is None:
+        if self.issues or name is None or direction is None or risk is None or crossover is None:
             return None
         return Strategy(SCHEMA_VERSION, name, direction, rules["entry_long"], rules["entry_short"],
-                        rules["exit_long"], rules["exit_short"], risk)
+                        rules["exit_long"], rules["exit_short"], risk, crossover)
 
     def name(self, value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
@@ -145,6 +148,12 @@ class _Parser:
             self.err("direction", f"must be one of {', '.join(DIRECTIONS)}, not {value!r}")
             return None
         return cast(Direction, value)
+
+    def crossover(self, value: object) -> Crossover | None:
+        if value not in CROSSOVERS:
+            self.err("crossover", f"must be one of {', '.join(CROSSOVERS)}, not {value!r}")
+            return None
+        return cast(Crossover, value)
 
     def side(self, doc: Mapping[str, Any], side: str, direction: Direction | None) -> Group | None:
         value = doc.get(side)

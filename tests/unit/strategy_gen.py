@@ -65,6 +65,9 @@ def group(depth: int = 3) -> st.SearchStrategy[dict[str, Any]]:
 def strategy_dicts(draw: st.DrawFn) -> dict[str, Any]:
     direction = draw(st.sampled_from(["long_only", "short_only", "long_short"]))
     doc: dict[str, Any] = {"schema": 1, "name": "generated", "direction": direction}
+    crossover = draw(st.sampled_from([None, "inclusive", "strict"]))
+    if crossover is not None:
+        doc["crossover"] = crossover
     for side in ("entry_long", "entry_short", "exit_long", "exit_short"):
         required = side.startswith("entry") and (direction == "long_short" or side.endswith(direction.split("_")[0]))
         doc[side] = draw(group()) if required or draw(st.booleans()) else None

@@ -9,7 +9,14 @@ import pytest
 
 from domain.indicators import CATALOG
 from domain.market import Candle, CandleSeries, Timeframe
-from domain.strategy import IncrementalEvaluator, evaluate, indicator_columns, parse_strategy, warmup_bars
+from domain.strategy import (
+    IncrementalEvaluator,
+    evaluate,
+    indicator_columns,
+    parse_strategy,
+    strategy_to_dict,
+    warmup_bars,
+)
 
 
 def bars(close: list[float]) -> CandleSeries:
@@ -39,6 +46,35 @@ def test_crosses_below_is_the_mirror() -> None:
     series = bars([11, 10, 9, 9, 10, 8, 11])
     got = evaluate(long_only(close_vs("crosses_below", 10)), series).entry_long
     assert got.tolist() == [False, False, True, False, False, True, False]
+
+
+def strict(strategy: Any) -> Any:
+    return parse_strategy({**strategy_to_dict(strategy), "crossover": "strict"})
+
+
+def test_a_strict_cross_needs_the_previous_bar_strictly_on_the_other_side() -> None:
+    series = bars([9, 10, 11, 11, 10, 12, 12, 9, 11])
+    got = evaluate(strict(long_only(close_vs("crosses_above", 10))), series).entry_long
+    # 10→11 and 10→12 only touched before: no cross under the strict rule; 9→11 crosses.
+    assert got.tolist() == [False, False, False, False, False, False, False, False, True]
+
+
+def test_a_strict_cross_below_is_the_mirror() -> None:
+    series = bars([11, 10, 9, 9, 10, 8, 11, 12, 9])
+    got = evaluate(strict(long_only(close_vs("crosses_below", 10))), series).entry_long
+    assert got.tolist() == [False, False, False, False, False, False, False, False, True]
+
+
+@pytest.mark.parametrize("rule", ["inclusive", "strict"])
+def test_the_incremental_evaluator_follows_the_strategy_crossover_rule(rule: str) -> None:
+    strategy = parse_strategy({**strategy_to_dict(long_only(close_vs("crosses_above", 10), close_vs(
+        "crosses_below", 10))), "crossover": rule})
+    series = bars([9, 10, 11, 11, 10, 9, 10, 12, 10, 10, 8, 9, 11])
+    whole = evaluate(strategy, series)
+    live = IncrementalEvaluator(strategy, series.take(slice(0, 1)))
+    rows = [live.update(series.candle(i)) for i in range(1, len(series))]
+    assert [r.entry_long for r in rows] == whole.entry_long[1:].tolist()
+    assert [r.exit_long for r in rows] == whole.exit_long[1:].tolist()
 
 
 def test_the_first_bar_never_crosses() -> None:

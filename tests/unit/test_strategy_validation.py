@@ -183,3 +183,11 @@ def test_a_cyclic_group_is_stopped_by_the_depth_bound() -> None:
     doc["exit_long"] = group
     (issue,) = validate_strategy(doc)
     assert issue.path.startswith("exit_long.any[0]") and "deeper than" in issue.message
+
+
+def test_an_unknown_crossover_rule_is_rejected_naming_its_key() -> None:
+    doc = {"schema": 1, "name": "x", "direction": "long_only", "crossover": "loose",
+           "entry_long": {"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 1}}]},
+           "risk": {"position_size_pct": 100}}
+    issues = validate_strategy(doc)
+    assert [(i.path, i.message) for i in issues] == [("crossover", "must be one of inclusive, strict, not 'loose'")]
