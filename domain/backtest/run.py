@@ -14,9 +14,9 @@ from domain.backtest.engine import RiskLike, SignalsLike, simulate
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
 from domain.backtest.trades import TradeTable
-from domain.indicators import CATALOG
-from domain.market import FIELDS, CandleSeries
+from domain.market import FIELDS, CandleSeries, Timeframe
 from domain.strategy import Strategy, evaluate, iter_vars
+from domain.strategy.evaluation import var_warmup
 
 F64 = npt.NDArray[np.float64]
 
@@ -36,9 +36,12 @@ class BacktestResult:
     start: int
 
 
-def indicator_warmup(strategy: Strategy) -> int:
-    """Index of the first bar where every indicator has a value (backtesting.py's warm-up count)."""
-    bars = [int(CATALOG[v.var].warmup(dict(v.params))) for v in iter_vars(strategy) if v.var not in FIELDS]
+def indicator_warmup(strategy: Strategy, base: Timeframe | None = None) -> int:
+    """Index of the first bar where every indicator has a value (backtesting.py's warm-up count).
+
+    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given).
+    """
+    bars = [var_warmup(v, base) for v in iter_vars(strategy) if v.var not in FIELDS or v.timeframe]
     return max(bars, default=0)
 
 
@@ -74,7 +77,7 @@ def check_prices(series: CandleSeries) -> None:
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
-    warmup = indicator_warmup(strategy)
+    warmup = indicator_warmup(strategy, series.timeframe)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")

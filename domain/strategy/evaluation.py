@@ -1,7 +1,8 @@
 """Whole-series evaluation: indicator columns → condition masks → four signal arrays, no look-ahead.
 
-A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal,
-so signals at t never depend on later bars. NaN (indicator warm-up) compares False.
+A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal, and a
+higher-timeframe operand reads only HTF bars closed by t's close, so signals at t never depend on later
+bars. NaN (indicator warm-up, division by zero) compares False.
 """
 
 from __future__ import annotations
@@ -14,8 +15,25 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.indicators import CATALOG
-from domain.market import FIELDS, CandleSeries
-from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, Var, iter_conditions, iter_vars
+from domain.market import FIELDS, CandleSeries, Timeframe
+from domain.strategy import higher
+from domain.strategy.issues import StrategyInvalid
+from domain.strategy.model import (
+    SIDES,
+    Arith,
+    Condition,
+    Const,
+    Group,
+    Operand,
+    Position,
+    Strategy,
+    Var,
+    iter_conditions,
+    iter_vars,
+    leaves,
+    uses_position,
+)
+from domain.strategy.validation import check_timeframes
 
 BoolArray = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
@@ -40,7 +58,7 @@ class Signals:
         return all(np.array_equal(getattr(self, s), getattr(other, s)) for s in SIDES)
 
 
-VarKey = tuple[str, tuple[tuple[str, float], ...]]
+VarKey = tuple[str, tuple[tuple[str, float], ...], str | None]
 
 
 def wanted_fields(variables: Iterable[Var]) -> dict[VarKey, frozenset[str]]:
@@ -79,10 +97,15 @@ class _Columns:
         self._fields = wanted_fields(variables)
         self._cache: dict[VarKey, Outputs] = {}
         self._shared = shared
+        self._htf: dict[Timeframe, tuple[CandleSeries, npt.NDArray[np.int64]]] = {}
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
             return operand.value
+        if isinstance(operand, Arith):
+            return arith(operand.op, self.values(operand.left), self.values(operand.right))
+        if isinstance(operand, Position):
+            raise ValueError(f"{operand.var} reads the open position; only the engine can evaluate it")
         outputs = self._cache.get(operand.key)
         if outputs is None:
             outputs = self._cache[operand.key] = self._compute(operand, self._fields.get(operand.key))
@@ -90,12 +113,36 @@ class _Columns:
 
     def _compute(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
         if self._shared is None:
-            return compute_var(operand, self.series, fields)
+            return self._compute_on_bars(operand, fields)
         key = (operand.key, fields)
         outputs = self._shared.get(key)
         if outputs is None:
-            outputs = self._shared[key] = compute_var(operand, self.series, fields)
+            outputs = self._shared[key] = self._compute_on_bars(operand, fields)
         return outputs
+
+    def _compute_on_bars(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
+        if operand.timeframe is None:
+            return compute_var(operand, self.series, fields)
+        htf, index = self._higher(Timeframe(operand.timeframe))
+        return {k: higher.align(v, index) for k, v in compute_var(operand, htf, fields).items()}
+
+    def _higher(self, tf: Timeframe) -> tuple[CandleSeries, npt.NDArray[np.int64]]:
+        if tf not in self._htf:
+            htf = higher.resample(self.series, tf)
+            self._htf[tf] = (htf, higher.closed_index(self.series, htf))
+        return self._htf[tf]
+
+
+def arith(op: str, left: F64 | float, right: F64 | float) -> F64 | float:
+    """`left op right` elementwise; a division by zero is NaN (so it compares False), as in the live evaluator."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if op == "add":
+            return np.add(left, right)
+        if op == "sub":
+            return np.subtract(left, right)
+        if op == "mul":
+            return np.multiply(left, right)
+        return np.where(np.equal(right, 0.0), np.nan, np.divide(left, np.where(np.equal(right, 0.0), 1.0, right)))
 
 
 def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool, strict: bool = False) -> BoolArray:
@@ -155,6 +202,12 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     `cache` (optional) keeps indicator outputs between calls on the same `series`, e.g. across the points of a
     parameter sweep; the caller owns it and must not reuse it for other data.
     """
+    problems = check_timeframes(strategy, series.timeframe)
+    if problems:
+        raise StrategyInvalid(problems)
+    if uses_position(strategy):
+        raise ValueError("this strategy reads the open position (position_return_pct, bars_in_position); "
+                         "such rules are evaluated inside the engine, not ahead of it")
     n = len(series)
     cols = _Columns(series, iter_vars(strategy), cache, strict=strategy.crossover == "strict")
     masks = {}
@@ -176,17 +229,27 @@ def _label(var: Var) -> str:
     return var.label
 
 
-def warmup_bars(strategy: Strategy) -> int:
-    """Bars before every operand has a value (one more where a cross needs the previous bar too)."""
+def warmup_bars(strategy: Strategy, base: Timeframe | None = None) -> int:
+    """Bars before every operand has a value (one more where a cross needs the previous bar too).
+
+    A higher-timeframe operand needs its indicator's warm-up in HTF bars plus the first of them to close:
+    `(warmup + 1) × ratio` base bars at most (with `base` unknown, 1-minute bars are assumed: an upper bound).
+    """
     longest = 0
-    for side in SIDES:
-        for cond in iter_conditions(strategy.rule(side)):
+    for group in (strategy.rule(side) for side in SIDES):
+        for cond in iter_conditions(group):
             extra = 1 if cond.op.startswith("crosses") else 0
             for operand in (cond.left, cond.right):
-                if isinstance(operand, Var):
-                    longest = max(longest, _warmup(operand) + extra)
+                for leaf in leaves(operand):
+                    if isinstance(leaf, Var):
+                        longest = max(longest, var_warmup(leaf, base) + extra)
     return longest
 
 
-def _warmup(var: Var) -> int:
-    return int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+def var_warmup(var: Var, base: Timeframe | None = None) -> int:
+    """Index of the first base bar where `var` can have a value."""
+    own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+    if var.timeframe is None:
+        return own
+    ratio = higher.ratio(base or Timeframe.M1, Timeframe(var.timeframe))
+    return (own + 1) * ratio - 1

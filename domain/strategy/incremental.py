@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from domain.indicators import CATALOG
-from domain.market import FIELDS, Candle, CandleSeries
+from domain.indicators.base import Stream
+from domain.market import FIELDS, Candle, CandleSeries, Timeframe
 from domain.strategy.evaluation import VarKey
-from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, iter_vars
+from domain.strategy.higher import HtfBuilder
+from domain.strategy.model import SIDES, Arith, Condition, Const, Group, Operand, Position, Strategy, Var, iter_vars
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -43,6 +45,43 @@ class SignalRow:
     exit_short: bool
 
 
+@dataclass(slots=True)
+class _Segment:
+    """One higher timeframe: its bar builder, its indicators' streams and the values of its last closed bar."""
+
+    builder: HtfBuilder
+    streams: list[Stream]
+    width: int  # outputs of every stream, without the bar's own five fields
+    reads: dict[Var, int]
+    last: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.width += len(FIELDS)
+        self.last = [NAN] * self.width
+
+
+def _streams_for(variables: list[Var]) -> tuple[list[Stream], int, dict[Var, int]]:
+    """Streams of the distinct indicators in `variables`, their outputs' width, and where each variable reads.
+
+    Price fields read past the outputs (`width + FIELDS.index(name)`), where the bar's own values follow them.
+    """
+    keys: list[VarKey] = list(dict.fromkeys(v.key for v in variables if v.var not in FIELDS))
+    streams = [CATALOG[key[0]].stream(dict(key[1])) for key in keys]
+    offsets: list[int] = []
+    at = 0
+    for key in keys:
+        offsets.append(at)
+        at += len(CATALOG[key[0]].outputs)
+    reads: dict[Var, int] = {}
+    for var in variables:
+        if var.var in FIELDS:
+            reads[var] = (at if var.timeframe else 0) + FIELDS.index(var.var)
+        else:
+            ind = CATALOG[var.var]
+            reads[var] = offsets[keys.index(var.key)] + ind.outputs.index(var.field or ind.outputs[0])
+    return streams, at, reads
+
+
 class IncrementalEvaluator:
     """Evaluates `strategy` on `history` plus each bar passed to `update`, one bar at a time."""
 
@@ -54,27 +93,24 @@ class IncrementalEvaluator:
         self.max_bars = max_bars
         self.seen = 0  # bars evaluated since the start, history included
         variables = iter_vars(strategy)
-        keys: list[VarKey] = list(dict.fromkeys(v.key for v in variables if v.var not in FIELDS))
-        self._streams = [CATALOG[key[0]].stream(dict(key[1])) for key in keys]
-        # One flat row per bar: each indicator's outputs in turn, then the bar's price fields.
-        offsets: list[int] = []
-        at = 0
-        for key in keys:
-            offsets.append(at)
-            at += len(CATALOG[key[0]].outputs)
+        self._streams, base_width, base_reads = _streams_for([v for v in variables if v.timeframe is None])
+        self._segments: list[_Segment] = []
+        at = base_width
         self._reads: dict[Operand, int] = {}
-        for var in variables:
-            if var.var in FIELDS:
-                self._reads[var] = at + FIELDS.index(var.var)
-            else:
-                ind = CATALOG[var.var]
-                self._reads[var] = offsets[keys.index(var.key)] + ind.outputs.index(var.field or ind.outputs[0])
+        for code in dict.fromkeys(v.timeframe for v in variables if v.timeframe is not None):
+            seg = _Segment(HtfBuilder(history.timeframe, Timeframe(code)),
+                           *_streams_for([v for v in variables if v.timeframe == code]))
+            self._reads.update({var: at + i for var, i in seg.reads.items()})
+            self._segments.append(seg)
+            at += seg.width
+        self._reads.update({var: (at + i if var.var in FIELDS else i) for var, i in base_reads.items()})
         self._now: list[float] = [NAN] * (at + len(FIELDS))
         self._prev: list[float] = list(self._now)
         self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads,
                                     strict=strategy.crossover == "strict")
-        for row in zip(*(history.column(c).tolist() for c in FIELDS), strict=True):
-            self._push(*row)
+        columns = (history.ts.tolist(), *(history.column(c).tolist() for c in FIELDS))
+        for ts, *row in zip(*columns, strict=True):
+            self._push(ts, *row)
         keep = len(history) if max_bars is None else min(len(history), max_bars)
         self._bars: deque[Candle] = deque((history.candle(i) for i in range(len(history) - keep, len(history))),
                                           maxlen=max_bars)
@@ -98,14 +134,21 @@ class IncrementalEvaluator:
             raise ValueError(f"bar at {candle.ts} is not after the last bar at {self._last_ts}")
         self._last_ts = candle.ts
         self._bars.append(candle)
-        self._push(candle.open, candle.high, candle.low, candle.close, candle.volume)
+        self._push(candle.ts, candle.open, candle.high, candle.low, candle.close, candle.volume)
         return self._rules(self._now, self._prev)
 
-    def _push(self, o: float, h: float, low: float, c: float, v: float) -> None:
+    def _push(self, ts: int, o: float, h: float, low: float, c: float, v: float) -> None:
         self._prev = self._now
         now: list[float] = []
         for stream in self._streams:
             now.extend(stream(o, h, low, c, v))
+        for seg in self._segments:  # higher timeframes: values change only when one of their bars closes
+            for bar in seg.builder.push(ts, o, h, low, c, v):
+                values: list[float] = []
+                for stream in seg.streams:
+                    values.extend(stream(*bar))
+                seg.last = [*values, *bar]
+            now.extend(seg.last)
         now += (o, h, low, c, v)
         self._now = now
         self.seen += 1
@@ -113,6 +156,14 @@ class IncrementalEvaluator:
 
 _COMPARE = {"gt": "{l} > {r}", "lt": "{l} < {r}", "ge": "{l} >= {r}", "le": "{l} <= {r}",
             "crosses_above": "({l} > {r} and {pl} <= {pr})", "crosses_below": "({l} < {r} and {pl} >= {pr})"}
+_SIGNS = {"add": "+", "sub": "-", "mul": "*"}
+
+
+def _div(a: float, b: float) -> float:
+    """Division as the vectorised evaluator does it: by zero gives NaN."""
+    return NAN if b == 0.0 else a / b
+
+
 _STRICT = {**_COMPARE, "crosses_above": "({l} > {r} and {pl} < {pr})", "crosses_below": "({l} < {r} and {pl} > {pr})"}
 
 
@@ -133,6 +184,11 @@ def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
         if isinstance(operand, Const):
             consts.append(float(operand.value))
             return f"c[{len(consts) - 1}]"
+        if isinstance(operand, Arith):
+            a, b = ref(operand.left, row), ref(operand.right, row)
+            return f"_div({a}, {b})" if operand.op == "div" else f"({a} {_SIGNS[operand.op]} {b})"
+        if isinstance(operand, Position):
+            raise ValueError(f"{operand.var} reads the open position; only the engine can evaluate it")
         return f"{row}[{reads[operand]}]"
 
     def expr(item: Condition | Group | None) -> str:
@@ -147,6 +203,6 @@ def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
                                         pr=ref(item.right, "p"))
 
     body = ", ".join(f"bool({expr(rule)})" for rule in rules)
-    namespace: dict[str, object] = {"SignalRow": SignalRow, "consts": tuple(consts)}
+    namespace: dict[str, object] = {"SignalRow": SignalRow, "consts": tuple(consts), "_div": _div}
     exec(f"def rules(n, p, c=consts):\n    return SignalRow({body})\n", namespace)  # noqa: S102 - source built above
     return namespace["rules"]  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.cli import main
+from domain.strategy import migrate
 
 
 def definition(name: str, period: Any = 10) -> dict[str, Any]:
@@ -85,8 +86,10 @@ def test_import_export_and_list_round_trip(tmp_path: Path, capsys: pytest.Captur
     code, _, err = run(capsys, "--db", db, "strategy", "export", "Mine A", "-o", str(target))
     assert code == 0 and "wrote 1 strategy" in err
     exported = json.loads(target.read_text(encoding="utf-8"))
-    assert exported == {**definition("Mine A"), "entry_short": exported["entry_short"],
+    # files are written in schema 2: the schema-1 definition imported, migrated, with its notes and tags
+    assert exported == {**migrate(definition("Mine A")), "entry_short": exported["entry_short"],
                         "notes": "hello", "tags": ["mine"]}
+    assert exported["schema"] == 2
     assert exported["entry_short"]["all"][0]["left"] == {"var": "rsi", "params": {"period": 14}}
 
 
