@@ -101,6 +101,9 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
     settings.check()
+    if not getattr(risk, "is_v1", True):
+        raise ValueError("ATR distances, take-profit levels and close-anchored trailing are not simulated by this "
+                         "engine yet; use percentage stops, one take-profit and an extreme-anchored trail")
     size_pct = float(risk.position_size_pct)
     if not 0 < size_pct <= 100:
         raise ValueError(f"position size must be in (0, 100] % of equity, got {size_pct}")

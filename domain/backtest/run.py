@@ -77,6 +77,8 @@ def check_prices(series: CandleSeries) -> None:
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
+    if strategy.scale_in is not None:
+        raise ValueError("scale_in is not simulated by this engine yet; remove it to backtest the strategy")
     warmup = indicator_warmup(strategy, series.timeframe)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
