@@ -220,12 +220,15 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
     """Each variable operand's values keyed by a readable label (`sma(10)`, `macd(12,26,9).signal`)."""
     cols = _Columns(series, iter_vars(strategy))
-    return {_label(var): np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
+    return {label(var): np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
 
 
-def _label(var: Var) -> str:
+def label(var: Var) -> str:
+    """A variable's column label: `sma(10)`, `macd(12,26,9).macd`, `close@1h`."""
     if var.field is None and var.var not in FIELDS and len(CATALOG[var.var].outputs) > 1:
-        return f"{var.label}.{CATALOG[var.var].outputs[0]}"
+        base = Var(var.var, var.params).label
+        tail = f"@{var.timeframe}" if var.timeframe else ""
+        return f"{base}.{CATALOG[var.var].outputs[0]}{tail}"
     return var.label
 
 

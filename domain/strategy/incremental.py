@@ -22,7 +22,7 @@ import numpy.typing as npt
 from domain.indicators import CATALOG
 from domain.indicators.base import Stream
 from domain.market import FIELDS, Candle, CandleSeries, Timeframe
-from domain.strategy.evaluation import VarKey
+from domain.strategy.evaluation import VarKey, label
 from domain.strategy.higher import HtfBuilder
 from domain.strategy.model import SIDES, Arith, Condition, Const, Group, Operand, Position, Strategy, Var, iter_vars
 
@@ -127,6 +127,10 @@ class IncrementalEvaluator:
         ts: I64 = np.fromiter((b.ts for b in bars), dtype=np.int64, count=n)
         cols = [np.fromiter((getattr(b, c) for b in bars), dtype=np.float64, count=n) for c in FIELDS]
         return CandleSeries(self.timeframe, ts, *cols)
+
+    def values(self) -> dict[str, float]:
+        """Each variable operand's value at the last bar, keyed as `indicator_columns` keys its columns."""
+        return {label(var): self._now[i] for var, i in self._reads.items() if isinstance(var, Var)}
 
     def update(self, candle: Candle) -> SignalRow:
         """Append one closed bar and return its signals. Bars must arrive in time order."""
