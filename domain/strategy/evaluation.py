@@ -48,6 +48,7 @@ class Signals:
     exit_long: BoolArray
     entry_short: BoolArray
     exit_short: BoolArray
+    scale_in: BoolArray | None = None  # the scale-in rule on each close (None without one)
 
     def __len__(self) -> int:
         return len(self.entry_long)
@@ -214,7 +215,8 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     for side in SIDES:
         group = strategy.rule(side)
         masks[side] = np.zeros(n, dtype=np.bool_) if group is None else _group_mask(group, cols, n)
-    return Signals(**masks)
+    adds = None if strategy.scale_in is None else _group_mask(strategy.scale_in.when, cols, n)
+    return Signals(**masks, scale_in=adds)
 
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:

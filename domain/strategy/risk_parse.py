@@ -18,7 +18,7 @@ RISK_KEYS = ("position_size_pct", "stop_loss", "take_profit", "trailing_stop")
 V1_ONLY = ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct")
 PCT_HIGH = {"stop_loss": 100.0, "take_profit": 10_000.0, "trailing_stop": 100.0}
 MAX_LEVELS = 10
-MAX_ATR_PERIOD = 1000
+MAX_ATR_PERIOD = 500  # the catalog ATR's own limit
 
 
 class RiskParser(Issues):
