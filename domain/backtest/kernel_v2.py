@@ -72,7 +72,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     lot = cfg[C_LOT]
     units = ((p[P_INIT] * r[R_ADD_FRAC]) // lot) * lot
     equity = cash + side * p[P_SIZE] * (price - p[P_AVG])
-    room = equity / _unit_cost(price, side, 1.0, cfg[C_COMM], cfg[C_SLIP]) - p[P_SIZE]
+    room = equity / _unit_cost(raw, side, 1.0, cfg[C_COMM], cfg[C_SLIP]) - p[P_SIZE]
     units = min(units, (max(room, 0.0) // lot) * lot)
     if units <= 0.0:
         return cash
