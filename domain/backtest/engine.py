@@ -15,6 +15,7 @@ from domain.backtest.risk_arrays import ScaleSpec, risk_arrays
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.trades import TradeTable
 from domain.market import CandleSeries
+from domain.strategy.position_rules import PositionRules
 from domain.strategy.risk import Risk
 
 F64 = npt.NDArray[np.float64]
@@ -114,12 +115,15 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
                     _frac(risk.take_profit_pct, "take-profit"), _frac(risk.trailing_stop_pct, "trailing stop"),
                     settings.commission, settings.slippage, settings.lot_size], dtype=np.float64)
     first, reverse = max(int(start), 1), direction == "long_short"
-    if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None):
+    position: PositionRules | None = getattr(signals, "position", None)
+    if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None or position is not None):
+        pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels, atr = risk_arrays(series, risk, scale)
         equity, rows, state = simulate_v2(
             series.open, series.high, series.low, series.close, np.vstack([el, xl, es, xs, adds]), first, reverse,
-            cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades))
+            cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
+            (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
     else:
         equity, rows, state = k.simulate_arrays(
             series.open, series.high, series.low, series.close, el, xl, es, xs, first, reverse, cfg,

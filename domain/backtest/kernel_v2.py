@@ -162,12 +162,45 @@ def _offset(anchor: float, side: float, r: np.ndarray, atr_dist: float) -> float
 
 
 @njit(cache=True)
+def _rule(sig: np.ndarray, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
+    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
+    prog, length, masks, leaf_var, leaf_op, rhs = pr
+    if length[rule] == 0 or p[P_SIDE] == 0.0:
+        return bool(sig[rule, i])
+    ret = p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0
+    bars = i - p[P_EBAR]
+    sp = 0
+    for t in range(length[rule]):
+        code, arg = prog[rule, t, 0], prog[rule, t, 1]
+        if code == 0:
+            stack[sp] = masks[arg, i]
+            sp += 1
+        elif code == 1:
+            v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
+            stack[sp] = (v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x)
+            sp += 1
+        else:
+            acc = code == 2
+            for _ in range(arg):
+                sp -= 1
+                acc = (acc and stack[sp]) if code == 2 else (acc or stack[sp])
+            stack[sp] = acc
+            sp += 1
+    return bool(stack[0])
+
+
+PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: np.ndarray, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
-                on_close: bool, finalize: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the backtest. `sig` rows: entry/exit long, entry/exit short, scale-in; `atr` rows: stop distance,
-    trailing distance, then one row per level (each mult × ATR, NaN where unused). Returns (equity, trades,
-    open position [side, size, average price, entry bar])."""
+    trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the programs of rules
+    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
+    average price, entry bar])."""
+    stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     n = len(c)
     equity = np.full(n, cash)
     trades = np.empty((4 * n + 1, N_COLS))
@@ -194,9 +227,11 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             return equity, trades[:k].copy(), np.zeros(4)
         if i >= n - 1:
             break
-        pend_close, pend_open = _decide(int(p[P_SIDE]), sig[0, i], sig[1, i], sig[2, i], sig[3, i], reverse)
-        pend_add = (p[P_SIDE] != 0.0 and not pend_close and pend_open == 0 and sig[4, i]
-                    and p[P_ADDS] < r[R_MAX_ADDS] and i - p[P_LAST_ADD] >= r[R_MIN_GAP])
+        xl = _rule(sig, 1, i, p, c[i], pr, stack)
+        xs = _rule(sig, 3, i, p, c[i], pr, stack)
+        pend_close, pend_open = _decide(int(p[P_SIDE]), sig[0, i], xl, sig[2, i], xs, reverse)
+        pend_add = (p[P_SIDE] != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < r[R_MAX_ADDS]
+                    and i - p[P_LAST_ADD] >= r[R_MIN_GAP] and _rule(sig, 4, i, p, c[i], pr, stack))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
                              sl_atr, tr_atr, tp_atr)

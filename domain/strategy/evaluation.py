@@ -1,4 +1,4 @@
-"""Whole-series evaluation: indicator columns → condition masks → four signal arrays, no look-ahead.
+"""Whole-series evaluation: indicator columns → condition masks → signal arrays, no look-ahead.
 
 A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal, and a
 higher-timeframe operand reads only HTF bars closed by t's close, so signals at t never depend on later
@@ -31,8 +31,10 @@ from domain.strategy.model import (
     iter_conditions,
     iter_vars,
     leaves,
+    rule_groups,
     uses_position,
 )
+from domain.strategy.position_rules import PositionRules, compile_position_rules
 from domain.strategy.validation import check_timeframes
 
 BoolArray = npt.NDArray[np.bool_]
@@ -49,6 +51,7 @@ class Signals:
     entry_short: BoolArray
     exit_short: BoolArray
     scale_in: BoolArray | None = None  # the scale-in rule on each close (None without one)
+    position: PositionRules | None = None  # rules reading the open position, for the engine (None: none do)
 
     def __len__(self) -> int:
         return len(self.entry_long)
@@ -105,8 +108,8 @@ class _Columns:
             return operand.value
         if isinstance(operand, Arith):
             return arith(operand.op, self.values(operand.left), self.values(operand.right))
-        if isinstance(operand, Position):
-            raise ValueError(f"{operand.var} reads the open position; only the engine can evaluate it")
+        if isinstance(operand, Position):  # flat: the engine runs position rules itself (PositionRules)
+            return np.nan
         outputs = self._cache.get(operand.key)
         if outputs is None:
             outputs = self._cache[operand.key] = self._compute(operand, self._fields.get(operand.key))
@@ -206,9 +209,6 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     problems = check_timeframes(strategy, series.timeframe)
     if problems:
         raise StrategyInvalid(problems)
-    if uses_position(strategy):
-        raise ValueError("this strategy reads the open position (position_return_pct, bars_in_position); "
-                         "such rules are evaluated inside the engine, not ahead of it")
     n = len(series)
     cols = _Columns(series, iter_vars(strategy), cache, strict=strategy.crossover == "strict")
     masks = {}
@@ -216,7 +216,11 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
         group = strategy.rule(side)
         masks[side] = np.zeros(n, dtype=np.bool_) if group is None else _group_mask(group, cols, n)
     adds = None if strategy.scale_in is None else _group_mask(strategy.scale_in.when, cols, n)
-    return Signals(**masks, scale_in=adds)
+    position = None
+    if uses_position(strategy):
+        position = compile_position_rules(rule_groups(strategy), n, lambda c: _condition_mask(c, cols, n),
+                                          cols.values)
+    return Signals(**masks, scale_in=adds, position=position)
 
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:

@@ -52,6 +52,9 @@ class OperandParser(Issues):
             self.err(path, f'an operand is {{"var": NAME, "params": {{...}}}}, {{"const": NUMBER}}{more}')
             return None
         if self.schema >= 2 and doc["var"] in POSITION_VARS:
+            if depth > 1:
+                self.err(join(path, "var"), f"{doc['var']} is compared directly, not inside arithmetic")
+                return None
             return self.position(doc, path)
         return self.var(doc, path)
 

@@ -24,6 +24,7 @@ from domain.strategy.model import (
     GroupKind,
     Operand,
     Operator,
+    Position,
     Strategy,
     Var,
     rule_groups,
@@ -213,6 +214,9 @@ class _Parser(OperandParser, RiskParser):
             self.err(join(path, "op"), f"must be one of {', '.join(OPERATORS)}, not {op!r}")
         right = self.operand(doc["right"], join(path, "right")) if "right" in doc else None
         if left is None or right is None or op not in OPERATORS:
+            return None
+        if (isinstance(left, Position) or isinstance(right, Position)) and op.startswith("crosses"):
+            self.err(join(path, "op"), "a position value is compared with gt, lt, ge or le, not crossed")
             return None
         reason = self.incomparable(left, right)
         if reason:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+PositionRule = Callable[[int, float, int], bool]  # (bar, return % from the average entry, bars held) -> fires
 
 
 @dataclass
@@ -44,6 +47,8 @@ class RefV2:
     trades: list[tuple[int, float, int, int, float, float, float, str]] = field(default_factory=list)
     equity: list[float] = field(default_factory=list)
     pos: dict | None = None
+    exit_rule: PositionRule | None = None  # replaces the exit signals while a position is open
+    add_rule: PositionRule | None = None  # replaces the scale-in signal while a position is open
 
     def level_prices(self) -> None:
         p, r = self.pos, self.rules
@@ -155,6 +160,13 @@ class RefV2:
     def decide(self, i: int, sig: list[list[bool]]) -> tuple[bool, int, bool]:
         side = self.pos["side"] if self.pos else 0
         el, xl, es, xs, add = (s[i] for s in sig)
+        if self.pos is not None:
+            ret = side * (self.c[i] / self.pos["avg"] - 1) * 100
+            bars = i - self.pos["bar"]
+            if self.exit_rule is not None:
+                xl = xs = self.exit_rule(i, ret, bars)
+            if self.add_rule is not None:
+                add = self.add_rule(i, ret, bars)
         if el and es:
             el = es = False
         if side > 0:

@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
 from domain.backtest.risk_arrays import ScaleSpec
+from domain.backtest.run import run_backtest
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
-from domain.strategy import Distance, Risk, TakeProfitLevel, Trailing
+from domain.strategy import Distance, Risk, TakeProfitLevel, Trailing, evaluate, parse_strategy
 
 ATR_PERIOD = 10
 N = 300
@@ -112,3 +113,51 @@ def test_partial_closes_and_adds_really_happen_and_each_fill_is_a_trade_row() ->
     assert (t.exit_reason == 2).sum() >= 2
     averaged = t.entry_price != series.open[t.entry_bar]
     assert averaged.any(), "some position should have an average entry moved by an add"
+
+
+def position_strategy(take: float, hold: int, dip: float, adds: int, direction: str) -> dict:
+    """Exit on a return target or after `hold` bars; average down (물타기) when the return falls to −`dip` %."""
+    ret, bars = {"var": "position_return_pct"}, {"var": "bars_in_position"}
+    exit_rule = {"any": [{"left": ret, "op": "ge", "right": {"const": take}},
+                         {"left": {"const": hold}, "op": "le", "right": bars}]}
+    entry = {"all": [{"left": {"var": "rsi", "params": {"period": 5}}, "op": "lt", "right": {"const": 35}}]}
+    short_entry = {"all": [{"left": {"var": "rsi", "params": {"period": 5}}, "op": "gt", "right": {"const": 65}}]}
+    return {"schema": 2, "name": "position rules", "direction": direction,
+            "entry_long": entry, "entry_short": short_entry, "exit_long": exit_rule, "exit_short": exit_rule,
+            "risk": {"position_size_pct": 40, "stop_loss": {"pct": 8}},
+            "scale_in": {"when": {"all": [{"left": ret, "op": "le", "right": {"const": -dip}}]},
+                         "size_pct": 50, "max_adds": adds, "min_bars_between": 2}}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.floats(0.5, 4).map(lambda x: round(x, 2)), st.integers(1, 30), st.floats(0.3, 3).map(lambda x: round(x, 2)),
+       st.integers(1, 3), st.sampled_from(["long_only", "short_only", "long_short"]), st.integers(0, 500),
+       st.booleans())
+def test_position_operands_in_exits_and_scale_in_equal_the_reference_loop(
+        take: float, hold: int, dip: float, adds: int, direction: str, seed: int, on_close: bool) -> None:
+    strategy = parse_strategy(position_strategy(take, hold, dip, adds, direction))
+    series = walk(seed)
+    cfg = BacktestSettings(cash=100_000, commission=0.001, lot_size=1e-6, trade_on_close=on_close)
+    ours = run_backtest(strategy, series, cfg)
+    signals = evaluate(strategy, series)
+    rules = Rules(0.4, ("pct", 0.08), [], None, False, 0.5, adds, 2)
+    ref = RefV2(series.open.tolist(), series.high.tolist(), series.low.tolist(), series.close.tolist(),
+                [0.0] * N, rules, 100_000.0, 0.001, 0.0, 1e-6, reverse=direction == "long_short", on_close=on_close,
+                exit_rule=lambda i, ret, bars: ret >= take or hold <= bars,
+                add_rule=lambda i, ret, bars: ret <= -dip)
+    flags = [getattr(signals, f).tolist() for f in ("entry_long", "exit_long", "entry_short", "exit_short")]
+    ref.run([*flags, [False] * N], ours.start)
+    t = ours.trades
+    assert [(int(a), int(b), int(c)) for a, b, c in zip(t.side, t.entry_bar, t.exit_bar, strict=True)] == [
+        (tr[0], tr[2], tr[3]) for tr in ref.trades]
+    np.testing.assert_allclose(t.entry_price, [tr[4] for tr in ref.trades], rtol=1e-12)
+    np.testing.assert_allclose(ours.equity, ref.equity, rtol=1e-12)
+
+
+def test_position_rules_really_exit_on_targets_and_time_and_average_down() -> None:
+    strategy = parse_strategy(position_strategy(1.0, 12, 1.0, 2, "long_only"))
+    result = run_backtest(strategy, walk(3), BacktestSettings(cash=100_000, lot_size=1e-6))
+    t = result.trades
+    held = t.exit_bar - t.entry_bar
+    assert (held == 12).any() and (held < 12).any()
+    assert (t.entry_price != walk(3).open[t.entry_bar]).any(), "some position should have averaged down"
