@@ -24,7 +24,19 @@ from domain.indicators.base import Stream
 from domain.market import FIELDS, Candle, CandleSeries, Timeframe
 from domain.strategy.evaluation import VarKey, label
 from domain.strategy.higher import HtfBuilder
-from domain.strategy.model import SIDES, Arith, Condition, Const, Group, Operand, Position, Strategy, Var, iter_vars
+from domain.strategy.model import (
+    POSITION_VARS,
+    Arith,
+    Condition,
+    Const,
+    Group,
+    Operand,
+    Position,
+    Strategy,
+    Var,
+    iter_vars,
+    rule_groups,
+)
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -43,6 +55,7 @@ class SignalRow:
     exit_long: bool
     entry_short: bool
     exit_short: bool
+    scale_in: bool = False
 
 
 @dataclass(slots=True)
@@ -104,9 +117,11 @@ class IncrementalEvaluator:
             self._segments.append(seg)
             at += seg.width
         self._reads.update({var: (at + i if var.var in FIELDS else i) for var, i in base_reads.items()})
-        self._now: list[float] = [NAN] * (at + len(FIELDS))
+        # the open position's values (return %, bars held) sit after the bar's fields; NaN when flat
+        self._reads.update({Position(name): at + len(FIELDS) + k for k, name in enumerate(POSITION_VARS)})
+        self._now: list[float] = [NAN] * (at + len(FIELDS) + len(POSITION_VARS))
         self._prev: list[float] = list(self._now)
-        self._rules = compile_rules([strategy.rule(side) for side in SIDES], self._reads,
+        self._rules = compile_rules(rule_groups(strategy), self._reads,
                                     strict=strategy.crossover == "strict")
         columns = (history.ts.tolist(), *(history.column(c).tolist() for c in FIELDS))
         for ts, *row in zip(*columns, strict=True):
@@ -132,13 +147,19 @@ class IncrementalEvaluator:
         """Each variable operand's value at the last bar, keyed as `indicator_columns` keys its columns."""
         return {label(var): self._now[i] for var, i in self._reads.items() if isinstance(var, Var)}
 
-    def update(self, candle: Candle) -> SignalRow:
-        """Append one closed bar and return its signals. Bars must arrive in time order."""
+    def update(self, candle: Candle, position: tuple[float, float] | None = None) -> SignalRow:
+        """Append one closed bar and return its signals. Bars must arrive in time order.
+
+        `position` is the open position at this close, (return % from its average entry, bars held), for rules
+        that read it; None when flat.
+        """
         if self._last_ts is not None and candle.ts <= self._last_ts:
             raise ValueError(f"bar at {candle.ts} is not after the last bar at {self._last_ts}")
         self._last_ts = candle.ts
         self._bars.append(candle)
         self._push(candle.ts, candle.open, candle.high, candle.low, candle.close, candle.volume)
+        if position is not None:
+            self._now[-2:] = position
         return self._rules(self._now, self._prev)
 
     def _push(self, ts: int, o: float, h: float, low: float, c: float, v: float) -> None:
@@ -153,7 +174,7 @@ class IncrementalEvaluator:
                     values.extend(stream(*bar))
                 seg.last = [*values, *bar]
             now.extend(seg.last)
-        now += (o, h, low, c, v)
+        now += (o, h, low, c, v, NAN, NAN)
         self._now = now
         self.seen += 1
 
@@ -173,7 +194,7 @@ _STRICT = {**_COMPARE, "crosses_above": "({l} > {r} and {pl} < {pr})", "crosses_
 
 def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
                   strict: bool = False) -> Callable[[Row, Row], SignalRow]:
-    """The four rules as one function of (this bar's row, the previous bar's row) -> SignalRow.
+    """The rules (four sides, then scale-in) as one function of (this bar's row, the previous bar's row).
 
     `strict` selects the strategy's strict crossover rule (previous bar strictly on the other side).
 
@@ -191,8 +212,6 @@ def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
         if isinstance(operand, Arith):
             a, b = ref(operand.left, row), ref(operand.right, row)
             return f"_div({a}, {b})" if operand.op == "div" else f"({a} {_SIGNS[operand.op]} {b})"
-        if isinstance(operand, Position):
-            raise ValueError(f"{operand.var} reads the open position; only the engine can evaluate it")
         return f"{row}[{reads[operand]}]"
 
     def expr(item: Condition | Group | None) -> str:
@@ -206,7 +225,7 @@ def compile_rules(rules: list[Group | None], reads: dict[Operand, int],
         return compare[item.op].format(l=ref(item.left, "n"), r=ref(item.right, "n"), pl=ref(item.left, "p"),
                                         pr=ref(item.right, "p"))
 
-    body = ", ".join(f"bool({expr(rule)})" for rule in rules)
+    body = ", ".join(f"bool({expr(rule)})" for rule in [*rules, None, None, None, None, None][:5])
     namespace: dict[str, object] = {"SignalRow": SignalRow, "consts": tuple(consts), "_div": _div}
     exec(f"def rules(n, p, c=consts):\n    return SignalRow({body})\n", namespace)  # noqa: S102 - source built above
     return namespace["rules"]  # type: ignore[return-value]

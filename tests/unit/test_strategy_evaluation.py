@@ -184,3 +184,23 @@ def test_long_runs_stay_exact_for_recursive_indicators() -> None:
 def test_a_bound_below_two_bars_is_refused() -> None:
     with pytest.raises(ValueError, match="max_bars"):
         IncrementalEvaluator(long_only(close_vs("gt", 1)), bars([1.0]), max_bars=1)
+
+
+def test_the_live_evaluator_reads_the_open_position_it_is_given_and_nan_when_flat() -> None:
+    ret, held = {"var": "position_return_pct"}, {"var": "bars_in_position"}
+    strategy = parse_strategy({
+        "schema": 2, "name": "t", "direction": "long_only", "entry_long": close_vs("gt", 10),
+        "entry_short": None, "exit_short": None,
+        "exit_long": {"any": [{"left": ret, "op": "ge", "right": {"const": 2}},
+                              {"left": held, "op": "gt", "right": {"const": 5}}]},
+        "scale_in": {"when": {"all": [{"left": ret, "op": "le", "right": {"const": -3}}]}, "size_pct": 50,
+                     "max_adds": 2}})
+    series = bars([9, 11, 12, 13, 12, 11])
+    live = IncrementalEvaluator(strategy, series.take(slice(0, 1)))
+    flat = live.update(series.candle(1))
+    assert flat.entry_long and not flat.exit_long and not flat.scale_in
+    assert live.update(series.candle(2), (2.5, 1)).exit_long
+    assert not live.update(series.candle(3), (1.0, 5)).exit_long
+    row = live.update(series.candle(4), (-3.0, 6))
+    assert row.exit_long and row.scale_in
+    assert evaluate(strategy, series).exit_long.tolist() == [False] * 6  # ahead of the engine: flat everywhere
