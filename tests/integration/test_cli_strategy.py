@@ -81,7 +81,7 @@ def test_import_export_and_list_round_trip(tmp_path: Path, capsys: pytest.Captur
     assert code == 0 and [line.split("  ")[0] for line in out.splitlines()[1:]] == ["Mine A", "Mine B"]
     assert "2 of 2 strategies" in err
     code, out, _ = run(capsys, "--db", db, "strategy", "list", "--tag", "sample", "--sort", "name", "--desc")
-    assert len(out.splitlines()) == 5 and out.splitlines()[1].startswith("SMA 10/20 cross")
+    assert len(out.splitlines()) == 7 and out.splitlines()[1].startswith("Upbit scale-in")
     target = tmp_path / "out.json"
     code, _, err = run(capsys, "--db", db, "strategy", "export", "Mine A", "-o", str(target))
     assert code == 0 and "wrote 1 strategy" in err
