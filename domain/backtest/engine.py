@@ -10,9 +10,13 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.backtest import kernel as k
+from domain.backtest.kernel_v2 import simulate_v2
+from domain.backtest.risk_arrays import ScaleSpec, risk_arrays
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.trades import TradeTable
 from domain.market import CandleSeries
+from domain.strategy.position_rules import PositionRules
+from domain.strategy.risk import Risk
 
 F64 = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -93,10 +97,11 @@ def _flags(signals: SignalsLike, n: int, direction: str) -> list[BoolArray]:
 
 
 def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
-             settings: BacktestSettings, start: int = 1) -> SimResult:
+             settings: BacktestSettings, start: int = 1, scale: ScaleSpec | None = None) -> SimResult:
     """Trade `signals` over `series`. Signals on bars before `start` are ignored (indicator warm-up).
 
-    Semantics follow backtesting.py 0.6 (see docs in domain/backtest/__init__.py).
+    Semantics follow backtesting.py 0.6 (see docs in domain/backtest/__init__.py). Schema-2 risk (ATR
+    distances, take-profit levels, close-anchored trailing) and scaling in run on `kernel_v2`.
     """
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}, got {direction!r}")
@@ -109,12 +114,21 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
     cfg = np.array([min(size_pct / 100.0, FULL_EQUITY), _frac(risk.stop_loss_pct, "stop-loss"),
                     _frac(risk.take_profit_pct, "take-profit"), _frac(risk.trailing_stop_pct, "trailing stop"),
                     settings.commission, settings.slippage, settings.lot_size], dtype=np.float64)
-    equity, rows, state = k.simulate_arrays(
-        series.open, series.high, series.low, series.close, el, xl, es, xs, max(int(start), 1),
-        direction == "long_short", cfg, float(settings.cash), bool(settings.trade_on_close),
-        bool(settings.finalize_trades),
-    )
+    first, reverse = max(int(start), 1), direction == "long_short"
+    position: PositionRules | None = getattr(signals, "position", None)
+    if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None or position is not None):
+        pr = position or PositionRules.none(n)
+        adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
+        r, levels, atr = risk_arrays(series, risk, scale)
+        equity, rows, state = simulate_v2(
+            series.open, series.high, series.low, series.close, np.vstack([el, xl, es, xs, adds]), first, reverse,
+            cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
+            (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
+    else:
+        equity, rows, state = k.simulate_arrays(
+            series.open, series.high, series.low, series.close, el, xl, es, xs, first, reverse, cfg,
+            float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades))
     open_pos = None
     if state[0] != 0:
         open_pos = OpenPosition(int(state[0]), float(state[1]), float(state[2]), int(state[3]))
-    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, max(int(start), 1))
+    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, first)

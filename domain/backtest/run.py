@@ -11,12 +11,13 @@ import numpy.typing as npt
 
 from domain.backtest.curve import first_bad_price
 from domain.backtest.engine import RiskLike, SignalsLike, simulate
+from domain.backtest.risk_arrays import ScaleSpec, risk_warmup
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
 from domain.backtest.trades import TradeTable
-from domain.indicators import CATALOG
-from domain.market import FIELDS, CandleSeries
+from domain.market import FIELDS, CandleSeries, Timeframe
 from domain.strategy import Strategy, evaluate, iter_vars
+from domain.strategy.evaluation import var_warmup
 
 F64 = npt.NDArray[np.float64]
 
@@ -36,14 +37,17 @@ class BacktestResult:
     start: int
 
 
-def indicator_warmup(strategy: Strategy) -> int:
-    """Index of the first bar where every indicator has a value (backtesting.py's warm-up count)."""
-    bars = [int(CATALOG[v.var].warmup(dict(v.params))) for v in iter_vars(strategy) if v.var not in FIELDS]
+def indicator_warmup(strategy: Strategy, base: Timeframe | None = None) -> int:
+    """Index of the first bar where every indicator has a value (backtesting.py's warm-up count).
+
+    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given).
+    """
+    bars = [var_warmup(v, base) for v in iter_vars(strategy) if v.var not in FIELDS or v.timeframe]
     return max(bars, default=0)
 
 
 def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
-                     settings: BacktestSettings, warmup: int = 0) -> BacktestResult:
+                     settings: BacktestSettings, warmup: int = 0, scale: ScaleSpec | None = None) -> BacktestResult:
     """Simulate precomputed signals and compute statistics.
 
     As in backtesting.py, the first bar acted on is `warmup + 1` (every indicator valid on it and on the
@@ -56,7 +60,7 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
             f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
             f"so at least {warmup + 2} bars are required"
         )
-    sim = simulate(series, signals, direction, risk, settings, start=warmup + 1)
+    sim = simulate(series, signals, direction, risk, settings, start=warmup + 1, scale=scale)
     dd = drawdown(sim.equity)
     stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup, dd=dd)
     return BacktestResult(stats, sim.trades, sim.equity, dd, sim.start)
@@ -74,12 +78,16 @@ def check_prices(series: CandleSeries) -> None:
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
-    warmup = indicator_warmup(strategy)
+    warmup = max(indicator_warmup(strategy, series.timeframe), risk_warmup(strategy.risk))
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")
     signals = evaluate(strategy, series)
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
+    scale = None
+    if strategy.scale_in is not None and signals.scale_in is not None:
+        s = strategy.scale_in
+        scale = ScaleSpec(signals.scale_in, s.size_pct, s.max_adds, s.min_bars_between)
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup, scale)
 
 
 def json_value(value: Any) -> Any:

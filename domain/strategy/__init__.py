@@ -1,6 +1,6 @@
 """Strategy definitions: the entity, versioned JSON, validation, and evaluation into signals."""
 
-from domain.strategy.codec import dumps_strategy, loads_json, loads_strategy, strategy_to_dict
+from domain.strategy.codec import dumps_strategy, loads_json, loads_strategy, migrate, strategy_to_dict
 from domain.strategy.evaluation import Signals, evaluate, indicator_columns, warmup_bars
 from domain.strategy.incremental import IncrementalEvaluator, SignalRow
 from domain.strategy.model import (
@@ -9,24 +9,36 @@ from domain.strategy.model import (
     OPERATORS,
     SCHEMA_VERSION,
     SIDES,
+    Arith,
     Condition,
     Const,
     Direction,
     Group,
     Operand,
-    Risk,
+    Position,
     Strategy,
     Var,
     iter_conditions,
+    iter_operands,
     iter_vars,
+    leaves,
+    uses_position,
 )
+from domain.strategy.risk import Distance, Risk, ScaleIn, TakeProfitLevel, Trailing
 from domain.strategy.units import comparable
-from domain.strategy.validation import StrategyInvalid, ValidationIssue, parse_strategy, validate_strategy
+from domain.strategy.validation import (
+    StrategyInvalid,
+    ValidationIssue,
+    check_timeframes,
+    parse_strategy,
+    validate_strategy,
+)
 
 __all__ = [
-    "DIRECTIONS", "MAX_DEPTH", "OPERATORS", "SCHEMA_VERSION", "SIDES", "Condition", "Const", "Direction",
-    "Group", "IncrementalEvaluator", "Operand", "Risk", "SignalRow", "Signals", "Strategy", "StrategyInvalid",
-    "ValidationIssue", "Var", "comparable", "dumps_strategy", "evaluate", "indicator_columns", "iter_conditions",
-    "iter_vars", "loads_json", "loads_strategy", "parse_strategy", "strategy_to_dict", "validate_strategy",
-    "warmup_bars",
+    "DIRECTIONS", "MAX_DEPTH", "OPERATORS", "SCHEMA_VERSION", "SIDES", "Arith", "Condition", "Const", "Direction",
+    "Distance", "Group", "IncrementalEvaluator", "Operand", "Position", "Risk", "ScaleIn", "SignalRow", "Signals",
+    "Strategy", "StrategyInvalid", "TakeProfitLevel", "Trailing", "ValidationIssue", "Var", "check_timeframes",
+    "comparable", "dumps_strategy", "evaluate", "indicator_columns", "iter_conditions", "iter_operands",
+    "iter_vars", "leaves", "loads_json", "loads_strategy", "migrate", "parse_strategy", "strategy_to_dict",
+    "uses_position", "validate_strategy", "warmup_bars",
 ]

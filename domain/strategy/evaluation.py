@@ -1,7 +1,8 @@
-"""Whole-series evaluation: indicator columns → condition masks → four signal arrays, no look-ahead.
+"""Whole-series evaluation: indicator columns → condition masks → signal arrays, no look-ahead.
 
-A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal,
-so signals at t never depend on later bars. NaN (indicator warm-up) compares False.
+A condition at bar t uses only values at t (and t-1 for crosses); every catalog indicator is causal, and a
+higher-timeframe operand reads only HTF bars closed by t's close, so signals at t never depend on later
+bars. NaN (indicator warm-up, division by zero) compares False.
 """
 
 from __future__ import annotations
@@ -14,8 +15,27 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.indicators import CATALOG
-from domain.market import FIELDS, CandleSeries
-from domain.strategy.model import SIDES, Condition, Const, Group, Operand, Strategy, Var, iter_conditions, iter_vars
+from domain.market import FIELDS, CandleSeries, Timeframe
+from domain.strategy import higher
+from domain.strategy.issues import StrategyInvalid
+from domain.strategy.model import (
+    SIDES,
+    Arith,
+    Condition,
+    Const,
+    Group,
+    Operand,
+    Position,
+    Strategy,
+    Var,
+    iter_conditions,
+    iter_vars,
+    leaves,
+    rule_groups,
+    uses_position,
+)
+from domain.strategy.position_rules import PositionRules, compile_position_rules
+from domain.strategy.validation import check_timeframes
 
 BoolArray = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
@@ -30,6 +50,8 @@ class Signals:
     exit_long: BoolArray
     entry_short: BoolArray
     exit_short: BoolArray
+    scale_in: BoolArray | None = None  # the scale-in rule on each close (None without one)
+    position: PositionRules | None = None  # rules reading the open position, for the engine (None: none do)
 
     def __len__(self) -> int:
         return len(self.entry_long)
@@ -40,7 +62,7 @@ class Signals:
         return all(np.array_equal(getattr(self, s), getattr(other, s)) for s in SIDES)
 
 
-VarKey = tuple[str, tuple[tuple[str, float], ...]]
+VarKey = tuple[str, tuple[tuple[str, float], ...], str | None]
 
 
 def wanted_fields(variables: Iterable[Var]) -> dict[VarKey, frozenset[str]]:
@@ -73,15 +95,21 @@ class _Columns:
     """
 
     def __init__(self, series: CandleSeries, variables: Iterable[Var],
-                 shared: MutableMapping[Any, Outputs] | None = None) -> None:
+                 shared: MutableMapping[Any, Outputs] | None = None, strict: bool = False) -> None:
         self.series = series
+        self.strict = strict  # the strategy's crossover rule
         self._fields = wanted_fields(variables)
         self._cache: dict[VarKey, Outputs] = {}
         self._shared = shared
+        self._htf: dict[Timeframe, tuple[CandleSeries, npt.NDArray[np.int64]]] = {}
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
             return operand.value
+        if isinstance(operand, Arith):
+            return arith(operand.op, self.values(operand.left), self.values(operand.right))
+        if isinstance(operand, Position):  # flat: the engine runs position rules itself (PositionRules)
+            return np.nan
         outputs = self._cache.get(operand.key)
         if outputs is None:
             outputs = self._cache[operand.key] = self._compute(operand, self._fields.get(operand.key))
@@ -89,16 +117,44 @@ class _Columns:
 
     def _compute(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
         if self._shared is None:
-            return compute_var(operand, self.series, fields)
+            return self._compute_on_bars(operand, fields)
         key = (operand.key, fields)
         outputs = self._shared.get(key)
         if outputs is None:
-            outputs = self._shared[key] = compute_var(operand, self.series, fields)
+            outputs = self._shared[key] = self._compute_on_bars(operand, fields)
         return outputs
 
+    def _compute_on_bars(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
+        if operand.timeframe is None:
+            return compute_var(operand, self.series, fields)
+        htf, index = self._higher(Timeframe(operand.timeframe))
+        return {k: higher.align(v, index) for k, v in compute_var(operand, htf, fields).items()}
 
-def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> BoolArray:
-    """left > right now and left ≤ right on the bar before (mirrored for below); never on the first bar."""
+    def _higher(self, tf: Timeframe) -> tuple[CandleSeries, npt.NDArray[np.int64]]:
+        if tf not in self._htf:
+            htf = higher.resample(self.series, tf)
+            self._htf[tf] = (htf, higher.closed_index(self.series, htf))
+        return self._htf[tf]
+
+
+def arith(op: str, left: F64 | float, right: F64 | float) -> F64 | float:
+    """`left op right` elementwise; a division by zero is NaN (so it compares False), as in the live evaluator."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if op == "add":
+            return np.add(left, right)
+        if op == "sub":
+            return np.subtract(left, right)
+        if op == "mul":
+            return np.multiply(left, right)
+        return np.where(np.equal(right, 0.0), np.nan, np.divide(left, np.where(np.equal(right, 0.0), 1.0, right)))
+
+
+def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool, strict: bool = False) -> BoolArray:
+    """left > right now and left ≤ right on the bar before (mirrored for below); never on the first bar.
+
+    `strict` asks for left < right on the bar before (backtesting.py's `crossover()`), so touching and
+    then moving through does not count.
+    """
     lv = np.broadcast_to(np.asarray(left, dtype=np.float64), (n,))
     rv = np.broadcast_to(np.asarray(right, dtype=np.float64), (n,))
     out = np.zeros(n, dtype=np.bool_)
@@ -106,10 +162,10 @@ def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool) -> Bool
         return out
     if above:
         np.greater(lv[1:], rv[1:], out=out[1:])
-        out[1:] &= np.less_equal(lv[:-1], rv[:-1])
+        out[1:] &= (np.less if strict else np.less_equal)(lv[:-1], rv[:-1])
     else:
         np.less(lv[1:], rv[1:], out=out[1:])
-        out[1:] &= np.greater_equal(lv[:-1], rv[:-1])
+        out[1:] &= (np.greater if strict else np.greater_equal)(lv[:-1], rv[:-1])
     return out
 
 
@@ -126,7 +182,7 @@ def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
         elif op == "le":
             mask = np.less_equal(left, right)
         else:
-            mask = _crosses(left, right, n, above=op == "crosses_above")
+            mask = _crosses(left, right, n, above=op == "crosses_above", strict=cols.strict)
     return np.broadcast_to(mask, (n,))
 
 
@@ -150,38 +206,59 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     `cache` (optional) keeps indicator outputs between calls on the same `series`, e.g. across the points of a
     parameter sweep; the caller owns it and must not reuse it for other data.
     """
+    problems = check_timeframes(strategy, series.timeframe)
+    if problems:
+        raise StrategyInvalid(problems)
     n = len(series)
-    cols = _Columns(series, iter_vars(strategy), cache)
+    cols = _Columns(series, iter_vars(strategy), cache, strict=strategy.crossover == "strict")
     masks = {}
     for side in SIDES:
         group = strategy.rule(side)
         masks[side] = np.zeros(n, dtype=np.bool_) if group is None else _group_mask(group, cols, n)
-    return Signals(**masks)
+    adds = None if strategy.scale_in is None else _group_mask(strategy.scale_in.when, cols, n)
+    position = None
+    if uses_position(strategy):
+        position = compile_position_rules(rule_groups(strategy), n, lambda c: _condition_mask(c, cols, n),
+                                          cols.values)
+    return Signals(**masks, scale_in=adds, position=position)
 
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
     """Each variable operand's values keyed by a readable label (`sma(10)`, `macd(12,26,9).signal`)."""
     cols = _Columns(series, iter_vars(strategy))
-    return {_label(var): np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
+    return {label(var): np.asarray(cols.values(var), dtype=np.float64) for var in iter_vars(strategy)}
 
 
-def _label(var: Var) -> str:
+def label(var: Var) -> str:
+    """A variable's column label: `sma(10)`, `macd(12,26,9).macd`, `close@1h`."""
     if var.field is None and var.var not in FIELDS and len(CATALOG[var.var].outputs) > 1:
-        return f"{var.label}.{CATALOG[var.var].outputs[0]}"
+        base = Var(var.var, var.params).label
+        tail = f"@{var.timeframe}" if var.timeframe else ""
+        return f"{base}.{CATALOG[var.var].outputs[0]}{tail}"
     return var.label
 
 
-def warmup_bars(strategy: Strategy) -> int:
-    """Bars before every operand has a value (one more where a cross needs the previous bar too)."""
+def warmup_bars(strategy: Strategy, base: Timeframe | None = None) -> int:
+    """Bars before every operand has a value (one more where a cross needs the previous bar too).
+
+    A higher-timeframe operand needs its indicator's warm-up in HTF bars plus the first of them to close:
+    `(warmup + 1) × ratio` base bars at most (with `base` unknown, 1-minute bars are assumed: an upper bound).
+    """
     longest = 0
-    for side in SIDES:
-        for cond in iter_conditions(strategy.rule(side)):
+    for group in (strategy.rule(side) for side in SIDES):
+        for cond in iter_conditions(group):
             extra = 1 if cond.op.startswith("crosses") else 0
             for operand in (cond.left, cond.right):
-                if isinstance(operand, Var):
-                    longest = max(longest, _warmup(operand) + extra)
+                for leaf in leaves(operand):
+                    if isinstance(leaf, Var):
+                        longest = max(longest, var_warmup(leaf, base) + extra)
     return longest
 
 
-def _warmup(var: Var) -> int:
-    return int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+def var_warmup(var: Var, base: Timeframe | None = None) -> int:
+    """Index of the first base bar where `var` can have a value."""
+    own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+    if var.timeframe is None:
+        return own
+    ratio = higher.ratio(base or Timeframe.M1, Timeframe(var.timeframe))
+    return (own + 1) * ratio - 1

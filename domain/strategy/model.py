@@ -1,19 +1,28 @@
-"""Strategy entity: condition trees over indicator operands, direction and the risk block."""
+"""Strategy entity: condition trees over operands (indicators, arithmetic, position), direction and risk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-SCHEMA_VERSION = 1
+from domain.strategy.risk import Risk, ScaleIn
+
+SCHEMA_VERSION = 2
+SCHEMAS = (1, 2)  # readable; schema 1 is migrated on read
 DIRECTIONS = ("long_only", "short_only", "long_short")
 OPERATORS = ("gt", "lt", "ge", "le", "crosses_above", "crosses_below")
 SIDES = ("entry_long", "exit_long", "entry_short", "exit_short")
 MAX_DEPTH = 8
+MAX_ARITH_DEPTH = 4  # nested add/sub/mul/div operands
+ARITH_OPS = ("add", "sub", "mul", "div")
+POSITION_VARS = ("position_return_pct", "bars_in_position")
+CROSSOVERS = ("inclusive", "strict")
 
 Direction: TypeAlias = Literal["long_only", "short_only", "long_short"]
 Operator: TypeAlias = Literal["gt", "lt", "ge", "le", "crosses_above", "crosses_below"]
 GroupKind: TypeAlias = Literal["all", "any"]
+Crossover: TypeAlias = Literal["inclusive", "strict"]
+ArithOp: TypeAlias = Literal["add", "sub", "mul", "div"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +32,20 @@ class Var:
     var: str
     params: tuple[tuple[str, float], ...] = ()
     field: str | None = None
+    timeframe: str | None = None  # a higher timeframe's code ("1h"): values of its closed bars only
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[str, float], ...]]:
+    def key(self) -> tuple[str, tuple[tuple[str, float], ...], str | None]:
         """Identity of the computation (one compute serves every field)."""
-        return (self.var, self.params)
+        return (self.var, self.params, self.timeframe)
 
     @property
     def label(self) -> str:
-        """Readable label for previews: `sma(10)`, `macd(12,26,9).signal`, `close`."""
+        """Readable label for previews: `sma(10)`, `macd(12,26,9).signal`, `close`, `sma(50)@1h`."""
         args = ",".join(_fmt(v) for _, v in self.params)
         base = f"{self.var}({args})" if self.params else self.var
-        return f"{base}.{self.field}" if self.field else base
+        base = f"{base}.{self.field}" if self.field else base
+        return f"{base}@{self.timeframe}" if self.timeframe else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +59,32 @@ class Const:
         return _fmt(self.value)
 
 
-Operand: TypeAlias = Var | Const
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A property of the open position: `position_return_pct` (NaN when flat) or `bars_in_position`."""
+
+    var: str
+
+    @property
+    def label(self) -> str:
+        return self.var
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    """`left op right` as a number (`add sub mul div`); division by zero gives NaN, which compares False."""
+
+    op: ArithOp
+    left: Operand
+    right: Operand
+
+    @property
+    def label(self) -> str:
+        sign = {"add": "+", "sub": "-", "mul": "*", "div": "/"}[self.op]
+        return f"({self.left.label} {sign} {self.right.label})"
+
+
+Operand: TypeAlias = Var | Const | Position | Arith
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +105,6 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
-class Risk:
-    """Position sizing and exits applied by the engine; percentages of equity / entry price."""
-
-    position_size_pct: float = 100.0
-    stop_loss_pct: float | None = None
-    take_profit_pct: float | None = None
-    trailing_stop_pct: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Strategy:
     """A validated strategy definition (build with `parse_strategy`)."""
 
@@ -90,6 +116,8 @@ class Strategy:
     exit_long: Group | None
     exit_short: Group | None
     risk: Risk
+    crossover: Crossover = "inclusive"  # inclusive: previous bar <=, now > (ta.crossover); strict: previous <
+    scale_in: ScaleIn | None = None
 
     @property
     def trades_long(self) -> bool:
@@ -119,15 +147,36 @@ def iter_conditions(group: Group | None) -> list[Condition]:
     return out
 
 
+def rule_groups(strategy: Strategy) -> list[Group | None]:
+    """The four side rules (disabled sides as None) and the scale-in rule, in evaluation order."""
+    return [*(strategy.rule(side) for side in SIDES), strategy.scale_in.when if strategy.scale_in else None]
+
+
+def leaves(operand: Operand) -> list[Operand]:
+    """The variables, positions and constants inside an operand (itself when it is not arithmetic)."""
+    if isinstance(operand, Arith):
+        return [*leaves(operand.left), *leaves(operand.right)]
+    return [operand]
+
+
+def iter_operands(strategy: Strategy) -> list[Operand]:
+    """Every top-level operand of the enabled rules (scale-in included), depth first."""
+    return [o for g in rule_groups(strategy) for c in iter_conditions(g) for o in (c.left, c.right)]
+
+
 def iter_vars(strategy: Strategy) -> list[Var]:
-    """Distinct variable operands of the enabled sides, in first-use order."""
+    """Distinct variable operands of the enabled rules (inside arithmetic too), in first-use order."""
     seen: dict[Var, None] = {}
-    for side in SIDES:
-        for cond in iter_conditions(strategy.rule(side)):
-            for operand in (cond.left, cond.right):
-                if isinstance(operand, Var):
-                    seen.setdefault(operand, None)
+    for operand in iter_operands(strategy):
+        for leaf in leaves(operand):
+            if isinstance(leaf, Var):
+                seen.setdefault(leaf, None)
     return list(seen)
+
+
+def uses_position(strategy: Strategy) -> bool:
+    """True when some rule reads the open position (its operands then need the engine's state)."""
+    return any(isinstance(leaf, Position) for o in iter_operands(strategy) for leaf in leaves(o))
 
 
 def _fmt(value: float) -> str:

@@ -30,3 +30,38 @@ def comparable(left: tuple[str, str, str], right: tuple[str, str, str]) -> str |
         return (f"cannot compare {lname} with {rname}: each is on its own scale ({lunit}); "
                 f"compare each with a constant instead")
     return None
+
+
+def arith_unit(op: str, left: tuple[str, str, str] | None,
+               right: tuple[str, str, str] | None) -> tuple[str | None, str | None]:
+    """(unit class of `left op right`, None) or (None, why the arithmetic has no unit); None stands for a constant.
+
+    price − price is a price delta, price ± delta is a price, X × const and X ÷ const keep X's class,
+    X ÷ X (or a delta ÷ a price) is a ratio, X × ratio keeps X's class; anything else is refused.
+    """
+    if left is None and right is None:
+        return None, "arithmetic on two constants; write the result as one constant"
+    if left is None or right is None:
+        other = left or right
+        assert other is not None
+        if op == "div" and left is None:
+            return None, f"dividing a constant by {other[1]} has no unit QuantDesk can compare"
+        return other[2], None
+    (lvar, lname, lu), (rvar, rname, ru) = left, right
+    if (lu in SCALE_DEPENDENT or ru in SCALE_DEPENDENT) and lvar != rvar:
+        return None, f"{lname} and {rname} are each on their own scale; combine each only with constants"
+    found = _ARITH.get((op, lu, ru)) or (lu if lu == ru and op == "add" else None)
+    if found is None and lu == ru:
+        found = {"sub": "price_delta" if lu == "price" else lu, "div": "ratio"}.get(op)
+    if found is None and op == "mul" and "ratio" in (lu, ru):
+        found = ru if lu == "ratio" else lu
+    if found is None and op == "div" and ru == "ratio":
+        found = lu
+    if found is None:
+        sign = {"add": "+", "sub": "−", "mul": "×", "div": "÷"}[op]
+        return None, f"{lname} ({lu}) {sign} {rname} ({ru}) has no unit QuantDesk can compare"
+    return found, None
+
+
+_ARITH = {("add", "price", "price_delta"): "price", ("add", "price_delta", "price"): "price",
+          ("sub", "price", "price_delta"): "price", ("div", "price_delta", "price"): "ratio"}

@@ -2,59 +2,46 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
-from domain.indicators import CATALOG, Indicator, check_params
+from domain.market import Timeframe
+from domain.strategy.issues import StrategyInvalid, ValidationIssue, is_number, join, kind
 from domain.strategy.model import (
+    CROSSOVERS,
     DIRECTIONS,
     MAX_DEPTH,
     OPERATORS,
     SCHEMA_VERSION,
+    SCHEMAS,
     SIDES,
+    Arith,
     Condition,
     Const,
+    Crossover,
     Direction,
     Group,
     GroupKind,
     Operand,
     Operator,
-    Risk,
+    Position,
     Strategy,
     Var,
+    rule_groups,
 )
+from domain.strategy.operands import OperandParser, unit
+from domain.strategy.risk import ScaleIn
+from domain.strategy.risk_parse import RISK_LIMITS, RiskParser
 from domain.strategy.units import comparable
+
+__all__ = ["RISK_LIMITS", "StrategyInvalid", "ValidationIssue", "check_timeframes", "parse_strategy",
+           "validate_strategy"]
 
 MAX_NAME = 120
 META_KEYS = ("notes", "tags")  # carried by files and the store, not part of the rule itself
-TOP_KEYS = ("schema", "name", "direction", *SIDES, "risk", *META_KEYS)
-RISK_LIMITS = {  # name: (low, high, low inclusive, may be null)
-    "position_size_pct": (0.0, 100.0, False, False),
-    "stop_loss_pct": (0.0, 100.0, False, True),
-    "take_profit_pct": (0.0, 10_000.0, False, True),
-    "trailing_stop_pct": (0.0, 100.0, False, True),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ValidationIssue:
-    """One problem: where (`entry_long.all[1].right.params.period`) and what."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class StrategyInvalid(ValueError):
-    """A definition was rejected; `.errors` lists every problem."""
-
-    def __init__(self, errors: list[ValidationIssue]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
+TOP_KEYS_V1 = ("schema", "name", "direction", "crossover", *SIDES, "risk", *META_KEYS)
+TOP_KEYS = ("schema", "name", "direction", "crossover", *SIDES, "risk", "scale_in", *META_KEYS)
+SCALE_KEYS = ("when", "size_pct", "max_adds", "min_bars_between")
 
 
 def validate_strategy(data: object) -> list[ValidationIssue]:
@@ -65,7 +52,7 @@ def validate_strategy(data: object) -> list[ValidationIssue]:
 
 
 def parse_strategy(data: object) -> Strategy:
-    """The Strategy in `data`; raises StrategyInvalid listing every problem."""
+    """The Strategy in `data` (schema 1 is migrated to schema 2); raises StrategyInvalid listing every problem."""
     parser = _Parser()
     result = parser.strategy(data)
     if parser.issues or result is None:
@@ -73,65 +60,84 @@ def parse_strategy(data: object) -> Strategy:
     return result
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def check_timeframes(strategy: Strategy, base: Timeframe) -> list[ValidationIssue]:
+    """Problems running `strategy` on `base` bars: each operand timeframe must be a whole multiple of it."""
+    out = []
+    for path, var in _timeframe_vars(strategy):
+        tf = Timeframe(var.timeframe)
+        if tf.ms < base.ms or tf.ms % base.ms or (tf is Timeframe.W1 and base.ms > 86_400_000):
+            out.append(ValidationIssue(join(path, "timeframe"), f"{tf.code} is not a whole multiple of the data's "
+                                       f"{base.code} bars; use {base.code} or a longer timeframe made of them"))
+    return out
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return type(value).__name__
+def _timeframe_vars(strategy: Strategy) -> list[tuple[str, Var]]:
+    groups = [(s, strategy.rule(s)) for s in SIDES] + [("scale_in.when", rule_groups(strategy)[-1])]
+    out: list[tuple[str, Var]] = []
+    for root, group in groups:
+        stack: list[tuple[str, object]] = [(root, group)] if group is not None else []
+        while stack:
+            path, item = stack.pop()
+            if isinstance(item, Group):
+                stack += [(f"{path}.{item.kind}[{i}]", x) for i, x in enumerate(item.items)]
+            elif isinstance(item, Condition):
+                stack += [(f"{path}.left", item.left), (f"{path}.right", item.right)]
+            elif isinstance(item, Arith):
+                stack += [(f"{path}.{item.op}[0]", item.left), (f"{path}.{item.op}[1]", item.right)]
+            elif isinstance(item, Var) and item.timeframe:
+                out.append((path, item))
+    return sorted(out, key=lambda pv: pv[0])
 
 
-class _Parser:
-    def __init__(self) -> None:
-        self.issues: list[ValidationIssue] = []
-
-    def err(self, path: str, message: str) -> None:
-        self.issues.append(ValidationIssue(path, message))
-
-    def obj(self, value: object, path: str, keys: tuple[str, ...]) -> Mapping[str, Any] | None:
-        if not isinstance(value, Mapping):
-            self.err(path, f"must be an object, not {_kind(value)}")
-            return None
-        for key in value:
-            if key not in keys:
-                self.err(_join(path, str(key)), f"unknown key; expected one of: {', '.join(keys)}")
-        return cast(Mapping[str, Any], value)
-
+class _Parser(OperandParser, RiskParser):
     def strategy(self, data: object) -> Strategy | None:
-        doc = self.obj(data, "", TOP_KEYS)
-        if doc is None:
+        if not isinstance(data, Mapping):
+            self.err("", f"must be an object, not {kind(data)}")
             return None
-        schema = doc.get("schema")
-        if "schema" not in doc:
-            self.err("schema", f"missing; this QuantDesk reads schema {SCHEMA_VERSION}")
-        elif not _is_number(schema) or schema != SCHEMA_VERSION:
-            self.err("schema", f"unknown schema version {schema!r}; this QuantDesk reads {SCHEMA_VERSION}")
+        schema = data.get("schema")
+        if "schema" not in data:
+            self.err("schema", f"missing; this QuantDesk reads schema {SCHEMA_VERSION} (and migrates 1)")
+        elif not is_number(schema) or schema not in SCHEMAS:
+            self.err("schema", f"unknown schema version {schema!r}; this QuantDesk reads "
+                     f"{' and '.join(map(str, SCHEMAS))}")
             return None  # another version's fields cannot be judged by this version's rules
+        self.schema = 1 if schema == 1 else SCHEMA_VERSION
+        doc = self.obj(data, "", TOP_KEYS_V1 if self.schema == 1 else TOP_KEYS)
+        assert doc is not None
         name = self.name(doc.get("name"))
         direction = self.direction(doc.get("direction"))
+        crossover = self.crossover(doc.get("crossover", "inclusive"))
         rules = {side: self.side(doc, side, direction) for side in SIDES}
-        risk = self.risk(doc.get("risk", {}))
+        risk = self.risk_v1(doc.get("risk", {})) if self.schema == 1 else self.risk_v2(doc.get("risk", {}))
+        scale_in = self.scale_in(doc.get("scale_in"))
         self.meta(doc)
-        if self.issues or name is None or direction is None or risk is None:
+        if self.issues or name is None or direction is None or risk is None or crossover is None:
             return None
         return Strategy(SCHEMA_VERSION, name, direction, rules["entry_long"], rules["entry_short"],
-                        rules["exit_long"], rules["exit_short"], risk)
+                        rules["exit_long"], rules["exit_short"], risk, crossover, scale_in)
+
+    def scale_in(self, value: object) -> ScaleIn | None:
+        if value is None:
+            return None
+        doc = self.obj(value, "scale_in", SCALE_KEYS)
+        if doc is None:
+            return None
+        for key in SCALE_KEYS[:3]:
+            if key not in doc:
+                self.err(f"scale_in.{key}", "missing")
+        self.position_ok = True
+        when = self.group(doc["when"], "scale_in.when", 1) if "when" in doc else None
+        self.position_ok = False
+        size = self.number(doc.get("size_pct"), "scale_in.size_pct", 0.0, 1000.0) if "size_pct" in doc else None
+        adds = self.integer(doc.get("max_adds"), "scale_in.max_adds", 1, 100) if "max_adds" in doc else None
+        gap = self.integer(doc.get("min_bars_between", 1), "scale_in.min_bars_between", 0, 1_000_000)
+        if when is None or size is None or adds is None or gap is None:
+            return None
+        return ScaleIn(when, size, adds, gap)
 
     def name(self, value: object) -> str | None:
         if not isinstance(value, str) or not value.strip():
-            self.err("name", f"must be a non-empty string, not {_kind(value)}" if not isinstance(value, str)
+            self.err("name", f"must be a non-empty string, not {kind(value)}" if not isinstance(value, str)
                      else "must not be empty")
             return None
         if len(value) > MAX_NAME or value != value.strip() or any(ord(c) < 32 for c in value):
@@ -146,6 +152,12 @@ class _Parser:
             return None
         return cast(Direction, value)
 
+    def crossover(self, value: object) -> Crossover | None:
+        if value not in CROSSOVERS:
+            self.err("crossover", f"must be one of {', '.join(CROSSOVERS)}, not {value!r}")
+            return None
+        return cast(Crossover, value)
+
     def side(self, doc: Mapping[str, Any], side: str, direction: Direction | None) -> Group | None:
         value = doc.get(side)
         enabled = direction is not None and (
@@ -154,7 +166,10 @@ class _Parser:
             if side.startswith("entry") and enabled:
                 self.err(side, f"an entry rule is required for direction {direction}")
             return None
-        return self.group(value, side, 1)
+        self.position_ok = side.startswith("exit")
+        group = self.group(value, side, 1)
+        self.position_ok = False
+        return group
 
     def group(self, value: object, path: str, depth: int) -> Group | None:
         if depth > MAX_DEPTH:
@@ -167,11 +182,11 @@ class _Parser:
             if not any(k not in ("all", "any") for k in doc):
                 self.err(path, 'a group has exactly one key, "all" or "any"')
             return None
-        kind = next(iter(doc))
-        items_path = f"{path}.{kind}"
-        items = doc[kind]
+        group_kind = next(iter(doc))
+        items_path = f"{path}.{group_kind}"
+        items = doc[group_kind]
         if not isinstance(items, list):
-            self.err(items_path, f"must be a list of conditions, not {_kind(items)}")
+            self.err(items_path, f"must be a list of conditions, not {kind(items)}")
             return None
         if not items:
             self.err(items_path, "must hold at least one condition")
@@ -179,7 +194,7 @@ class _Parser:
         parsed = [self.item(item, f"{items_path}[{i}]", depth) for i, item in enumerate(items)]
         if any(p is None for p in parsed):
             return None
-        return Group(cast(GroupKind, kind), tuple(p for p in parsed if p is not None))
+        return Group(cast(GroupKind, group_kind), tuple(p for p in parsed if p is not None))
 
     def item(self, value: object, path: str, depth: int) -> Condition | Group | None:
         if isinstance(value, Mapping) and ("all" in value or "any" in value):
@@ -192,13 +207,16 @@ class _Parser:
             return None
         for key in ("left", "op", "right"):
             if key not in doc:
-                self.err(_join(path, key), "missing")
-        left = self.operand(doc["left"], _join(path, "left")) if "left" in doc else None
+                self.err(join(path, key), "missing")
+        left = self.operand(doc["left"], join(path, "left")) if "left" in doc else None
         op = doc.get("op")
         if "op" in doc and op not in OPERATORS:
-            self.err(_join(path, "op"), f"must be one of {', '.join(OPERATORS)}, not {op!r}")
-        right = self.operand(doc["right"], _join(path, "right")) if "right" in doc else None
+            self.err(join(path, "op"), f"must be one of {', '.join(OPERATORS)}, not {op!r}")
+        right = self.operand(doc["right"], join(path, "right")) if "right" in doc else None
         if left is None or right is None or op not in OPERATORS:
+            return None
+        if (isinstance(left, Position) or isinstance(right, Position)) and op.startswith("crosses"):
+            self.err(join(path, "op"), "a position value is compared with gt, lt, ge or le, not crossed")
             return None
         reason = self.incomparable(left, right)
         if reason:
@@ -209,96 +227,17 @@ class _Parser:
     def incomparable(self, left: Operand, right: Operand) -> str | None:
         if isinstance(left, Const) and isinstance(right, Const):
             return "compares two constants; at least one side must be a variable"
-        if isinstance(left, Var) and isinstance(right, Var):
-            return comparable(_unit(left), _unit(right))
+        lu, ru = unit(left), unit(right)
+        if lu is not None and ru is not None:
+            return comparable(lu, ru)
         return None
-
-    def operand(self, value: object, path: str) -> Operand | None:
-        if isinstance(value, Mapping) and "const" in value:
-            doc = self.obj(value, path, ("const",))
-            if doc is None or len(doc) != 1:
-                return None
-            if not _is_number(doc["const"]):
-                self.err(_join(path, "const"), f"must be a finite number, not {_kind(doc['const'])}")
-                return None
-            return Const(float(doc["const"]))
-        doc = self.obj(value, path, ("var", "params", "field", "const"))
-        if doc is None:
-            return None
-        if "var" not in doc:
-            self.err(path, 'an operand is {"var": NAME, "params": {...}} or {"const": NUMBER}')
-            return None
-        return self.var(doc, path)
-
-    def var(self, doc: Mapping[str, Any], path: str) -> Var | None:
-        name = doc["var"]
-        if not isinstance(name, str) or name not in CATALOG:
-            self.err(_join(path, "var"), f"unknown variable {name!r}; known: {', '.join(sorted(CATALOG))}")
-            return None
-        indicator = CATALOG[name]
-        params = self.params(indicator, doc.get("params", {}), _join(path, "params"))
-        field = doc.get("field")
-        if field is not None and (not isinstance(field, str) or field not in indicator.outputs):
-            self.err(_join(path, "field"), f"{name} has no output {field!r}; outputs: "
-                     f"{', '.join(indicator.outputs)}")
-            return None
-        if params is None:
-            return None
-        return Var(name, params, field if field != indicator.outputs[0] else None)
-
-    def params(self, indicator: Indicator, value: object, path: str) -> tuple[tuple[str, float], ...] | None:
-        if not isinstance(value, Mapping | None):
-            self.err(path, f"must be an object, not {_kind(value)}")
-            return None
-        doc: Mapping[str, Any] = value or {}
-        problems = check_params(indicator, doc)
-        for name, message in problems:
-            self.err(_join(path, name), message)
-        if problems:
-            return None
-        return tuple((p.name, _param_value(p.kind, doc.get(p.name, p.default))) for p in indicator.params)
-
-    def risk(self, value: object) -> Risk | None:
-        doc = self.obj(value, "risk", tuple(RISK_LIMITS))
-        if doc is None:
-            return None
-        values: dict[str, float | None] = {}
-        for key, (lo, hi, _, nullable) in RISK_LIMITS.items():
-            raw = doc.get(key, 100.0 if key == "position_size_pct" else None)
-            if raw is None and nullable:
-                values[key] = None
-            elif not _is_number(raw) or not lo < raw <= hi:
-                null = " or null" if nullable else ""
-                self.err(f"risk.{key}", f"must be a number > {_num(lo)} and ≤ {_num(hi)}{null}, not {raw!r}")
-            else:
-                values[key] = float(raw)
-        if any(k not in values for k in RISK_LIMITS):
-            return None
-        return Risk(**values)  # type: ignore[arg-type]
 
     def meta(self, doc: Mapping[str, Any]) -> None:
         notes = doc.get("notes")
         if notes is not None and not isinstance(notes, str):
-            self.err("notes", f"must be a string, not {_kind(notes)}")
+            self.err("notes", f"must be a string, not {kind(notes)}")
         tags = doc.get("tags")
         if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
             self.err("tags", "must be a list of strings")
 
 
-def _unit(v: Var) -> tuple[str, str, str]:
-    indicator = CATALOG[v.var]
-    field = v.field or indicator.outputs[0]
-    label = f"{v.var}.{field}" if len(indicator.outputs) > 1 else v.var
-    return (v.var, label, indicator.unit_of(field))
-
-
-def _param_value(kind: str, raw: object) -> float:
-    return int(cast(float, raw)) if kind == "int" else float(cast(float, raw))
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _num(x: float | None) -> str:
-    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))

@@ -119,7 +119,7 @@ def test_leaving_unsaved_changes_asks_first(qtbot: QtBot, container: Container) 
     tab.ask_unsaved = lambda title, text: "save"
     assert tab.new_draft()
     stored = container.strategies.get(sample.id)
-    assert stored is not None and stored.definition["risk"]["stop_loss_pct"] == 2.5
+    assert stored is not None and stored.definition["risk"]["stop_loss"] == {"pct": 2.5}  # stored as schema 2
     assert "RSI mean reversion" in asked[0]
 
 

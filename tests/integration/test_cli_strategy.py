@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.bootstrap.cli import main
+from domain.strategy import migrate
 
 
 def definition(name: str, period: Any = 10) -> dict[str, Any]:
@@ -80,13 +81,15 @@ def test_import_export_and_list_round_trip(tmp_path: Path, capsys: pytest.Captur
     assert code == 0 and [line.split("  ")[0] for line in out.splitlines()[1:]] == ["Mine A", "Mine B"]
     assert "2 of 2 strategies" in err
     code, out, _ = run(capsys, "--db", db, "strategy", "list", "--tag", "sample", "--sort", "name", "--desc")
-    assert len(out.splitlines()) == 5 and out.splitlines()[1].startswith("SMA 10/20 cross")
+    assert len(out.splitlines()) == 7 and out.splitlines()[1].startswith("Upbit scale-in")
     target = tmp_path / "out.json"
     code, _, err = run(capsys, "--db", db, "strategy", "export", "Mine A", "-o", str(target))
     assert code == 0 and "wrote 1 strategy" in err
     exported = json.loads(target.read_text(encoding="utf-8"))
-    assert exported == {**definition("Mine A"), "entry_short": exported["entry_short"],
+    # files are written in schema 2: the schema-1 definition imported, migrated, with its notes and tags
+    assert exported == {**migrate(definition("Mine A")), "entry_short": exported["entry_short"],
                         "notes": "hello", "tags": ["mine"]}
+    assert exported["schema"] == 2
     assert exported["entry_short"]["all"][0]["left"] == {"var": "rsi", "params": {"period": 14}}
 
 

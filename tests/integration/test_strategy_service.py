@@ -136,7 +136,7 @@ def test_import_is_all_or_nothing_and_names_each_problem(service: StrategyServic
 
 def test_samples_load_into_an_empty_database_once(service: StrategyService) -> None:
     samples = bundled_strategies()
-    assert service.ensure_samples(samples) == len(samples) == 4
+    assert service.ensure_samples(samples) == len(samples) == 6
     for rec in service.page(StrategyQuery(tag="sample")).items:
         service.delete(rec.id)
     assert service.ensure_samples(samples) == 0
@@ -147,7 +147,9 @@ def test_the_container_builds_the_service_and_loads_the_samples(db_path: Path) -
     container = Container.open(db_path)
     try:
         names = [r.name for r in container.strategies.page(StrategyQuery()).items]
-        assert names == ["Bollinger breakout", "MACD trend with ATR trail", "RSI mean reversion", "SMA 10/20 cross"]
+        assert names == ["Bollinger breakout", "ICT 1h bias, 5m entries", "MACD trend with ATR trail",
+                         "RSI mean reversion", "SMA 10/20 cross",
+                         "Upbit scale-in (add on strength, average down twice)"]
         rsi = container.strategies.strategy(container.strategies.get_by_name("RSI mean reversion").id)
         assert rsi.direction == "long_only" and rsi.risk.stop_loss_pct == 2
     finally:

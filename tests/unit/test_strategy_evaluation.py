@@ -9,7 +9,14 @@ import pytest
 
 from domain.indicators import CATALOG
 from domain.market import Candle, CandleSeries, Timeframe
-from domain.strategy import IncrementalEvaluator, evaluate, indicator_columns, parse_strategy, warmup_bars
+from domain.strategy import (
+    IncrementalEvaluator,
+    evaluate,
+    indicator_columns,
+    parse_strategy,
+    strategy_to_dict,
+    warmup_bars,
+)
 
 
 def bars(close: list[float]) -> CandleSeries:
@@ -39,6 +46,35 @@ def test_crosses_below_is_the_mirror() -> None:
     series = bars([11, 10, 9, 9, 10, 8, 11])
     got = evaluate(long_only(close_vs("crosses_below", 10)), series).entry_long
     assert got.tolist() == [False, False, True, False, False, True, False]
+
+
+def strict(strategy: Any) -> Any:
+    return parse_strategy({**strategy_to_dict(strategy), "crossover": "strict"})
+
+
+def test_a_strict_cross_needs_the_previous_bar_strictly_on_the_other_side() -> None:
+    series = bars([9, 10, 11, 11, 10, 12, 12, 9, 11])
+    got = evaluate(strict(long_only(close_vs("crosses_above", 10))), series).entry_long
+    # 10→11 and 10→12 only touched before: no cross under the strict rule; 9→11 crosses.
+    assert got.tolist() == [False, False, False, False, False, False, False, False, True]
+
+
+def test_a_strict_cross_below_is_the_mirror() -> None:
+    series = bars([11, 10, 9, 9, 10, 8, 11, 12, 9])
+    got = evaluate(strict(long_only(close_vs("crosses_below", 10))), series).entry_long
+    assert got.tolist() == [False, False, False, False, False, False, False, False, True]
+
+
+@pytest.mark.parametrize("rule", ["inclusive", "strict"])
+def test_the_incremental_evaluator_follows_the_strategy_crossover_rule(rule: str) -> None:
+    strategy = parse_strategy({**strategy_to_dict(long_only(close_vs("crosses_above", 10), close_vs(
+        "crosses_below", 10))), "crossover": rule})
+    series = bars([9, 10, 11, 11, 10, 9, 10, 12, 10, 10, 8, 9, 11])
+    whole = evaluate(strategy, series)
+    live = IncrementalEvaluator(strategy, series.take(slice(0, 1)))
+    rows = [live.update(series.candle(i)) for i in range(1, len(series))]
+    assert [r.entry_long for r in rows] == whole.entry_long[1:].tolist()
+    assert [r.exit_long for r in rows] == whole.exit_long[1:].tolist()
 
 
 def test_the_first_bar_never_crosses() -> None:
@@ -148,3 +184,23 @@ def test_long_runs_stay_exact_for_recursive_indicators() -> None:
 def test_a_bound_below_two_bars_is_refused() -> None:
     with pytest.raises(ValueError, match="max_bars"):
         IncrementalEvaluator(long_only(close_vs("gt", 1)), bars([1.0]), max_bars=1)
+
+
+def test_the_live_evaluator_reads_the_open_position_it_is_given_and_nan_when_flat() -> None:
+    ret, held = {"var": "position_return_pct"}, {"var": "bars_in_position"}
+    strategy = parse_strategy({
+        "schema": 2, "name": "t", "direction": "long_only", "entry_long": close_vs("gt", 10),
+        "entry_short": None, "exit_short": None,
+        "exit_long": {"any": [{"left": ret, "op": "ge", "right": {"const": 2}},
+                              {"left": held, "op": "gt", "right": {"const": 5}}]},
+        "scale_in": {"when": {"all": [{"left": ret, "op": "le", "right": {"const": -3}}]}, "size_pct": 50,
+                     "max_adds": 2}})
+    series = bars([9, 11, 12, 13, 12, 11])
+    live = IncrementalEvaluator(strategy, series.take(slice(0, 1)))
+    flat = live.update(series.candle(1))
+    assert flat.entry_long and not flat.exit_long and not flat.scale_in
+    assert live.update(series.candle(2), (2.5, 1)).exit_long
+    assert not live.update(series.candle(3), (1.0, 5)).exit_long
+    row = live.update(series.candle(4), (-3.0, 6))
+    assert row.exit_long and row.scale_in
+    assert evaluate(strategy, series).exit_long.tolist() == [False] * 6  # ahead of the engine: flat everywhere

@@ -38,11 +38,15 @@ def messages(doc: Any) -> list[str]:
     return [str(issue) for issue in validate_strategy(doc)]
 
 
-def test_the_documented_example_is_valid_and_round_trips_to_the_same_dict() -> None:
+def test_the_documented_example_is_valid_and_migrates_to_the_schema_2_dict_which_round_trips() -> None:
     doc = sma_cross()
     assert validate_strategy(doc) == []
-    assert strategy_to_dict(parse_strategy(doc)) == doc
-    assert loads_strategy(dumps_strategy(parse_strategy(doc))) == parse_strategy(doc)
+    v2 = strategy_to_dict(parse_strategy(doc))
+    expected = {**doc, "schema": 2, "crossover": "inclusive",
+                "risk": {"position_size_pct": 100, "stop_loss": None, "take_profit": None, "trailing_stop": None}}
+    assert v2 == expected
+    assert strategy_to_dict(parse_strategy(v2)) == v2
+    assert loads_strategy(dumps_strategy(parse_strategy(doc))) == parse_strategy(doc) == parse_strategy(v2)
 
 
 def test_a_bad_period_is_reported_at_its_exact_path() -> None:
@@ -86,7 +90,7 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
     (lambda d: d.update(colour="red"), "colour", "unknown key"),
     (lambda d: d["risk"].update(position_size_pct=150), "risk.position_size_pct", "≤ 100"),
     (lambda d: d["entry_long"].update(any=[]), "entry_long", 'exactly one key'),
-    (lambda d: d.update(schema=2), "schema", "unknown schema version 2"),
+    (lambda d: d.update(schema=3), "schema", "unknown schema version 3"),
     (lambda d: d.pop("schema"), "schema", "missing"),
     (lambda d: d["entry_long"]["all"][0]["left"]["params"].update(period=True), "entry_long.all[0].left.params.period",
      "must be an integer"),
@@ -183,3 +187,11 @@ def test_a_cyclic_group_is_stopped_by_the_depth_bound() -> None:
     doc["exit_long"] = group
     (issue,) = validate_strategy(doc)
     assert issue.path.startswith("exit_long.any[0]") and "deeper than" in issue.message
+
+
+def test_an_unknown_crossover_rule_is_rejected_naming_its_key() -> None:
+    doc = {"schema": 1, "name": "x", "direction": "long_only", "crossover": "loose",
+           "entry_long": {"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 1}}]},
+           "risk": {"position_size_pct": 100}}
+    issues = validate_strategy(doc)
+    assert [(i.path, i.message) for i in issues] == [("crossover", "must be one of inclusive, strict, not 'loose'")]

@@ -1,0 +1,262 @@
+"""The simulation loop for schema-2 risk: ATR distances, take-profit levels with partial closes, close-anchored
+trailing and scaling in. Same fills, sizing, costs and decisions as `kernel.simulate_arrays` (whose helpers it
+uses); v1 strategies keep running on that leaner loop.
+
+The open position lives in a small float array `p` (indexes below) and the take-profit levels in `lv`
+(one row per level), so each rule is a short helper a later rule (leverage, funding) can sit beside.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
+
+# position state p[...]
+P_SIDE, P_SIZE, P_AVG, P_EBAR, P_SL, P_TRAIL, P_PEAK, P_PEAK_SIZE, P_INIT, P_ADDS, P_LAST_ADD, P_SL_D = range(12)
+P_LEN = 12
+# level rows lv[j, ...]: kind (0 pct, 1 atr), pct fraction, share of peak size, distance fixed at entry, price, done
+L_KIND, L_FRAC, L_SHARE, L_DIST, L_PRICE, L_DONE = range(6)
+L_LEN = 6
+# risk vector r[...]: stop kind/fraction, trailing kind/fraction/anchor, scale-in size fraction/max adds/min gap
+R_SL_KIND, R_SL_FRAC, R_TR_KIND, R_TR_FRAC, R_TR_CLOSE, R_ADD_FRAC, R_MAX_ADDS, R_MIN_GAP = range(8)
+R_LEN = 8
+NONE, PCT, ATR = 0, 1, 2
+# the settings vector, as in kernel: size fraction, (unused), (unused), (unused), commission, slippage, lot
+C_FRAC, C_COMM, C_SLIP, C_LOT = 0, 4, 5, 6
+
+
+@njit(cache=True)
+def _remeasure(p: np.ndarray, lv: np.ndarray, r: np.ndarray) -> None:
+    """Stop and target prices from the (average) entry: percentages of it, ATR distances fixed at entry."""
+    side, avg = p[P_SIDE], p[P_AVG]
+    if r[R_SL_KIND] == PCT:
+        p[P_SL] = avg * (1.0 - side * r[R_SL_FRAC])
+    elif r[R_SL_KIND] == ATR:
+        p[P_SL] = avg - side * p[P_SL_D]
+    for j in range(lv.shape[0]):  # percentages as the v1 kernel writes them, so v1 risk gives the same levels
+        lv[j, L_PRICE] = avg * (1.0 + side * lv[j, L_FRAC]) if lv[j, L_KIND] == 0 else avg + side * lv[j, L_DIST]
+
+
+@njit(cache=True)
+def _open(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int, s: int,
+          sl_atr: np.ndarray, tr_atr: np.ndarray, tp_atr: np.ndarray) -> None:
+    """A new position of `units` at `price` on bar i, decided on signal bar s (whose ATR sizes the distances)."""
+    p[:] = 0.0
+    p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR] = side, units, price, i
+    p[P_PEAK_SIZE], p[P_INIT], p[P_LAST_ADD] = units, units, i
+    p[P_SL] = 0.0 if side > 0 else np.inf
+    p[P_SL_D] = sl_atr[s]
+    for j in range(lv.shape[0]):
+        lv[j, L_DIST], lv[j, L_DONE] = tp_atr[j, s], 0.0
+    _remeasure(p, lv, r)
+    p[P_PEAK] = price
+    p[P_TRAIL] = 0.0 if side > 0 else np.inf
+    if r[R_TR_KIND] != NONE and r[R_TR_CLOSE] == 0.0:  # extreme-anchored: trails from the entry at once
+        p[P_TRAIL] = _offset(price, side, r, tr_atr[s])
+
+
+@njit(cache=True)
+def _entry_units(cash: float, price: float, side: int, cfg: np.ndarray) -> float:
+    cost = _unit_cost(price, side, cfg[C_FRAC], cfg[C_COMM], cfg[C_SLIP])
+    units: float = ((max(cash, 0.0) * cfg[C_FRAC]) // (cost * cfg[C_LOT])) * cfg[C_LOT]
+    return units
+
+
+@njit(cache=True)
+def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int, cfg: np.ndarray) -> float:
+    """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords."""
+    side = int(p[P_SIDE])
+    price = raw * (1.0 + side * cfg[C_SLIP])
+    lot = cfg[C_LOT]
+    units = ((p[P_INIT] * r[R_ADD_FRAC]) // lot) * lot
+    equity = cash + side * p[P_SIZE] * (price - p[P_AVG])
+    room = equity / _unit_cost(raw, side, 1.0, cfg[C_COMM], cfg[C_SLIP]) - p[P_SIZE]
+    units = min(units, (max(room, 0.0) // lot) * lot)
+    if units <= 0.0:
+        return cash
+    size = p[P_SIZE] + units
+    p[P_AVG] = (p[P_AVG] * p[P_SIZE] + price * units) / size
+    p[P_SIZE] = size
+    p[P_PEAK_SIZE] = max(p[P_PEAK_SIZE], size)
+    p[P_ADDS] += 1.0
+    p[P_LAST_ADD] = i
+    _remeasure(p, lv, r)
+    left: float = cash - units * price * cfg[C_COMM]
+    return left
+
+
+@njit(cache=True)
+def _close(trades: np.ndarray, k: int, p: np.ndarray, i: int, units: float, xprice: float, reason: int,
+           cfg: np.ndarray) -> tuple[int, float]:
+    """Record the close of `units` (a partial fill or the rest); returns (trades, cash change)."""
+    units = min(units, p[P_SIZE])
+    change = _record(trades, k, int(p[P_SIDE]), units, int(p[P_EBAR]), i, p[P_AVG], xprice, cfg[C_COMM], reason)
+    p[P_SIZE] -= units
+    if p[P_SIZE] <= cfg[C_LOT] * 1e-9:
+        p[P_SIDE] = 0.0
+    return k + 1, change
+
+
+@njit(cache=True)
+def _exits(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, i: int, o: float, h: float,
+           lo: float, cfg: np.ndarray) -> tuple[int, float]:
+    """Stop (or trailing stop) first, closing everything; else each take-profit level the bar reaches."""
+    side = p[P_SIDE]
+    slip = 1.0 - side * cfg[C_SLIP]
+    level = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
+    if (side > 0 and level > 0.0 and lo <= level) or (side < 0 and level < np.inf and h >= level):
+        why = TRAILING if (p[P_TRAIL] > p[P_SL] if side > 0 else p[P_TRAIL] < p[P_SL]) else STOP
+        raw = min(o, level) if side > 0 else max(o, level)
+        k, change = _close(trades, k, p, i, p[P_SIZE], raw * slip, why, cfg)
+        return k, cash + change
+    while p[P_SIDE] != 0.0:
+        j = _nearest_level(lv, side)
+        if j < 0:
+            break
+        target = lv[j, L_PRICE]
+        if (side > 0 and h < target) or (side < 0 and lo > target):
+            break
+        lv[j, L_DONE] = 1.0
+        raw = max(o, target) if side > 0 else min(o, target)
+        units = p[P_SIZE]  # the last level closes what is left
+        if _nearest_level(lv, side) >= 0:
+            units = (p[P_PEAK_SIZE] * lv[j, L_SHARE] // cfg[C_LOT]) * cfg[C_LOT]
+        if units > 0.0:
+            k, change = _close(trades, k, p, i, units, raw * slip, TAKE_PROFIT, cfg)
+            cash += change
+    return k, cash
+
+
+@njit(cache=True)
+def _nearest_level(lv: np.ndarray, side: float) -> int:
+    """The pending level closest to the price (lowest for a long), or -1."""
+    best = -1
+    for j in range(lv.shape[0]):
+        if lv[j, L_DONE] == 0.0 and (best < 0 or side * lv[j, L_PRICE] < side * lv[best, L_PRICE]):
+            best = j
+    return best
+
+
+@njit(cache=True)
+def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, tr_atr: np.ndarray) -> None:
+    """Move the trailing stop after bar i: from the best extreme, or from this close; it only ever tightens."""
+    if r[R_TR_KIND] == NONE:
+        return
+    side = p[P_SIDE]
+    if r[R_TR_CLOSE] != 0.0:
+        anchor = c
+    else:
+        p[P_PEAK] = max(p[P_PEAK], h) if side > 0 else min(p[P_PEAK], lo)
+        anchor = p[P_PEAK]
+    level = _offset(anchor, side, r, tr_atr[i])
+    if not np.isnan(level):
+        p[P_TRAIL] = max(p[P_TRAIL], level) if side > 0 else min(p[P_TRAIL], level)
+
+
+@njit(cache=True, inline="always")
+def _offset(anchor: float, side: float, r: np.ndarray, atr_dist: float) -> float:
+    """The trailing level behind `anchor` (a percentage written as the v1 kernel does, or an ATR distance)."""
+    return anchor * (1.0 - side * r[R_TR_FRAC]) if r[R_TR_KIND] == PCT else anchor - side * atr_dist
+
+
+@njit(cache=True)
+def _rule(sig: np.ndarray, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
+    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
+    prog, length, masks, leaf_var, leaf_op, rhs = pr
+    if length[rule] == 0 or p[P_SIDE] == 0.0:
+        return bool(sig[rule, i])
+    ret = p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0
+    bars = i - p[P_EBAR]
+    sp = 0
+    for t in range(length[rule]):
+        code, arg = prog[rule, t, 0], prog[rule, t, 1]
+        if code == 0:
+            stack[sp] = masks[arg, i]
+            sp += 1
+        elif code == 1:
+            v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
+            stack[sp] = (v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x)
+            sp += 1
+        else:
+            acc = code == 2
+            for _ in range(arg):
+                sp -= 1
+                acc = (acc and stack[sp]) if code == 2 else (acc or stack[sp])
+            stack[sp] = acc
+            sp += 1
+    return bool(stack[0])
+
+
+PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@njit(cache=True)
+def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: np.ndarray, start: int,
+                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
+                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the backtest. `sig` rows: entry/exit long, entry/exit short, scale-in; `atr` rows: stop distance,
+    trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the programs of rules
+    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
+    average price, entry bar])."""
+    stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
+    n = len(c)
+    equity = np.full(n, cash)
+    trades = np.empty((4 * n + 1, N_COLS))
+    p = np.zeros(P_LEN)
+    lv = levels.copy()
+    sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
+    k = 0
+    pend_close, pend_open, pend_add = False, 0, False
+    for i in range(start, n):
+        if pend_close or pend_open != 0 or pend_add:
+            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
+                             sl_atr, tr_atr, tp_atr)
+        if p[P_SIDE] != 0.0:
+            k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
+        if p[P_SIDE] != 0.0:
+            _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
+        held = p[P_SIDE] * p[P_SIZE]
+        equity[i] = cash + (c[i] * held - held * p[P_AVG]) if p[P_SIDE] != 0.0 else cash
+        if equity[i] <= 0.0:
+            if p[P_SIDE] != 0.0:
+                _record(trades, k, int(p[P_SIDE]), p[P_SIZE], int(p[P_EBAR]), i, p[P_AVG], c[i], cfg[C_COMM], END)
+                k += 1
+            equity[i:] = 0.0
+            return equity, trades[:k].copy(), np.zeros(4)
+        if i >= n - 1:
+            break
+        xl = _rule(sig, 1, i, p, c[i], pr, stack)
+        xs = _rule(sig, 3, i, p, c[i], pr, stack)
+        pend_close, pend_open = _decide(int(p[P_SIDE]), sig[0, i], xl, sig[2, i], xs, reverse)
+        pend_add = (p[P_SIDE] != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < r[R_MAX_ADDS]
+                    and i - p[P_LAST_ADD] >= r[R_MIN_GAP] and _rule(sig, 4, i, p, c[i], pr, stack))
+        if on_close and (pend_close or pend_open != 0 or pend_add):
+            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
+                             sl_atr, tr_atr, tp_atr)
+            pend_close, pend_open, pend_add = False, 0, False
+    if finalize and p[P_SIDE] != 0.0:
+        k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
+        cash += change
+        equity[n - 1] = cash
+    return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
+
+
+@njit(cache=True)
+def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, r: np.ndarray, i: int,
+           raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, sl_atr: np.ndarray,
+           tr_atr: np.ndarray, tp_atr: np.ndarray) -> tuple[int, float]:
+    """Market fills at `raw` on bar i for orders decided on bar s: close, then open or add."""
+    if close_now and p[P_SIDE] != 0.0:
+        k, change = _close(trades, k, p, i, p[P_SIZE], raw * (1.0 - p[P_SIDE] * cfg[C_SLIP]), SIGNAL, cfg)
+        cash += change
+    if open_side != 0:
+        units = _entry_units(cash, raw, open_side, cfg)
+        if units > 0.0:
+            price = raw * (1.0 + open_side * cfg[C_SLIP])
+            _open(p, lv, r, open_side, units, price, i, s, sl_atr, tr_atr, tp_atr)
+            cash -= units * price * cfg[C_COMM]
+    elif add and p[P_SIDE] != 0.0:
+        cash = _add(p, lv, r, cash, raw, i, cfg)
+    return k, cash

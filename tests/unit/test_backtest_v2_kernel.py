@@ -1,0 +1,60 @@
+"""The schema-2 loop gives, on schema-1 risk, exactly what the v1 loop gives: one set of rules, two speeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.backtest import BacktestSettings
+from domain.backtest.engine import simulate
+from domain.backtest.risk_arrays import ScaleSpec
+from domain.market import CandleSeries, Timeframe
+from domain.strategy import Risk
+
+
+def walk(n: int, seed: int) -> CandleSeries:
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.004, n))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.01, n))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, n))
+    return CandleSeries.from_columns(Timeframe.H1, np.arange(n, dtype=np.int64) * 3_600_000, open_, high, low, close,
+                                     np.ones(n))
+
+
+class Sig:
+    def __init__(self, n: int, seed: int, p: float) -> None:
+        rng = np.random.default_rng(seed)
+        self.entry_long, self.exit_long, self.entry_short, self.exit_short = (rng.random(n) < p for _ in range(4))
+
+
+pct = st.one_of(st.none(), st.floats(0.2, 8.0))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), pct, pct, pct, st.sampled_from(["long_only", "short_only", "long_short"]),
+       st.booleans(), st.booleans(), st.sampled_from([1.0, 0.01, 1e-8]), st.floats(0, 0.003), st.floats(0, 0.003))
+def test_the_v2_loop_equals_the_v1_loop_bit_for_bit_on_v1_risk(seed: int, sl: float | None, tp: float | None,
+                                                               trail: float | None, direction: str, on_close: bool,
+                                                               finalize: bool, lot: float, comm: float,
+                                                               slip: float) -> None:
+    series = walk(400, seed)
+    sig = Sig(400, seed, 0.04)
+    cfg = BacktestSettings(cash=10_000, commission=comm, slippage=slip, lot_size=lot, trade_on_close=on_close,
+                           finalize_trades=finalize)
+    risk = Risk(100 if seed % 2 else 60, sl, tp, trail)
+    v1 = simulate(series, sig, direction, risk, cfg)
+    v2 = simulate(series, sig, direction, risk, cfg, scale=ScaleSpec(np.zeros(400, bool), 50, 1))  # forces v2
+    assert np.array_equal(v1.equity, v2.equity)
+    for name, column in v1.trades.columns().items():
+        assert np.array_equal(column, getattr(v2.trades, name)), name
+    assert v1.open_position == v2.open_position
+
+
+@pytest.mark.parametrize("direction", ["long_only", "short_only"])
+def test_a_v1_run_has_trades_to_compare(direction: str) -> None:
+    series = walk(400, 1)
+    got = simulate(series, Sig(400, 1, 0.04), direction, Risk(100, 2, 4, 3), BacktestSettings())
+    assert len(got.trades) > 10
