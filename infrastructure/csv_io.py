@@ -1,4 +1,4 @@
-"""Candle CSV files: read with column auto-detection and exact error locations; write at full precision."""
+"""Candle CSV files: column auto-detection and the line-by-line pass that names the exact bad line and column."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import numpy as np
 from app.errors import DataError
 from app.timeparse import format_ms
 from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe, UnknownTimeframe
+from infrastructure.files.adapter import ArrowCandleFiles
 
 Progress = Callable[[int, int], None]  # (rows read, rows in the file)
 
-_ALIASES = {
+ALIASES = {
     "time": ("time", "timestamp", "date", "datetime", "open_time", "opentime", "ts", "date_time",
              "candle_date_time_utc", "gmt time", "time (utc)"),
     "open": ("open", "o", "opening_price", "open_price"),
@@ -31,7 +32,7 @@ _ALIASES = {
 def _detect_columns(header: list[str], path: Path) -> dict[str, int]:
     names = [h.strip().lower() for h in header]
     found: dict[str, int] = {}
-    for field, aliases in _ALIASES.items():
+    for field, aliases in ALIASES.items():
         for i, name in enumerate(names):
             if name in aliases:
                 found[field] = i
@@ -71,7 +72,16 @@ def _parse_number(text: str) -> float:
 def read_candles_csv(
     path: Path | str, timeframe: Timeframe | None = None, on_progress: Progress | None = None
 ) -> CandleSeries:
-    """Read a candle CSV. Errors name file, line and column; duplicate times name both lines."""
+    """Read a candle CSV through Arrow; a file it rejects is read line by line to name the bad line and column."""
+    from infrastructure.files import read_candles_file
+
+    return read_candles_file(path, timeframe, on_progress, "csv")
+
+
+def read_candles_csv_by_line(
+    path: Path | str, timeframe: Timeframe | None = None, on_progress: Progress | None = None
+) -> CandleSeries:
+    """Read a candle CSV line by line. Errors name file, line and column; duplicate times name both lines."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -156,34 +166,16 @@ def _to_series(
     return series
 
 
-def _fmt(x: float) -> str:
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
-
-
 def write_candles(fh: TextIO, series: CandleSeries) -> int:
     """Write `time,open,high,low,close,volume` (ISO 8601 UTC, shortest exact numbers). Returns rows."""
-    w = csv.writer(fh, lineterminator="\n")
-    w.writerow(["time", *FIELDS])
-    cols = [c.tolist() for c in (series.open, series.high, series.low, series.close, series.volume)]
-    for i, t in enumerate(series.ts.tolist()):
-        w.writerow([format_ms(t), *(_fmt(c[i]) for c in cols)])
-    return len(series)
+    return ArrowCandleFiles().write_to(fh, series)
 
 
 def write_candles_csv(path: Path | str, series: CandleSeries) -> int:
     """Write a CSV file atomically (a temporary file renamed into place)."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".part")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            n = write_candles(fh, series)
-        tmp.replace(p)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write {p}: {err.strerror}") from None
-    return n
+    from infrastructure.files import write_candles_file
+
+    return write_candles_file(path, series, "csv")
 
 
 def parse_timeframe(text: str | None) -> Timeframe | None:
@@ -195,14 +187,4 @@ def parse_timeframe(text: str | None) -> Timeframe | None:
         raise DataError(str(err)) from None
 
 
-class CsvCandleFiles:
-    """Implements app.data.CandleFiles with the functions above."""
-
-    def read(self, path: Path | str, timeframe: Timeframe | None, on_progress: Progress | None = None) -> CandleSeries:
-        return read_candles_csv(path, timeframe, on_progress)
-
-    def write(self, path: Path | str, series: CandleSeries) -> int:
-        return write_candles_csv(path, series)
-
-    def write_to(self, fh: TextIO, series: CandleSeries) -> int:
-        return write_candles(fh, series)
+CsvCandleFiles = ArrowCandleFiles  # the name the composition root knows; reads and writes every format

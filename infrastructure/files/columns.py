@@ -1,0 +1,146 @@
+"""Arrow columns to a CandleSeries: find the columns by name, times to int64 ms UTC, checks that name the row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.timeparse import format_ms
+from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe
+from infrastructure.csv_io import ALIASES, infer_timeframe
+
+
+class Rejected(ValueError):
+    """The fast path cannot take this input; `index` is the offending row when known (else -1)."""
+
+    def __init__(self, message: str, index: int = -1, other: int = -1) -> None:
+        super().__init__(message)
+        self.index = index
+        self.other = other
+
+
+def find_columns(names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Column index of each field found by name (any case), and the required fields that are missing."""
+    lowered = [n.strip().lower() for n in names]
+    found: dict[str, int] = {}
+    for field, aliases in ALIASES.items():
+        for i, name in enumerate(lowered):
+            if name in aliases:
+                found[field] = i
+                break
+    if "time" not in found and lowered and lowered[0] in ("", "unnamed: 0", "index", "__index_level_0__"):
+        found["time"] = 0  # pandas writes its (date) index as an unnamed first column
+    missing = [f for f in ("time", "open", "high", "low", "close") if f not in found]
+    return found, missing
+
+
+def _first_null(arr: pa.Array | pa.ChunkedArray) -> int:
+    return int(np.argmax(np.asarray(arr.is_null().to_numpy(zero_copy_only=False))))
+
+
+def _epoch_ms(x: np.ndarray) -> np.ndarray:
+    """Epoch numbers: milliseconds when |x| ≥ 1e11, else seconds (as the line-by-line reader decides)."""
+    if not np.isfinite(x).all():
+        raise Rejected("time is not a finite number", int(np.argmax(~np.isfinite(x))))
+    ms = np.where(np.abs(x) >= 1e11, np.round(x), np.round(x * 1000.0))
+    if (np.abs(ms) > 2.0**62).any():
+        raise Rejected("time is out of range", int(np.argmax(np.abs(ms) > 2.0**62)))
+    return ms.astype(np.int64)
+
+
+def _timestamps_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    try:
+        us = pc.cast(arr, pa.timestamp("us", tz=arr.type.tz))
+    except pa.ArrowInvalid:
+        raise Rejected("time has sub-millisecond precision") from None
+    raw = np.asarray(pc.cast(us, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    if (raw % 1000).any():
+        raise Rejected("time has sub-millisecond precision", int(np.argmax(raw % 1000 != 0)))
+    return raw // 1000
+
+
+def _strings_to_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    try:
+        return _epoch_ms(np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)))
+    except pa.ArrowInvalid:
+        pass
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            return _timestamps_ms(pc.cast(arr, target))
+        except pa.ArrowInvalid:
+            continue
+    raise Rejected("time is not an epoch number or an ISO 8601 time")
+
+
+def time_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Any Arrow time column as int64 ms UTC: timestamps and dates (naive = UTC), epoch s/ms numbers, ISO text."""
+    if arr.null_count:
+        raise Rejected("time is empty", _first_null(arr))
+    t = arr.type
+    if pa.types.is_timestamp(t):
+        return _timestamps_ms(arr)
+    if pa.types.is_date(t):
+        return _timestamps_ms(pc.cast(arr, pa.timestamp("ms")))
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return _epoch_ms(np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64))
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return _strings_to_ms(arr)
+    raise Rejected(f"time column has type {t}, not a time, a number or text")
+
+
+def value_column(arr: pa.ChunkedArray | pa.Array, name: str) -> np.ndarray:
+    """A price or volume column as float64; text is parsed, nulls and non-finite numbers are rejected."""
+    if arr.null_count:
+        raise Rejected(f"{name} is empty", _first_null(arr))
+    try:
+        x = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise Rejected(f"{name} is not a number") from None
+    if not np.isfinite(x).all():
+        raise Rejected(f"{name} is not a finite number", int(np.argmax(~np.isfinite(x))))
+    return x
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Parsed columns in file order (row i of the file is index i)."""
+
+    ts: np.ndarray
+    values: tuple[np.ndarray, ...]  # open, high, low, close, volume
+
+
+def table_columns(table: pa.Table, cols: dict[str, int]) -> Columns:
+    """The time and OHLCV columns of `table` at the indexes `cols` names (volume 0 when absent)."""
+    ts = time_ms(table.column(cols["time"]))
+    values = tuple(
+        value_column(table.column(cols[f]), f) if f in cols else np.zeros(len(ts)) for f in FIELDS
+    )
+    return Columns(ts, values)
+
+
+def to_series(c: Columns, timeframe: Timeframe | None) -> CandleSeries:
+    """Sorted by time and validated; Rejected names the first offending row in file order."""
+    ts = c.ts
+    d = np.diff(ts)
+    if (d > 0).all():
+        order = None
+        sorted_ts = ts
+    else:
+        order = np.argsort(ts, kind="stable")
+        sorted_ts = ts[order]
+        dup = np.nonzero(np.diff(sorted_ts) == 0)[0]
+        if len(dup):
+            a, b = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
+            raise Rejected(f"have the same time {format_ms(int(sorted_ts[dup[0]]))}", a, b)
+    tf = timeframe or infer_timeframe(sorted_ts)
+    cols = c.values if order is None else tuple(v[order] for v in c.values)
+    series = CandleSeries.from_columns(tf, sorted_ts, *cols)
+    try:
+        series.validate()
+    except InvalidCandles as err:
+        index = -1 if err.index < 0 else (err.index if order is None else int(order[err.index]))
+        raise Rejected(str(err).split(": ", 1)[-1], index) from None
+    return series
