@@ -13,6 +13,7 @@ from app.errors import UserError
 # Each module exposes `register(subparsers)`; a sub-command sets `func(args) -> int`.
 COMMAND_MODULES = (
     "app.commands.data",
+    "app.commands.freqtrade",
     "app.commands.market",
     "app.commands.strategy",
     "app.commands.backtest",
