@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -64,10 +63,10 @@ class ArrowCandleFiles:
 
         data = csv_bytes(series)
         buffer = getattr(fh, "buffer", None)
-        if buffer is not None and fh in (sys.stdout, sys.__stdout__):
-            fh.flush()
+        if buffer is None:
+            fh.write(data.decode("ascii"))
+        else:
+            fh.flush()  # what was written before stays in front of these bytes
             buffer.write(data)
             buffer.flush()
-        else:
-            fh.write(data.decode("ascii"))
         return len(series)
