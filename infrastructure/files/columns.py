@@ -1,16 +1,23 @@
-"""Arrow columns to a CandleSeries: find the columns by name, times to int64 ms UTC, checks that name the row."""
+"""Arrow columns to a CandleSeries: find the columns by name, times to int64 ms UTC, checks that name the row.
+
+Fixed-width columns are read straight from their Arrow buffers: pyarrow.compute costs ~0.2 s to import,
+so it is only loaded for text and other rare column types.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from app.timeparse import format_ms
 from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe
 from infrastructure.csv_io import ALIASES, infer_timeframe
+
+Column = pa.ChunkedArray | pa.Array
+_UNIT_MS = {"s": (1, 1000), "ms": (1, 1), "us": (1000, 1), "ns": (1_000_000, 1)}  # (divide by, multiply by)
 
 
 class Rejected(ValueError):
@@ -37,8 +44,18 @@ def find_columns(names: list[str]) -> tuple[dict[str, int], list[str]]:
     return found, missing
 
 
-def _first_null(arr: pa.Array | pa.ChunkedArray) -> int:
-    return int(np.argmax(np.asarray(arr.is_null().to_numpy(zero_copy_only=False))))
+def _fixed_width(arr: Column, dtype: Any) -> np.ndarray:
+    """The values of a null-free fixed-width column, without pyarrow.compute."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    parts = [np.frombuffer(c.buffers()[1], dtype=dtype)[c.offset:c.offset + len(c)] for c in chunks if len(c)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype)
+
+
+def _check_nulls(arr: Column, name: str) -> None:
+    if arr.null_count:
+        import pyarrow.compute as pc
+
+        raise Rejected(f"{name} is empty", int(pc.index(pc.is_null(arr), True).as_py()))
 
 
 def _epoch_ms(x: np.ndarray) -> np.ndarray:
@@ -51,54 +68,61 @@ def _epoch_ms(x: np.ndarray) -> np.ndarray:
     return ms.astype(np.int64)
 
 
-def _timestamps_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    try:
-        us = pc.cast(arr, pa.timestamp("us", tz=arr.type.tz))
-    except pa.ArrowInvalid:
-        raise Rejected("time has sub-millisecond precision") from None
-    raw = np.asarray(pc.cast(us, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
-    if (raw % 1000).any():
-        raise Rejected("time has sub-millisecond precision", int(np.argmax(raw % 1000 != 0)))
-    return raw // 1000
+def _timestamp_ms(arr: Column) -> np.ndarray:
+    raw = _fixed_width(arr, np.int64)
+    divide, multiply = _UNIT_MS[arr.type.unit]
+    if divide > 1:
+        if (raw % divide).any():
+            raise Rejected("time has sub-millisecond precision", int(np.argmax(raw % divide != 0)))
+        return raw // divide
+    return raw * multiply
 
 
-def _strings_to_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def _text_ms(arr: Column) -> np.ndarray:
+    import pyarrow.compute as pc
+
     try:
-        return _epoch_ms(np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)))
+        return _epoch_ms(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False))
     except pa.ArrowInvalid:
         pass
-    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+    for target in (pa.timestamp("ms", tz="UTC"), pa.timestamp("ms")):
         try:
-            return _timestamps_ms(pc.cast(arr, target))
+            return _timestamp_ms(pc.cast(arr, target))
         except pa.ArrowInvalid:
             continue
-    raise Rejected("time is not an epoch number or an ISO 8601 time")
+    raise Rejected("time is not an epoch number or an ISO 8601 time with at most milliseconds")
 
 
-def time_ms(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
+def time_ms(arr: Column) -> np.ndarray:
     """Any Arrow time column as int64 ms UTC: timestamps and dates (naive = UTC), epoch s/ms numbers, ISO text."""
-    if arr.null_count:
-        raise Rejected("time is empty", _first_null(arr))
+    _check_nulls(arr, "time")
     t = arr.type
     if pa.types.is_timestamp(t):
-        return _timestamps_ms(arr)
-    if pa.types.is_date(t):
-        return _timestamps_ms(pc.cast(arr, pa.timestamp("ms")))
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        return _epoch_ms(np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64))
+        return _timestamp_ms(arr)
+    if pa.types.is_date32(t):
+        return _fixed_width(arr, np.int32).astype(np.int64) * 86_400_000
+    if pa.types.is_date64(t):
+        return _fixed_width(arr, np.int64).copy()
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return _epoch_ms(_fixed_width(arr, t.to_pandas_dtype()).astype(np.float64, copy=False))
     if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return _strings_to_ms(arr)
+        return _text_ms(arr)
     raise Rejected(f"time column has type {t}, not a time, a number or text")
 
 
-def value_column(arr: pa.ChunkedArray | pa.Array, name: str) -> np.ndarray:
+def value_column(arr: Column, name: str) -> np.ndarray:
     """A price or volume column as float64; text is parsed, nulls and non-finite numbers are rejected."""
-    if arr.null_count:
-        raise Rejected(f"{name} is empty", _first_null(arr))
-    try:
-        x = np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise Rejected(f"{name} is not a number") from None
+    _check_nulls(arr, name)
+    t = arr.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        x = _fixed_width(arr, t.to_pandas_dtype()).astype(np.float64, copy=False)
+    else:
+        import pyarrow.compute as pc
+
+        try:
+            x = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise Rejected(f"{name} is not a number") from None
     if not np.isfinite(x).all():
         raise Rejected(f"{name} is not a finite number", int(np.argmax(~np.isfinite(x))))
     return x
@@ -124,11 +148,9 @@ def table_columns(table: pa.Table, cols: dict[str, int]) -> Columns:
 def to_series(c: Columns, timeframe: Timeframe | None) -> CandleSeries:
     """Sorted by time and validated; Rejected names the first offending row in file order."""
     ts = c.ts
-    d = np.diff(ts)
-    if (d > 0).all():
-        order = None
-        sorted_ts = ts
-    else:
+    order = None
+    sorted_ts = ts
+    if not (np.diff(ts) > 0).all():
         order = np.argsort(ts, kind="stable")
         sorted_ts = ts[order]
         dup = np.nonzero(np.diff(sorted_ts) == 0)[0]

@@ -12,10 +12,22 @@ from domain.market import CandleSeries, Timeframe
 from infrastructure.files.columns import Rejected, find_columns, table_columns, to_series
 
 
-def _header(data: bytes) -> list[str]:
-    end = data.find(b"\n")
-    line = (data if end < 0 else data[:end]).decode("utf-8-sig").rstrip("\r")
-    return next(csv.reader([line]), [])
+def _first_rows(data: bytes) -> tuple[list[str], list[str]]:
+    """The header and the first data row (empty when there is none)."""
+    lines = data[:65536].decode("utf-8-sig", errors="replace").splitlines()
+    rows = list(csv.reader(lines[:2]))
+    return (rows[0] if rows else []), (rows[1] if len(rows) > 1 else [])
+
+
+def _time_type(sample: str) -> pa.DataType:
+    """How Arrow should parse the time column, judged from its first value; a wrong guess fails, never misreads."""
+    try:
+        float(sample)
+        return pa.float64()
+    except ValueError:
+        pass
+    zone = sample.endswith("Z") or "+" in sample[10:] or "-" in sample[10:]
+    return pa.timestamp("ms", tz="UTC") if zone else pa.timestamp("ms")
 
 
 def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
@@ -23,27 +35,24 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
     data = path.read_bytes()
     if not data.isascii():
         data.decode("utf-8")  # the line-by-line pass names the byte when this fails
-    header = _header(data)
+    header, first = _first_rows(data)
     cols, missing = find_columns(header)
-    if missing or not header:
+    if missing or len(first) != len(header):
         raise Rejected("columns not found")
     names = [f"c{i}" for i in range(len(header))]
-    wanted = sorted(set(cols.values()))
-    time_col = names[cols["time"]]
+    types = {names[i]: pa.float64() for i in cols.values()}
+    types[names[cols["time"]]] = _time_type(first[cols["time"]])
     try:
         table = pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                include_columns=[names[i] for i in wanted],
-                column_types={n: (pa.string() if n == time_col else pa.float64()) for n in (names[i] for i in wanted)},
-                null_values=[], strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True,
+                include_columns=list(types), column_types=types, null_values=[], strings_can_be_null=False,
+                quoted_strings_can_be_null=False, check_utf8=True,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise Rejected(str(err)) from None
-    if table.num_rows == 0:
-        raise Rejected("no rows")
     position = {n: k for k, n in enumerate(table.column_names)}
     return to_series(table_columns(table, {f: position[names[i]] for f, i in cols.items()}), timeframe)

@@ -26,9 +26,10 @@ def _load_table(p: Path, fmt: str) -> pa.Table:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        names = pq.read_schema(p).names
-        cols = _columns_or_fail(p, names)
-        return pq.read_table(p, columns=[names[i] for i in sorted(set(cols.values()))])
+        with pq.ParquetFile(p) as f:  # not pq.read_table: that loads the datasets machinery
+            names = f.schema_arrow.names
+            cols = _columns_or_fail(p, names)
+            return f.read(columns=[names[i] for i in sorted(set(cols.values()))])
     import pyarrow.feather as feather
 
     try:
