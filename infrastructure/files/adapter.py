@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from app.errors import DataError
 from domain.market import CandleSeries, Timeframe
 from infrastructure.files.formats import file_format
 
@@ -33,6 +34,8 @@ def _read_csv(p: Path, timeframe: Timeframe | None, on_progress: Progress | None
 
     try:
         return read_csv_fast(p, timeframe)
+    except DataError:
+        raise  # already the exact message
     except Exception:  # noqa: BLE001 - the exact pass below decides; it names the file, line and column
         from infrastructure.csv_io import read_candles_csv_by_line
 

@@ -128,6 +128,10 @@ def value_column(arr: Column, name: str) -> np.ndarray:
     return x
 
 
+class BadRows(Rejected):
+    """The values parsed but break a rule of candles (same time twice, high below low, ...): no second pass needed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Columns:
     """Parsed columns in file order (row i of the file is index i)."""
@@ -146,7 +150,7 @@ def table_columns(table: pa.Table, cols: dict[str, int]) -> Columns:
 
 
 def to_series(c: Columns, timeframe: Timeframe | None) -> CandleSeries:
-    """Sorted by time and validated; Rejected names the first offending row in file order."""
+    """Sorted by time and validated; BadRows names the first offending row(s) in file order."""
     ts = c.ts
     order = None
     sorted_ts = ts
@@ -156,7 +160,7 @@ def to_series(c: Columns, timeframe: Timeframe | None) -> CandleSeries:
         dup = np.nonzero(np.diff(sorted_ts) == 0)[0]
         if len(dup):
             a, b = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
-            raise Rejected(f"have the same time {format_ms(int(sorted_ts[dup[0]]))}", a, b)
+            raise BadRows(f"have the same time {format_ms(int(sorted_ts[dup[0]]))}", a, b)
     tf = timeframe or infer_timeframe(sorted_ts)
     cols = c.values if order is None else tuple(v[order] for v in c.values)
     series = CandleSeries.from_columns(tf, sorted_ts, *cols)
@@ -164,5 +168,5 @@ def to_series(c: Columns, timeframe: Timeframe | None) -> CandleSeries:
         series.validate()
     except InvalidCandles as err:
         index = -1 if err.index < 0 else (err.index if order is None else int(order[err.index]))
-        raise Rejected(str(err).split(": ", 1)[-1], index) from None
+        raise BadRows(str(err).split(": ", 1)[-1], index) from None
     return series

@@ -8,8 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from app.errors import DataError
 from domain.market import CandleSeries, Timeframe
-from infrastructure.files.columns import Rejected, find_columns, table_columns, to_series
+from infrastructure.files.columns import BadRows, Rejected, find_columns, table_columns, to_series
 
 
 def _first_rows(data: bytes) -> tuple[list[str], list[str]]:
@@ -31,7 +32,11 @@ def _time_type(sample: str) -> pa.DataType:
 
 
 def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
-    """Read a candle CSV through Arrow; raise Rejected (or OSError) for anything unusual, never a wrong value."""
+    """Read a candle CSV through Arrow; raise Rejected (or OSError) for anything unusual, never a wrong value.
+
+    Rows that parse but break a candle rule are named here (line = row + 2) when every line holds one row;
+    DataError then carries the line-by-line pass's exact message.
+    """
     data = path.read_bytes()
     if not data.isascii():
         data.decode("utf-8")  # the line-by-line pass names the byte when this fails
@@ -55,4 +60,12 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise Rejected(str(err)) from None
     position = {n: k for k, n in enumerate(table.column_names)}
-    return to_series(table_columns(table, {f: position[names[i]] for f, i in cols.items()}), timeframe)
+    try:
+        return to_series(table_columns(table, {f: position[names[i]] for f, i in cols.items()}), timeframe)
+    except BadRows as err:
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if lines != table.num_rows + 1 or err.index < 0:
+            raise  # blank lines or odd line ends: only the line-by-line pass knows the line numbers
+        if err.other >= 0:
+            raise DataError(f"{path}: lines {err.index + 2} and {err.other + 2} {err}") from None
+        raise DataError(f"{path}:{err.index + 2}: {err}") from None
