@@ -72,10 +72,17 @@ def _parse_number(text: str) -> float:
 def read_candles_csv(
     path: Path | str, timeframe: Timeframe | None = None, on_progress: Progress | None = None
 ) -> CandleSeries:
-    """Read a candle CSV through Arrow; a file it rejects is read line by line to name the bad line and column."""
-    from infrastructure.files import read_candles_file
+    """Read a candle CSV through Arrow; a file it rejects is read line by line to name the bad line and column.
 
-    return read_candles_file(path, timeframe, on_progress, "csv")
+    A .parquet, .feather/.arrow/.ipc or .json name is read as that format, any other name as CSV.
+    """
+    from infrastructure.files import file_format, read_candles_file
+
+    try:
+        fmt = file_format(path)
+    except DataError:
+        fmt = "csv"
+    return read_candles_file(path, timeframe, on_progress, fmt)
 
 
 def read_candles_csv_by_line(

@@ -13,11 +13,24 @@ from domain.market import CandleSeries, Timeframe
 from infrastructure.files.columns import BadRows, Rejected, find_columns, table_columns, to_series
 
 
-def _first_rows(data: bytes) -> tuple[list[str], list[str]]:
+def _first_rows(path: Path) -> tuple[list[str], list[str]]:
     """The header and the first data row (empty when there is none)."""
-    lines = data[:65536].decode("utf-8-sig", errors="replace").splitlines()
+    with path.open("rb") as fh:
+        head = fh.read(65536)
+    if b"\n" in head:
+        head = head[:head.rindex(b"\n")]  # whole lines only, so no character is cut in two
+    lines = head.decode("utf-8-sig").splitlines()  # a decoding error sends the file to the line-by-line pass
     rows = list(csv.reader(lines[:2]))
     return (rows[0] if rows else []), (rows[1] if len(rows) > 1 else [])
+
+
+def _line_count(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 24):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (0 if last == b"\n" else 1)
 
 
 def _time_type(sample: str) -> pa.DataType:
@@ -37,10 +50,7 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
     Rows that parse but break a candle rule are named here (line = row + 2) when every line holds one row;
     DataError then carries the line-by-line pass's exact message.
     """
-    data = path.read_bytes()
-    if not data.isascii():
-        data.decode("utf-8")  # the line-by-line pass names the byte when this fails
-    header, first = _first_rows(data)
+    header, first = _first_rows(path)
     cols, missing = find_columns(header)
     if missing or len(first) != len(header):
         raise Rejected("columns not found")
@@ -49,7 +59,7 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
     types[names[cols["time"]]] = _time_type(first[cols["time"]])
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(pa.py_buffer(data)),
+            str(path),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=4 << 20),
             parse_options=pacsv.ParseOptions(newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
@@ -60,11 +70,12 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise Rejected(str(err)) from None
     position = {n: k for k, n in enumerate(table.column_names)}
+    columns, rows = table_columns(table, {f: position[names[i]] for f, i in cols.items()}), table.num_rows
+    del table  # the numpy columns are copies: let Arrow's memory go before the series is built
     try:
-        return to_series(table_columns(table, {f: position[names[i]] for f, i in cols.items()}), timeframe)
+        return to_series(columns, timeframe)
     except BadRows as err:
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if lines != table.num_rows + 1 or err.index < 0:
+        if err.index < 0 or _line_count(path) != rows + 1:
             raise  # blank lines or odd line ends: only the line-by-line pass knows the line numbers
         if err.other >= 0:
             raise DataError(f"{path}: lines {err.index + 2} and {err.other + 2} {err}") from None

@@ -190,6 +190,13 @@ def test_freqtrade_style_json_rows_are_read_and_bad_rows_named(tmp_path: Path) -
         ArrowCandleFiles().read(p, None)
 
 
+def test_the_csv_reader_used_by_backtest_reads_other_formats_by_their_extension(tmp_path: Path) -> None:
+    series = awkward_series(40)
+    for name in ("a.parquet", "a.feather", "a.txt", "a.data"):
+        ArrowCandleFiles().write(tmp_path / name, series, "csv" if name.endswith((".txt", ".data")) else None)
+        assert read_candles_csv(tmp_path / name) == series
+
+
 def test_a_missing_file_names_it(tmp_path: Path) -> None:
     for name in ("gone.csv", "gone.parquet", "gone.feather"):
         with pytest.raises(DataError, match=f"cannot open {tmp_path / name}"):
