@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from app.errors import DataError
 from domain.market import CandleSeries, Timeframe
-from infrastructure.files.columns import Columns, Rejected, find_columns, table_columns, to_series
+from infrastructure.files.columns import Columns, Rejected, find_columns, table_columns, time_ms, to_series
 
 
 def _columns_or_fail(p: Path, names: list[str]) -> dict[str, int]:
@@ -48,6 +48,8 @@ def _json_columns(p: Path) -> Columns | pa.Table:
     rows = orjson.loads(raw)
     if not isinstance(rows, list):
         raise DataError(f"{p}: expected a JSON array of candles")
+    if not rows:
+        raise DataError(f"{p}: no candles in the file")
     if rows and isinstance(rows[0], dict):
         return pa.Table.from_pylist(rows)
     try:
@@ -58,10 +60,7 @@ def _json_columns(p: Path) -> Columns | pa.Table:
         bad = next(i for i, r in enumerate(rows) if not _is_candle_row(r))
         raise DataError(f"{p}: row {bad + 1}: expected [time ms, open, high, low, close, volume], "
                         f"found {str(rows[bad])[:80]}") from None
-    ts = pa.array(arr[:, 0])
-    from infrastructure.files.columns import time_ms
-
-    return Columns(time_ms(ts), tuple(np.ascontiguousarray(arr[:, k]) for k in range(1, 6)))
+    return Columns(time_ms(pa.array(arr[:, 0])), tuple(np.ascontiguousarray(arr[:, k]) for k in range(1, 6)))
 
 
 def _is_candle_row(row: object) -> bool:

@@ -188,6 +188,11 @@ def test_freqtrade_style_json_rows_are_read_and_bad_rows_named(tmp_path: Path) -
     p.write_text(f'[[{T0},1,2,0.5,1.5,3],[{T0 + 60_000},"x",2,1,1.2,4]]')
     with pytest.raises(DataError, match=r"BTC_USDT-1m.json: row 2: expected \[time ms, open"):
         ArrowCandleFiles().read(p, None)
+    for text, message in (("[]", "no candles in the file"), ("{}", "expected a JSON array"),
+                          ("[[1,2", "not a readable json file")):
+        p.write_text(text)
+        with pytest.raises(DataError, match=message):
+            ArrowCandleFiles().read(p, None)
 
 
 def test_the_csv_reader_used_by_backtest_reads_other_formats_by_their_extension(tmp_path: Path) -> None:
