@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +209,16 @@ def test_a_missing_file_names_it(tmp_path: Path) -> None:
     for name in ("gone.csv", "gone.parquet", "gone.feather"):
         with pytest.raises(DataError, match=f"cannot open {tmp_path / name}"):
             ArrowCandleFiles().read(tmp_path / name, None)
+
+
+def test_reading_a_csv_leaves_pyarrow_compute_unloaded(tmp_path: Path) -> None:
+    """pyarrow.compute costs ~0.2 s to import; a plain candle CSV never needs it."""
+    p = tmp_path / "plain.csv"
+    p.write_text(VARIANTS["iso_z"])
+    code = (f"import sys; from infrastructure.csv_io import read_candles_csv; read_candles_csv({str(p)!r}); "
+            "print('pyarrow.compute' in sys.modules)")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
