@@ -7,7 +7,7 @@ so it is only loaded for text and other rare column types.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -16,7 +16,7 @@ from app.timeparse import format_ms
 from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe
 from infrastructure.csv_io import ALIASES, infer_timeframe
 
-Column = pa.ChunkedArray | pa.Array
+Column: TypeAlias = "pa.ChunkedArray | pa.Array"
 _UNIT_MS = {"s": (1, 1000), "ms": (1, 1), "us": (1000, 1), "ns": (1_000_000, 1)}  # (divide by, multiply by)
 
 
