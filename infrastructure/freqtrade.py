@@ -81,22 +81,25 @@ def classify(path: Path, exchange: str) -> FreqtradeFile | Skipped | None:
     return FreqtradeFile(path, ex, market, tf, _FORMATS[m["ext"].lower()])
 
 
-def exchange_of(root: Path) -> str:
+def exchange_of(folder: Path) -> str:
     """The exchange a data folder belongs to: its name (its parent's for a `futures` sub-folder)."""
-    root = root.resolve()
-    return root.parent.name if root.name.lower() == "futures" else root.name
+    folder = folder.resolve()
+    return folder.parent.name if folder.name.lower() == "futures" else folder.name
 
 
 def find_freqtrade_files(root: Path | str, exchange: str | None = None) -> tuple[list[FreqtradeFile], list[Skipped]]:
-    """Every freqtrade candle file under `root` (sub-folders too), sorted by market and timeframe."""
+    """Every freqtrade candle file under `root`, sorted by market and timeframe.
+
+    `root` may be one exchange's folder or user_data/data itself: each file belongs to the exchange whose folder
+    holds it (unless `exchange` is given).
+    """
     base = Path(root)
     if not base.is_dir():
         raise DataError(f"{base}: not a folder (give a freqtrade user_data/data/<exchange> folder)")
-    name = exchange or exchange_of(base)
     found: list[FreqtradeFile] = []
     skipped: list[Skipped] = []
     for path in sorted(p for p in base.rglob("*") if p.is_file()):
-        item = classify(path, name)
+        item = classify(path, exchange or exchange_of(path.parent))
         if isinstance(item, FreqtradeFile):
             found.append(item)
         elif isinstance(item, Skipped):

@@ -17,8 +17,8 @@ def register(sub: Any) -> None:
         description="Reads user_data/data/<exchange> (and its futures/ folder): PAIR-TIMEFRAME[-futures] files. "
         "Futures pairs go to their exchange with BASE+QUOTE symbols (BTC_USDT_USDT-1m-futures -> binance BTCUSDT); "
         "binance spot files go to binance-spot; upbit pairs become KRW-BTC. Mark, index and funding files are skipped.")
-    p.add_argument("dir", metavar="DIR", help="a freqtrade user_data/data/<exchange> folder")
-    p.add_argument("--exchange", help="the freqtrade exchange name (default: the folder's name)")
+    p.add_argument("dir", metavar="DIR", help="a freqtrade user_data/data/<exchange> folder, or user_data/data")
+    p.add_argument("--exchange", help="the freqtrade exchange name (default: the name of each file's folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_import_freqtrade)
 

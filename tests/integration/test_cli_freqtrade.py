@@ -113,6 +113,18 @@ def test_an_upbit_folder_maps_pairs_to_upbit_markets(capsys, tmp_path: Path, db_
     assert_same(stored(db_path, "upbit", "KRW-BTC", Timeframe.M1), c)
 
 
+def test_the_whole_data_folder_imports_each_exchange_under_its_own_name(capsys, tree, db_path: Path) -> None:
+    root, data = tree
+    upbit = root.parent / "upbit"
+    upbit.mkdir()
+    c = candles(30, 60_000, 11)
+    pq.write_table(arrow(c), upbit / "ETH_KRW-1m.parquet")
+    assert main(["--db", str(db_path), "import-freqtrade", str(root.parent), "--quiet"]) == 0
+    assert "imported 5 of 5 files" in capsys.readouterr().out
+    assert_same(stored(db_path, "upbit", "KRW-ETH", Timeframe.M1), c)
+    assert_same(stored(db_path, "binance", "BTCUSDT", Timeframe.M1), data["fut"])
+
+
 def test_a_folder_without_candle_files_says_so(capsys, tmp_path: Path, db_path: Path) -> None:
     code = main(["--db", str(db_path), "import-freqtrade", str(tmp_path)])
     assert code == 2 and "no freqtrade candle files" in capsys.readouterr().err
