@@ -71,7 +71,8 @@ def read_csv_fast(path: Path, timeframe: Timeframe | None) -> CandleSeries:
         raise Rejected(str(err)) from None
     position = {n: k for k, n in enumerate(table.column_names)}
     columns, rows = table_columns(table, {f: position[names[i]] for f, i in cols.items()}), table.num_rows
-    del table  # the numpy columns are copies: let Arrow's memory go before the series is built
+    del table  # the numpy columns are copies: let Arrow's memory go before the series is built and stored
+    pa.default_memory_pool().release_unused()
     try:
         return to_series(columns, timeframe)
     except BadRows as err:
