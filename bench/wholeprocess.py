@@ -4,10 +4,11 @@ A year of 1-minute bars (525,600, a random walk) is written as CSV, Parquet and 
 then each command runs N times in a new interpreter, interleaved so a busy machine slows them alike:
 `quantdesk backtest --csv year.csv --json` (SMA 10/30 cross long_short, 2 % stop), `quantdesk backtest` on stored
 candles, `quantdesk import-csv` of the CSV, Parquet and Feather files (each into a fresh copy of an empty database),
-`quantdesk --help`, and a plain backtesting.py script running the same strategy on the same CSV.
-One untimed run of each command first fills caches (numba's on-disk cache, the OS file cache).
+`quantdesk --help`, a million-row CSV import, and a plain backtesting.py script running the same strategy on the
+same CSV. One untimed run of each QuantDesk command first fills caches (numba's on-disk cache, the OS file cache).
+Each process's peak RSS is reported too; the in-process read time of each file is printed first.
 
-Run: python bench/wholeprocess.py [--runs N] [--script-runs N] [--skip-script]
+Run: python bench/wholeprocess.py [--runs N] [--script-runs N] [--skip-script] [--skip-million]
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 N = 525_600
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None  # GNU time, for each child's own peak RSS
 CASH, COMMISSION, STOP = 1_000_000, 0.001, 2.0
 
 SCRIPT = '''
@@ -75,20 +77,43 @@ def strategy_doc(fast: int, slow: int) -> dict[str, object]:
             "exit_short": None, "risk": {"position_size_pct": 100, "stop_loss_pct": STOP}}
 
 
-def write_year(folder: Path) -> None:
-    """The same random walk in every format, written by QuantDesk's own writers."""
+def random_walk(n: int):  # type: ignore[no-untyped-def]
     from domain.market import CandleSeries, Timeframe
-    from infrastructure.files import write_candles_file
 
     rng = np.random.default_rng(42)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.0008, N)))
-    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.0002, N))
-    high = np.maximum(open_, close) * (1 + rng.random(N) * 0.001)
-    low = np.minimum(open_, close) * (1 - rng.random(N) * 0.001)
-    ts = 1_704_067_200_000 + np.arange(N, dtype=np.int64) * 60_000
-    series = CandleSeries.from_columns(Timeframe.M1, ts, open_, high, low, close, rng.random(N) * 5)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.0008, n)))
+    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.0002, n))
+    high = np.maximum(open_, close) * (1 + rng.random(n) * 0.001)
+    low = np.minimum(open_, close) * (1 - rng.random(n) * 0.001)
+    ts = 1_704_067_200_000 + np.arange(n, dtype=np.int64) * 60_000
+    return CandleSeries.from_columns(Timeframe.M1, ts, open_, high, low, close, rng.random(n) * 5)
+
+
+def write_year(folder: Path, million: bool) -> None:
+    """The same random walk in every format (and a million-row CSV), written by QuantDesk's own writers."""
+    from infrastructure.files import write_candles_file
+
+    series = random_walk(N)
     for name in ("year.csv", "year.parquet", "year.feather"):
         write_candles_file(folder / name, series)
+    if million:
+        write_candles_file(folder / "million.csv", random_walk(1_000_000))
+
+
+def in_process_reads(tmp: Path, runs: int) -> None:
+    """Reading each file into a CandleSeries inside this process (pyarrow already imported), median of `runs`."""
+    from infrastructure.files import read_candles_file
+
+    parts = []
+    for name in ("year.csv", "year.parquet", "year.feather"):
+        read_candles_file(tmp / name)
+        spent = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            read_candles_file(tmp / name)
+            spent.append(time.perf_counter() - t)
+        parts.append(f"{name} {statistics.median(spent):.3f} s")
+    print("in-process read into a CandleSeries (median): " + ", ".join(parts))
 
 
 @dataclass
@@ -97,21 +122,31 @@ class Case:
     argv: list[str]
     before: Callable[[], None] = lambda: None
     times: list[float] = field(default_factory=list)
+    peaks_mb: list[float] = field(default_factory=list)
     runs: int = 0
 
     def run(self, env: dict[str, str], out: Path, timed: bool = True) -> None:
+        """One fresh process: wall clock, and its peak RSS through GNU time when there is one.
+
+        The child is started by `time`, not forked from this process: a forked child's peak RSS starts at its
+        parent's, and this process holds the generated candles.
+        """
         self.before()
-        with out.open("wb") as sink:
+        err, peak = out.with_suffix(".err"), out.with_suffix(".rss")
+        argv = [TIME, "-f", "%M", "-o", str(peak), *self.argv] if TIME else self.argv
+        with out.open("wb") as sink, err.open("wb") as errors:
             t = time.perf_counter()
-            done = subprocess.run(self.argv, stdout=sink, stderr=subprocess.PIPE, env=env, cwd=ROOT)
+            code = subprocess.run(argv, stdout=sink, stderr=errors, env=env, cwd=ROOT).returncode
             spent = time.perf_counter() - t
-        if done.returncode != 0:
-            raise SystemExit(f"{self.label} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+        if code != 0:
+            raise SystemExit(f"{self.label} failed ({code}): {err.read_text()[-2000:]}")
         if timed:
             self.times.append(spent)
+            if TIME:
+                self.peaks_mb.append(int(peak.read_text().split()[-1]) / 1024)
 
 
-def cases(tmp: Path, script_runs: int, skip_script: bool) -> list[Case]:
+def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list[Case]:
     qd = [sys.executable, "-m", "app.cli"]
     empty, stored = tmp / "empty.db", tmp / "stored.db"
     fresh = tmp / "fresh.db"
@@ -130,7 +165,7 @@ def cases(tmp: Path, script_runs: int, skip_script: bool) -> list[Case]:
                                                            "--exchange", "bench", "--market", "YEAR", "--timeframe",
                                                            "1m", *settings]),
     ]
-    for name in ("year.csv", "year.parquet", "year.feather"):
+    for name in ("year.csv", "year.parquet", "year.feather", *(["million.csv"] if million else [])):
         out.append(Case(f"quantdesk import-csv {name}", [*qd, "--db", str(fresh), "import-csv", str(tmp / name),
                                                        "--exchange", "bench", "--market", "YEAR", "--quiet"], fresh_db))
     out.append(Case("quantdesk --help", [*qd, "--help"]))
@@ -140,8 +175,8 @@ def cases(tmp: Path, script_runs: int, skip_script: bool) -> list[Case]:
     return out
 
 
-def prepare(tmp: Path, env: dict[str, str]) -> None:
-    write_year(tmp)
+def prepare(tmp: Path, env: dict[str, str], million: bool) -> None:
+    write_year(tmp, million)
     (tmp / "sma.json").write_text(json.dumps(strategy_doc(10, 30)))
     (tmp / "bt_script.py").write_text(SCRIPT.format(stop=STOP, cash=CASH, commission=COMMISSION))
     qd = [sys.executable, "-m", "app.cli"]
@@ -155,11 +190,12 @@ def prepare(tmp: Path, env: dict[str, str]) -> None:
 def report(all_cases: list[Case]) -> None:
     script = next((c for c in all_cases if c.label.startswith("backtesting.py")), None)
     ref = statistics.median(script.times) if script and script.times else None
-    print(f"{'command':<46} {'median s':>9} {'min s':>7} {'runs':>5} {'vs script':>10}")
+    print(f"{'command':<46} {'median s':>9} {'min s':>7} {'runs':>5} {'vs script':>10} {'peak RSS':>9}")
     for c in all_cases:
         med = statistics.median(c.times)
         ratio = f"{ref / med:9.1f}x" if ref and c is not script else ""
-        print(f"{c.label:<46} {med:9.3f} {min(c.times):7.3f} {len(c.times):5d} {ratio:>10}")
+        peak = f"{statistics.median(c.peaks_mb):6.0f} MB" if c.peaks_mb else "n/a"
+        print(f"{c.label:<46} {med:9.3f} {min(c.times):7.3f} {len(c.times):5d} {ratio:>10} {peak:>9}")
 
 
 def trades(quantdesk_out: Path, script_out: Path | None) -> None:
@@ -177,16 +213,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="timed runs of each QuantDesk command (default 5)")
     ap.add_argument("--script-runs", type=int, default=3, help="timed runs of the backtesting.py script (default 3)")
     ap.add_argument("--skip-script", action="store_true", help="leave out the backtesting.py script")
+    ap.add_argument("--skip-million", action="store_true", help="leave out the million-row CSV import")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     with tempfile.TemporaryDirectory(prefix="qd-wholeprocess-") as folder:
         tmp = Path(folder)
-        prepare(tmp, env)
+        prepare(tmp, env, not args.skip_million)
         sizes = ", ".join(f"{n} {(tmp / n).stat().st_size / 1e6:.0f} MB" for n in ("year.csv", "year.parquet",
                                                                                     "year.feather"))
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"{N:,} 1-minute bars ({sizes}); {os.cpu_count()} CPUs, load {load}; python {sys.version.split()[0]}")
-        all_cases = cases(tmp, args.script_runs, args.skip_script)
+        in_process_reads(tmp, args.runs)
+        all_cases = cases(tmp, args.script_runs, args.skip_script, not args.skip_million)
         outs = [tmp / f"out{k}.txt" for k in range(len(all_cases))]
         for c, out in zip(all_cases, outs, strict=True):
             if c.runs == 0:
