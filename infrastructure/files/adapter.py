@@ -30,13 +30,18 @@ def read_candles_file(path: Path | str, timeframe: Timeframe | None = None, on_p
 
 
 def _read_csv(p: Path, timeframe: Timeframe | None, on_progress: Progress | None) -> CandleSeries:
+    import csv
+
+    import pyarrow as pa
+
     from infrastructure.files.csv_arrow import read_csv_fast
 
     try:
         return read_csv_fast(p, timeframe)
     except DataError:
         raise  # already the exact message
-    except Exception:  # noqa: BLE001 - the exact pass below decides; it names the file, line and column
+    except (ValueError, OSError, csv.Error, pa.ArrowException):
+        # Rejected, undecodable or unreadable: the exact pass decides, naming the file, line and column
         from infrastructure.csv_io import read_candles_csv_by_line
 
         return read_candles_csv_by_line(p, timeframe, on_progress)
