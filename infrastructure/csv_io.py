@@ -29,17 +29,23 @@ ALIASES = {
 }
 
 
-def _detect_columns(header: list[str], path: Path) -> dict[str, int]:
-    names = [h.strip().lower() for h in header]
+def find_columns(names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Column index of each field found by name (any case), and the required fields that are missing."""
+    lowered = [n.strip().lower() for n in names]
     found: dict[str, int] = {}
     for field, aliases in ALIASES.items():
-        for i, name in enumerate(names):
+        for i, name in enumerate(lowered):
             if name in aliases:
                 found[field] = i
                 break
-    if "time" not in found and names and names[0] in ("", "unnamed: 0", "index"):
+    if "time" not in found and lowered and lowered[0] in ("", "unnamed: 0", "index", "__index_level_0__"):
         found["time"] = 0  # pandas writes its (date) index as an unnamed first column
     missing = [f for f in ("time", "open", "high", "low", "close") if f not in found]
+    return found, missing
+
+
+def _detect_columns(header: list[str], path: Path) -> dict[str, int]:
+    found, missing = find_columns(header)
     if missing:
         raise DataError(
             f"{path}:1: cannot find column(s) {', '.join(missing)} in header {header!r} "

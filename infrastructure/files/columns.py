@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from app.timeparse import format_ms
 from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe
-from infrastructure.csv_io import ALIASES, infer_timeframe
+from infrastructure.csv_io import infer_timeframe
 
 Column: TypeAlias = "pa.ChunkedArray | pa.Array"
 _UNIT_MS = {"s": (1, 1000), "ms": (1, 1), "us": (1000, 1), "ns": (1_000_000, 1)}  # (divide by, multiply by)
@@ -27,21 +27,6 @@ class Rejected(ValueError):
         super().__init__(message)
         self.index = index
         self.other = other
-
-
-def find_columns(names: list[str]) -> tuple[dict[str, int], list[str]]:
-    """Column index of each field found by name (any case), and the required fields that are missing."""
-    lowered = [n.strip().lower() for n in names]
-    found: dict[str, int] = {}
-    for field, aliases in ALIASES.items():
-        for i, name in enumerate(lowered):
-            if name in aliases:
-                found[field] = i
-                break
-    if "time" not in found and lowered and lowered[0] in ("", "unnamed: 0", "index", "__index_level_0__"):
-        found["time"] = 0  # pandas writes its (date) index as an unnamed first column
-    missing = [f for f in ("time", "open", "high", "low", "close") if f not in found]
-    return found, missing
 
 
 def _fixed_width(arr: Column, dtype: Any) -> np.ndarray:

@@ -10,7 +10,8 @@ import pyarrow.csv as pacsv
 
 from app.errors import DataError
 from domain.market import CandleSeries, Timeframe
-from infrastructure.files.columns import BadRows, Rejected, find_columns, table_columns, to_series
+from infrastructure.csv_io import find_columns
+from infrastructure.files.columns import BadRows, Rejected, table_columns, to_series
 
 
 def _first_rows(path: Path) -> tuple[list[str], list[str]]:

@@ -10,7 +10,8 @@ import pyarrow as pa
 
 from app.errors import DataError
 from domain.market import CandleSeries, Timeframe
-from infrastructure.files.columns import Columns, Rejected, find_columns, table_columns, time_ms, to_series
+from infrastructure.csv_io import find_columns
+from infrastructure.files.columns import Columns, Rejected, table_columns, time_ms, to_series
 
 
 def _columns_or_fail(p: Path, names: list[str]) -> dict[str, int]:
