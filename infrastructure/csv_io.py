@@ -1,4 +1,4 @@
-"""Candle CSV files: read with column auto-detection and exact error locations; write at full precision."""
+"""Candle CSV files: column auto-detection and the line-by-line pass that names the exact bad line and column."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ import numpy as np
 
 from app.errors import DataError
 from app.timeparse import format_ms
-from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe, UnknownTimeframe
+from domain.market import FIELDS, CandleSeries, InvalidCandles, Timeframe
+from infrastructure.files.adapter import ArrowCandleFiles
 
 Progress = Callable[[int, int], None]  # (rows read, rows in the file)
 
-_ALIASES = {
+ALIASES = {
     "time": ("time", "timestamp", "date", "datetime", "open_time", "opentime", "ts", "date_time",
              "candle_date_time_utc", "gmt time", "time (utc)"),
     "open": ("open", "o", "opening_price", "open_price"),
@@ -28,17 +29,23 @@ _ALIASES = {
 }
 
 
-def _detect_columns(header: list[str], path: Path) -> dict[str, int]:
-    names = [h.strip().lower() for h in header]
+def find_columns(names: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Column index of each field found by name (any case), and the required fields that are missing."""
+    lowered = [n.strip().lower() for n in names]
     found: dict[str, int] = {}
-    for field, aliases in _ALIASES.items():
-        for i, name in enumerate(names):
+    for field, aliases in ALIASES.items():
+        for i, name in enumerate(lowered):
             if name in aliases:
                 found[field] = i
                 break
-    if "time" not in found and names and names[0] in ("", "unnamed: 0", "index"):
+    if "time" not in found and lowered and lowered[0] in ("", "unnamed: 0", "index", "__index_level_0__"):
         found["time"] = 0  # pandas writes its (date) index as an unnamed first column
     missing = [f for f in ("time", "open", "high", "low", "close") if f not in found]
+    return found, missing
+
+
+def _detect_columns(header: list[str], path: Path) -> dict[str, int]:
+    found, missing = find_columns(header)
     if missing:
         raise DataError(
             f"{path}:1: cannot find column(s) {', '.join(missing)} in header {header!r} "
@@ -71,7 +78,23 @@ def _parse_number(text: str) -> float:
 def read_candles_csv(
     path: Path | str, timeframe: Timeframe | None = None, on_progress: Progress | None = None
 ) -> CandleSeries:
-    """Read a candle CSV. Errors name file, line and column; duplicate times name both lines."""
+    """Read a candle CSV through Arrow; a file it rejects is read line by line to name the bad line and column.
+
+    A .parquet, .feather/.arrow/.ipc or .json name is read as that format, any other name as CSV.
+    """
+    from infrastructure.files import file_format, read_candles_file
+
+    try:
+        fmt = file_format(path)
+    except DataError:
+        fmt = "csv"
+    return read_candles_file(path, timeframe, on_progress, fmt)
+
+
+def read_candles_csv_by_line(
+    path: Path | str, timeframe: Timeframe | None = None, on_progress: Progress | None = None
+) -> CandleSeries:
+    """Read a candle CSV line by line. Errors name file, line and column; duplicate times name both lines."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
@@ -156,53 +179,17 @@ def _to_series(
     return series
 
 
-def _fmt(x: float) -> str:
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    return repr(x)
-
-
 def write_candles(fh: TextIO, series: CandleSeries) -> int:
     """Write `time,open,high,low,close,volume` (ISO 8601 UTC, shortest exact numbers). Returns rows."""
-    w = csv.writer(fh, lineterminator="\n")
-    w.writerow(["time", *FIELDS])
-    cols = [c.tolist() for c in (series.open, series.high, series.low, series.close, series.volume)]
-    for i, t in enumerate(series.ts.tolist()):
-        w.writerow([format_ms(t), *(_fmt(c[i]) for c in cols)])
-    return len(series)
+    return ArrowCandleFiles().write_to(fh, series)
 
 
 def write_candles_csv(path: Path | str, series: CandleSeries) -> int:
     """Write a CSV file atomically (a temporary file renamed into place)."""
-    p = Path(path)
-    tmp = p.with_name(p.name + ".part")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            n = write_candles(fh, series)
-        tmp.replace(p)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write {p}: {err.strerror}") from None
-    return n
+    from infrastructure.files import write_candles_file
+
+    return write_candles_file(path, series, "csv")
 
 
-def parse_timeframe(text: str | None) -> Timeframe | None:
-    if text is None:
-        return None
-    try:
-        return Timeframe.parse(text)
-    except UnknownTimeframe as err:
-        raise DataError(str(err)) from None
 
-
-class CsvCandleFiles:
-    """Implements app.market_data.files.CandleFiles with the functions above."""
-
-    def read(self, path: Path | str, timeframe: Timeframe | None, on_progress: Progress | None = None) -> CandleSeries:
-        return read_candles_csv(path, timeframe, on_progress)
-
-    def write(self, path: Path | str, series: CandleSeries) -> int:
-        return write_candles_csv(path, series)
-
-    def write_to(self, fh: TextIO, series: CandleSeries) -> int:
-        return write_candles(fh, series)
+CsvCandleFiles = ArrowCandleFiles  # the name the composition root knows; reads and writes every format

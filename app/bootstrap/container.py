@@ -86,9 +86,9 @@ class Container:
     def data(self) -> DataService:
         """CSV import/export, db info, delete."""
         from app.market_data.files import DataService
-        from infrastructure.csv_io import CsvCandleFiles
+        from infrastructure.files import ArrowCandleFiles
 
-        return DataService(self.candles, CsvCandleFiles())
+        return DataService(self.candles, ArrowCandleFiles())
 
     def use_base_url(self, exchange: str, url: str) -> None:
         """Reach `exchange` at `url` (e.g. the simulator), for REST and streams alike."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from app.backtests.display import stat_text
 from app.commands.common import add_range_args, open_container, timeframe_arg
+from app.commands.output import write_json
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
@@ -88,8 +88,7 @@ def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where
             t["duration_days"] = t.pop("duration_ms") / 86_400_000
         doc = {"strategy": strategy.name, "data": where, "run_id": run_id,
                "stats": {k: json_value(v) for k, v in result.stats.items()}, "trades": trades}
-        json.dump(doc, sys.stdout, allow_nan=False, default=str)
-        sys.stdout.write("\n")
+        write_json(doc, sys.stdout)
         return
     print(f"{strategy.name} on {where}")
     width = max(len(k) for k in result.stats)
@@ -115,8 +114,7 @@ def _show_run(args: argparse.Namespace) -> int:
     if args.json:
         doc = {"run_id": run.id, "strategy": run.definition, "settings": run.settings, "stats": run.stats,
                "trades": run.trades.records()}
-        json.dump(doc, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        write_json(doc, sys.stdout)
         return 0
     s = run.summary
     print(f"run {s.id}: {s.strategy_name} on {s.exchange}:{s.symbol}:{s.timeframe}, "

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import Any
 
 from app.commands.common import add_range_args, open_container, progress_bar, timeframe_arg
+from app.commands.output import write_json
 from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
@@ -102,8 +102,7 @@ def _optimize(args: argparse.Namespace) -> int:
             outcome = handle.wait()
     doc = outcome_json(outcome, args.top)
     if args.json:
-        json.dump(doc, sys.stdout, allow_nan=False, default=str)
-        sys.stdout.write("\n")
+        write_json(doc, sys.stdout)
     else:
         _print(outcome, doc, source, args.top)
     return 130 if outcome.status == "cancelled" else 0

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import Any
 
 from app.commands.common import open_container
+from app.commands.output import write_json
 from app.timeparse import format_ms
 from domain.sweep import short_label
 
@@ -53,9 +53,8 @@ def _show(args: argparse.Namespace) -> int:
         points = [{"window": p.result.window, "params": list(p.result.params), "status": p.result.status,
                    "objective": p.objective if math.isfinite(p.objective) else None, "passed": p.passed,
                    "stats": p.result.stats} for p in stored.points]
-        json.dump({"id": s.id, "status": s.status, "config": cfg, "settings": stored.settings,
-                   "outcome": stored.outcome, "points": points}, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        write_json({"id": s.id, "status": s.status, "config": cfg, "settings": stored.settings,
+                    "outcome": stored.outcome, "points": points}, sys.stdout)
         return 0
     labels = [short_label(stored.definition, a["paths"][0]) for a in cfg["axes"]]
     print(f"sweep {s.id}: {s.strategy_name} on {s.source}, {format_ms(s.start_ms)[:10]} .. "

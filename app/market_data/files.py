@@ -16,12 +16,13 @@ Progress = Callable[[int, int], None]
 
 
 class CandleFiles(Protocol):
-    """Reads and writes candle files (CSV)."""
+    """Reads and writes candle files (CSV, Parquet, Feather/Arrow IPC, JSON rows); `fmt` None = by extension."""
 
-    def read(self, path: Path | str, timeframe: Timeframe | None, on_progress: Progress | None = None) -> CandleSeries:
+    def read(self, path: Path | str, timeframe: Timeframe | None, on_progress: Progress | None = None,
+             fmt: str | None = None) -> CandleSeries:
         ...
 
-    def write(self, path: Path | str, series: CandleSeries) -> int: ...
+    def write(self, path: Path | str, series: CandleSeries, fmt: str | None = None) -> int: ...
 
     def write_to(self, fh: TextIO, series: CandleSeries) -> int: ...
 
@@ -52,10 +53,10 @@ class DataService:
 
     def import_file(
         self, path: Path | str, exchange: str, symbol: str, timeframe: Timeframe | None,
-        on_progress: Progress | None = None,
+        on_progress: Progress | None = None, fmt: str | None = None,
     ) -> ImportResult:
         """Read the whole file first, then store it in one transaction: a bad row stores nothing."""
-        series = self._files.read(path, timeframe, on_progress)
+        series = self._files.read(path, timeframe, on_progress, fmt)
         if len(series) == 0:
             raise DataError(f"{path}: no candles to import")
         key = SeriesKey(exchange, symbol, series.timeframe)
@@ -68,9 +69,9 @@ class DataService:
         return self._candles.read(key, start_ms, end_ms)
 
     def export_file(self, key: SeriesKey, path: Path | str, start_ms: int | None = None,
-                    end_ms: int | None = None) -> int:
+                    end_ms: int | None = None, fmt: str | None = None) -> int:
         series = self._nonempty(key, start_ms, end_ms)
-        return self._files.write(path, series)
+        return self._files.write(path, series, fmt)
 
     def export_to(self, key: SeriesKey, fh: TextIO, start_ms: int | None = None, end_ms: int | None = None) -> int:
         return self._files.write_to(fh, self._nonempty(key, start_ms, end_ms))

@@ -184,3 +184,34 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "app", "db", "info"], capture_output=True, text=True, env=env,
                        timeout=120)
     assert r.returncode == 0 and str(tmp_path / "env.db") in r.stdout
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".feather", ".arrow"])
+def test_import_and_export_in_arrow_formats_keep_every_value(capsys, tmp_path: Path, db_path: Path, csv_file: Path,
+                                                              suffix: str) -> None:
+    run(capsys, "--db", str(db_path), "import-csv", str(csv_file), "--exchange", "e", "--market", "m", "--quiet")
+    out = tmp_path / f"out{suffix}"
+    code, _, _ = run(capsys, "--db", str(db_path), "export-csv", "--exchange", "e", "--market", "m",
+                     "--timeframe", "1m", "-o", str(out))
+    assert code == 0 and out.read_bytes()[:4] in (b"PAR1", b"ARRO")
+    db2 = tmp_path / "second.db"
+    code, msg, _ = run(capsys, "--db", str(db2), "import-csv", str(out), "--exchange", "e", "--market", "m",
+                       "--quiet")
+    assert code == 0 and "imported 4 1m bars" in msg
+    again = tmp_path / "again.csv"
+    run(capsys, "--db", str(db2), "export-csv", "--exchange", "e", "--market", "m", "--timeframe", "1m",
+        "-o", str(again))
+    assert again.read_text() == GOOD.replace("Date,Open,High,Low,Close,Volume", "time,open,high,low,close,volume")
+
+
+def test_a_bad_row_in_a_parquet_file_names_the_row_and_stores_nothing(capsys, tmp_path: Path, db_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "bad.parquet"
+    pq.write_table(pa.table({"time": ["2024-01-01T00:00:00Z", "2024-01-01T00:01:00Z"], "open": [1.0, 1.0],
+                             "high": [2.0, 0.9], "low": [0.5, 0.5], "close": [1.5, 1.0]}), p)
+    code, _, err = run(capsys, "--db", str(db_path), "import-csv", str(p), "--exchange", "e", "--market", "m",
+                       "--quiet")
+    assert code != 0 and f"{p}: row 2: high is below open or close" in err
+    assert _rows(db_path) == 0
