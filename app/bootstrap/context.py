@@ -13,6 +13,7 @@ from app.clock import Clock
 if TYPE_CHECKING:
     from app.live.stack import LiveStack
     from domain.market import CandleSeries, Timeframe
+    from infrastructure.freqtrade import FreqtradeFile, Skipped
     from infrastructure.keys import KeyStore
     from infrastructure.simulator.server import SimulatorServer
 
@@ -59,6 +60,13 @@ class CliContext:
         from infrastructure.csv_io import read_candles_csv
 
         return read_candles_csv(path, timeframe)
+
+    @staticmethod
+    def freqtrade_files(root: Path, exchange: str | None) -> tuple[list[FreqtradeFile], list[Skipped]]:
+        """The candle files of a freqtrade data folder, mapped to QuantDesk markets, and those skipped (why)."""
+        from infrastructure.freqtrade import find_freqtrade_files
+
+        return find_freqtrade_files(root, exchange)
 
     @staticmethod
     async def start_simulator(speed: float) -> tuple[SimulatorServer, Clock]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.commands.common import open_container, progress_bar
+from app.commands.common import context, open_container, progress_bar
 from app.errors import DataError
 from app.timeparse import format_ms
 
@@ -24,9 +24,7 @@ def register(sub: Any) -> None:
 
 
 def _import_freqtrade(args: argparse.Namespace) -> int:
-    from infrastructure.freqtrade import find_freqtrade_files
-
-    files, skipped = find_freqtrade_files(args.dir, args.exchange)
+    files, skipped = context(args).freqtrade_files(args.dir, args.exchange)
     for s in skipped:
         print(f"skipped {s.path.name}: {s.reason}", file=sys.stderr)
     if not files:
