@@ -70,15 +70,16 @@ def test_as_the_app_starts_the_engine_tabs_and_the_demo_exchange_wait_for_the_en
 
     async def scenario() -> str:
         window.start()
-        built_at_start.append(window._strategy_work is not None or window._live_tab is not None)
+        built_at_start.append(window.engines.strategy_work is not None or window.engines.live_tab is not None)
         (outcome,) = await fired(window.demoFinished, timeout=120)
         await window.shutdown()
         return str(outcome)
 
     assert qloop.run_until_complete(scenario()) == "skipped"
     assert built_at_start == [False]
-    assert window._engines is not None and not window._engines.is_alive()  # the Demo started after the loader
-    assert window._live_tab is not None  # built once the engines loaded, and sessions resumed from there
+    loader = window.engines.loader
+    assert loader is not None and not loader.is_alive()  # the Demo started after the loader
+    assert window.engines.live_tab is not None  # built once the engines loaded, and sessions resumed from there
 
 
 def test_engine_tabs_built_before_the_loader_ran_still_let_the_demo_exchange_start(
@@ -96,4 +97,4 @@ def test_engine_tabs_built_before_the_loader_ran_still_let_the_demo_exchange_sta
         return str(outcome)
 
     assert qloop.run_until_complete(scenario()) == "skipped"
-    assert window._engines is None  # the loader never ran
+    assert window.engines.loader is None  # the loader never ran

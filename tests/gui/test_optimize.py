@@ -278,7 +278,7 @@ def test_a_backtest_opened_from_the_optimize_view_shows_in_the_backtests_tab(qtb
     container.candles.upsert(KEY, series)
     window = MainWindow(Services(container), first_run_demo=False)
     qtbot.addWidget(window)
-    window.show_optimize(window.services)
+    window.show_optimize()
     qtbot.addWidget(window.optimize_view)
     done = container.backtests.run_here(RunBacktest(parse_strategy(sma_cross()), KEY))
     window.optimize_view.backtestOpened.emit(done)
