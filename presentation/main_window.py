@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import CandleSeries, SeriesKey
 from presentation.chart.lod import OhlcPyramid
+from presentation.crash import default_log_path
 from presentation.services import EXCHANGE_LABELS, Services
 from presentation.tabs.chart_tab import ChartTab
 from presentation.tabs.data_tab import DataTab
@@ -37,16 +39,19 @@ class MainWindow(QtWidgets.QMainWindow):
     """`services` is what the composition root offers; `first_run_demo` seeds an empty database.
 
     The strategy, builder, backtest and live tabs load the engines (numba, the backtester): with
-    `defer_workspaces` they are built just after the first paint, so the chart shows sooner.
+    `defer_workspaces` they are built just after the first paint, so the chart shows sooner. `log_path` is
+    the app's log file (the crash handler writes there too).
     """
 
     seriesShown = QtCore.pyqtSignal(object)  # SeriesKey
     demoFinished = QtCore.pyqtSignal(str)
 
-    def __init__(self, services: Services, first_run_demo: bool = True, defer_workspaces: bool = False) -> None:
+    def __init__(self, services: Services, first_run_demo: bool = True, defer_workspaces: bool = False,
+                 log_path: Path | None = None) -> None:
         super().__init__()
         _OPEN.add(self)  # an open window must never be garbage-collected (e.g. mid-paint) while shown
         self.services = services
+        self.log_path = log_path or default_log_path()  # where the app log (and crash reports) go
         self.state = WindowState(self)
         self.engines = EngineTabs(self)
         self.startup = Startup(self, first_run_demo)
