@@ -221,8 +221,9 @@ def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> No
 def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candles(qtbot: QtBot, container: Any,
                                                                                   series: CandleSeries) -> None:
     from presentation.optimize import optimize_view
+    from presentation.services import Services
 
-    view = optimize_view(container)
+    view = optimize_view(Services(container))
     qtbot.addWidget(view)
     names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
     assert "SMA 10/20 cross" in names and view.params.rowCount() > 0
