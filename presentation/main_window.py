@@ -11,12 +11,12 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import CandleSeries, SeriesKey
 from presentation.chart.lod import OhlcPyramid
+from presentation.chart.tab import ChartTab
 from presentation.crash import default_log_path
+from presentation.data.tab import DataTab
 from presentation.services import EXCHANGE_LABELS, Services
-from presentation.tabs.chart_tab import ChartTab
-from presentation.tabs.data_tab import DataTab
-from presentation.tabs.empty import COMING, EmptyState
 from presentation.theme import chart_theme
+from presentation.widgets.empty import EmptyState
 from presentation.widgets.log_dock import LogView
 from presentation.widgets.status import StatusBar
 from presentation.window.engines import EngineTabs
@@ -66,7 +66,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab = DataTab(services)
         self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
         for name in TABS:
-            page = self.pages.get(name) or EmptyState(name, *COMING.get(name, ("Loading…", "")))
+            page = self.pages.get(name) or EmptyState(name)  # until the real tab is built
             self.pages[name] = page
             self.tabs.addTab(page, name)
         self.setCentralWidget(self.tabs)

@@ -13,8 +13,8 @@ from domain.indicators import CATALOG
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
 from presentation.chart.panes import ChartTheme
+from presentation.chart.tab import series_title
 from presentation.chart.widget import ChartWidget
-from presentation.tabs.chart_tab import series_title
 
 PREVIEW_BARS = 20_000  # the latest bars: enough to judge a rule, quick to recompute on every edit
 SIGNAL_KINDS = (("entry_long", "long_entry", "Long entry"), ("exit_long", "long_exit", "Long exit"),

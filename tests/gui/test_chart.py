@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from domain.market import Candle, CandleSeries, SeriesKey, Timeframe
 from presentation.chart.indicators import Applied
+from presentation.chart.tab import ChartTab
 from presentation.chart.widget import ChartWidget, Marker
-from presentation.tabs.chart_tab import ChartTab
 
 T0 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
 
