@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -22,6 +22,7 @@ from presentation.widgets.status import StatusBar
 from presentation.window.engines import EngineTabs
 from presentation.window.markets import MarketDock
 from presentation.window.menus import build_menus
+from presentation.window.optimize import OptimizeWindow
 from presentation.window.series import SeriesLoader
 from presentation.window.startup import Startup
 from presentation.window.state import WindowState
@@ -56,7 +57,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.engines = EngineTabs(self)
         self.startup = Startup(self, first_run_demo)
         self.chart_loader = SeriesLoader(services, self._shown, self._report)
-        self.optimize_view: OptimizeView | None = None
+        self.optimize = OptimizeWindow(self)
         self.setWindowTitle("QuantDesk")
         self.setObjectName("QuantDeskMain")
         self.resize(1440, 900)
@@ -103,26 +104,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_optimize(self) -> None:
         """The parameter sweep and walk-forward view, in its own window (built on first use)."""
-        view = self.optimize_view
-        if view is None:
-            from presentation.optimize import optimize_view
+        self.optimize.show()
 
-            view = self.optimize_view = optimize_view(self.services)
-            view.setWindowTitle("QuantDesk — Optimize")
-            view.resize(1400, 900)
-            view.backtestOpened.connect(self._show_backtest_run)
-        view.show()
-        view.raise_()
-        view.activateWindow()
-
-    def _show_backtest_run(self, finished: Any) -> None:
-        """A run the Optimize view just backtested (a double-clicked cell), opened in the Backtests tab."""
-        tab = self.strategy_work.backtests
-        tab.history.refresh()
-        if tab.show_run(finished.run_id):
-            self.show_tab("Backtests")
-            self.raise_()
-            self.activateWindow()
+    @property
+    def optimize_view(self) -> OptimizeView | None:
+        return self.optimize.view
 
     # ---- the engine-backed tabs (presentation/window/engines.py) ------------------------------------------
     def ensure_workspaces(self) -> None:
@@ -253,16 +239,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def save_settings(self) -> None:
         self.state.save()
 
+    def _may_close(self) -> bool:
+        """Work in flight may veto quitting: unsaved Builder changes, open paper positions, a running sweep."""
+        if self.engines.strategy_work is not None and not (
+                self.strategy_work.confirm_close() and self.live_tab.confirm_close()):
+            return False  # the user chose Cancel (or to keep editing)
+        return self.optimize.confirm_quit()
+
     def closeEvent(self, event: QtGui.QCloseEvent | None) -> None:
-        built = self.engines.strategy_work is not None
-        if built and not self.strategy_work.confirm_close():  # unsaved builder changes: the user chose Cancel
+        if not self._may_close():
             if event is not None:
                 event.ignore()
             return
-        if built and not self.live_tab.confirm_close():  # open paper positions: flatten, keep, or Cancel
-            if event is not None:
-                event.ignore()
-            return
+        self.optimize.close()  # quitting closes every window
         self.state.save()
         self._cancel_tasks()
         self.log_view.detach(logging.getLogger("quantdesk"))

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.backtests.display import stat_text
 from app.errors import UserError
@@ -27,6 +27,7 @@ class OptimizeView(QtWidgets.QWidget):
     sweepFinished = QtCore.pyqtSignal(object)  # SweepOutcome
     sweepFailed = QtCore.pyqtSignal(str)
     backtestOpened = QtCore.pyqtSignal(object)  # BacktestFinished
+    quitRequested = QtCore.pyqtSignal()  # Ctrl+Q: the app should quit (the main window asks about work in flight)
 
     def __init__(self, sweeps: Any, strategies: Callable[[], Sequence[StrategyChoice]],
                  series: Callable[[], Sequence[StoredSeries]], backtests: Any = None,
@@ -37,6 +38,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.plan: SweepPlan | None = None
         self.outcome: SweepOutcome | None = None
         self.runner = BackgroundCall(self)
+        self.ask: Callable[[str, str], bool] = self._ask  # a yes/no question to the user (tests answer it)
         self.backtest_runner = BackgroundCall(self)
         self._build()
         self._connect()
@@ -67,7 +69,14 @@ class OptimizeView(QtWidgets.QWidget):
         split.addWidget(left)
         split.addWidget(self.results)
         split.setStretchFactor(1, 2)
-        QtWidgets.QVBoxLayout(self).addWidget(split)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)  # a running sweep goes on: reopening the view shows it
+        self.close_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Close)
+        lay = QtWidgets.QVBoxLayout(self)
+        lay.addWidget(split)
+        lay.addWidget(buttons)
+        QtGui.QShortcut(QtGui.QKeySequence("Escape"), self, self.close)
+        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Q"), self, self.quitRequested.emit)
 
     def _connect(self) -> None:
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
@@ -148,6 +157,21 @@ class OptimizeView(QtWidgets.QWidget):
     def cancel(self) -> None:
         self.runner.cancel()
         self.status.setText("Cancelling: finished results are kept…")
+
+    def confirm_quit(self) -> bool:
+        """The app is quitting: True when no sweep runs, or the user agreed to cancel it (then it is cancelled)."""
+        if not self.runner.running:
+            return True
+        if not self.ask("Quit QuantDesk?", "A parameter sweep is still running. Cancel it and quit? "
+                                           "The points finished so far are kept."):
+            return False
+        self.cancel()
+        return True
+
+    def _ask(self, title: str, text: str) -> bool:
+        buttons = QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No
+        answer = QtWidgets.QMessageBox.question(self, title, text, buttons, QtWidgets.QMessageBox.StandardButton.No)
+        return answer == QtWidgets.QMessageBox.StandardButton.Yes
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Cancel a running sweep and wait for its workers to stop (the app is quitting)."""
