@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,10 @@ import pytest
 import qasync
 from PyQt6 import QtCore, QtWidgets
 from pytestqt.qtbot import QtBot
+from stored import store_walk
 
+from app.bootstrap.container import Container
+from domain.market import SeriesKey, Timeframe
 from presentation.crash import Crash, CrashHandler, crash_dialog
 
 
@@ -136,10 +141,46 @@ def exc_info_of(symbol: str) -> tuple[type[BaseException], BaseException, object
 
 
 def test_uninstalling_gives_the_hooks_back(tmp_path: Path) -> None:
-    import sys
-
     before = (sys.excepthook, threading.excepthook)
     crashes = CrashHandler(tmp_path / "quantdesk.log", show=lambda crash: None).install()
     assert sys.excepthook == crashes.excepthook and threading.excepthook == crashes.thread_excepthook
     crashes.uninstall()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+def test_the_desktop_app_shows_a_crash_in_a_slot_and_runs_on_until_its_window_is_closed(
+        app: QtWidgets.QApplication, container: Container, tmp_path: Path) -> None:
+    from presentation.app import run_desktop
+    from presentation.main_window import MainWindow
+
+    store_walk(container, SeriesKey("csv", "GOOG", Timeframe.D1), 50)  # not empty: no first-run seeding
+    log_path = tmp_path / "logs" / "quantdesk.log"
+    hooks_before = (sys.excepthook, threading.excepthook)
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+
+    def crash_in_a_slot() -> None:  # a timer's timeout slot, run by the app's event loop
+        reject_every_order("KRW-BTC")
+
+    def check_then_close() -> None:
+        windows = [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        boxes = [w for w in QtWidgets.QApplication.allWidgets() if w.objectName() == "crashDialog" and w.isVisible()]
+        started = bool(windows) and windows[0].engines.strategy_work is not None and \
+            windows[0].startup.task is not None and windows[0].startup.task.done()
+        if not (boxes and started) and time.monotonic() < deadline:
+            QtCore.QTimer.singleShot(200, check_then_close)  # the app runs on: tabs built, Demo exchange started
+            return
+        seen.extend(f"{b.text()} {b.informativeText()}" for b in boxes)
+        for widget in boxes + windows:
+            widget.close()
+
+    QtCore.QTimer.singleShot(300, crash_in_a_slot)
+    QtCore.QTimer.singleShot(500, check_then_close)
+    try:
+        assert run_desktop(container, log_path) == 0
+    finally:
+        asyncio.set_event_loop(None)
+    assert len(seen) == 1 and "ValueError: no price for KRW-BTC" in seen[0] and str(log_path) in seen[0]
+    written = log_path.read_text(encoding="utf-8")
+    assert "unhandled exception in a Qt slot" in written and "in crash_in_a_slot" in written
+    assert (sys.excepthook, threading.excepthook) == hooks_before  # handed back once the app ended
