@@ -56,30 +56,23 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state = WindowState(self)
         self.engines = EngineTabs(self)
         self.startup = Startup(self, first_run_demo)
-        self.chart_loader = SeriesLoader(services, self._shown, self._report)
         self.optimize = OptimizeWindow(self)
         self.setWindowTitle("QuantDesk")
         self.setObjectName("QuantDeskMain")
         self.resize(1440, 900)
-        self.tabs = QtWidgets.QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.chart_tab = ChartTab()
-        self.data_tab = DataTab(services)
-        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
-        for name in TABS:
-            page = self.pages.get(name) or EmptyState(name)  # until the real tab is built
-            self.pages[name] = page
-            self.tabs.addTab(page, name)
-        self.setCentralWidget(self.tabs)
+        self._build_tabs()
         self.market_dock = MarketDock(self)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.market_dock)
         self.markets, self.tree = self.market_dock.markets, self.market_dock.tree
         self.market_dock.picked.connect(self._on_picked)
         self.log_view = LogView()
-        self.log_dock = self._dock("Log and events", "logDock", self.log_view,
-                                   QtCore.Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.log_dock = QtWidgets.QDockWidget("Log and events", self)
+        self.log_dock.setObjectName("logDock")
+        self.log_dock.setWidget(self.log_view)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.status = StatusBar(str(services.db_path), self)
         self.setStatusBar(self.status)
+        self.chart_loader = SeriesLoader(services, self._shown, self.status.showMessage)
         build_menus(self, TABS)
         self.data_tab.changed.connect(self.on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
@@ -94,13 +87,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.state.restore()
 
     # ---- building ---------------------------------------------------------------------------------------
-    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget,
-              area: QtCore.Qt.DockWidgetArea) -> QtWidgets.QDockWidget:
-        dock = QtWidgets.QDockWidget(title, self)
-        dock.setObjectName(name)
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
+    def _build_tabs(self) -> None:
+        """The Chart and Data tabs now; the engine-backed ones as stand-ins until they are built."""
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.chart_tab = ChartTab()
+        self.data_tab = DataTab(self.services)
+        self.pages: dict[str, QtWidgets.QWidget] = {"Chart": self.chart_tab, "Data": self.data_tab}
+        for name in TABS:
+            page = self.pages.get(name) or EmptyState(name)
+            self.pages[name] = page
+            self.tabs.addTab(page, name)
+        self.setCentralWidget(self.tabs)
 
     def show_optimize(self) -> None:
         """The parameter sweep and walk-forward view, in its own window (built on first use)."""
@@ -176,9 +174,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def loading(self) -> asyncio.Task[None] | None:
         """The chart's pending series load, if one is running."""
         return self.chart_loader.loading
-
-    def _report(self, text: str, ms: int) -> None:
-        self.status.showMessage(text, ms)
 
     def _shown(self, key: SeriesKey, series: CandleSeries, pyramid: OhlcPyramid | None, keep_view: bool) -> None:
         self.chart_tab.show_series(key, series, keep_view, pyramid)

@@ -25,12 +25,14 @@ class MarketDock(QtWidgets.QDockWidget):
         tree.setModel(self.markets)
         tree.setUniformRowHeights(True)
         tree.setAlternatingRowColors(True)
-        tree.header().setStretchLastSection(False)
-        tree.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header, selection = tree.header(), tree.selectionModel()
+        assert header is not None and selection is not None  # a view with a model has both
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
         for col, width in ((1, 64), (2, 118), (3, 118)):
             tree.setColumnWidth(col, width)
         tree.setColumnHidden(2, True)  # the tooltip and the Data tab show the whole range
-        tree.selectionModel().currentChanged.connect(self._on_current)
+        selection.currentChanged.connect(self._on_current)
         tree.activated.connect(self._on_current)
         self.setWidget(tree)
 
@@ -60,7 +62,9 @@ class MarketDock(QtWidgets.QDockWidget):
         if selection is not None:
             selection.blockSignals(True)  # currentChanged comes from the selection model, not the view
         self.tree.setCurrentIndex(index)
-        self.tree.viewport().update()
+        viewport = self.tree.viewport()
+        if viewport is not None:
+            viewport.update()
         if selection is not None:
             selection.blockSignals(False)
         return True
