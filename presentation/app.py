@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import pyqtgraph as pg
 import qasync
 from PyQt6 import QtWidgets
 
+from presentation.crash import CrashHandler, default_log_path
 from presentation.main_window import MainWindow
 from presentation.services import AppServices, Services
 from presentation.settings import APPLICATION, ORGANIZATION
@@ -27,18 +29,24 @@ def make_app(argv: list[str] | None = None) -> QtWidgets.QApplication:
     return app
 
 
-def run_desktop(app_services: AppServices) -> int:
-    """Show the main window over the composition root's services and run until it closes."""
+def run_desktop(app_services: AppServices, log_path: Path | None = None) -> int:
+    """Show the main window over the composition root's services and run until it closes. An exception that
+    escapes a slot, a thread or a task is logged to `log_path` (default: the user's log folder) and shown."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log_path = log_path or default_log_path()
     app = make_app()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    crashes = CrashHandler(log_path).install(loop)
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    window = MainWindow(Services(app_services), defer_workspaces=True)
+    window = MainWindow(Services(app_services), defer_workspaces=True, log_path=log_path)
     window.show()
-    with loop:
-        loop.call_soon(window.start)
-        loop.run_until_complete(closed.wait())
-        loop.run_until_complete(window.shutdown())
+    try:
+        with loop:
+            loop.call_soon(window.start)
+            loop.run_until_complete(closed.wait())
+            loop.run_until_complete(window.shutdown())
+    finally:
+        crashes.uninstall()
     return 0

@@ -73,7 +73,7 @@ async def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path) -> N
     view = tab.chart.view
     centre = view.mapFromScene(tab.chart.price.vb.mapViewToScene(QtCore.QPointF(len(tab.chart.pyramid) - 60,
                                                                                 float(tab.chart.last_line.value()))))
-    tab.chart._on_mouse((view.mapToScene(centre),))
+    tab.chart.crosshair.on_mouse((view.mapToScene(centre),))
     window.show_tab("Chart")
     await save(window, app, out / "chart.png")
     await collect_midway(window, app, out / "data.png")

@@ -42,7 +42,7 @@ async def _start(window: MainWindow, strategy: str, market: str) -> None:
 
 async def shoot_live(window: MainWindow, save: Callable[[Path], Awaitable[None]], out: Path,
                      fills: int = 3, limit_s: float = 600.0) -> None:
-    window.services.container.strategies.create(_quick_rule(), notes="Flips with the close around EMA(3).")
+    window.services.app.strategies.create(_quick_rule(), notes="Flips with the close around EMA(3).")
     window.show_tab("Live")
     await _start(window, "SMA 10/20 cross", "KRW-ETH")
     await _start(window, QUICK, "KRW-BTC")

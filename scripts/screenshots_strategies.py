@@ -56,7 +56,7 @@ def fill_library(container: Any) -> None:
 
 
 async def shoot_strategy_tabs(window: Any, save: Save, out: Path) -> None:
-    container = window.services.container
+    container = window.services.app
     work = window.strategy_work
     fill_library(container)
     work.list.refresh()
@@ -73,7 +73,7 @@ async def shoot_strategy_tabs(window: Any, save: Save, out: Path) -> None:
 
 
 async def backtest_result(window: Any, work: Any, save: Save, out: Path) -> None:
-    record = window.services.container.strategies.get_by_name("SMA 10/20 cross")
+    record = window.services.app.strategies.get_by_name("SMA 10/20 cross")
     work.backtest(record.id)
     tab = work.backtests
     tab.form.set_series(KEY)

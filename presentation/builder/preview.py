@@ -13,8 +13,8 @@ from domain.indicators import CATALOG
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
 from presentation.chart.panes import ChartTheme
+from presentation.chart.tab import series_title
 from presentation.chart.widget import ChartWidget
-from presentation.tabs.chart_tab import series_title
 
 if TYPE_CHECKING:
     from presentation.services import Services

@@ -144,3 +144,26 @@ class VolumeItem(_PyramidItem):
             faded.setAlpha(140)
             xs = x[mask]
             self._fill(p, faded, rects, [xs - half, np.zeros(len(xs)), np.full(len(xs), 2 * half), vol[mask]])
+
+
+class LastPriceLine(pg.InfiniteLine):
+    """The last close as a dotted line with a price tag at the right edge, coloured as the last candle."""
+
+    def __init__(self) -> None:
+        super().__init__(angle=0, movable=False, label="{value:,.10g}",
+                         labelOpts={"position": 1.0, "anchors": [(1, 0.5), (1, 0.5)],
+                                    "fill": (0, 0, 0, 160), "color": "w"})
+        self.setZValue(40)  # the price tag stays readable above trade markers and indicator lines
+
+    def follow(self, pyramid: OhlcPyramid, up: str, down: str) -> None:
+        """Move to the pyramid's last close (hidden while it has no bars)."""
+        if not len(pyramid):
+            self.hide()
+            return
+        o, c = pyramid.column(0, OPEN)[-1], pyramid.column(0, CLOSE)[-1]
+        color = up if c >= o else down
+        self.setPen(pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DotLine))
+        self.label.fill = pg.mkBrush(color)
+        self.show()
+        self.setValue(float(c))
+        self.label.valueChanged()  # a hidden label skips updates

@@ -10,8 +10,9 @@ import pyqtgraph as pg
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import Candle, CandleSeries, Timeframe
-from presentation.chart.axis import TimeAxis, local
-from presentation.chart.items import CandlestickItem, VolumeItem
+from presentation.chart.axis import TimeAxis
+from presentation.chart.crosshair import Crosshair
+from presentation.chart.items import CandlestickItem, LastPriceLine, VolumeItem
 from presentation.chart.lod import CLOSE, HIGH, LOW, OPEN, VOLUME, OhlcPyramid
 from presentation.chart.panes import DARK, ChartTheme, Pane, lines_fit
 
@@ -28,14 +29,6 @@ class Marker:
     text: str = ""
 
 
-def number(v: float) -> str:
-    """Thousands separators and about six significant digits: 28,295,500 · 65.185 · 0.52947."""
-    if not np.isfinite(v) or v == 0:
-        return f"{v:g}"
-    digits = int(np.floor(np.log10(abs(v)))) + 1
-    return f"{v:,.{min(8, max(0, 5 - digits))}f}"
-
-
 _MARKER_STYLE = {  # symbol, colour key, size
     "long_entry": ("t1", "up", 13), "short_entry": ("t", "down", 13),
     "long_exit": ("x", "fg", 11), "short_exit": ("x", "fg", 11),
@@ -43,7 +36,8 @@ _MARKER_STYLE = {  # symbol, colour key, size
 
 
 class ChartWidget(QtWidgets.QWidget):
-    """Shows one CandleSeries. x is the bar index; the time axis labels bars by their local open time."""
+    """Shows one CandleSeries. x is the bar index; the time axis labels bars by their local open time. The
+    crosshair and readout live in `crosshair` (presentation/chart/crosshair.py)."""
 
     sigHover = QtCore.pyqtSignal(str)  # the readout text under the crosshair
 
@@ -52,11 +46,9 @@ class ChartWidget(QtWidgets.QWidget):
         self.theme = DARK
         self.timeframe = Timeframe.M1
         self.pyramid = OhlcPyramid.empty()
-        self.readout = QtWidgets.QLabel(" ")
-        self.readout.setObjectName("chartReadout")
-        self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
-        self.readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self.view = pg.GraphicsLayoutWidget()
+        self.crosshair = Crosshair(self)
+        self.readout = self.crosshair.readout
         self.view.ci.setSpacing(0)
         self.view.ci.setContentsMargins(0, 0, 0, 0)
         lay = QtWidgets.QVBoxLayout(self)
@@ -74,15 +66,11 @@ class ChartWidget(QtWidgets.QWidget):
         self.markers = pg.ScatterPlotItem(pxMode=True)
         self.markers.setZValue(30)
         self.price.plot.addItem(self.markers)
-        self.last_line = pg.InfiniteLine(angle=0, movable=False, label="{value:,.10g}",
-                                         labelOpts={"position": 1.0, "anchors": [(1, 0.5), (1, 0.5)],
-                                                    "fill": (0, 0, 0, 160), "color": "w"})
-        self.last_line.setZValue(40)  # the price tag stays readable above trade markers and indicator lines
+        self.last_line = LastPriceLine()
         self.price.plot.addItem(self.last_line, ignoreBounds=True)
         self.panes: list[Pane] = [self.price, self.vol]
         self._next_row = 0
         self.price.vb.sigXRangeChanged.connect(self._on_x_changed)
-        self._hover_proxy = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse)
         self._relayout()
         self.apply_theme(DARK)
 
@@ -101,7 +89,7 @@ class ChartWidget(QtWidgets.QWidget):
         self._update_last_line()
         if not keep_view:
             self.show_last(DEFAULT_BARS)
-        self._set_readout(len(self.pyramid) - 1)
+        self.crosshair.show_bar(len(self.pyramid) - 1)
 
     def series(self) -> CandleSeries:
         """The bars on the chart (views, no copy), including live ones."""
@@ -267,51 +255,4 @@ class ChartWidget(QtWidgets.QWidget):
         self.price.vb.setLimits(xMin=-n * 0.05 - 5, xMax=n * 1.1 + 20, minXRange=8, maxXRange=n * 1.15 + 25)
 
     def _update_last_line(self) -> None:
-        if not len(self.pyramid):
-            self.last_line.hide()
-            return
-        o, c = self.pyramid.column(0, OPEN)[-1], self.pyramid.column(0, CLOSE)[-1]
-        color = self.theme.up if c >= o else self.theme.down
-        self.last_line.setPen(pg.mkPen(color, width=1, style=QtCore.Qt.PenStyle.DotLine))
-        self.last_line.label.fill = pg.mkBrush(color)
-        self.last_line.show()
-        self.last_line.setValue(float(c))
-        self.last_line.label.valueChanged()  # a hidden label skips updates
-
-    def _on_mouse(self, event: tuple[QtCore.QPointF]) -> None:
-        pos = event[0]
-        hovered: int | None = None
-        for pane in self.panes:
-            inside = pane.plot.sceneBoundingRect().contains(pos)
-            pt = pane.vb.mapSceneToView(pos)
-            pane.vline.setPos(pt.x())
-            pane.vline.setVisible(True)
-            pane.hline.setVisible(inside)
-            if inside:
-                pane.hline.setPos(pt.y())
-                hovered = int(round(pt.x()))
-        if hovered is not None:
-            self._set_readout(hovered)
-
-    def _set_readout(self, i: int) -> None:
-        n = len(self.pyramid)
-        if not n:
-            self.readout.setText(" ")
-            return
-        i = min(max(i, 0), n - 1)
-        o, h, lo, c, v = (float(self.pyramid.column(0, f)[i]) for f in (OPEN, HIGH, LOW, CLOSE, VOLUME))
-        color = self.theme.up if c >= o else self.theme.down
-        when = local(int(self.pyramid.ts[i])).strftime("%Y-%m-%d %H:%M")
-        parts = [when]
-        parts += [f"{k} <span style='color:{color}'>{number(val)}</span>" for k, val in
-                  (("O", o), ("H", h), ("L", lo), ("C", c), ("V", v))]
-        for pane in self.panes:
-            for key, item in pane.lines.items():
-                y = item.yData
-                j = int(np.searchsorted(item.xData, i)) if y is not None and len(y) else -1
-                if 0 <= j < len(y) and np.isfinite(y[j]):
-                    col = item.opts["pen"].color().name()
-                    parts.append(f"<span style='color:{col}'>{key} {number(float(y[j]))}</span>")
-        text = "&nbsp;&nbsp;".join(parts)
-        self.readout.setText(text)
-        self.sigHover.emit(text)
+        self.last_line.follow(self.pyramid, self.theme.up, self.theme.down)

@@ -9,8 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from domain.market import Candle, CandleSeries, SeriesKey, Timeframe
 from presentation.chart.indicators import Applied
+from presentation.chart.tab import ChartTab
 from presentation.chart.widget import ChartWidget, Marker
-from presentation.tabs.chart_tab import ChartTab
 
 T0 = 1_700_000_040_000 - 1_700_000_040_000 % 60_000
 
@@ -116,7 +116,7 @@ def test_indicators_from_the_catalog_go_on_price_or_in_their_own_pane(qtbot: QtB
     assert pane is not None and "RSI(14)" in pane.lines
     values = pane.lines["RSI(14)"].yData
     assert np.isnan(values[:14]).all() and np.nanmin(values) >= 0 and np.nanmax(values) <= 100
-    tab.chart._set_readout(2000)
+    tab.chart.crosshair.show_bar(2000)
     assert "SMA(20)" in tab.chart.readout.text() and "RSI(14)" in tab.chart.readout.text()
     tab.remove_indicator(rsi)
     assert tab.chart.pane("RSI(14)") is None and "SMA(20)" in tab.chart.price.lines
@@ -152,7 +152,7 @@ def test_moving_the_mouse_over_the_chart_reads_out_the_bar_under_the_crosshair(c
     chart.set_series(s)
     chart.set_x_range(100, 200)
     scene_pos = chart.price.vb.mapViewToScene(QtCore.QPointF(150, float(s.close[150])))
-    chart._on_mouse((scene_pos,))
+    chart.crosshair.on_mouse((scene_pos,))
     assert chart.price.vline.isVisible() and abs(chart.price.vline.value() - 150) < 0.6
     assert chart.price.hline.isVisible() and not chart.vol.hline.isVisible()
     assert f"{s.close[150]:,.2f}"[:5] in chart.readout.text().replace("<", " ")

@@ -11,9 +11,9 @@ from qt_async import fired, keep
 
 from app.bootstrap.container import Container
 from domain.market import DAY_MS, SeriesKey, Timeframe
+from presentation.data.tab import DataTab
 from presentation.main_window import MainWindow
 from presentation.services import Services
-from presentation.tabs.data_tab import DataTab
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
 

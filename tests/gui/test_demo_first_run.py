@@ -70,25 +70,30 @@ def test_as_the_app_starts_the_engine_tabs_and_the_demo_exchange_wait_for_the_en
 
     async def scenario() -> str:
         window.start()
-        built_at_start.append(window._strategy_work is not None or window._live_tab is not None)
+        built_at_start.append(window.engines.strategy_work is not None or window.engines.live_tab is not None)
         (outcome,) = await fired(window.demoFinished, timeout=120)
         await window.shutdown()
         return str(outcome)
 
     assert qloop.run_until_complete(scenario()) == "skipped"
     assert built_at_start == [False]
-    assert window._engines is not None and not window._engines.is_alive()  # the Demo started after the loader
-    assert window._live_tab is not None  # built once the engines loaded, and sessions resumed from there
+    loader = window.engines.loader
+    assert loader is not None and not loader.is_alive()  # the Demo started after the loader
+    assert window.engines.live_tab is not None  # built once the engines loaded, and sessions resumed from there
 
 
 def test_engine_tabs_built_before_the_loader_ran_still_let_the_demo_exchange_start(
         qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
     """A menu action may need the engine tabs before the loader thread ran (it then never runs): the Demo
     exchange, which waits for the engines, must start all the same."""
-    window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)
-    qtbot.addWidget(keep(window))
+    windows: list[MainWindow] = []
 
     async def scenario() -> str:
+        # Built, started and given its engine tabs in one step of the loop: on a loaded machine, a window built
+        # before the loop ran could reach its loader's fallback timer first.
+        window = keep(MainWindow(Services(container), first_run_demo=False, defer_workspaces=True))
+        qtbot.addWidget(window)
+        windows.append(window)
         window.start()
         window.ensure_workspaces()  # built here, on the UI thread, before any paint
         (outcome,) = await fired(window.demoFinished, timeout=60)
@@ -96,4 +101,4 @@ def test_engine_tabs_built_before_the_loader_ran_still_let_the_demo_exchange_sta
         return str(outcome)
 
     assert qloop.run_until_complete(scenario()) == "skipped"
-    assert window._engines is None  # the loader never ran
+    assert windows[0].engines.loader is None  # the loader never ran

@@ -171,11 +171,13 @@ def test_the_engine_backed_tabs_can_be_built_just_after_the_first_paint(qtbot: Q
     window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)
     qtbot.addWidget(keep(window))
     window.show()
-    assert "Loading" in " ".join(label.text() for label in window.pages["Live"].findChildren(QtWidgets.QLabel))
-    qtbot.waitUntil(lambda: window._strategy_work is not None, timeout=60_000)
+    for name in ("Strategies", "Builder", "Backtests", "Live"):  # neutral stand-ins until each tab is built
+        shown = " ".join(label.text() for label in window.pages[name].findChildren(QtWidgets.QLabel))
+        assert shown == f"{name} Loading…"
+    qtbot.waitUntil(lambda: window.engines.strategy_work is not None, timeout=60_000)
     # the engines were loaded on a thread of their own, which has finished; the collector is back on
-    assert window._engines is not None and window._engines.name == "load-engines"
-    assert not window._engines.is_alive() and gc.isenabled()
+    assert window.engines.loader is not None and window.engines.loader.name == "load-engines"
+    assert not window.engines.loader.is_alive() and gc.isenabled()
     assert window.pages["Live"] is window.live_tab
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())][: len(TABS)] == list(TABS)
 

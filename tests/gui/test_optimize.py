@@ -12,6 +12,7 @@ import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from app.errors import UserError
 from app.sweeps.service import SweepService
 from domain.backtest.run import run_backtest
 from domain.market import CandleSeries, SeriesKey, Timeframe
@@ -222,6 +223,7 @@ def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> No
 def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candles(qtbot: QtBot, container: Any,
                                                                                   series: CandleSeries) -> None:
     from presentation.optimize import optimize_view
+    from presentation.services import Services
 
     view = optimize_view(Services(container))
     qtbot.addWidget(view)
@@ -279,9 +281,68 @@ def test_a_backtest_opened_from_the_optimize_view_shows_in_the_backtests_tab(qtb
     container.candles.upsert(KEY, series)
     window = MainWindow(Services(container), first_run_demo=False)
     qtbot.addWidget(window)
-    window.show_optimize(window.services)
+    window.show_optimize()
     qtbot.addWidget(window.optimize_view)
     done = container.backtests.run_here(RunBacktest(parse_strategy(sma_cross()), KEY))
     window.optimize_view.backtestOpened.emit(done)
     assert window.tabs.currentWidget() is window.pages["Backtests"]
     assert window.strategy_work.backtests.run_shown.id == done.run_id
+
+
+def test_the_optimize_window_closes_with_its_close_button_and_with_escape(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    from PyQt6 import QtCore
+
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.show()
+    qtbot.waitExposed(view)
+    assert view.close_button is not None and view.close_button.text().replace("&", "") == "Close"
+    qtbot.mouseClick(view.close_button, QtCore.Qt.MouseButton.LeftButton)
+    assert not view.isVisible()
+    view.show()
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view, QtCore.Qt.Key.Key_Escape)
+    assert not view.isVisible()
+
+
+def test_quitting_closes_the_optimize_window_too_after_asking_about_a_running_sweep(
+        qtbot: QtBot, container: Any) -> None:
+    from PyQt6 import QtCore
+
+    from presentation.main_window import MainWindow
+    from presentation.services import Services
+
+    window = MainWindow(Services(container), first_run_demo=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.show_optimize()
+    view = window.optimize_view
+    assert view is not None
+    qtbot.addWidget(view)
+
+    def sweep_until_cancelled(cancel: threading.Event, emit: Any) -> None:
+        cancel.wait(30)
+        raise UserError("sweep cancelled")
+
+    view.runner.start(sweep_until_cancelled)  # a sweep still running, until cancelled
+    asked: list[str] = []
+    answers = iter([False, True])  # first No (let it run), then Yes (cancel it and quit)
+
+    def ask(title: str, text: str) -> bool:
+        asked.append(text)
+        return next(answers)
+
+    view.ask = ask
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)  # Ctrl+Q in Optimize
+    assert len(asked) == 1 and "sweep is still running" in asked[0]
+    assert window.isVisible() and view.isVisible() and view.runner.running  # No: nothing closed or cancelled
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Q, QtCore.Qt.KeyboardModifier.ControlModifier)  # Ctrl+Q in the main one
+    assert len(asked) == 2 and not window.isVisible() and not view.isVisible()
+    assert view.runner.cancel_event.is_set()
+    view.runner.join(5)
+    assert not view.runner.running

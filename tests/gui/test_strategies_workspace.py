@@ -76,7 +76,7 @@ def test_tabs_built_after_the_first_paint_take_the_restored_light_theme(qtbot: Q
     qtbot.addWidget(window)
     window.set_theme("light")  # as a saved theme is restored, before the engine tabs exist
     window.show()
-    qtbot.waitUntil(lambda: window._strategy_work is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.engines.strategy_work is not None, timeout=60_000)
     work = window.strategy_work
     assert work.builder.preview.chart.theme == LIGHT and work.backtests.chart.theme == LIGHT
     assert window.live_tab.chart.theme == LIGHT

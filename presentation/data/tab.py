@@ -12,10 +12,10 @@ from PyQt6 import QtCore, QtWidgets
 from app.errors import UserError
 from domain.market import SeriesKey, Timeframe
 from domain.market.intervals import total
+from presentation.chart.tab import series_title
+from presentation.data.import_box import ImportBox
 from presentation.models.coverage import CoverageModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, CollectProgress, Services
-from presentation.tabs.chart_tab import series_title
-from presentation.tabs.import_box import ImportBox
 from presentation.widgets.coverage_strip import CoverageStrip
 from presentation.widgets.forms import date_edit, group, ms_of, primary
 from presentation.widgets.market_box import MarketBox
