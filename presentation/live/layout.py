@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtWidgets
 
+from domain.costs import default_cash, default_costs, fraction_to_pct, quote_currency
 from domain.market import valid_codes
 from presentation.chart.widget import ChartWidget
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
@@ -120,3 +121,27 @@ def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
     v.horizontalHeader().setStretchLastSection(False)
     model.modelReset.connect(v.resizeColumnsToContents)  # rows came or went: fit the columns once
     return v
+
+
+def ask_flatten_or_keep(parent: QtWidgets.QWidget, open_positions: int) -> bool | None:
+    """On quit with open paper positions: True = flatten them, False = keep them to resume, None = cancel."""
+    box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Open paper positions",
+                                f"{open_positions} paper position(s) are open.", parent=parent)
+    box.setInformativeText("Flatten them now at market, or keep them to resume at the next start?")
+    flatten = box.addButton("Flatten and quit", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton("Keep and quit", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return None if clicked not in (flatten, keep) else clicked is flatten
+
+
+def cost_defaults_into(tab: LiveTab) -> None:
+    """Set the form's fee to the exchange's taker fee and its cash to a default in the quote currency."""
+    exchange = tab.exchange.currentData()
+    costs = default_costs(exchange)
+    if costs is not None:
+        tab.fee.setValue(fraction_to_pct(costs.fee()))
+    cash = default_cash(quote_currency(exchange, tab.market.symbol() or ""))
+    if cash is not None:
+        tab.cash.setValue(cash)

@@ -15,11 +15,11 @@ from app.live.events import OrderFilled, SessionBar, SessionFlattened
 from app.live.session import SessionSpec, session_name
 from app.live.snapshot import SessionSnapshot
 from app.live.stack import LiveStack
-from domain.costs import default_cash, default_costs, fraction_to_pct, pct_to_fraction, quote_currency
+from domain.costs import pct_to_fraction
 from domain.market import Candle, SeriesKey, Timeframe
 from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import Marker
-from presentation.live.layout import setup_ui
+from presentation.live.layout import ask_flatten_or_keep, cost_defaults_into, setup_ui
 from presentation.services import Services
 
 log = logging.getLogger("quantdesk.live")
@@ -138,13 +138,7 @@ class LiveTab(QtWidgets.QWidget):
 
     def apply_cost_defaults(self) -> None:
         """The exchange's taker fee and a starting cash that suits its quote currency (KRW, USDT)."""
-        exchange = self.exchange.currentData()
-        costs = default_costs(exchange)
-        if costs is not None:
-            self.fee.setValue(fraction_to_pct(costs.fee()))
-        cash = default_cash(quote_currency(exchange, self.market.symbol() or ""))
-        if cash is not None:
-            self.cash.setValue(cash)
+        cost_defaults_into(self)
 
     def on_start(self) -> None:
         try:
@@ -273,17 +267,10 @@ class LiveTab(QtWidgets.QWidget):
         n = self.open_positions()
         if n == 0:
             return True
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Open paper positions",
-                                    f"{n} paper position(s) are open.", parent=self)
-        box.setInformativeText("Flatten them now at market, or keep them to resume at the next start?")
-        flatten = box.addButton("Flatten and quit", QtWidgets.QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("Keep and quit", QtWidgets.QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(QtWidgets.QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked not in (flatten, keep):
+        choice = ask_flatten_or_keep(self, n)
+        if choice is None:
             return False
-        self.flatten_on_exit = clicked is flatten
+        self.flatten_on_exit = choice
         return True
 
     async def shutdown(self) -> None:

@@ -270,7 +270,7 @@ def test_the_monitor_shows_every_figure_whole_even_when_figures_grow(qtbot: Any)
 
 def test_the_data_and_live_tabs_share_one_ask_for_an_exchanges_markets(
         qloop: qasync.QEventLoop, container: Container, monkeypatch: Any) -> None:
-    from presentation.tabs.data_tab import DataTab
+    from presentation.data.tab import DataTab
 
     services = Services(container)
     asked: list[str] = []

@@ -223,7 +223,6 @@ def test_the_results_model_is_a_valid_qt_model(qtmodeltester: ModelTester) -> No
 def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candles(qtbot: QtBot, container: Any,
                                                                                   series: CandleSeries) -> None:
     from presentation.optimize import optimize_view
-    from presentation.services import Services
 
     view = optimize_view(Services(container))
     qtbot.addWidget(view)
@@ -246,7 +245,6 @@ def test_tools_optimize_in_the_main_window_opens_the_view(qtbot: QtBot, containe
     from PyQt6 import QtWidgets
 
     from presentation.main_window import MainWindow
-    from presentation.services import Services
 
     window = MainWindow(Services(container), first_run_demo=False)
     qtbot.addWidget(window)
@@ -276,7 +274,6 @@ def test_a_backtest_opened_from_the_optimize_view_shows_in_the_backtests_tab(qtb
     from app.backtests.service import RunBacktest
     from domain.strategy import parse_strategy
     from presentation.main_window import MainWindow
-    from presentation.services import Services
 
     container.candles.upsert(KEY, series)
     window = MainWindow(Services(container), first_run_demo=False)
@@ -311,7 +308,6 @@ def test_quitting_closes_the_optimize_window_too_after_asking_about_a_running_sw
     from PyQt6 import QtCore
 
     from presentation.main_window import MainWindow
-    from presentation.services import Services
 
     window = MainWindow(Services(container), first_run_demo=False)
     qtbot.addWidget(window)
