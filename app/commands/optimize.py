@@ -17,7 +17,7 @@ from app.sweeps.summary import outcome_json
 from app.timeparse import format_ms, parse_range
 from domain.market import SeriesKey
 from domain.strategy import strategy_to_dict
-from domain.sweep import DEFAULT_CAP, short_label
+from domain.sweep import DEFAULT_CAP, DEFAULT_MIN_TRADES, short_label
 
 STAT_COLUMNS = ("# Trades", "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]")
 
@@ -39,6 +39,12 @@ def register(sub: Any) -> None:
     p.add_argument("--minimize", action="store_true", help="lower objective values are better")
     p.add_argument("--constraint", action="append", default=[], metavar="STAT OP N",
                    help='e.g. "# Trades>=30" or "Max. Drawdown [%%]>=-25" (repeatable)')
+    p.add_argument("--min-trades", type=int, default=DEFAULT_MIN_TRADES, metavar="N",
+                   help=f"a point needs at least N closed trades to rank (default {DEFAULT_MIN_TRADES}; at least 1: "
+                   "a point without trades never ranks)")
+    p.add_argument("--fast-below-slow", action="store_true",
+                   help="when two periods of the same indicator kind are swept (e.g. two EMAs, or MACD's fast and "
+                   "slow), skip points where the first --param is not below the second; skipped points never run")
     p.add_argument("--method", choices=("grid", "random"), default="grid", help="every combination or a sample")
     p.add_argument("--samples", type=int, help="random: how many points (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random: the generator seed (default 0)")
@@ -73,6 +79,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserError("--workers must be at least 1")
     if args.samples is not None and args.method != "random":
         raise UserError("--samples only applies with --method random")
+    if args.min_trades < 1:
+        raise UserError(f"--min-trades must be at least 1 (a point without trades has nothing to rank), "
+                        f"got {args.min_trades}")
     if args.walk_forward < 0:
         raise UserError("--walk-forward must be a positive number of windows")
 
@@ -86,7 +95,7 @@ def _optimize(args: argparse.Namespace) -> int:
     key = None if args.csv else SeriesKey(args.exchange, args.market, args.timeframe)
     cmd = RunSweep(strategy_to_dict(strategy), params, key, start, end, args.objective, not args.minimize,
                    tuple(args.constraint), args.method, args.samples, args.seed, args.max_combos, args.walk_forward,
-                   args.oos_fraction, args.anchored, settings, strategy_id)
+                   args.oos_fraction, args.anchored, settings, strategy_id, args.min_trades, args.fast_below_slow)
     service = open_container(args).sweeps
     series = csv_series(args, start, end) if args.csv else service.load(cmd)
     source = f"{args.csv} ({series.timeframe.code})" if args.csv else str(key)
@@ -125,7 +134,9 @@ def _print(outcome: Any, doc: dict[str, Any], source: str, top: int) -> None:
     print(f"{definition['name']} on {source}: {len(plan.coords)} points × {max(1, len(plan.windows))} window(s), "
           f"{outcome.executor}, {outcome.seconds:.1f} s; sweep {outcome.sweep_id} ({outcome.status})")
     print(f"ok {counts['ok']}, invalid {counts['invalid']}, failed {counts['failed']}; {plan.objective.describe()}"
-          + (f"; constraints: {', '.join(str(c) for c in plan.constraints)}" if plan.constraints else ""))
+          + (f"; constraints: {', '.join(str(c) for c in plan.constraints)}" if plan.constraints else "")
+          + f"; at least {plan.min_trades} trades"
+          + (f"; skipped {plan.skipped} points with fast not below slow" if plan.order else ""))
     if plan.windows:
         _print_walk_forward(outcome, labels)
         return

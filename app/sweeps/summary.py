@@ -62,7 +62,8 @@ def outcome_json(outcome: SweepOutcome, top: int = 10) -> dict[str, Any]:
     return {
         "sweep_id": outcome.sweep_id, "status": outcome.status, "executor": outcome.executor,
         "seconds": round(outcome.seconds, 3), "objective": plan.objective.describe(),
-        "constraints": [str(c) for c in plan.constraints], "points": len(plan.coords), "counts": outcome.counts,
+        "constraints": [str(c) for c in plan.constraints], "min_trades": plan.min_trades,
+        "skipped": plan.skipped, "points": len(plan.coords), "counts": outcome.counts,
         "best": point_json(plan, best) if best is not None else None,
         "robustness": robustness_json(outcome.robustness),
         "top": [point_json(plan, s, with_stats=False) for s in outcome.ranked[:top]],

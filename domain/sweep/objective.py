@@ -18,6 +18,9 @@ OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
     "=": operator.eq, "!=": operator.ne,
 }
+DEFAULT_OBJECTIVE = "Sharpe Ratio"
+# A point with fewer closed trades never ranks as best: a handful of trades is luck, not a parameter choice.
+DEFAULT_MIN_TRADES = 10
 _CONSTRAINT = re.compile(r"^\s*(?P<key>[^<>=!]+?)\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<num>[^<>=!]+?)\s*$")
 
 
@@ -40,7 +43,7 @@ def stat_key(text: str, what: str = "statistic") -> str:
 class Objective:
     """The statistic to optimise and its direction."""
 
-    key: str = "Sharpe Ratio"
+    key: str = DEFAULT_OBJECTIVE
     maximize: bool = True
 
     @classmethod
