@@ -50,6 +50,7 @@ def walk_forward_json(plan: SweepPlan, report: WalkForwardReport | None, ts: Any
             "params": None if w.params is None else
             {a.name: v for a, v in zip(plan.job.space.axes, w.params, strict=True)},
             "is_objective": _num(w.is_score), "oos_objective": _num(w.oos_score), "efficiency": _num(w.efficiency),
+            "change": _num(w.change),
             "oos_stats": w.oos.stats if w.oos is not None else None,
         })
     return {"windows": windows, "degradation": {k: _num(v) for k, v in report.degradation.items()},
