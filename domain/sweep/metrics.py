@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 BAR_SHARPE = "Sharpe (bars)"
 BAR_SORTINO = "Sortino (bars)"
@@ -36,27 +37,33 @@ def periods_per_year(ts: npt.NDArray[np.int64]) -> float:
     return (len(ts) - 1) * YEAR_MS / float(ts[-1] - ts[0])
 
 
-def bar_returns(equity: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Simple returns between consecutive bars; a bar after the account hit 0 counts as 0 (nothing left)."""
-    prev, now = equity[:-1], equity[1:]
-    out = np.zeros(len(prev), dtype=np.float64)
-    alive = prev > 0
-    out[alive] = now[alive] / prev[alive] - 1.0
-    return out
+@njit(cache=True)
+def _moments(equity: npt.NDArray[np.float64]) -> tuple[int, float, float, float]:  # pragma: no cover - numba
+    """One pass over the bar returns: (count, mean, sample variance, mean squared downside return)."""
+    n, mean, m2, down = 0, 0.0, 0.0, 0.0
+    for i in range(1, len(equity)):
+        prev = equity[i - 1]
+        r = equity[i] / prev - 1.0 if prev > 0 else 0.0
+        n += 1
+        delta = r - mean  # Welford: no cancellation on long, nearly flat curves
+        mean += delta / n
+        m2 += delta * (r - mean)
+        if r < 0:
+            down += r * r
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan
+    return n, mean, m2 / (n - 1) if n > 1 else np.nan, down / n
 
 
 def bar_metrics(ts: npt.NDArray[np.int64], equity: npt.NDArray[np.float64],
                 stats: Mapping[str, Any]) -> dict[str, float]:
     """The three objectives for one equity curve over bars `ts` (`stats` gives Return and Max. Drawdown)."""
-    r = bar_returns(np.asarray(equity, dtype=np.float64))
+    _, mean, var, down = _moments(np.ascontiguousarray(equity, dtype=np.float64))
     scale = math.sqrt(periods_per_year(ts)) if len(ts) > 1 else math.nan
-    mean = float(r.mean()) if len(r) else math.nan
-    std = float(r.std(ddof=1)) if len(r) > 1 else math.nan
-    downside = float(np.sqrt(np.mean(np.minimum(r, 0.0) ** 2))) if len(r) else math.nan
     ret, mdd = _number(stats.get("Return [%]")), _number(stats.get("Max. Drawdown [%]"))
     return {
-        BAR_SHARPE: _ratio(mean, std) * scale,
-        BAR_SORTINO: _ratio(mean, downside) * scale,
+        BAR_SHARPE: _ratio(mean, math.sqrt(var) if var >= 0 else math.nan) * scale,
+        BAR_SORTINO: _ratio(mean, math.sqrt(down)) * scale,
         RETURN_DRAWDOWN: _ratio(ret, abs(mdd)),
     }
 
