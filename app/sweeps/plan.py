@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +151,18 @@ def make_plan(cmd: RunSweep, n_bars: int) -> SweepPlan:
         raise UserError(str(err)) from None
     job = SweepJob(cmd.definition, space, cmd.settings, data_key=uuid.uuid4().hex)
     return SweepPlan(cmd, job, coords, objective, constraints, windows, n_bars, order, before - len(coords))
+
+
+def fast_slow_pairs(definition: dict[str, Any], params: Sequence[ParamRange]) -> list[tuple[str, str]]:
+    """(fast, slow) parameter names the "fast below slow" option would order, in the order of `params` (the GUI
+    offers the option only when this is not empty). Ranges that do not parse yet are left out."""
+    axes = []
+    for p in params:
+        try:
+            axes.append(make_axis(definition, p.paths, p.spec))
+        except SpaceError:
+            continue
+    return [(axes[r.low].name, axes[r.high].name) for r in fast_below_slow(definition, axes)]
 
 
 def _order_rules(cmd: RunSweep, space: SweepSpace) -> tuple[Below, ...]:

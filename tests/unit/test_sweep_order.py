@@ -44,3 +44,13 @@ def test_macds_own_fast_and_slow_pair_whatever_the_order_they_are_swept_in() -> 
     rules = fast_below_slow(definition, (slow, fast))
     assert [(r.low, r.high) for r in rules] == [(1, 0)]
     assert rules[0].holds((20.0, 10.0)) and not rules[0].holds((10.0, 10.0))
+
+
+def test_the_gui_can_ask_which_swept_parameters_fast_below_slow_would_order() -> None:
+    from app.sweeps.plan import ParamRange, fast_slow_pairs
+
+    definition = cross()
+    assert fast_slow_pairs(definition, [ParamRange((FAST,), "5:20:5"), ParamRange((SLOW,), "20:60:10")]) == [
+        (FAST, SLOW)]
+    assert fast_slow_pairs(definition, [ParamRange((FAST,), "5:20:5")]) == []
+    assert fast_slow_pairs(definition, [ParamRange((FAST,), "5:"), ParamRange((SLOW,), "20:60:10")]) == []
