@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.backtests.ports import RunSummary, StoredRun
 from app.timeparse import format_ms
 from domain.costs import fraction_to_pct
+
+if TYPE_CHECKING:
+    from app.backtests.service import RunBacktest
 
 
 def fill_rule(settings: dict[str, Any]) -> str:
@@ -54,3 +57,17 @@ def run_document(run: StoredRun) -> dict[str, Any]:
                  "finalize_trades": bool(settings.get("finalize_trades")), "lot_size": settings.get("lot_size")},
         "settings": settings, "stats": run.stats, "trades": run.trades.records(),
     }
+
+
+def rerun_command(run: StoredRun) -> RunBacktest:
+    """The command that reproduces a stored run: its strategy snapshot (not the strategy as saved today), market,
+    timeframe, bar range and account settings ("Load these settings" in the GUI)."""
+    from app.backtests.service import RunBacktest
+    from domain.backtest import BacktestSettings
+    from domain.market import SeriesKey, Timeframe
+    from domain.strategy import parse_strategy
+
+    s = run.summary
+    key = SeriesKey(s.exchange, s.symbol, Timeframe.parse(s.timeframe))
+    return RunBacktest(parse_strategy(run.definition), key, s.start_ms, s.end_ms,
+                       BacktestSettings.from_dict(run.settings), s.strategy_id)

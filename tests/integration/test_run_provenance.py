@@ -112,3 +112,18 @@ def test_a_saved_strategy_run_again_after_a_point_becomes_the_headline_again(
     _, out, _ = cli(capsys, stored, "backtest-runs", "show", str(run_id), "--json")
     stats = json.loads(out)["stats"]
     assert last_backtest(stored) == (stats["Return [%]"], stats["# Trades"])
+
+
+def test_a_stored_run_reloads_its_exact_settings_and_reproduces_its_figures(
+        capsys: pytest.CaptureFixture[str], stored: Path) -> None:
+    from app.backtests.provenance import rerun_command
+
+    point_run = backtest_point(stored, fast=8)
+    container = Container.open(stored)
+    first = container.backtests.get(point_run)
+    cmd = rerun_command(first)
+    assert cmd.settings == BacktestSettings(commission=0.0005) and cmd.strategy_id == first.summary.strategy_id
+    assert (cmd.start_ms, cmd.end_ms, str(cmd.key)) == (first.summary.start_ms, first.summary.end_ms, str(KEY))
+    again = container.backtests.get(container.backtests.run_here(cmd).run_id)
+    assert again.stats == first.stats and again.definition == first.definition
+    assert again.overrides == first.overrides == {FAST: {"saved": 10, "run": 8}}
