@@ -1,17 +1,4 @@
-"""Objectives that stay defined on minute bars: Sharpe and Sortino of per-bar returns, and return over drawdown.
-
-backtesting.py's Sharpe divides a geometric annual return by a volatility compounded over 365 periods; on a
-losing run of minute bars both underflow and the ratio is -8e8 or NaN. These use the equity curve's simple
-per-bar returns r_t = e_t / e_(t-1) - 1 and annualise by the bar spacing:
-
-- periods per year P = 365.25 days / the mean spacing of the bars (1-minute crypto bars: 525,960; daily stock
-  bars with weekends missing: about 252);
-- Sharpe (bars) = mean(r) / std(r, ddof=1) * sqrt(P), risk-free rate 0;
-- Sortino (bars) = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(P) (downside deviation against 0 over all bars);
-- Return/Drawdown = Return [%] / |Max. Drawdown [%]|.
-
-Each is NaN when undefined (fewer than 3 bars, a flat curve, no losing bar, no drawdown), never a huge number.
-"""
+"""Objectives that stay defined on minute bars: Sharpe and Sortino of per-bar returns, and return over drawdown."""
 
 from __future__ import annotations
 
@@ -23,6 +10,9 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+# backtesting.py's Sharpe divides a geometric annual return by a volatility compounded over 365 periods; on a
+# losing run of minute bars both underflow and the ratio is -8e8 or NaN. These use the equity curve's simple
+# per-bar returns instead (definitions in `bar_metrics`), annualised by the bar spacing.
 BAR_SHARPE = "Sharpe (bars)"
 BAR_SORTINO = "Sortino (bars)"
 RETURN_DRAWDOWN = "Return/Drawdown"
@@ -57,7 +47,14 @@ def _moments(equity: npt.NDArray[np.float64]) -> tuple[int, float, float, float]
 
 def bar_metrics(ts: npt.NDArray[np.int64], equity: npt.NDArray[np.float64],
                 stats: Mapping[str, Any]) -> dict[str, float]:
-    """The three objectives for one equity curve over bars `ts` (`stats` gives Return and Max. Drawdown)."""
+    """The three objectives for one equity curve over bars `ts` (`stats` gives Return and Max. Drawdown).
+
+    With r_t = e_t / e_(t-1) - 1 (0 once the account is empty) and P = `periods_per_year(ts)`:
+    Sharpe (bars) = mean(r) / std(r, ddof=1) * sqrt(P), risk-free rate 0;
+    Sortino (bars) = mean(r) / sqrt(mean(min(r, 0)^2)) * sqrt(P), the downside deviation against 0 over all bars;
+    Return/Drawdown = Return [%] / |Max. Drawdown [%]|.
+    Each is NaN when undefined (fewer than 3 bars, a flat curve, no losing bar, no drawdown), never a huge number.
+    """
     _, mean, var, down = _moments(np.ascontiguousarray(equity, dtype=np.float64))
     scale = math.sqrt(periods_per_year(ts)) if len(ts) > 1 else math.nan
     ret, mdd = _number(stats.get("Return [%]")), _number(stats.get("Max. Drawdown [%]"))

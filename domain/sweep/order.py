@@ -1,5 +1,4 @@
-"""Fast-below-slow: when two swept values are periods of the same indicator kind, keep only points where the
-first is below the second (EMA 18 vs EMA 18 never crosses; EMA 30 vs EMA 10 is the same pair mirrored)."""
+"""Fast below slow: of two swept periods of one indicator kind, run only points where the first is below the second."""
 
 from __future__ import annotations
 
@@ -13,6 +12,8 @@ from domain.sweep.space import Axis, Coords, SweepSpace
 _FAST_SLOW = ("fast", "slow")  # one indicator's own fast and slow parameters (MACD)
 
 
+# EMA 18 against EMA 18 never crosses, and EMA 30 against EMA 10 is EMA 10 against EMA 30 mirrored: neither
+# point is worth a backtest.
 @dataclass(frozen=True, slots=True)
 class Below:
     """Axis `low` must take a smaller value than axis `high` at every point that runs."""
