@@ -11,6 +11,8 @@ from domain.backtest.stats import DURATION_KEYS, RATIO_LIMIT, meaningless_ratio
 DASH = "—"
 VOLATILITY_KEY = "Volatility (Ann.) [%]"
 # Ratios that are not backtesting.py's but are printed the same way (sweep objectives, walk-forward efficiency).
+# (spelled out, not imported from domain.sweep.metrics: that would load the whole sweep package for a table;
+# a test keeps the two in step)
 EXTRA_RATIO_KEYS = ("Sharpe (bars)", "Sortino (bars)", "Return/Drawdown", "walk-forward efficiency")
 _UNDERFLOW_PCT = 1e-6  # an annualised volatility this small on a run that moved is a rounding artefact
 

@@ -41,3 +41,10 @@ def test_money_keys_are_labelled_in_the_markets_quote_currency() -> None:
     assert market_money_label("Equity Peak [$]", "upbit", "KRW-ETH") == "Equity Peak [KRW]"
     assert market_money_label("Equity Peak [$]", "csv", "GOOG") == "Equity Peak [$]"
     assert market_money_label("Return [%]", "upbit", "KRW-ETH") == "Return [%]"
+
+
+def test_the_per_bar_objectives_are_guarded_as_ratios() -> None:
+    from app.backtests.display import EXTRA_RATIO_KEYS
+    from domain.sweep.metrics import BAR_KEYS
+
+    assert set(BAR_KEYS) <= set(EXTRA_RATIO_KEYS)
