@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.backtests.overrides import overridden_values
 from app.backtests.ports import (
     BacktestRepository,
     NewRun,
@@ -24,7 +25,6 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, json_value
 from domain.market import CandleSeries, SeriesKey
 from domain.strategy import Strategy, StrategyInvalid, parse_strategy, strategy_to_dict
-from domain.sweep.overrides import overridden_values
 
 
 class BacktestCancelled(UserError):
