@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,6 +29,9 @@ class RunSummary:
     bars: int
     return_pct: float | None
     trades: int
+    commission: float | None = None  # fractions per fill, as stored in the run's settings
+    slippage: float | None = None
+    overridden: int = 0  # how many values of the strategy differ from the saved strategy's
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -50,6 +53,8 @@ class NewRun:
     equity_ts: npt.NDArray[np.int64]
     equity: F64
     headline: bool = False  # also note it as the strategy's last backtest, in the same transaction
+    # Values of `definition` that differ from the saved strategy's: path -> {"saved": x, "run": y}.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,6 +68,7 @@ class StoredRun:
     trades: TradeTable
     equity_ts: npt.NDArray[np.int64]
     equity: F64
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> int:
@@ -85,6 +91,10 @@ class BacktestRepository(Protocol):
     def delete(self, run_id: int) -> bool: ...
 
     def count(self) -> int: ...
+
+    def saved_definition(self, strategy_id: int) -> dict[str, Any] | None:
+        """The stored strategy's definition as saved now (None if there is no such strategy)."""
+        ...
 
 
 class WorkerConnection(Protocol):

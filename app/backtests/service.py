@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from app.backtests.overrides import overridden_values
 from app.backtests.ports import (
     BacktestRepository,
     NewRun,
@@ -22,7 +24,7 @@ from app.market_data.ports import CandleRepository
 from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, json_value
 from domain.market import CandleSeries, SeriesKey
-from domain.strategy import Strategy, strategy_to_dict
+from domain.strategy import Strategy, StrategyInvalid, parse_strategy, strategy_to_dict
 
 
 class BacktestCancelled(UserError):
@@ -177,16 +179,28 @@ class BacktestService:
         emit(BacktestProgressed("saving", 0.9))
         stats = {k: json_value(v) for k, v in result.stats.items()}
         tf = cmd.key.timeframe
+        definition = strategy_to_dict(cmd.strategy)
+        overrides = self.overrides(cmd.strategy_id, definition)
         run = NewRun(
             created_ms=self.clock.now_ms(), strategy_id=cmd.strategy_id, strategy_name=cmd.strategy.name,
-            definition=strategy_to_dict(cmd.strategy), exchange=cmd.key.exchange, symbol=cmd.key.symbol,
+            definition=definition, exchange=cmd.key.exchange, symbol=cmd.key.symbol,
             timeframe=tf.code, start_ms=int(series.ts[0]), end_ms=int(series.ts[-1]) + tf.ms,
             settings=cmd.settings.to_dict(), stats=stats, trades=result.trades, equity_ts=series.ts,
-            equity=result.equity, headline=cmd.strategy_id is not None,
+            equity=result.equity, headline=overrides == {}, overrides=overrides or {},
         )
         run_id = self.runs.add(run)  # with the strategy's last-backtest figures, in one transaction
         emit(BacktestProgressed("done", 1.0))
         return BacktestFinished(run_id, result)
+
+    def overrides(self, strategy_id: int | None, definition: dict[str, Any]) -> dict[str, Any] | None:
+        """What `definition` changes in the saved strategy `strategy_id` ({} when it is the strategy as saved);
+        None when there is no saved strategy to compare with (a file, or a deleted strategy)."""
+        if strategy_id is None:
+            return None
+        saved = self.runs.saved_definition(strategy_id)
+        if saved is None:
+            return None
+        return overridden_values(_normal_form(saved), definition)
 
     def list(self, limit: int = 100, offset: int = 0, strategy_id: int | None = None) -> list[RunSummary]:
         return self.runs.list(limit, offset, strategy_id)
@@ -199,6 +213,15 @@ class BacktestService:
 
     def delete(self, run_id: int) -> bool:
         return self.runs.delete(run_id)
+
+
+def _normal_form(definition: dict[str, Any]) -> dict[str, Any]:
+    """The codec's normal form, so defaults and key order never count as changes (as stored if it no longer
+    validates: every difference then shows)."""
+    try:
+        return strategy_to_dict(parse_strategy(definition))
+    except StrategyInvalid:
+        return definition
 
 
 __all__ = ["BacktestCancelled", "BacktestFinished", "BacktestJob", "BacktestProgressed", "BacktestService",

@@ -91,37 +91,48 @@ def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where
         write_json(doc, sys.stdout)
         return
     print(f"{strategy.name} on {where}")
-    width = max(len(k) for k in result.stats)
-    for key, value in result.stats.items():
-        print(f"{key:<{width}}  {stat_text(key, json_value(value))}")
+    stats = {k: json_value(v) for k, v in result.stats.items()}
+    width = max(len(k) for k in stats)
+    for key, value in stats.items():
+        print(f"{key:<{width}}  {stat_text(key, value, stats)}")
     saved = f"; stored as run {run_id}" if run_id is not None else ""
     print(f"{len(result.trades)} closed trades{saved}")
 
 
 def _list_runs(args: argparse.Namespace) -> int:
+    from app.backtests.provenance import costs_text
+
     rows = open_container(args).backtests.list(limit=args.limit)
     if not rows:
         print("no stored backtest runs")
     for r in rows:
         ret = "--" if r.return_pct is None else f"{r.return_pct:+.2f}%"
+        mark = f"  * {r.overridden} overridden" if r.overridden else ""
         print(f"{r.id:>5}  {format_ms(r.created_ms)}  {r.strategy_name:<24} {r.exchange}:{r.symbol}:{r.timeframe:<4} "
-              f"{format_ms(r.start_ms)} .. {format_ms(r.end_ms)}  {r.trades:>6} trades  {ret:>10}")
+              f"{format_ms(r.start_ms)} .. {format_ms(r.end_ms)}  {r.trades:>6} trades  {ret:>10}  "
+              f"{costs_text(r.commission, r.slippage)}{mark}")
     return 0
 
 
 def _show_run(args: argparse.Namespace) -> int:
+    from app.backtests.display import market_money_label
+    from app.backtests.provenance import costs_text, fill_rule, overrides_text, run_document
+
     run = open_container(args).backtests.get(args.run_id)
     if args.json:
-        doc = {"run_id": run.id, "strategy": run.definition, "settings": run.settings, "stats": run.stats,
-               "trades": run.trades.records()}
-        write_json(doc, sys.stdout)
+        write_json(run_document(run), sys.stdout)
         return 0
     s = run.summary
     print(f"run {s.id}: {s.strategy_name} on {s.exchange}:{s.symbol}:{s.timeframe}, "
           f"{format_ms(s.start_ms)} .. {format_ms(s.end_ms)} ({s.bars} bars)")
-    width = max(len(k) for k in run.stats)
+    print(f"cash {run.settings.get('cash', 0):,.2f}, {costs_text(s.commission, s.slippage)}, "
+          f"fills {fill_rule(run.settings)}")
+    if run.overrides:
+        print(f"overridden (saved → this run): {overrides_text(run.overrides)}")
+    labels = {k: market_money_label(k, s.exchange, s.symbol) for k in run.stats}
+    width = max(len(k) for k in labels.values())
     for key, value in run.stats.items():
-        print(f"{key:<{width}}  {stat_text(key, value)}")
+        print(f"{labels[key]:<{width}}  {stat_text(key, value, run.stats)}")
     return 0
 
 

@@ -40,9 +40,12 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _num(x: Any) -> str:
-    if not isinstance(x, int | float) or not math.isfinite(x):
-        return "--"
+def _num(x: Any, key: str = "") -> str:
+    """A number for the listing; "—" when missing, not finite, or (for a statistic `key`) underflowed or absurd."""
+    from app.backtests.display import DASH, stat_text
+
+    if not isinstance(x, int | float) or not math.isfinite(x) or (key and stat_text(key, x) == DASH):
+        return DASH
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:.4g}"
 
 
@@ -59,7 +62,8 @@ def _show(args: argparse.Namespace) -> int:
     labels = [short_label(stored.definition, a["paths"][0]) for a in cfg["axes"]]
     print(f"sweep {s.id}: {s.strategy_name} on {s.source}, {format_ms(s.start_ms)[:10]} .. "
           f"{format_ms(s.end_ms)[:10]}; {s.status}, {s.done}/{s.total} points on {cfg.get('executor')}")
-    print(f"{'maximize' if cfg['maximize'] else 'minimize'} {cfg['objective']}; "
+    print(f"{'maximize' if cfg['maximize'] else 'minimize'} {cfg['objective']}, at least {cfg.get('min_trades', 1)} "
+          "trades; "
           + ", ".join(f"{lab} in {len(a['values'])} values" for lab, a in zip(labels, cfg["axes"], strict=True)))
     sign = -1.0 if cfg["maximize"] else 1.0
     ranked = sorted(stored.points, key=lambda p: (not p.passed, math.isnan(p.objective),
@@ -67,14 +71,16 @@ def _show(args: argparse.Namespace) -> int:
     for p in ranked[:args.top]:
         params = ", ".join(f"{lab}={v:g}" for lab, v in zip(labels, p.result.params, strict=True))
         window = f"[window {p.result.window}] " if cfg.get("walk_forward") else ""
-        print(f"  {window}{params}: {cfg['objective']} {_num(p.objective)}, trades "
+        print(f"  {window}{params}: {cfg['objective']} {_num(p.objective, cfg['objective'])}, trades "
               f"{_num(p.result.stats.get('# Trades'))}, return {_num(p.result.stats.get('Return [%]'))} %"
               + ("" if p.passed else f" ({p.result.status if p.result.status != 'ok' else 'filtered'})"))
     wf = stored.outcome.get("walk_forward")
     if wf and wf.get("stats"):
         st = wf["stats"]
-        print(f"walk-forward stitched out-of-sample: return {_num(st.get('Return [%]'))} %, Sharpe "
-              f"{_num(st.get('Sharpe Ratio'))}, {_num(st.get('# Trades'))} trades over {len(wf['windows'])} windows")
+        print(f"walk-forward stitched out-of-sample: return {_num(st.get('Return [%]'))} %, Sharpe (bars) "
+              f"{_num(st.get('Sharpe (bars)'), 'Sharpe (bars)')}, "
+              f"Sharpe Ratio {_num(st.get('Sharpe Ratio'), 'Sharpe Ratio')}, "
+              f"{_num(st.get('# Trades'))} trades over {len(wf['windows'])} windows")
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,9 @@ from domain.market import SeriesKey
 from domain.strategy import StrategyInvalid, parse_strategy
 from domain.sweep import (
     DEFAULT_CAP,
+    DEFAULT_MIN_TRADES,
+    DEFAULT_OBJECTIVE,
+    Below,
     Constraint,
     Coords,
     Objective,
@@ -21,6 +25,8 @@ from domain.sweep import (
     SweepSpace,
     WalkForwardError,
     Window,
+    fast_below_slow,
+    keep_ordered,
     make_axis,
     split_windows,
 )
@@ -51,7 +57,7 @@ class RunSweep:
     key: SeriesKey | None = None
     start_ms: int | None = None
     end_ms: int | None = None
-    objective: str = "Sharpe Ratio"
+    objective: str = DEFAULT_OBJECTIVE
     maximize: bool = True
     constraints: tuple[str, ...] = ()
     method: str = "grid"
@@ -63,6 +69,8 @@ class RunSweep:
     anchored: bool = False
     settings: BacktestSettings = field(default_factory=BacktestSettings)
     strategy_id: int | None = None
+    min_trades: int = DEFAULT_MIN_TRADES  # a point with fewer trades never ranks as best (never below 1)
+    fast_below_slow: bool = False  # skip points where a fast period is not below its slow one
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -76,6 +84,17 @@ class SweepPlan:
     constraints: tuple[Constraint, ...]
     windows: list[Window]
     n_bars: int
+    order: tuple[Below, ...] = ()  # fast-below-slow rules the points already satisfy
+    skipped: int = 0  # points left out by those rules (never run)
+
+    @property
+    def min_trades(self) -> int:
+        return max(1, self.cmd.min_trades)
+
+    @property
+    def rules(self) -> tuple[Constraint, ...]:
+        """What a point must meet to rank: the user's constraints and the minimum number of trades."""
+        return (*self.constraints, Constraint("# Trades", ">=", float(self.min_trades)))
 
     @property
     def total(self) -> int:
@@ -91,12 +110,18 @@ class SweepPlan:
             "seed": c.seed, "points": len(self.coords), "walk_forward": c.walk_forward,
             "oos_fraction": c.oos_fraction, "anchored": c.anchored, "executor": executor,
             "windows": [[w.is_start, w.is_end, w.oos_start, w.oos_end] for w in self.windows],
+            "min_trades": self.min_trades, "skipped": self.skipped,
+            "fast_below_slow": [[list(self.job.space.axes[r.low].paths), list(self.job.space.axes[r.high].paths)]
+                                for r in self.order],
         }
 
 
 def make_plan(cmd: RunSweep, n_bars: int) -> SweepPlan:
     """Check everything that can be checked before any work starts; UserError names the bad input."""
     problems = cmd.settings.problems()
+    if cmd.min_trades < 1:
+        problems.append(f"min_trades: must be at least 1 (a point without trades has nothing to rank), "
+                        f"got {cmd.min_trades}")
     if problems:
         raise UserError("; ".join(problems))
     try:
@@ -114,12 +139,41 @@ def make_plan(cmd: RunSweep, n_bars: int) -> SweepPlan:
             coords = space.sample(cmd.samples or min(space.size, 100), cmd.seed, cmd.cap)
         else:
             raise UserError(f"unknown method {cmd.method!r}; use grid or random")
+        order = _order_rules(cmd, space)
+        before = len(coords)
+        coords = keep_ordered(space, coords, order)
+        if not coords:
+            raise UserError(f"fast below slow leaves none of the {before} points; widen the ranges so some fast "
+                            "periods are below the slow ones")
         windows = split_windows(n_bars, cmd.walk_forward, cmd.oos_fraction, cmd.anchored,
                                 _longest_warmup(cmd.definition, space) + 2) if cmd.walk_forward else []
     except (SpaceError, ObjectiveError, WalkForwardError) as err:
         raise UserError(str(err)) from None
     job = SweepJob(cmd.definition, space, cmd.settings, data_key=uuid.uuid4().hex)
-    return SweepPlan(cmd, job, coords, objective, constraints, windows, n_bars)
+    return SweepPlan(cmd, job, coords, objective, constraints, windows, n_bars, order, before - len(coords))
+
+
+def fast_slow_pairs(definition: dict[str, Any], params: Sequence[ParamRange]) -> list[tuple[str, str]]:
+    """(fast, slow) parameter names the "fast below slow" option would order, in the order of `params` (the GUI
+    offers the option only when this is not empty). Ranges that do not parse yet are left out."""
+    axes = []
+    for p in params:
+        try:
+            axes.append(make_axis(definition, p.paths, p.spec))
+        except SpaceError:
+            continue
+    return [(axes[r.low].name, axes[r.high].name) for r in fast_below_slow(definition, axes)]
+
+
+def _order_rules(cmd: RunSweep, space: SweepSpace) -> tuple[Below, ...]:
+    if not cmd.fast_below_slow:
+        return ()
+    rules = fast_below_slow(cmd.definition, space.axes)
+    if not rules:
+        raise UserError("fast below slow needs two swept periods of the same indicator kind (e.g. the periods of "
+                        "two EMAs, or MACD's fast and slow); the swept parameters are: "
+                        + ", ".join(a.name for a in space.axes))
+    return rules
 
 
 def _longest_warmup(definition: dict[str, Any], space: SweepSpace) -> int:

@@ -194,7 +194,7 @@ class SweepService:
 
     @staticmethod
     def _stored(plan: SweepPlan, result: PointResult) -> StoredPoint:
-        s = score(result, plan.objective, plan.constraints)
+        s = score(result, plan.objective, plan.rules)
         return StoredPoint(result, s.score, s.passed)
 
     def _record(self, plan: SweepPlan, series: CandleSeries, executor: str, source: str) -> NewSweep:
@@ -211,12 +211,12 @@ class SweepService:
                 cancelled: bool, executor: str, seconds: float, emit: Listener) -> SweepOutcome:
         from app.sweeps.summary import outcome_json
 
-        ranked = rank([p for p in points if not plan.windows], plan.objective, plan.constraints)
+        ranked = rank([p for p in points if not plan.windows], plan.objective, plan.rules)
         top = ranked[0] if ranked and ranked[0].passed and not math.isnan(ranked[0].score) else None
-        rob = robustness(top, points, plan.objective, plan.constraints) if top is not None else None
+        rob = robustness(top, points, plan.objective, plan.rules) if top is not None else None
         report = None
         if plan.windows and not cancelled:
-            report = walk_forward_report(plan.job, series, plan.windows, points, plan.objective, plan.constraints)
+            report = walk_forward_report(plan.job, series, plan.windows, points, plan.objective, plan.rules)
         counts = {k: sum(p.status == k for p in points) for k in (OK, INVALID, POINT_FAILED)}
         status = CANCELLED if cancelled else DONE
         outcome = SweepOutcome(sweep_id, status, plan, ranked, rob, report, executor, seconds, counts, series.ts)

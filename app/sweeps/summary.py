@@ -50,6 +50,7 @@ def walk_forward_json(plan: SweepPlan, report: WalkForwardReport | None, ts: Any
             "params": None if w.params is None else
             {a.name: v for a, v in zip(plan.job.space.axes, w.params, strict=True)},
             "is_objective": _num(w.is_score), "oos_objective": _num(w.oos_score), "efficiency": _num(w.efficiency),
+            "change": _num(w.change),
             "oos_stats": w.oos.stats if w.oos is not None else None,
         })
     return {"windows": windows, "degradation": {k: _num(v) for k, v in report.degradation.items()},
@@ -62,7 +63,8 @@ def outcome_json(outcome: SweepOutcome, top: int = 10) -> dict[str, Any]:
     return {
         "sweep_id": outcome.sweep_id, "status": outcome.status, "executor": outcome.executor,
         "seconds": round(outcome.seconds, 3), "objective": plan.objective.describe(),
-        "constraints": [str(c) for c in plan.constraints], "points": len(plan.coords), "counts": outcome.counts,
+        "constraints": [str(c) for c in plan.constraints], "min_trades": plan.min_trades,
+        "skipped": plan.skipped, "points": len(plan.coords), "counts": outcome.counts,
         "best": point_json(plan, best) if best is not None else None,
         "robustness": robustness_json(outcome.robustness),
         "top": [point_json(plan, s, with_stats=False) for s in outcome.ranked[:top]],

@@ -1,6 +1,16 @@
 """Parameter sweeps: spaces over strategy JSON paths, objectives and constraints, walk-forward validation."""
 
-from domain.sweep.objective import NUMERIC_KEYS, Constraint, Objective, ObjectiveError, as_float, stat_key
+from domain.sweep.objective import (
+    DEFAULT_MIN_TRADES,
+    DEFAULT_OBJECTIVE,
+    NUMERIC_KEYS,
+    Constraint,
+    Objective,
+    ObjectiveError,
+    as_float,
+    stat_key,
+)
+from domain.sweep.order import Below, fast_below_slow, keep_ordered
 from domain.sweep.paths import (
     PathError,
     Slot,
@@ -39,7 +49,8 @@ from domain.sweep.space import (
 from domain.sweep.walkforward import OosRun, Stitched, WalkForwardError, Window, run_oos, split_windows, stitch
 
 __all__ = [
-    "DEFAULT_CAP", "FAILED", "INVALID", "IndicatorCache", "NUMERIC_KEYS", "OK", "Axis", "Constraint", "Coords",
+    "DEFAULT_CAP", "DEFAULT_MIN_TRADES", "DEFAULT_OBJECTIVE", "Below", "fast_below_slow", "keep_ordered",
+    "FAILED", "INVALID", "IndicatorCache", "NUMERIC_KEYS", "OK", "Axis", "Constraint", "Coords",
     "Objective",
     "ObjectiveError", "OosRun", "PathError", "PointResult", "Robustness", "Scored", "Slot", "SpaceError",
     "Stitched", "SweepJob", "SweepSpace", "SweepTask", "TooManyCombinations", "WalkForwardError",

@@ -11,13 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.backtest.stats import STAT_KEYS, meaningless_ratio
+from domain.sweep.metrics import BAR_KEYS, BAR_SHARPE
 
-# Statistics a sweep can rank on or constrain (times excluded; durations count in days).
-NUMERIC_KEYS = tuple(k for k in STAT_KEYS if k not in ("Start", "End"))
+# Statistics a sweep can rank on or constrain (times excluded; durations count in days), backtesting.py's and
+# the per-bar objectives of domain.sweep.metrics.
+NUMERIC_KEYS = tuple(k for k in STAT_KEYS if k not in ("Start", "End")) + BAR_KEYS
 OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
     "=": operator.eq, "!=": operator.ne,
 }
+# Defined on any run whose equity moved, annualised so windows of different lengths compare (see metrics.py).
+DEFAULT_OBJECTIVE = BAR_SHARPE
+# A point with fewer closed trades never ranks as best: a handful of trades is luck, not a parameter choice.
+DEFAULT_MIN_TRADES = 10
 _CONSTRAINT = re.compile(r"^\s*(?P<key>[^<>=!]+?)\s*(?P<op>>=|<=|==|!=|=|>|<)\s*(?P<num>[^<>=!]+?)\s*$")
 
 
@@ -40,7 +46,7 @@ def stat_key(text: str, what: str = "statistic") -> str:
 class Objective:
     """The statistic to optimise and its direction."""
 
-    key: str = "Sharpe Ratio"
+    key: str = DEFAULT_OBJECTIVE
     maximize: bool = True
 
     @classmethod

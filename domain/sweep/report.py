@@ -28,10 +28,17 @@ class WindowReport:
     oos: OosRun | None
     is_score: float = math.nan
     oos_score: float = math.nan
+    maximize: bool = True
 
     @property
     def efficiency(self) -> float:
-        return efficiency(self.is_stats, self.oos.stats) if self.oos is not None else math.nan
+        """OOS objective / IS objective where that means something (see walkforward.efficiency), else NaN."""
+        return efficiency(self.is_score, self.oos_score, self.maximize) if self.oos is not None else math.nan
+
+    @property
+    def change(self) -> float:
+        """OOS objective minus IS objective (defined for negative objectives too)."""
+        return self.oos_score - self.is_score if self.oos is not None else math.nan
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,7 +63,7 @@ def walk_forward_report(job: SweepJob, series: CandleSeries, windows: Sequence[W
         strategy = parse_strategy(point_definition(job, top.result.coords))
         oos = run_oos(strategy, series, w, job.settings)
         reports.append(WindowReport(w, top.result.coords, top.result.params, top.result.stats, oos,
-                                    top.score, objective.score(oos.stats)))
+                                    top.score, objective.score(oos.stats), objective.maximize))
     runs = [r.oos for r in reports if r.oos is not None]
     stitched = stitch(series, runs, job.settings.cash) if runs else None
     return WalkForwardReport(reports, stitched, _degradation(reports))
@@ -76,5 +83,6 @@ def _degradation(reports: Sequence[WindowReport]) -> dict[str, float]:
         "oos_objective_mean": oos_mean,
         "change": oos_mean - is_mean,
         "efficiency_mean": float(np.mean(effs)) if effs else math.nan,
+        "efficiency_windows": float(len(effs)),  # windows where the efficiency is defined (IS objective > 0)
         "windows_tested": float(len(done)),
     }

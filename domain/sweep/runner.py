@@ -13,6 +13,7 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import NotEnoughData, backtest_signals, indicator_warmup, json_value
 from domain.market import CandleSeries
 from domain.strategy import StrategyInvalid, evaluate, parse_strategy
+from domain.sweep.metrics import with_bar_metrics
 from domain.sweep.paths import set_values
 from domain.sweep.space import Coords, SweepSpace
 
@@ -72,7 +73,7 @@ def run_point(job: SweepJob, coords: Coords, series: CandleSeries, window: int =
                                   indicator_warmup(strategy))
     except (NotEnoughData, ValueError) as err:
         return PointResult(coords, params, FAILED, message=str(err), window=window)
-    stats = {k: json_value(v) for k, v in result.stats.items()}
+    stats = with_bar_metrics(series.ts, result.equity, {k: json_value(v) for k, v in result.stats.items()})
     return PointResult(coords, params, OK, stats, window=window)
 
 

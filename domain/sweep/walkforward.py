@@ -13,6 +13,7 @@ from domain.backtest import BacktestSettings, TradeTable, compute_stats
 from domain.backtest.run import indicator_warmup, json_value, run_backtest
 from domain.market import CandleSeries
 from domain.strategy import Strategy
+from domain.sweep.metrics import with_bar_metrics
 
 F64 = npt.NDArray[np.float64]
 
@@ -98,7 +99,8 @@ def run_oos(strategy: Strategy, series: CandleSeries, window: Window, settings: 
     trades = TradeTable.from_columns(cols)
     oos = part.take(slice(skip, None))
     stats = compute_stats(oos.ts, oos.close, equity, trades)
-    return OosRun(window, equity, trades, {k: json_value(v) for k, v in stats.items()})
+    plain = {k: json_value(v) for k, v in stats.items()}
+    return OosRun(window, equity, trades, with_bar_metrics(oos.ts, equity, plain))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -134,12 +136,15 @@ def stitch(series: CandleSeries, runs: list[OosRun], cash: float) -> Stitched:
     idx = np.concatenate([np.arange(r.window.oos_start, r.window.oos_end) for r in runs])
     ts, close = series.ts[idx], series.close[idx]
     stats = compute_stats(ts, close, equity, trades)
-    return Stitched(ts, equity, trades, {k: json_value(v) for k, v in stats.items()})
+    plain = {k: json_value(v) for k, v in stats.items()}
+    return Stitched(ts, equity, trades, with_bar_metrics(ts, equity, plain))
 
 
-def efficiency(is_stats: dict[str, Any], oos_stats: dict[str, Any]) -> float:
-    """Walk-forward efficiency: annualised OOS return over annualised IS return (NaN when undefined)."""
-    a, b = is_stats.get("Return (Ann.) [%]"), oos_stats.get("Return (Ann.) [%]")
-    if not isinstance(a, int | float) or not isinstance(b, int | float) or not a or not math.isfinite(a):
+def efficiency(is_score: float, oos_score: float, maximize: bool = True) -> float:
+    """Walk-forward efficiency: the OOS objective as a fraction of the IS objective (1 = held up fully, 0.5 =
+    half of it). Defined only for a maximised objective with a positive IS value: a ratio of two losses (IS -50
+    → OOS -20 would read 0.4, "worse", for a better result) or of a minimised objective means nothing, so it is
+    NaN there and the difference OOS - IS (`change`) is the figure to read."""
+    if not maximize or not (math.isfinite(is_score) and math.isfinite(oos_score)) or is_score <= 0:
         return math.nan
-    return float(b) / float(a)
+    return oos_score / is_score

@@ -39,7 +39,9 @@ runs = sa.Table(
     sa.Column("equity", sa.LargeBinary, nullable=False),
 )
 _SUMMARY = [runs.c[name] for name in ("id", "created_ms", "strategy_id", "strategy_name", "exchange", "symbol",
-                                       "timeframe", "start_ms", "end_ms", "bars", "return_pct", "n_trades")]
+                                       "timeframe", "start_ms", "end_ms", "bars", "return_pct", "n_trades",
+                                       "settings")]
+_OVERRIDES = "overrides"  # kept inside the settings JSON (no schema change); split out again on reading
 
 
 def trades_to_blob(trades: TradeTable) -> bytes:
@@ -53,9 +55,22 @@ def trades_from_blob(blob: bytes) -> TradeTable:
         return TradeTable.from_columns({name: data[name] for name in data.files})
 
 
+def _split_settings(text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(account settings, overridden strategy values) from the stored settings JSON."""
+    settings = json.loads(text)
+    overrides = settings.pop(_OVERRIDES, None)
+    return settings, overrides if isinstance(overrides, dict) else {}
+
+
+def _fraction(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def _summary(row: Any) -> RunSummary:
+    settings, overrides = _split_settings(row.settings)
     return RunSummary(row.id, row.created_ms, row.strategy_id, row.strategy_name, row.exchange, row.symbol,
-                      row.timeframe, row.start_ms, row.end_ms, row.bars, row.return_pct, row.n_trades)
+                      row.timeframe, row.start_ms, row.end_ms, row.bars, row.return_pct, row.n_trades,
+                      _fraction(settings.get("commission")), _fraction(settings.get("slippage")), len(overrides))
 
 
 class SqlBacktestRepository:
@@ -71,7 +86,8 @@ class SqlBacktestRepository:
             created_ms=run.created_ms, strategy_id=run.strategy_id, strategy_name=run.strategy_name,
             definition=json.dumps(run.definition), exchange=run.exchange, symbol=run.symbol,
             timeframe=run.timeframe, start_ms=run.start_ms, end_ms=run.end_ms, bars=len(run.equity),
-            settings=json.dumps(run.settings), stats=json.dumps(run.stats, allow_nan=False),
+            settings=json.dumps({**run.settings, _OVERRIDES: run.overrides}),
+            stats=json.dumps(run.stats, allow_nan=False),
             return_pct=ret if isinstance(ret, float) and math.isfinite(ret) else None, n_trades=len(run.trades),
             trades=trades_to_blob(run.trades),
             equity_ts=np.ascontiguousarray(run.equity_ts, dtype="<i8").tobytes(),
@@ -99,12 +115,22 @@ class SqlBacktestRepository:
             row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
         if row is None:
             return None
+        settings, overrides = _split_settings(row.settings)
         return StoredRun(
-            summary=_summary(row), definition=json.loads(row.definition), settings=json.loads(row.settings),
+            summary=_summary(row), definition=json.loads(row.definition), settings=settings,
             stats=json.loads(row.stats), trades=trades_from_blob(row.trades),
             equity_ts=np.frombuffer(row.equity_ts, dtype="<i8").astype(np.int64),
-            equity=np.frombuffer(row.equity, dtype="<f8").astype(np.float64),
+            equity=np.frombuffer(row.equity, dtype="<f8").astype(np.float64), overrides=overrides,
         )
+
+    @storage_errors
+    def saved_definition(self, strategy_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            text = conn.execute(sa.select(strategies.c.definition).where(strategies.c.id == strategy_id)).scalar()
+        if text is None:
+            return None
+        value = json.loads(text)
+        return value if isinstance(value, dict) else None
 
     @storage_errors
     def delete(self, run_id: int) -> bool:

@@ -17,6 +17,7 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import json_value, run_backtest
 from domain.market import CandleSeries
 from domain.strategy import parse_strategy
+from domain.sweep.metrics import with_bar_metrics
 
 SETTINGS = BacktestSettings(cash=10_000, commission=0.001)
 
@@ -37,7 +38,9 @@ def test_grid_results_on_the_process_pool_equal_running_each_backtest_alone(db_p
     for s in out.ranked:
         fast, slow = (int(v) for v in s.result.params)
         alone = run_backtest(parse_strategy(sma_cross(fast, slow)), series, SETTINGS)
-        assert s.result.stats == {k: json_value(v) for k, v in alone.stats.items()}
+        # backtesting.py's statistics of the lone run, plus the per-bar objectives of its equity curve
+        lone = {k: json_value(v) for k, v in alone.stats.items()}
+        assert s.result.stats == with_bar_metrics(series.ts, alone.equity, lone)
     scores = [s.score for s in out.ranked]
     assert scores == sorted(scores, reverse=True) and out.best is not None
     assert events[-1].stage == "done" and events[-2].done == 9

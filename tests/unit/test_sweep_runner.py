@@ -9,6 +9,7 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import json_value, run_backtest
 from domain.strategy import parse_strategy
 from domain.sweep import IndicatorCache, SweepJob, SweepSpace, SweepTask, batches, make_axis, run_task
+from domain.sweep.metrics import with_bar_metrics
 
 SETTINGS = BacktestSettings(commission=0.001)
 
@@ -27,7 +28,9 @@ def test_cached_indicators_give_exactly_the_results_of_lone_backtests() -> None:
     for r in results:
         fast, slow = (int(v) for v in r.params)
         alone = run_backtest(parse_strategy(sma_cross(fast, slow)), series, SETTINGS)
-        assert r.stats == {k: json_value(v) for k, v in alone.stats.items()}
+        # backtesting.py's statistics of the lone run, plus the per-bar objectives of its equity curve
+        lone = {k: json_value(v) for k, v in alone.stats.items()}
+        assert r.stats == with_bar_metrics(series.ts, alone.equity, lone)
 
 
 def test_the_cache_keeps_bar_ranges_apart() -> None:
