@@ -8,7 +8,8 @@ rounds, each round running every executor once (interleaved, so load from other 
 backtesting.py needs many seconds per combination on this data, so it runs a subset of the grid and its time for
 the whole grid is extrapolated (printed as such); `--bt-combos 100` runs it all.
 
-Run: python bench/sweep.py [--bars N] [--bt-combos K] [--skip-backtesting-py]
+Run: python bench/sweep.py [--bars N] [--bt-combos K] [--skip-backtesting-py]; the 1,000-point whole-process sweep
+is bench/sweep_thousand.py.
 """
 
 from __future__ import annotations
