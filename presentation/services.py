@@ -16,6 +16,7 @@ from domain.market import CandleSeries, Coverage, SeriesKey
 if TYPE_CHECKING:
     from app.backtests.service import BacktestService
     from app.live.stack import LiveStack
+    from app.live.trading.ports import ApiKeyStore
     from app.market_data.collect import MarketDataService
     from app.market_data.files import DataService
     from app.strategies.service import StrategyService
@@ -52,6 +53,9 @@ class AppServices(Protocol):
 
     @property
     def live(self) -> LiveStack: ...
+
+    @property
+    def keys(self) -> ApiKeyStore: ...
 
     def preload(self) -> None: ...
 
@@ -105,6 +109,11 @@ class Services:
     def live(self) -> LiveStack:
         """The live engine stack, built on first use."""
         return self.app.live
+
+    @property
+    def keys(self) -> ApiKeyStore:
+        """Exchange API keys in the OS keyring."""
+        return self.app.keys
 
     def stored(self) -> list[StoredSeries]:
         return list(self.candles.series())

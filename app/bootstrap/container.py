@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from infrastructure.clock import SystemClock
     from infrastructure.db.candles import SqlCandleRepository
     from infrastructure.exchanges import ExchangeGateways
+    from infrastructure.keys import KeyStore
     from infrastructure.simulator.server import SimulatorServer
 
 APP_NAME = "QuantDesk"
@@ -158,6 +159,13 @@ class Container:
 
         return build_live_engine(self.exchanges, self.base_urls, self.clock, candles=self.candles,
                                  sql_engine=self.engine, log_dir=default_log_dir())
+
+    @property
+    def keys(self) -> KeyStore:
+        """Exchange API keys in the OS keyring (PYTHON_KEYRING_BACKEND picks another backend); read on each use."""
+        from infrastructure.keys import KeyStore
+
+        return KeyStore()
 
     @cached_property
     def demo_seed(self) -> DemoSeed:

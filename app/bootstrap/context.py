@@ -52,7 +52,7 @@ class CliContext:
         """Exchange API keys in the operating system's keyring (PYTHON_KEYRING_BACKEND picks another backend)."""
         from infrastructure.keys import KeyStore
 
-        return KeyStore()
+        return KeyStore()  # no database needed: `keys` commands never open it
 
     @staticmethod
     def read_candles_file(path: Path, timeframe: Timeframe | None) -> CandleSeries:

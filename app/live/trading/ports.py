@@ -107,3 +107,25 @@ class OrderJournal(Protocol):
     def open_client_ids(self, session_id: str) -> list[str]:
         """Client ids the journal believes are open at the exchange."""
         ...
+
+
+class StoredKeys(Protocol):
+    """An exchange's stored API keys; only the masked key is ever shown."""
+
+    @property
+    def masked_key(self) -> str: ...
+
+
+class ApiKeyStore(Protocol):
+    """Exchange API keys in the operating system's keyring (never a file, the database or a log)."""
+
+    @property
+    def backend_name(self) -> str: ...
+
+    def set(self, exchange: str, key: str, secret: str) -> StoredKeys: ...
+
+    def list(self) -> list[tuple[str, str]]:
+        """(exchange, masked key) for every exchange with keys stored."""
+        ...
+
+    def delete(self, exchange: str) -> bool: ...

@@ -1,0 +1,1 @@
+"""Settings → Exchange keys: the API key dialog."""
