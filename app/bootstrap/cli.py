@@ -85,15 +85,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.ctx = ctx = CliContext(args.db)  # commands receive the container and adapters through this
     try:
         code = func(args)
+        sys.stdout.flush()  # a reader that went away shows here, inside the handlers below
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the output's reader went away (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as err:  # a file the user named: missing, a folder, not allowed …
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # a bug: one line for the user, the traceback in the log file
+        print(f"error: unexpected {type(err).__name__}: {err} (a bug; details in {_log_bug()})", file=sys.stderr)
+        return 70
     finally:
         ctx.close()
     return int(code or 0)
+
+
+def _log_bug() -> str:
+    """Write the current exception's traceback to the app log; where it went."""
+    import traceback
+
+    from app.bootstrap.container import default_log_dir
+
+    try:
+        folder = default_log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "cli-errors.log"
+        with path.open("a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+        return str(path)
+    except OSError:
+        return "(the log folder is not writable)"
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from app.errors import UserError
+from app.errors import UserError, redact_url
 from domain.market import Timeframe, UnknownTimeframe
 
 if TYPE_CHECKING:
@@ -85,3 +85,53 @@ def cost_defaults(exchange: str | None, market: str | None, cash: float | None,
         quote = quote_currency(exchange, market) if exchange and market else None
         cash = default_cash(quote) or CSV_CASH
     return cash, commission
+
+
+def count_arg(text: str) -> int:
+    """A whole number ≥ 0 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def port_arg(text: str) -> int:
+    """A TCP port, 0 (any free port) to 65535 (argparse type)."""
+    value = count_arg(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
+    return value
+
+
+def speed_arg(text: str) -> float:
+    """A positive, finite speed-up factor (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def base_url_arg(text: str) -> str:
+    """An http(s) URL with a host (argparse type); refused at once rather than retried for a minute."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{redact_url(text)!r} is not an http:// or https:// URL with a host")
+    try:
+        parts.port  # noqa: B018 - raises for a port out of range
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{redact_url(text)!r}: {err}") from None
+    return text.strip()
+
+
+
+def printable(text: str) -> str:
+    """A name as safe to print: control and escape characters shown as escapes, not sent to the terminal."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

@@ -6,7 +6,16 @@ import argparse
 import sys
 from typing import Any
 
-from app.commands.common import add_range_args, add_series_args, open_container, progress_bar, timeframe_arg
+from app.commands.common import (
+    add_range_args,
+    add_series_args,
+    count_arg,
+    open_container,
+    printable,
+    progress_bar,
+    timeframe_arg,
+)
+from app.errors import UserError
 from app.timeparse import format_ms, parse_range
 
 
@@ -30,11 +39,13 @@ def register(sub: Any) -> None:
     db = sub.add_parser("db", help="inspect or prune the database")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     info = dbsub.add_parser("info", help="markets, timeframes, first/last bar, row counts and gaps")
-    info.add_argument("--gaps", type=int, default=5, metavar="N", help="list at most N gaps per series (default 5)")
+    info.add_argument("--gaps", type=count_arg, default=5, metavar="N",
+                      help="list at most N gaps per series (default 5)")
     info.set_defaults(func=_info)
     rm = dbsub.add_parser("delete", help="delete stored candles of one series in a range")
     add_series_args(rm)
     add_range_args(rm)
+    rm.add_argument("--all", action="store_true", help="delete the whole series (needed when no range is given)")
     rm.set_defaults(func=_delete)
 
 
@@ -79,8 +90,8 @@ def _info(args: argparse.Namespace) -> int:
     print(f"{'exchange':<10} {'market':<14} {'tf':<4} {'first bar':<21} {'last bar':<21} {'rows':>9} {'gaps':>5}")
     for r in rows:
         s = r.stored
-        print(f"{s.key.exchange:<10} {s.key.symbol:<14} {s.key.timeframe.code:<4} {format_ms(s.first_ts):<21} "
-              f"{format_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
+        print(f"{printable(s.key.exchange):<10} {printable(s.key.symbol):<14} {s.key.timeframe.code:<4} "
+              f"{format_ms(s.first_ts):<21} {format_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
         for a, b in r.gaps[: args.gaps]:
             print(f"    gap {format_ms(a)} .. {format_ms(b)} ({_span(b - a)})")
         if len(r.gaps) > args.gaps:
@@ -93,6 +104,8 @@ def _info(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
     from domain.market import SeriesKey
 
+    if args.start is None and args.end is None and not args.all:
+        raise UserError("db delete without --start/--end deletes the whole series; add --all to mean that")
     start, end = parse_range(args.start, args.end)
     c = open_container(args)
     n = c.data.delete_range(SeriesKey(args.exchange, args.market, args.timeframe), start, end)

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.commands.common import context, open_container
+from app.commands.common import base_url_arg, context, open_container, port_arg, speed_arg
 from app.errors import UserError
 from app.market_data.collect import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
@@ -28,18 +28,18 @@ def register(sub: Any) -> None:
     p.add_argument("--timeframe", default="1m", help="1m 3m 5m 10m 15m 30m 1h 4h 1d 1w (default 1m)")
     p.add_argument("--start", required=True, help="first day or time, UTC unless an offset is given")
     p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
-    p.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    p.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_collect)
 
     m = sub.add_parser("markets", help="list an exchange's markets")
     m.add_argument("--exchange", required=True, choices=EXCHANGES)
-    m.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    m.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     m.set_defaults(func=_markets)
 
     s = sub.add_parser("simulator", help="run the offline exchange simulator (Upbit and Binance formats)")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--port", type=port_arg, default=8765, help="TCP port, 0 = any free port (default 8765)")
     s.add_argument("--seed", type=int, default=0, help="market seed: the same seed serves the same prices")
     s.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests answered with a fault")
     s.add_argument("--faults", help="comma-separated fault kinds (default: all but bad_row)")
@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
     s.add_argument("--api-secret", help="the account's secret (Binance HMAC and Upbit JWT)")
     s.add_argument("--balance", default="USDT=10000,KRW=10000000",
                    help="the account's starting balances, e.g. USDT=10000,KRW=10000000")
-    s.add_argument("--speed", type=float, default=1.0, help="simulated time runs N times faster than the clock")
+    s.add_argument("--speed", type=speed_arg, default=1.0, help="simulated time runs N times faster than the clock")
     s.set_defaults(func=_simulator)
 
 
@@ -61,7 +61,7 @@ def _jobs(args: argparse.Namespace) -> list[CollectJob]:
     end = parse_time_arg(args.end, "--end") if args.end else None
     if end is not None and start >= end:
         raise UserError(f"--start ({args.start}) must be before --end ({args.end})")
-    markets = [x.strip() for m in args.market for x in m.split(",") if x.strip()]
+    markets = list(dict.fromkeys(x.strip() for m in args.market for x in m.split(",") if x.strip()))  # once each
     if not markets:
         raise UserError("--market: give at least one market symbol")
     end_ms = end if end is not None else 2**62  # the service clamps to the last completed bar
@@ -77,7 +77,11 @@ def _open(args: argparse.Namespace) -> Container:
 
 def _collect(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
-    summaries = asyncio.run(_run_collect(_open(args), jobs, not args.quiet))
+    container = _open(args)
+    now = container.clock.now_ms()
+    if jobs[0].start_ms >= now:
+        raise UserError(f"nothing is due: --start {args.start} is in the future (now is {format_ms(now)})")
+    summaries = asyncio.run(_run_collect(container, jobs, not args.quiet))
     for s in summaries:
         print(describe(s))
     return 0
@@ -167,8 +171,6 @@ def _accounts(args: argparse.Namespace) -> tuple[tuple[str, str, dict[str, float
 
 def _simulator(args: argparse.Namespace) -> int:
     faults = tuple(f.strip() for f in args.faults.split(",")) if args.faults else None
-    if args.speed <= 0:
-        raise UserError(f"--speed: must be above 0, got {args.speed:g}")
     try:
         asyncio.run(context(args).serve_simulator(args.seed, tuple(args.markets), args.fault_rate, faults, args.host,
                                                   args.port, lambda text: print(text, flush=True), args.speed,

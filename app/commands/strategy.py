@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.commands.common import open_container
+from app.commands.common import open_container, printable
 from app.errors import UserError
 from app.strategies.ports import SORT_KEYS, StrategyQuery
 from app.timeparse import format_ms
@@ -35,9 +35,16 @@ def register(sub: Any) -> None:
     ls.set_defaults(func=_list)
 
 
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a strategy file is a few KB; /dev/zero or a wrong file must not be read forever
+
+
 def _read(path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise UserError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not a strategy file")
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except UnicodeDecodeError as err:
@@ -70,7 +77,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"nothing imported: {len(result.errors)} problem(s)", file=sys.stderr)
         return 1
     print(f"imported {len(result.created)} strateg{'y' if len(result.created) == 1 else 'ies'}: "
-          + ", ".join(result.created))
+          + ", ".join(printable(n) for n in result.created))
     return 0
 
 

@@ -44,12 +44,14 @@ def dumps_strategy(strategy: Strategy, **meta: Any) -> str:
 def loads_json(text: str | bytes) -> Any:
     """Decode JSON text; malformed input raises StrategyInvalid naming line and column."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:
         raise StrategyInvalid([ValidationIssue(
             "", f"malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}")]) from None
     except RecursionError:
         raise StrategyInvalid([ValidationIssue("", "JSON nests too deeply to be a strategy")]) from None
+    except DuplicateKey as err:
+        raise StrategyInvalid([ValidationIssue("", str(err))]) from None
     except (UnicodeDecodeError, ValueError) as err:
         raise StrategyInvalid([ValidationIssue("", f"not JSON text: {err}")]) from None
 
@@ -57,6 +59,19 @@ def loads_json(text: str | bytes) -> Any:
 def loads_strategy(text: str | bytes) -> Strategy:
     """Parse and validate one strategy from JSON text; raises StrategyInvalid listing every problem."""
     return parse_strategy(loads_json(text))
+
+
+class DuplicateKey(ValueError):
+    """A JSON object names the same key twice: which value was meant cannot be known."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKey(f"the key {key!r} appears twice in one object; keep one")
+        out[key] = value
+    return out
 
 
 def _reject_constant(name: str) -> float:

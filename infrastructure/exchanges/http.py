@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from app.errors import ExchangeError
+from app.errors import ExchangeError, redact_url
 
 log = logging.getLogger("quantdesk.exchange")
 
@@ -91,7 +91,7 @@ class HttpClient:
                     body = await resp.read()
             except aiohttp.ClientConnectorError as err:
                 connect_failures += 1
-                problem = f"cannot connect to {self.base_url} ({err.os_error.strerror or err})"
+                problem = f"cannot connect to {redact_url(self.base_url)} ({err.os_error.strerror or err})"
                 if connect_failures >= self.policy.connect_attempts:
                     raise ExchangeError(f"{self.label}: {problem}") from None
             except (aiohttp.ClientError, TimeoutError, ConnectionError) as err:

@@ -1,0 +1,106 @@
+"""Hostile and clumsy command lines: one `error:` line, a non-zero exit, no traceback, the database untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.bootstrap.cli import main
+from app.commands.common import printable
+from app.errors import redact_url
+
+ROOT = Path(__file__).parents[2]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse's own refusals
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def refused(code: int, err: str) -> bool:
+    """Non-zero, exactly one line saying error:, and no traceback."""
+    return code != 0 and sum("error:" in line for line in err.splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.fixture
+def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    path = tmp_path / "q.db"
+    assert run(capsys, "--db", str(path), "strategy", "list")[0] == 0  # a real database with the samples
+    return path
+
+
+CASES = [
+    ("port out of range", ["simulator", "--port", "70000"]),
+    ("speed zero", ["paper", "--strategy", "x", "--market", "KRW-BTC", "--speed", "0"]),
+    ("speed negative", ["simulator", "--speed", "-2"]),
+    ("negative gaps", ["db", "info", "--gaps", "-2"]),
+    ("not an http url", ["collect", "--exchange", "upbit", "--market", "KRW-BTC", "--start", "2024-01-01",
+                         "--base-url", "ftp://example.com"]),
+    ("a url without a host", ["markets", "--exchange", "binance", "--base-url", "http://"]),
+    ("whole-series delete without --all", ["db", "delete", "--exchange", "demo", "--market", "KRW-BTC",
+                                           "--timeframe", "1m"]),
+    ("future start", ["collect", "--exchange", "demo", "--market", "KRW-BTC", "--start", "2999-01-01"]),
+    ("unknown timeframe", ["export-csv", "--exchange", "demo", "--market", "KRW-BTC", "--timeframe", "7m"]),
+    ("no such strategy", ["backtest", "--strategy", "No such strategy", "--exchange", "demo", "--market", "X",
+                          "--timeframe", "1m"]),
+]
+
+
+@pytest.mark.parametrize(("name", "argv"), CASES, ids=[c[0] for c in CASES])
+def test_a_mistake_is_one_error_line_and_the_database_is_unchanged(
+        capsys: pytest.CaptureFixture[str], db: Path, name: str, argv: list[str]) -> None:
+    before = db.read_bytes()
+    t = time.perf_counter()
+    code, _out, err = run(capsys, "--db", str(db), *argv)
+    assert refused(code, err), (name, code, err)
+    assert time.perf_counter() - t < 10  # refused at once, not retried
+    assert db.read_bytes() == before
+
+
+def test_a_strategy_with_a_key_twice_is_refused_not_silently_the_last(
+        capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "twice.json"
+    doc.write_text('{"schema": 1, "name": "A", "name": "B", "direction": "long_only", '
+                   '"entry_long": {"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 1}}]}}')
+    code, _out, err = run(capsys, "--db", str(db), "strategy", "import", str(doc))
+    assert code != 0 and "'name' appears twice" in err and "Traceback" not in err
+
+
+def test_a_device_or_a_huge_file_is_not_read_forever(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero here")
+    t = time.perf_counter()
+    code, _out, err = run(capsys, "--db", str(db), "strategy", "import", "/dev/zero")
+    assert refused(code, err) and "larger than 10 MB" in err and time.perf_counter() - t < 10
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(db: Path) -> None:
+    cmd = f'"{sys.executable}" -m app --db "{db}" strategy list | head -c 10 > /dev/null; exit ${{PIPESTATUS[0]}}'
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_credentials_in_a_url_and_control_characters_in_names_are_never_printed_raw() -> None:
+    assert redact_url("http://trader:s3cret@127.0.0.1:9/x") == "http://***@127.0.0.1:9/x"
+    assert printable("KRW-BTC\x1b[2J") == "KRW-BTC\\x1b[2J"
+
+
+def test_duplicate_markets_are_collected_once(capsys: pytest.CaptureFixture[str], db: Path) -> None:
+    from app.bootstrap.cli import build_parser
+    from app.commands.market import _jobs
+
+    args = build_parser(["collect"]).parse_args(["collect", "--exchange", "demo", "--market", "KRW-BTC,KRW-BTC",
+                                                 "--market", "KRW-BTC", "--start", "2024-01-01"])
+    assert [j.market for j in _jobs(args)] == ["KRW-BTC"]
+    assert json.dumps(True)  # keep json imported for the case table's readers
