@@ -121,7 +121,7 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels, atr = risk_arrays(series, risk, scale)
         equity, rows, state = simulate_v2(
-            series.open, series.high, series.low, series.close, np.vstack([el, xl, es, xs, adds]), first, reverse,
+            series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
             cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
             (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
     else:
