@@ -197,10 +197,10 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
                 on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows: stop distance,
-    trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the programs of rules
-    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
-    average price, entry bar])."""
+    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows:
+    stop distance, trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the
+    programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
+    position [side, size, average price, entry bar])."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     programs = (False, pr[1][1] > 0, False, pr[1][3] > 0)  # exits that read the position (kept in registers)
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
