@@ -212,19 +212,25 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
     k = 0
     pend_close, pend_open, pend_add = False, 0, False
+    # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
+    side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
+    trailing = r[R_TR_KIND] != NONE
     for i in range(start, n):
         if pend_close or pend_open != 0 or pend_add:
             k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
                              sl_atr, tr_atr, tp_atr)
-        if p[P_SIDE] != 0.0:
-            k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
-        if p[P_SIDE] != 0.0:
-            _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
-        held = p[P_SIDE] * p[P_SIZE]
-        equity[i] = cash + (c[i] * held - held * p[P_AVG]) if p[P_SIDE] != 0.0 else cash
+            side, held, avg, stop_lvl, target = _state(p, lv)
+        if side != 0.0:
+            if (lo[i] <= stop_lvl or h[i] >= target) if side > 0 else (h[i] >= stop_lvl or lo[i] <= target):
+                k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
+                side, held, avg, stop_lvl, target = _state(p, lv)
+            if side != 0.0 and trailing:
+                _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
+                stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
+        equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
-            if p[P_SIDE] != 0.0:
-                _record(trades, k, int(p[P_SIDE]), p[P_SIZE], int(p[P_EBAR]), i, p[P_AVG], c[i], cfg[C_COMM], END)
+            if side != 0.0:
+                _record(trades, k, int(side), p[P_SIZE], int(p[P_EBAR]), i, avg, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
             return equity, trades[:k].copy(), np.zeros(4)
@@ -232,18 +238,29 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             break
         xl = _rule(sig, 1, i, p, c[i], pr, stack) if programs[1] else sig[1][i]
         xs = _rule(sig, 3, i, p, c[i], pr, stack) if programs[3] else sig[3][i]
-        pend_close, pend_open = _decide(int(p[P_SIDE]), sig[0][i], xl, sig[2][i], xs, reverse)
-        pend_add = (scaling and p[P_SIDE] != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
+        pend_close, pend_open = _decide(int(side), sig[0][i], xl, sig[2][i], xs, reverse)
+        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
                     and i - p[P_LAST_ADD] >= min_gap and _rule(sig, 4, i, p, c[i], pr, stack))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
                              sl_atr, tr_atr, tp_atr)
+            side, held, avg, stop_lvl, target = _state(p, lv)
             pend_close, pend_open, pend_add = False, 0, False
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
         cash += change
         equity[n - 1] = cash
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
+
+
+@njit(cache=True, inline="always")
+def _state(p: np.ndarray, lv: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(side, signed size, average entry, effective stop level, nearest pending target) of the position."""
+    side = p[P_SIDE]
+    stop = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
+    j = _nearest_level(lv, side)
+    target = lv[j, L_PRICE] if j >= 0 else (np.inf if side > 0 else -np.inf)
+    return side, side * p[P_SIZE], p[P_AVG], stop, target
 
 
 @njit(cache=True, inline="always")
