@@ -40,10 +40,11 @@ class BacktestResult:
 def indicator_warmup(strategy: Strategy, base: Timeframe | None = None) -> int:
     """Index of the first bar where every indicator has a value (backtesting.py's warm-up count).
 
-    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given).
+    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given);
+    ATR distances of the risk block count too.
     """
     bars = [var_warmup(v, base) for v in iter_vars(strategy) if v.var not in FIELDS or v.timeframe]
-    return max(bars, default=0)
+    return max(bars + [risk_warmup(strategy.risk)])
 
 
 def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
@@ -78,16 +79,12 @@ def check_prices(series: CandleSeries) -> None:
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
-    warmup = max(indicator_warmup(strategy, series.timeframe), risk_warmup(strategy.risk))
+    warmup = indicator_warmup(strategy, series.timeframe)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")
-    signals = evaluate(strategy, series)
-    scale = None
-    if strategy.scale_in is not None and signals.scale_in is not None:
-        s = strategy.scale_in
-        scale = ScaleSpec(signals.scale_in, s.size_pct, s.max_adds, s.min_bars_between)
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup, scale)
+    signals = evaluate(strategy, series)  # carries the scale-in rule and the position programs to the engine
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
 
 
 def json_value(value: Any) -> Any:

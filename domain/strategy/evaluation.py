@@ -35,6 +35,7 @@ from domain.strategy.model import (
     uses_position,
 )
 from domain.strategy.position_rules import PositionRules, compile_position_rules
+from domain.strategy.risk import ScaleIn
 from domain.strategy.validation import check_timeframes
 
 BoolArray = npt.NDArray[np.bool_]
@@ -51,6 +52,7 @@ class Signals:
     entry_short: BoolArray
     exit_short: BoolArray
     scale_in: BoolArray | None = None  # the scale-in rule on each close (None without one)
+    scale_rule: ScaleIn | None = None  # how much and how often to add (the strategy's scale_in block)
     position: PositionRules | None = None  # rules reading the open position, for the engine (None: none do)
 
     def __len__(self) -> int:
@@ -220,7 +222,7 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     if uses_position(strategy):
         position = compile_position_rules(rule_groups(strategy), n, lambda c: _condition_mask(c, cols, n),
                                           cols.values)
-    return Signals(**masks, scale_in=adds, position=position)
+    return Signals(**masks, scale_in=adds, scale_rule=strategy.scale_in, position=position)
 
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
