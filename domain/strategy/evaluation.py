@@ -257,8 +257,17 @@ def warmup_bars(strategy: Strategy, base: Timeframe | None = None) -> int:
     return longest
 
 
+def htf_warmup(var: Var, series: CandleSeries) -> int:
+    """On this data, the index of the first bar where a higher-timeframe `var` has a value (len when none)."""
+    assert var.timeframe is not None
+    own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+    index = higher.closed_index(series, higher.resample(series, Timeframe(var.timeframe)))
+    ready = np.flatnonzero(index >= own)
+    return int(ready[0]) if len(ready) else len(series)
+
+
 def var_warmup(var: Var, base: Timeframe | None = None) -> int:
-    """Index of the first base bar where `var` can have a value."""
+    """Index of the first base bar where `var` can have a value (an upper bound for a higher timeframe)."""
     own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
     if var.timeframe is None:
         return own
