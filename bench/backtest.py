@@ -2,9 +2,10 @@
 
 QuantDesk end to end (indicators + signals + simulation + stats, data in memory), warm and first-in-a-fresh-process,
 against backtesting.py and vectorbt (Portfolio.from_signals) measured in the same run; then 100 parameter
-combinations run sequentially by QuantDesk.
+combinations run sequentially by QuantDesk. A schema-2 version of the strategy (1h trend filter on closed hourly
+bars, ATR stop, two take-profit levels, scaling in on strength) is timed against the v1 run in the same process.
 
-Run: python bench/backtest.py [--skip-backtesting-py]
+Run: python bench/backtest.py [--skip-backtesting-py] [--v2-only]
 """
 
 from __future__ import annotations
@@ -68,6 +69,37 @@ def strategy(fast: int, slow: int):  # type: ignore[no-untyped-def]
         "schema": 1, "name": f"SMA {fast}/{slow}", "direction": "long_short",
         "entry_long": leg("crosses_above"), "entry_short": leg("crosses_below"), "exit_long": None,
         "exit_short": None, "risk": {"position_size_pct": 100, "stop_loss_pct": STOP}})
+
+
+def strategy_v2(fast: int, slow: int):  # type: ignore[no-untyped-def]
+    """The v1 cross with every v2 feature: an hourly EMA(50) filter, ATR stop, two TP levels, scale-in."""
+    def leg(op: str, trend: str) -> dict:
+        return {"all": [{"left": {"var": "sma", "params": {"period": fast}}, "op": op,
+                         "right": {"var": "sma", "params": {"period": slow}}},
+                        {"left": {"var": "close", "timeframe": "1h"}, "op": trend,
+                         "right": {"var": "ema", "params": {"period": 50}, "timeframe": "1h"}}]}
+
+    atr = {"period": 14, "mult": 3}
+    return parse_strategy({
+        "schema": 2, "name": f"SMA {fast}/{slow} v2", "direction": "long_short",
+        "entry_long": leg("crosses_above", "gt"), "entry_short": leg("crosses_below", "lt"), "exit_long": None,
+        "exit_short": None,
+        "risk": {"position_size_pct": 50, "stop_loss": {"atr": atr},
+                 "take_profit": [{"atr": {"period": 14, "mult": 3}, "close_pct": 50},
+                                 {"atr": {"period": 14, "mult": 6}, "close_pct": 50}]},
+        "scale_in": {"when": {"all": [{"left": {"var": "position_return_pct"}, "op": "ge", "right": {"const": 0.5}}]},
+                     "size_pct": 50, "max_adds": 2, "min_bars_between": 5}})
+
+
+def v1_against_v2(series: CandleSeries) -> None:
+    """Warm times of the v1 and v2 strategies, interleaved (best of 10 each)."""
+    v1, v2 = strategy(10, 30), strategy_v2(10, 30)
+    r1, r2 = run_backtest(v1, series, SETTINGS), run_backtest(v2, series, SETTINGS)
+    t1, t2 = best_of(lambda: run_backtest(v1, series, SETTINGS), lambda: run_backtest(v2, series, SETTINGS))
+    partial = int(np.sum(r2.trades.entry_bar[1:] == r2.trades.entry_bar[:-1]))
+    print(f"v1 run (SMA cross, % stop), warm:        {t1:.4f} s, {len(r1.trades)} trades")
+    print(f"v2 run (+1h filter, ATR stop, 2 TP levels, scale-in), warm: {t2:.4f} s, {len(r2.trades)} trade rows "
+          f"({partial} partial fills)  -> v2/v1 = {t2 / t1:.2f}x")
 
 
 def best_of(*fns, repeat: int = 10) -> list[float]:  # type: ignore[no-untyped-def]
@@ -157,6 +189,9 @@ def combos(series: CandleSeries) -> tuple[float, int]:
 
 def main() -> None:
     series = year()
+    if "--v2-only" in sys.argv:
+        v1_against_v2(series)
+        return
     st = strategy(10, 30)
     print(f"{N:,} 1-minute bars, SMA(10)/SMA(30) cross long_short, {STOP:g}% stop-loss, {COMMISSION:.1%} commission")
     with tempfile.TemporaryDirectory() as empty:
@@ -179,6 +214,7 @@ def main() -> None:
     if vb is not None:
         print(f"vectorbt from_signals (best of 10; signals precomputed): {vb_time:.4f} s, {vb()} trades"
               f"  -> QuantDesk {vb_time / warm:.1f}x faster")
+    v1_against_v2(series)
     elapsed, n = combos(series)
     print(f"{n} parameter combinations, sequential:    {elapsed:.2f} s ({elapsed / n * 1000:.1f} ms each)")
 

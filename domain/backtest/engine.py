@@ -96,6 +96,14 @@ def _flags(signals: SignalsLike, n: int, direction: str) -> list[BoolArray]:
     return out
 
 
+def _scale_of(signals: SignalsLike) -> ScaleSpec | None:
+    """The scale-in rule carried by evaluated signals (`domain.strategy.Signals`), if any."""
+    adds, rule = getattr(signals, "scale_in", None), getattr(signals, "scale_rule", None)
+    if adds is None or rule is None:
+        return None
+    return ScaleSpec(adds, rule.size_pct, rule.max_adds, rule.min_bars_between)
+
+
 def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
              settings: BacktestSettings, start: int = 1, scale: ScaleSpec | None = None) -> SimResult:
     """Trade `signals` over `series`. Signals on bars before `start` are ignored (indicator warm-up).
@@ -115,13 +123,14 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
                     _frac(risk.take_profit_pct, "take-profit"), _frac(risk.trailing_stop_pct, "trailing stop"),
                     settings.commission, settings.slippage, settings.lot_size], dtype=np.float64)
     first, reverse = max(int(start), 1), direction == "long_short"
+    scale = scale or _scale_of(signals)
     position: PositionRules | None = getattr(signals, "position", None)
     if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None or position is not None):
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels, atr = risk_arrays(series, risk, scale)
         equity, rows, state = simulate_v2(
-            series.open, series.high, series.low, series.close, np.vstack([el, xl, es, xs, adds]), first, reverse,
+            series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
             cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
             (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
     else:

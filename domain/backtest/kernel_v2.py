@@ -27,7 +27,7 @@ NONE, PCT, ATR = 0, 1, 2
 C_FRAC, C_COMM, C_SLIP, C_LOT = 0, 4, 5, 6
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _remeasure(p: np.ndarray, lv: np.ndarray, r: np.ndarray) -> None:
     """Stop and target prices from the (average) entry: percentages of it, ATR distances fixed at entry."""
     side, avg = p[P_SIDE], p[P_AVG]
@@ -39,7 +39,7 @@ def _remeasure(p: np.ndarray, lv: np.ndarray, r: np.ndarray) -> None:
         lv[j, L_PRICE] = avg * (1.0 + side * lv[j, L_FRAC]) if lv[j, L_KIND] == 0 else avg + side * lv[j, L_DIST]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _open(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int, s: int,
           sl_atr: np.ndarray, tr_atr: np.ndarray, tp_atr: np.ndarray) -> None:
     """A new position of `units` at `price` on bar i, decided on signal bar s (whose ATR sizes the distances)."""
@@ -57,14 +57,14 @@ def _open(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float,
         p[P_TRAIL] = _offset(price, side, r, tr_atr[s])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _entry_units(cash: float, price: float, side: int, cfg: np.ndarray) -> float:
     cost = _unit_cost(price, side, cfg[C_FRAC], cfg[C_COMM], cfg[C_SLIP])
     units: float = ((max(cash, 0.0) * cfg[C_FRAC]) // (cost * cfg[C_LOT])) * cfg[C_LOT]
     return units
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int, cfg: np.ndarray) -> float:
     """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords."""
     side = int(p[P_SIDE])
@@ -87,7 +87,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     return left
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _close(trades: np.ndarray, k: int, p: np.ndarray, i: int, units: float, xprice: float, reason: int,
            cfg: np.ndarray) -> tuple[int, float]:
     """Record the close of `units` (a partial fill or the rest); returns (trades, cash change)."""
@@ -99,7 +99,7 @@ def _close(trades: np.ndarray, k: int, p: np.ndarray, i: int, units: float, xpri
     return k + 1, change
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _exits(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, i: int, o: float, h: float,
            lo: float, cfg: np.ndarray) -> tuple[int, float]:
     """Stop (or trailing stop) first, closing everything; else each take-profit level the bar reaches."""
@@ -129,7 +129,7 @@ def _exits(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
     return k, cash
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _nearest_level(lv: np.ndarray, side: float) -> int:
     """The pending level closest to the price (lowest for a long), or -1."""
     best = -1
@@ -139,7 +139,7 @@ def _nearest_level(lv: np.ndarray, side: float) -> int:
     return best
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, tr_atr: np.ndarray) -> None:
     """Move the trailing stop after bar i: from the best extreme, or from this close; it only ever tightens."""
     if r[R_TR_KIND] == NONE:
@@ -161,12 +161,16 @@ def _offset(anchor: float, side: float, r: np.ndarray, atr_dist: float) -> float
     return anchor * (1.0 - side * r[R_TR_FRAC]) if r[R_TR_KIND] == PCT else anchor - side * atr_dist
 
 
-@njit(cache=True)
-def _rule(sig: np.ndarray, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
+PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+@njit(cache=True, inline="always")
+def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
     """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
     prog, length, masks, leaf_var, leaf_op, rhs = pr
     if length[rule] == 0 or p[P_SIDE] == 0.0:
-        return bool(sig[rule, i])
+        return bool(sig[rule][i])
     ret = p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0
     bars = i - p[P_EBAR]
     sp = 0
@@ -189,18 +193,17 @@ def _rule(sig: np.ndarray, rule: int, i: int, p: np.ndarray, c: float, pr: PosRu
     return bool(stack[0])
 
 
-PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
 @njit(cache=True)
-def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: np.ndarray, start: int,
+def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
                 on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the backtest. `sig` rows: entry/exit long, entry/exit short, scale-in; `atr` rows: stop distance,
-    trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the programs of rules
-    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
-    average price, entry bar])."""
+    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows:
+    stop distance, trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the
+    programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
+    position [side, size, average price, entry bar])."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
+    programs = (False, pr[1][1] > 0, False, pr[1][3] > 0)  # exits that read the position (kept in registers)
+    scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
     trades = np.empty((4 * n + 1, N_COLS))
@@ -209,32 +212,39 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
     k = 0
     pend_close, pend_open, pend_add = False, 0, False
+    # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
+    side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
+    trailing = r[R_TR_KIND] != NONE
     for i in range(start, n):
         if pend_close or pend_open != 0 or pend_add:
             k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
                              sl_atr, tr_atr, tp_atr)
-        if p[P_SIDE] != 0.0:
-            k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
-        if p[P_SIDE] != 0.0:
-            _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
-        held = p[P_SIDE] * p[P_SIZE]
-        equity[i] = cash + (c[i] * held - held * p[P_AVG]) if p[P_SIDE] != 0.0 else cash
+            side, held, avg, stop_lvl, target = _state(p, lv)
+        if side != 0.0:
+            if (lo[i] <= stop_lvl or h[i] >= target) if side > 0 else (h[i] >= stop_lvl or lo[i] <= target):
+                k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
+                side, held, avg, stop_lvl, target = _state(p, lv)
+            if side != 0.0 and trailing:
+                _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
+                stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
+        equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
-            if p[P_SIDE] != 0.0:
-                _record(trades, k, int(p[P_SIDE]), p[P_SIZE], int(p[P_EBAR]), i, p[P_AVG], c[i], cfg[C_COMM], END)
+            if side != 0.0:
+                _record(trades, k, int(side), p[P_SIZE], int(p[P_EBAR]), i, avg, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
             return equity, trades[:k].copy(), np.zeros(4)
         if i >= n - 1:
             break
-        xl = _rule(sig, 1, i, p, c[i], pr, stack)
-        xs = _rule(sig, 3, i, p, c[i], pr, stack)
-        pend_close, pend_open = _decide(int(p[P_SIDE]), sig[0, i], xl, sig[2, i], xs, reverse)
-        pend_add = (p[P_SIDE] != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < r[R_MAX_ADDS]
-                    and i - p[P_LAST_ADD] >= r[R_MIN_GAP] and _rule(sig, 4, i, p, c[i], pr, stack))
+        xl = _rule(sig, 1, i, p, c[i], pr, stack) if programs[1] else sig[1][i]
+        xs = _rule(sig, 3, i, p, c[i], pr, stack) if programs[3] else sig[3][i]
+        pend_close, pend_open = _decide(int(side), sig[0][i], xl, sig[2][i], xs, reverse)
+        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
+                    and i - p[P_LAST_ADD] >= min_gap and _rule(sig, 4, i, p, c[i], pr, stack))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
                              sl_atr, tr_atr, tp_atr)
+            side, held, avg, stop_lvl, target = _state(p, lv)
             pend_close, pend_open, pend_add = False, 0, False
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
@@ -243,7 +253,17 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
+def _state(p: np.ndarray, lv: np.ndarray) -> tuple[float, float, float, float, float]:
+    """(side, signed size, average entry, effective stop level, nearest pending target) of the position."""
+    side = p[P_SIDE]
+    stop = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
+    j = _nearest_level(lv, side)
+    target = lv[j, L_PRICE] if j >= 0 else (np.inf if side > 0 else -np.inf)
+    return side, side * p[P_SIZE], p[P_AVG], stop, target
+
+
+@njit(cache=True, inline="always")
 def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, r: np.ndarray, i: int,
            raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, sl_atr: np.ndarray,
            tr_atr: np.ndarray, tp_atr: np.ndarray) -> tuple[int, float]:

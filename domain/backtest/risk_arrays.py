@@ -26,12 +26,14 @@ class ScaleSpec:
     min_bars_between: int = 1
 
 
-def atr_distance(series: CandleSeries, d: Distance | None) -> F64:
+def atr_distance(series: CandleSeries, d: Distance | None, cache: dict[int, F64] | None = None) -> F64:
     """mult × ATR(period) at every bar for an ATR distance; NaN everywhere otherwise."""
     if d is None or d.kind != "atr":
         return np.full(len(series), np.nan)
-    atr = CATALOG["atr"].compute(series, {"period": d.period})["value"]
-    return d.value * atr
+    cache = {} if cache is None else cache
+    if d.period not in cache:
+        cache[d.period] = CATALOG["atr"].compute(series, {"period": d.period})["value"]
+    return d.value * cache[d.period]
 
 
 def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tuple[F64, F64, F64]:
@@ -54,8 +56,9 @@ def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tu
         levels[j, k2.L_KIND] = 0.0 if pct else 1.0
         levels[j, k2.L_FRAC] = level.distance.value / 100.0 if pct else 0.0
         levels[j, k2.L_SHARE] = level.close_pct / 100.0
-    rows = [atr_distance(series, risk.stop_loss), atr_distance(series, trail.distance if trail else None),
-            *(atr_distance(series, level.distance) for level in risk.take_profit)]
+    atr: dict[int, F64] = {}  # one ATR per period, however many distances use it
+    rows = [atr_distance(series, risk.stop_loss, atr), atr_distance(series, trail.distance if trail else None, atr),
+            *(atr_distance(series, level.distance, atr) for level in risk.take_profit)]
     return r, levels, np.ascontiguousarray(np.vstack(rows))
 
 

@@ -17,7 +17,7 @@ from domain.backtest.stats import compute_stats, drawdown
 from domain.backtest.trades import TradeTable
 from domain.market import FIELDS, CandleSeries, Timeframe
 from domain.strategy import Strategy, evaluate, iter_vars
-from domain.strategy.evaluation import var_warmup
+from domain.strategy.evaluation import htf_warmup, var_warmup
 
 F64 = npt.NDArray[np.float64]
 
@@ -37,13 +37,18 @@ class BacktestResult:
     start: int
 
 
-def indicator_warmup(strategy: Strategy, base: Timeframe | None = None) -> int:
+def indicator_warmup(strategy: Strategy, base: Timeframe | CandleSeries | None = None) -> int:
     """Index of the first bar where every indicator has a value (backtesting.py's warm-up count).
 
-    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given).
+    Higher-timeframe operands count their warm-up in `base` bars (an upper bound; 1-minute when not given) or,
+    given the series itself, exactly on it; ATR distances of the risk block count too.
     """
-    bars = [var_warmup(v, base) for v in iter_vars(strategy) if v.var not in FIELDS or v.timeframe]
-    return max(bars, default=0)
+    series = base if isinstance(base, CandleSeries) else None
+    tf = series.timeframe if series is not None else base
+    assert tf is None or isinstance(tf, Timeframe)
+    bars = [htf_warmup(v, series) if series is not None and v.timeframe else var_warmup(v, tf)
+            for v in iter_vars(strategy) if v.var not in FIELDS or v.timeframe]
+    return max(bars + [risk_warmup(strategy.risk)])
 
 
 def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
@@ -78,16 +83,12 @@ def check_prices(series: CandleSeries) -> None:
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
     check_prices(series)
-    warmup = max(indicator_warmup(strategy, series.timeframe), risk_warmup(strategy.risk))
+    warmup = indicator_warmup(strategy, series)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")
-    signals = evaluate(strategy, series)
-    scale = None
-    if strategy.scale_in is not None and signals.scale_in is not None:
-        s = strategy.scale_in
-        scale = ScaleSpec(signals.scale_in, s.size_pct, s.max_adds, s.min_bars_between)
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup, scale)
+    signals = evaluate(strategy, series)  # carries the scale-in rule and the position programs to the engine
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
 
 
 def json_value(value: Any) -> Any:

@@ -35,6 +35,7 @@ from domain.strategy.model import (
     uses_position,
 )
 from domain.strategy.position_rules import PositionRules, compile_position_rules
+from domain.strategy.risk import ScaleIn
 from domain.strategy.validation import check_timeframes
 
 BoolArray = npt.NDArray[np.bool_]
@@ -51,6 +52,7 @@ class Signals:
     entry_short: BoolArray
     exit_short: BoolArray
     scale_in: BoolArray | None = None  # the scale-in rule on each close (None without one)
+    scale_rule: ScaleIn | None = None  # how much and how often to add (the strategy's scale_in block)
     position: PositionRules | None = None  # rules reading the open position, for the engine (None: none do)
 
     def __len__(self) -> int:
@@ -220,7 +222,7 @@ def evaluate(strategy: Strategy, series: CandleSeries, cache: MutableMapping[Any
     if uses_position(strategy):
         position = compile_position_rules(rule_groups(strategy), n, lambda c: _condition_mask(c, cols, n),
                                           cols.values)
-    return Signals(**masks, scale_in=adds, position=position)
+    return Signals(**masks, scale_in=adds, scale_rule=strategy.scale_in, position=position)
 
 
 def indicator_columns(strategy: Strategy, series: CandleSeries) -> dict[str, F64]:
@@ -255,8 +257,17 @@ def warmup_bars(strategy: Strategy, base: Timeframe | None = None) -> int:
     return longest
 
 
+def htf_warmup(var: Var, series: CandleSeries) -> int:
+    """On this data, the index of the first bar where a higher-timeframe `var` has a value (len when none)."""
+    assert var.timeframe is not None
+    own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
+    index = higher.closed_index(series, higher.resample(series, Timeframe(var.timeframe)))
+    ready = np.flatnonzero(index >= own)
+    return int(ready[0]) if len(ready) else len(series)
+
+
 def var_warmup(var: Var, base: Timeframe | None = None) -> int:
-    """Index of the first base bar where `var` can have a value."""
+    """Index of the first base bar where `var` can have a value (an upper bound for a higher timeframe)."""
     own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
     if var.timeframe is None:
         return own

@@ -43,10 +43,14 @@ def resample(series: CandleSeries, higher: Timeframe) -> CandleSeries:
 def closed_index(series: CandleSeries, htf: CandleSeries) -> I64:
     """For each base bar, the index into `htf` of the last HTF bar closed by that bar's close (-1: none yet)."""
     higher = htf.timeframe
-    closes_at = series.ts + series.timeframe.ms
-    last_closed_bucket = (closes_at - higher.origin_ms) // higher.ms - 1
-    buckets = (htf.ts - higher.origin_ms) // higher.ms
-    return np.searchsorted(buckets, last_closed_bucket, side="right").astype(np.int64) - 1
+    if len(series) == 0:
+        return np.empty(0, dtype=np.int64)
+    # `htf` holds one bar per bucket that has base bars, in order: bar i's own bucket is HTF bar group[i]; every
+    # earlier one has closed, and its own has closed when i's close reaches the bucket's end.
+    bucket = (series.ts - higher.origin_ms) // higher.ms
+    group = np.cumsum(np.r_[True, bucket[1:] != bucket[:-1]]) - 1
+    closes_own = series.ts + series.timeframe.ms >= (bucket + 1) * higher.ms + higher.origin_ms
+    return (group - 1 + closes_own).astype(np.int64)
 
 
 def align(values: F64, index: I64) -> F64:

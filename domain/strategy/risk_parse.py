@@ -44,13 +44,12 @@ class RiskParser(Issues):
                     values["trailing_stop_pct"])
 
     def risk_v2(self, value: object) -> Risk | None:
-        """Schema 2's risk block; schema 1's percentage fields are still read there, as aliases of `{"pct"}`."""
+        """Schema 2's risk block; schema 1's percentage fields are still read there, as aliases of `{"pct"}`
+        (each only where its schema-2 field is null or left out: tools that set `risk.stop_loss_pct` keep working)."""
         if isinstance(value, Mapping) and any(k in value for k in V1_ONLY):
-            mixed = [k for k in RISK_KEYS[1:] if k in value]
-            if mixed:
-                self.err(f"risk.{mixed[0]}", "mixes schema 1's *_pct fields with schema 2's; use one form")
+            value = self.aliases(value)
+            if value is None:
                 return None
-            return self.risk_v1(value)
         doc = self.obj(value, "risk", RISK_KEYS)
         if doc is None:
             return None
@@ -62,6 +61,23 @@ class RiskParser(Issues):
         if len(self.issues) > before or size is None:
             return None
         return Risk(size, stop, levels, trail)
+
+    def aliases(self, value: Mapping[str, Any]) -> dict[str, Any] | None:
+        """`value` with each non-null schema-1 `*_pct` field turned into its schema-2 `{"pct": …}` form."""
+        merged = dict(value)
+        for old, new in zip(V1_ONLY, RISK_KEYS[1:], strict=True):
+            raw = merged.pop(old, None)
+            if raw is None:
+                continue
+            lo, hi, _, _ = RISK_LIMITS[old]
+            if merged.get(new) is not None:
+                self.err(f"risk.{old}", f"risk.{new} is set too: use one of the two forms")
+                return None
+            if not is_number(raw) or not lo < raw <= hi:
+                self.err(f"risk.{old}", f"must be a number > {fmt(lo)} and ≤ {fmt(hi)} or null, not {raw!r}")
+                return None
+            merged[new] = {"pct": raw}
+        return merged
 
     def distance(self, value: object, path: str, extra: tuple[str, ...]) -> Distance | None:
         """`{"pct": x}` or `{"atr": {"period": n, "mult": m}}` (plus `extra` keys the caller reads); null → None."""

@@ -150,3 +150,58 @@ def test_the_rules_give_different_trades_on_tied_prices() -> None:
     strict = run_backtest(parse_strategy(definition("level", "long_short", "strict")), series, settings)
     loose = run_backtest(parse_strategy(definition("level", "long_short", "inclusive")), series, settings)
     assert strict.trades.entry_bar.tolist() != loose.trades.entry_bar.tolist()
+
+
+class NativeFiltered(NativeCross):
+    """NativeCross whose entries also need the higher-timeframe filter line pair `filt` (a above b for longs)."""
+
+    filt: Any = ()
+
+    def init(self) -> None:
+        super().init()
+        fa, fb = self.filt
+        self.fa = self.I(lambda: fa, name="fa")
+        self.fb = self.I(lambda: fb, name="fb")
+
+    def next(self) -> None:
+        if len(self.data) >= len(self.lines[0]):
+            return
+        up, down = self.cross(self.a, self.b), self.cross(self.b, self.a)
+        bull, bear = self.fa[-1] > self.fb[-1], self.fa[-1] < self.fb[-1]
+        close_now, open_side = _decide(int(np.sign(self.position.size)), up and bull, False, down and bear, False,
+                                       True)
+        if close_now:
+            self.position.close()
+        if open_side:
+            (self.buy if open_side > 0 else self.sell)(size=BtStrategy._FULL_EQUITY)
+
+
+def five_minute_ticks(n: int = 6000, seed: int = 3) -> CandleSeries:
+    base = tick_rounded(n, seed)
+    ts = 1_700_000_000_000 // 300_000 * 300_000 + 60_000 * 5 * np.arange(n, dtype=np.int64)
+    return CandleSeries.from_columns(Timeframe.M5, ts, base.open, base.high, base.low, base.close, base.volume)
+
+
+@pytest.mark.parametrize("rule", ["strict", "inclusive"])
+def test_a_multi_timeframe_strategy_trades_as_backtesting_py_fed_the_same_higher_timeframe_values(rule: str) -> None:
+    series = five_minute_ticks()
+    fast, slow = {"var": "sma", "params": {"period": 5}}, {"var": "sma", "params": {"period": 20}}
+    htf_close = {"var": "close", "timeframe": "1h"}
+    htf_ema = {"var": "ema", "params": {"period": 10}, "timeframe": "1h"}
+    strategy = parse_strategy({
+        "schema": 2, "name": "htf", "direction": "long_short", "crossover": rule,
+        "entry_long": {"all": [{"left": fast, "op": "crosses_above", "right": slow},
+                               {"left": htf_close, "op": "gt", "right": htf_ema}]},
+        "entry_short": {"all": [{"left": fast, "op": "crosses_below", "right": slow},
+                                {"left": htf_close, "op": "lt", "right": htf_ema}]},
+        "exit_long": None, "exit_short": None, "risk": {"position_size_pct": 100}})
+    settings = BacktestSettings(cash=10_000_000, commission=0.0005, lot_size=1)
+    ours = run_backtest(strategy, series, settings)
+    cols = list(indicator_columns(strategy, series).values())  # sma5, sma20, close@1h, ema@1h
+    params = {"lines": (cols[0], cols[1]), "filt": (cols[2], cols[3]), "cross": staticmethod(RULES[rule])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = Backtest(frame_from_series(series), type("Native", (NativeFiltered,), params), cash=settings.cash,
+                          commission=settings.commission).run()
+    assert len(ours.trades) > 10
+    assert_same(ours, theirs)

@@ -171,7 +171,9 @@ CASES = [
      "closes the whole position"),
     (lambda d: d["risk"]["trailing_stop"].update(anchor="high"), "risk.trailing_stop.anchor",
      "must be one of extreme, close"),
-    (lambda d: d["risk"].update(stop_loss_pct=2), "risk.stop_loss", "mixes schema 1"),
+    (lambda d: d["risk"].update(stop_loss_pct=2), "risk.stop_loss_pct", "risk.stop_loss is set too"),
+    (lambda d: d["risk"].update(trailing_stop=None, trailing_stop_pct=0), "risk.trailing_stop_pct",
+     "must be a number > 0"),
     (lambda d: d["scale_in"].pop("max_adds"), "scale_in.max_adds", "missing"),
     (lambda d: d["scale_in"].update(size_pct=0), "scale_in.size_pct", "must be a number > 0"),
     (lambda d: d["scale_in"].update(min_bars_between=-1), "scale_in.min_bars_between", "must be an integer ≥ 0"),
@@ -188,6 +190,13 @@ def test_each_schema_2_mistake_names_its_json_path(change: Any, path: str, fragm
 
 def test_arithmetic_may_nest_four_levels() -> None:
     assert validate_strategy(v2(entry_long={"all": [{"left": nested(4), "op": "gt", "right": {"var": "close"}}]})) == []
+
+
+def test_a_schema_1_percentage_field_fills_a_null_schema_2_field_as_a_pct_distance() -> None:
+    doc = v2()
+    doc["risk"].update(stop_loss=None, stop_loss_pct=2.5)
+    assert parse_strategy(doc).risk.stop_loss == Distance.pct(2.5)
+    assert strategy_to_dict(parse_strategy(doc))["risk"]["stop_loss"] == {"pct": 2.5}
 
 
 def test_the_documented_arithmetic_examples_are_valid() -> None:
