@@ -93,10 +93,20 @@ def normalized(doc: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     for side in SIDE_LABELS:
         out.setdefault(side, None)
-    risk = out.get("risk") if isinstance(out.get("risk"), dict) else {}
-    out["risk"] = {key: risk.get(key, 100 if key == "position_size_pct" else None) for key, _, _ in RISK_FIELDS}
+    risk = dict(out["risk"]) if isinstance(out.get("risk"), dict) else {}
+    for key, _, _ in RISK_FIELDS:  # the editor's percent fields; a schema-2 {"pct": x} shows in them
+        v2 = key.removesuffix("_pct")
+        if key != "position_size_pct" and _pct_only(risk.get(v2)):
+            risk[key] = risk.pop(v2)["pct"]
+        risk.setdefault(key, 100 if key == "position_size_pct" else None)
+    out["risk"] = risk  # every other risk setting (ATR stops, take-profit levels, anchors) is kept as it was
     out.setdefault("schema", 1)
     return out
+
+
+def _pct_only(value: object) -> bool:
+    """A schema-2 distance the percent field can show: exactly {"pct": number}."""
+    return isinstance(value, dict) and set(value) == {"pct"} and isinstance(value["pct"], int | float)
 
 
 def side_enabled(direction: str, side: str) -> bool:

@@ -166,3 +166,18 @@ def test_indicators_parameters_and_operators_explain_themselves(qtbot: QtBot, co
     assert CATALOG["sma"].params[0].help in condition.right.params["period"].toolTip()
     for i in range(condition.op.count()):
         assert condition.op.itemData(i, 3) == OPERATOR_HELP[condition.op.itemData(i)]
+
+
+def test_opening_and_saving_a_schema_2_strategy_keeps_its_atr_stop_and_take_profit_levels(
+        qtbot: QtBot, container: Container) -> None:
+    tab = open_builder(qtbot, container)
+    sample = next(s for s in container.strategies.page(limit=50).items if s.name.startswith("ICT"))
+    before = container.strategies.get(sample.id)
+    assert before is not None and before.definition["risk"]["stop_loss"] == {"atr": {"period": 14, "mult": 1.5}}
+    assert tab.open_strategy(sample.id)
+    tab.edit(("risk", "position_size_pct"), 40, False)
+    assert tab.save()
+    after = container.strategies.get(sample.id)
+    assert after is not None and after.definition["risk"]["position_size_pct"] == 40
+    for key in ("stop_loss", "take_profit"):
+        assert after.definition["risk"][key] == before.definition["risk"][key]
