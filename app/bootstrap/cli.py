@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweeps": ("app.commands.optimize", "list, show or delete stored parameter sweeps"),
     "collect-funding": ("app.commands.funding", "download funding-rate history into the database (resumable)"),
     "import-funding": ("app.commands.funding", "import funding history from a CSV file"),
+    "live": ("app.commands.trading", "trade a strategy with REAL orders (armed with --confirm MARKET); status; kill"),
     "keys": ("app.commands.keys", "store, list or delete exchange API keys (kept in the OS keyring)"),
 }
 

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.clock import Clock
-from app.live.audit import AuditLog
 from app.live.bars import MarketBars
 from app.live.history import gateway_bar_fetch, history_loader
 from app.live.ports import MarketFeed
 from app.live.trading.driver import SessionDriver
-from app.live.trading.live_broker import LiveBroker, LiveSettings
+from app.live.trading.live_broker import AuditSink, LiveBroker, LiveSettings
 from app.live.trading.live_session import AccountStream, LiveTrader
-from app.live.trading.ports import OrderGateway, OrderReport
+from app.live.trading.ports import OrderGateway, OrderJournal, OrderReport
 from app.live.trading.router import OrderRouter
 from domain.live.risk import RiskEngine, RiskLimits
 from domain.market import Timeframe
@@ -23,7 +22,6 @@ from domain.strategy import IncrementalEvaluator, Strategy, warmup_bars
 
 if TYPE_CHECKING:
     from app.market_data.exchange import GatewayFactory
-    from infrastructure.db.orders import SqlOrderJournal
     from infrastructure.exchanges.binance_private import BinancePrivateClient
     from infrastructure.exchanges.upbit_private import UpbitPrivateClient
     from infrastructure.keys import ApiKeys
@@ -127,8 +125,8 @@ class LiveSpec:
     leverage: int = 1
 
 
-async def build_trader(spec: LiveSpec, account: TradingAccount, journal: SqlOrderJournal, gateways: GatewayFactory,
-                       clock: Clock, audit: AuditLog, feeds: Mapping[str, str],
+async def build_trader(spec: LiveSpec, account: TradingAccount, journal: OrderJournal, gateways: GatewayFactory,
+                       clock: Clock, audit: AuditSink, feeds: Mapping[str, str],
                        history_bars: int = 500) -> tuple[LiveTrader, MarketFeed]:
     """A LiveTrader warmed up on REST history, and the market stream it will run on."""
     from app.bootstrap.live import stream_factory
@@ -138,7 +136,7 @@ async def build_trader(spec: LiveSpec, account: TradingAccount, journal: SqlOrde
     settings = LiveSettings(r.position_size_pct, r.stop_loss_pct, r.trailing_stop_pct,
                             spec.strategy.direction == "long_short", spec.leverage,
                             lot_size=1e-3 if spec.exchange == "binance" else 1e-8, spot=spec.exchange == "upbit")
-    broker = LiveBroker(router, account, RiskEngine(spec.limits), settings, clock, audit.record)
+    broker = LiveBroker(router, account, RiskEngine(spec.limits), settings, clock, audit)
     broker.bind(spec.market, 0.0)
     bars = max(history_bars, 3 * warmup_bars(spec.strategy) + 10)
     history = await history_loader(None, gateways, clock)(spec.exchange, spec.market, spec.timeframe, bars)

@@ -11,13 +11,12 @@ from app.live.history import gateway_bar_fetch
 from app.live.trading.broker import PaperSessionBroker, SessionBroker
 from app.live.trading.driver import SessionDriver
 from app.live.trading.live_broker import LiveBroker, LiveSettings
-from app.live.trading.live_session import LiveTrader
-from app.live.trading.router import OrderRouter
 from app.live.trading.ports import OrderIntent
+from app.live.trading.router import OrderRouter
 from domain.live.paper import PaperBroker, PaperSettings
 from domain.live.risk import RiskEngine, RiskLimits
 from domain.market import CandleSeries, Timeframe
-from domain.strategy import IncrementalEvaluator, Strategy, SignalRow, parse_strategy
+from domain.strategy import IncrementalEvaluator, SignalRow, Strategy, parse_strategy
 from infrastructure.clock import SystemClock
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import upgrade_to_head
@@ -134,7 +133,6 @@ async def test_an_entry_on_binance_is_protected_by_a_reduce_only_stop_held_by_th
 
 
 async def test_on_upbit_the_stop_is_local_and_the_guardian_sends_the_exit(db_path: Path) -> None:
-    strategy = fast_cross(stop_loss_pct=1.0)
     async with private_simulator(speed=1.0) as sim:
         client = UpbitPrivateClient(API_KEY, SECRET, sim.url)
         try:
