@@ -163,8 +163,7 @@ async def _trade(trader: LiveTrader, feed: Any, duration: float | None) -> int:
         waiter.cancel()
         if task in done:
             task.result()  # a stream that died for good: say why
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await trader.stop(task)
         if count == 1:
             print(f"stopping; press Ctrl+C again within {KILL_GRACE_S:g} s to run the kill switch", flush=True)
             with contextlib.suppress(asyncio.TimeoutError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,21 @@ def test_live_refuses_without_keys_and_without_confirming_the_market(
     FileKeyring().delete_password("QuantDesk", "binance:key")
     assert main([*args, "--confirm", "BTCUSDT", "--base-url", "http://127.0.0.1:9"]) == 2
     assert "no binance API keys stored" in capsys.readouterr().err
+
+
+async def test_a_second_ctrl_c_runs_the_kill_switch(tmp_path: Path, env: dict[str, str]) -> None:
+    async with private_simulator(speed=900) as sim:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app", *live_args(tmp_path, sim.url),
+                                                    cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        assert proc.stdout is not None
+        while b"OrderPlaced" not in await asyncio.wait_for(proc.stdout.readline(), 60):
+            pass  # trading: at least one order is at the exchange
+        proc.send_signal(signal.SIGINT)
+        await asyncio.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        state = await exchange_state(sim)
+    assert proc.returncode == 0, err.decode()
+    assert "KILL SWITCH binance BTCUSDT" in out.decode() and "NOT CLEAN" not in out.decode()
+    assert state["open_orders"] == [] and all(p["amount"] == 0 for p in state["positions"])

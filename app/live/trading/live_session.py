@@ -100,6 +100,12 @@ class LiveTrader:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        """Cancel `task` (running `run`) between two events: an order being sent is never cut off half-way."""
+        async with self._lock:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def _consume(self, queue: asyncio.Queue[Any]) -> None:
         while True:
             event = await queue.get()
