@@ -46,6 +46,8 @@ def register(sub: Any) -> None:
     p.add_argument("--confirm", metavar="MARKET", help="arm live trading: must equal --market")
     p.add_argument("--duration", type=duration_arg, help="stop after this long: 90s, 5m, 1h (default: until Ctrl+C)")
     p.add_argument("--resume", action="store_true", help="resume the session: reconcile with the exchange first")
+    p.add_argument("--reset", action="store_true", help="with --resume: lift the halt a breached limit left (read why "
+                   "first: live status)")
     p.add_argument("--session", help="session id (default: from strategy, market and timeframe)")
     p.add_argument("--max-order-notional", type=float, help="refuse (and halt on) a larger order")
     p.add_argument("--max-position-notional", type=float, help="refuse (and halt on) a larger position")
@@ -125,6 +127,7 @@ async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
         await account.prepare(args.leverage, args.margin)
         trader, feed = await ctx.live_trader(spec, account, _printer(audit))
         print(banner(spec, trader.broker.stop_held_by, type(account.gateway).__name__), flush=True)
+        _keep_halt(ctx, spec.session_id, trader, args.resume and not args.reset)
         rec = await trader.start(args.resume)
         print(f"reconciled: position {rec.position.amount:g}, {len(rec.open_orders)} open order(s)"
               + ("" if rec.clean else "; HALTED: " + "; ".join(rec.differences)), flush=True)
@@ -172,6 +175,15 @@ async def _trade(trader: LiveTrader, feed: Any, duration: float | None) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.remove_signal_handler(signal.SIGINT)
     return count
+
+
+def _keep_halt(ctx: CliContext, session_id: str, trader: LiveTrader, keep: bool) -> None:
+    """A halted session stays halted across a resume until the user resets it."""
+    stored = ctx.session_store.get(session_id)
+    reason = (stored.state or {}).get("halted") if stored is not None and stored.status == HALTED else ""
+    if keep and reason:
+        trader.broker.risk.halted = str(reason)
+        print(f"session {session_id} is HALTED ({reason}); exits only. --reset lifts the halt", flush=True)
 
 
 def _save(ctx: CliContext, spec: LiveSpec, trader: LiveTrader, status: str, create: bool) -> None:

@@ -92,10 +92,14 @@ async def test_a_breached_daily_loss_limit_halts_the_session(tmp_path: Path, env
         code, out, err = await quantdesk(env, *live_args(tmp_path, sim.url, "--duration", "6s",
                                                          "--daily-loss-limit", "0.5"))
         state = await exchange_state(sim)
-    assert code == 0, err
+        code2, out2, err2 = await quantdesk(env, *live_args(tmp_path, sim.url, "--duration", "3s", "--resume"))
+        resumed = await exchange_state(sim)
+    assert code == 0 and code2 == 0, err + err2
     assert "SessionHalted" in out and "daily loss limit" in out and "HALTED" in out
-    entries = [o for o in state["orders"] if not o.get("reduce_only") and o.get("type") == "MARKET"]
+    entries = [o for o in state["orders"] if not o["reduce_only"] and o["type"] == "MARKET"]
     assert len(entries) == 1  # the fee of the first entry breached the limit: no entry after it
+    assert "is HALTED (the day's loss" in out2  # a halt lasts until the user resets it
+    assert [o for o in resumed["orders"] if not o["reduce_only"] and o["type"] == "MARKET"] == entries
 
 
 def test_live_refuses_without_keys_and_without_confirming_the_market(
