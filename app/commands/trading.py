@@ -256,19 +256,8 @@ async def _status(ctx: CliContext, args: argparse.Namespace) -> int:
                      "stop_price": state.get("stop_price"), "stop_held_by": state.get("stop_held_by"),
                      "halted": state.get("halted") or "",
                      "journal_open_orders": ctx.order_journal.open_client_ids(s.session_id)})
-    exchanges = []
-    for exchange, market in sorted({(r["exchange"], r["market"]) for r in rows}):
-        account = ctx.trading_account(exchange, market, args.base_url)
-        try:
-            position = await account.gateway.position()
-            orders = await account.gateway.open_orders()
-        finally:
-            await account.aclose()
-        exchanges.append({"exchange": exchange, "market": market, "position": position.amount,
-                          "entry_price": position.entry_price,
-                          "open_orders": [{"client_id": o.client_id, "side": o.side, "type": o.type,
-                                           "quantity": o.quantity, "stop_price": o.stop_price,
-                                           "reduce_only": o.reduce_only} for o in orders]})
+    exchanges = [await _exchange_view(ctx, exchange, market, args.base_url)
+                 for exchange, market in sorted({(r["exchange"], r["market"]) for r in rows})]
     if args.json:
         print(json.dumps({"sessions": rows, "exchanges": exchanges}, indent=2))
         return 0
@@ -277,8 +266,26 @@ async def _status(ctx: CliContext, args: argparse.Namespace) -> int:
               f"{r['position']}  stop {r['stop_price']} ({r['stop_held_by']})"
               + (f"  HALTED: {r['halted']}" if r["halted"] else ""))
     for e in exchanges:
-        print(f"exchange {e['exchange']} {e['market']}: position {e['position']:g}, "
-              f"{len(e['open_orders'])} open order(s)")
+        print(f"exchange {e['exchange']} {e['market']}: " + (e["error"] if "error" in e else
+              f"position {e['position']:g}, {len(e['open_orders'])} open order(s)"))
     if not rows:
         print("no live sessions", file=sys.stderr)
     return 0
+
+
+async def _exchange_view(ctx: CliContext, exchange: str, market: str, base_url: str | None) -> dict[str, Any]:
+    """What the exchange holds on `market`: position and open orders (or why it could not be asked)."""
+    try:
+        account = ctx.trading_account(exchange, market, base_url)
+    except UserError as err:  # no keys, no keyring: the sessions are still listed
+        return {"exchange": exchange, "market": market, "error": str(err)}
+    try:
+        position = await account.gateway.position()
+        orders = await account.gateway.open_orders()
+    except UserError as err:
+        return {"exchange": exchange, "market": market, "error": str(err)}
+    finally:
+        await account.aclose()
+    return {"exchange": exchange, "market": market, "position": position.amount, "entry_price": position.entry_price,
+            "open_orders": [{"client_id": o.client_id, "side": o.side, "type": o.type, "quantity": o.quantity,
+                             "stop_price": o.stop_price, "reduce_only": o.reduce_only} for o in orders]}

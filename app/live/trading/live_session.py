@@ -109,17 +109,32 @@ class LiveTrader:
     async def _consume(self, queue: asyncio.Queue[Any]) -> None:
         while True:
             event = await queue.get()
-            if isinstance(event, FeedReconnected):
-                await self.reconcile("market stream reconnected")
-            async with self._lock:
-                await self.driver.on_event(event)
+            try:
+                if isinstance(event, FeedReconnected):
+                    await self.reconcile("market stream reconnected")
+                async with self._lock:
+                    await self.driver.on_event(event)
+            except Exception as err:  # an order with no answer, the exchange unreachable: stop entering, go on
+                log.exception("%s: %s", self.session_id, err)
+                await self._halt_safely(f"{type(err).__name__}: {err}")
+
+    async def _halt_safely(self, reason: str) -> None:
+        try:
+            await self.broker.halt(reason)
+        except Exception as err:  # the exchange cannot even be asked: the next reconciliation tries again
+            self.broker.risk.halted = self.broker.risk.halted or reason
+            log.error("%s: halting could not cancel open entries: %s", self.session_id, err)
 
     async def _every_minute(self) -> None:
         while True:
             await asyncio.sleep(self.reconcile_every_s)
-            await self.reconcile("timer")
-            async with self._lock:
-                await self.broker.mark()
+            try:
+                await self.reconcile("timer")
+                async with self._lock:
+                    await self.broker.mark()
+            except Exception as err:  # the exchange unreachable for a minute: halted until it answers again
+                log.exception("%s: reconciliation failed: %s", self.session_id, err)
+                await self._halt_safely(f"reconciliation failed: {err}")
 
     async def _account(self) -> None:
         assert self.account_stream is not None
@@ -133,7 +148,7 @@ class LiveTrader:
                     async with self._lock:
                         if self.broker.on_report(report):
                             await self.broker.refresh()
-            except (OSError, UserError) as err:
+            except Exception as err:  # any failure of the stream: reconnect, and reconcile over REST
                 log.warning("%s: account stream dropped: %s", self.session_id, err)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.sleep(self.reconnect_wait_s)
