@@ -11,6 +11,7 @@ from app.clock import Clock
 from app.live.bars import MarketBars
 from app.live.history import gateway_bar_fetch, history_loader
 from app.live.ports import MarketFeed
+from app.live.trading.audited import AuditedGateway
 from app.live.trading.driver import SessionDriver
 from app.live.trading.live_broker import AuditSink, LiveBroker, LiveSettings
 from app.live.trading.live_session import AccountStream, LiveTrader
@@ -71,7 +72,8 @@ class TradingAccount:
                         st = parse_order_update(event)
                         if st.symbol == self.market:
                             yield OrderReport(st.client_id, st.order_id, st.symbol, st.side, st.type, st.status,
-                                              st.quantity, st.executed, st.avg_price, st.stop_price, st.reduce_only)
+                                              st.quantity, st.executed, st.avg_price, st.stop_price, st.reduce_only,
+                                              float(st.raw.get("n") or 0.0), str(st.raw.get("N") or ""))
 
         return updates
 
@@ -131,7 +133,7 @@ async def build_trader(spec: LiveSpec, account: TradingAccount, journal: OrderJo
     """A LiveTrader warmed up on REST history, and the market stream it will run on."""
     from app.bootstrap.live import stream_factory
 
-    router = OrderRouter(account.gateway, journal, clock, spec.session_id)
+    router = OrderRouter(AuditedGateway(account.gateway, audit), journal, clock, spec.session_id)
     r = spec.strategy.risk
     settings = LiveSettings(r.position_size_pct, r.stop_loss_pct, r.trailing_stop_pct,
                             spec.strategy.direction == "long_short", spec.leverage,

@@ -36,6 +36,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     ring = FileKeyring()
     ring.set_password("QuantDesk", "binance:key", API_KEY)
     ring.set_password("QuantDesk", "binance:secret", SECRET)
+    ring.set_password("QuantDesk", "upbit:key", API_KEY)
+    ring.set_password("QuantDesk", "upbit:secret", SECRET)
     (tmp_path / "cross.json").write_text(json.dumps(STRATEGY))
     return {**os.environ, "QUANTDESK_DB": str(tmp_path / "q.db")}
 
@@ -84,7 +86,8 @@ async def test_a_live_session_survives_a_dropped_answer_resumes_with_the_exchang
     assert last["open_orders"] == [] and all(p["amount"] == 0 for p in last["positions"])
     assert all(SECRET not in text for text in outputs)
     assert SECRET.encode() not in artefacts(tmp_path)
-    assert (tmp_path / "logs" / "audit.jsonl").exists()
+    kinds = {json.loads(line)["kind"] for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()}
+    assert {"ExchangeRequest", "ExchangeAnswer", "OrderPlaced", "StopPlaced", "OrderUpdate", "Reconciled"} <= kinds
 
 
 async def test_a_breached_daily_loss_limit_halts_the_session(tmp_path: Path, env: dict[str, str]) -> None:
@@ -129,3 +132,21 @@ async def test_a_second_ctrl_c_runs_the_kill_switch(tmp_path: Path, env: dict[st
     assert proc.returncode == 0, err.decode()
     assert "KILL SWITCH binance BTCUSDT" in out.decode() and "NOT CLEAN" not in out.decode()
     assert state["open_orders"] == [] and all(p["amount"] == 0 for p in state["positions"])
+
+
+async def test_on_upbit_the_banner_and_the_status_say_the_stop_is_local_and_no_stop_order_is_sent(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    async with private_simulator(speed=900) as sim:
+        code, out, err = await quantdesk(env, "live", "--strategy", str(tmp_path / "cross.json"), "--exchange", "upbit",
+                                         "--market", "KRW-BTC", "--confirm", "KRW-BTC", "--base-url", sim.url,
+                                         "--log-dir", str(tmp_path / "logs"), "--duration", "6s")
+        code2, status, err2 = await quantdesk(env, "live", "status", "--json", "--base-url", sim.url)
+        state = await exchange_state(sim)
+    assert (code, code2) == (0, 0), err + err2
+    assert "REAL ORDERS on UPBIT KRW-BTC" in out and "protective stops held LOCALLY" in out
+    assert "short entries only close the long position" in err
+    assert "LocalStopArmed" in out
+    (session,) = json.loads(status)["sessions"]
+    assert session["stop_held_by"] == "local" and session["market"] == "KRW-BTC"
+    assert {o["type"] for o in state["orders"]} == {"price", "market"}  # market buys and sells; no stop order
+    assert SECRET not in out + err + status

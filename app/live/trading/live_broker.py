@@ -202,6 +202,8 @@ class LiveBroker:
     def on_report(self, report: OrderReport) -> bool:
         """An order update from the account's stream; True when it changed the position (a fill)."""
         self.router.journal.reported(report, self.clock.now_ms())
+        self.audit("OrderUpdate", client_id=report.client_id, status=report.status, executed=report.executed,
+                   avg_price=report.avg_price, fee=report.fee, fee_asset=report.fee_asset)
         held = self.stop.current
         if held is not None and report.client_id == held.client_id and not report.is_open:
             self.stop.current = None

@@ -48,6 +48,8 @@ class OrderReport:
     avg_price: float
     stop_price: float = 0.0
     reduce_only: bool = False
+    fee: float = 0.0  # the commission of the fill this report announces (account streams), in `fee_asset`
+    fee_asset: str = ""
 
     @property
     def is_open(self) -> bool:
