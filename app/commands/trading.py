@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from app.bootstrap.context import CliContext
     from app.bootstrap.trading import LiveSpec, TradingAccount
     from app.live.trading.live_session import LiveTrader
+    from app.live.trading.ports import OrderGateway
 
 LIVE, HALTED, STOPPED = "live", "halted", "stopped"
 KILL_GRACE_S = 3.0
@@ -132,10 +133,12 @@ async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"reconciled: position {rec.position.amount:g}, {len(rec.open_orders)} open order(s)"
               + ("" if rec.clean else "; HALTED: " + "; ".join(rec.differences)), flush=True)
         _save(ctx, spec, trader, LIVE, create=not args.resume)
-        interrupts = await _trade(trader, feed, args.duration)
-        if interrupts >= 2:
-            report = await _kill_session(account, (trader.broker.router.prefix,), ctx)
+        code = 0
+        if await _trade(trader, feed, args.duration) >= 2:
+            report = await _kill_session(trader.broker.gateway, (trader.broker.router.prefix,), ctx)
             _print_kill(report, account)
+            trader.broker.risk.halted = "kill switch"
+            code = 0 if report.clean else 3
         status = HALTED if trader.broker.halted else STOPPED
         _save(ctx, spec, trader, status, create=False)
         _print_end(trader)
@@ -143,7 +146,7 @@ async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
         await account.aclose()
         await container.aclose()
         logs.close()
-    return 0
+    return code
 
 
 async def _trade(trader: LiveTrader, feed: Any, duration: float | None) -> int:
@@ -217,9 +220,9 @@ def live_sessions(ctx: CliContext, exchange: str | None = None, market: str | No
             and (exchange is None or s.spec["exchange"] == exchange) and (market is None or s.spec["symbol"] == market)]
 
 
-async def _kill_session(account: TradingAccount, prefixes: tuple[str, ...], ctx: CliContext) -> KillReport:
+async def _kill_session(gateway: OrderGateway, prefixes: tuple[str, ...], ctx: CliContext) -> KillReport:
     now = ctx.container.clock.now_ms()
-    return await kill(account.gateway, prefixes, client_id("qdkill", now % 10**9))
+    return await kill(gateway, prefixes, client_id("qdkill", now % 10**9))
 
 
 def _print_kill(report: KillReport, account: TradingAccount) -> None:
@@ -230,13 +233,14 @@ def _print_kill(report: KillReport, account: TradingAccount) -> None:
 
 
 async def _kill(ctx: CliContext, exchange: str, market: str, base_url: str | None) -> int:
-    from app.bootstrap.trading import live_session_id
-
     prefixes = tuple(s.spec.get("prefix") or client_id(s.session_id, 0)[:-1] for s in live_sessions(ctx, exchange,
                                                                                                      market))
+    if not prefixes:
+        print(f"no QuantDesk live session is known on {exchange} {market}: no order is cancelled, the position is "
+              "flattened", file=sys.stderr)
     account = ctx.trading_account(exchange, market, base_url)
     try:
-        report = await _kill_session(account, prefixes or (live_session_id("", market, timeframe_arg("1m")),), ctx)
+        report = await _kill_session(account.gateway, prefixes, ctx)
     finally:
         await account.aclose()
     _print_kill(report, account)
