@@ -99,10 +99,13 @@ async def test_a_breached_daily_loss_limit_halts_the_session(tmp_path: Path, env
         resumed = await exchange_state(sim)
     assert code == 0 and code2 == 0, err + err2
     assert "SessionHalted" in out and "daily loss limit" in out and "HALTED" in out
-    entries = [o for o in state["orders"] if not o["reduce_only"] and o["type"] == "MARKET"]
-    assert len(entries) == 1  # the fee of the first entry breached the limit: no entry after it
+    records = [json.loads(line) for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()]
+    halt = next(i for i, r in enumerate(records) if r["kind"] == "SessionHalted")
+    after = [r for r in records[halt:] if r["kind"] == "OrderPlaced"]
+    assert all(r["reduce_only"] for r in after)  # once halted, only exits are sent
     assert "is HALTED (the day's loss" in out2  # a halt lasts until the user resets it
-    assert [o for o in resumed["orders"] if not o["reduce_only"] and o["type"] == "MARKET"] == entries
+    entries = [o["client_id"] for o in state["orders"] if not o["reduce_only"] and o["type"] == "MARKET"]
+    assert [o["client_id"] for o in resumed["orders"] if not o["reduce_only"] and o["type"] == "MARKET"] == entries
 
 
 def test_live_refuses_without_keys_and_without_confirming_the_market(

@@ -185,7 +185,8 @@ class LiveBroker:
             return None
         self.risk.sent(self.clock.now_ms())
         self.audit("OrderPlaced", client_id=report.client_id, side=report.side, type=report.type,
-                   status=report.status, executed=report.executed, avg_price=report.avg_price, reason=reason)
+                   reduce_only=intent.reduce_only, status=report.status, executed=report.executed,
+                   avg_price=report.avg_price, reason=reason)
         return report
 
     async def _drop_stop(self) -> None:
