@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-funding": ("app.commands.funding", "import funding history from a CSV file"),
     "import-freqtrade": ("app.commands.freqtrade",
                          "import a freqtrade data folder (feather, parquet, json candle files)"),
+    "live": ("app.commands.trading", "trade a strategy with REAL orders (armed with --confirm MARKET); status; kill"),
     "keys": ("app.commands.keys", "store, list or delete exchange API keys (kept in the OS keyring)"),
 }
 

@@ -11,7 +11,12 @@ from app.bootstrap.container import Container, default_log_dir
 from app.clock import Clock
 
 if TYPE_CHECKING:
-    from app.live.stack import LiveStack
+    from app.bootstrap.trading import LiveSpec, TradingAccount
+    from app.live.ports import MarketFeed, PaperStore
+    from app.live.stack import LiveStack, LogSinks
+    from app.live.trading.live_broker import AuditSink
+    from app.live.trading.live_session import LiveTrader
+    from app.live.trading.ports import OrderJournal
     from domain.market import CandleSeries, Timeframe
     from infrastructure.freqtrade import FreqtradeFile, Skipped
     from infrastructure.keys import KeyStore
@@ -109,3 +114,39 @@ class CliContext:
         c = self.container
         return build_live_engine(c.exchanges, base_urls, clock or c.clock, candles=c.candles if with_history else None,
                                  sql_engine=c.engine, log_dir=log_dir or default_log_dir())
+
+    # ----- live trading (real orders)
+    def trading_account(self, exchange: str, market: str, base_url: str | None) -> TradingAccount:
+        """The account's order gateway, with the keys from the keyring (KeyStoreError when there are none)."""
+        from app.bootstrap.trading import open_account
+
+        return open_account(exchange, market, self.keys.require(exchange), base_url)
+
+    @property
+    def order_journal(self) -> OrderJournal:
+        from infrastructure.db.orders import SqlOrderJournal
+
+        return SqlOrderJournal(self.container.engine)
+
+    @property
+    def session_store(self) -> PaperStore:
+        from infrastructure.db.paper import SqlPaperStore
+
+        return SqlPaperStore(self.container.engine)
+
+    @staticmethod
+    def start_logs(log_dir: Path | None) -> LogSinks:
+        """The audit log and app log files (default: the user log dir), written off the event loop."""
+        from infrastructure.logs import start_logging
+
+        return start_logging(log_dir or default_log_dir())
+
+    async def live_trader(self, spec: LiveSpec, account: TradingAccount, audit: AuditSink) -> tuple[LiveTrader,
+                                                                                                     MarketFeed]:
+        """A live session warmed up on REST history and the market stream it trades on."""
+        from app.bootstrap.trading import build_trader
+        from infrastructure.db.orders import SqlOrderJournal
+
+        c = self.container
+        return await build_trader(spec, account, SqlOrderJournal(c.engine), c.exchanges, c.clock, audit,
+                                  dict(c.base_urls))

@@ -92,6 +92,9 @@ class MemoryJournal:
         return [cid for cid, (s, _i) in self.intents.items()
                 if s == session_id and cid in self.reports and self.reports[cid].is_open]
 
+    def orders(self, session_id: str) -> list[OrderReport]:
+        return [self.reports[cid] for cid, (s, _i) in self.intents.items() if s == session_id and cid in self.reports]
+
 
 class FixedClock:
     def __init__(self, now: int = 1_700_000_000_000) -> None:

@@ -48,6 +48,8 @@ class OrderReport:
     avg_price: float
     stop_price: float = 0.0
     reduce_only: bool = False
+    fee: float = 0.0  # the commission of the fill this report announces (account streams), in `fee_asset`
+    fee_asset: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +109,24 @@ class OrderJournal(Protocol):
     def open_client_ids(self, session_id: str) -> list[str]:
         """Client ids the journal believes are open at the exchange."""
         ...
+
+    def orders(self, session_id: str) -> list[OrderReport]:
+        """Every answered order of the session, oldest first."""
+        ...
+
+
+class AccountView(Protocol):
+    """The account's value as the exchange reports it (for the daily loss limit): the session's equity is the
+    account's, not a local estimate."""
+
+    async def equity(self, price: float) -> float:
+        """Margin balance (futures) or quote cash plus the coin at `price` (spot), in the quote currency."""
+        ...
+
+
+def net_filled(orders: list[OrderReport]) -> float:
+    """The position the journal's filled quantities add up to (buys positive, sells negative)."""
+    return sum((o.executed if o.side == "BUY" else -o.executed) for o in orders)
 
 
 class StoredKeys(Protocol):

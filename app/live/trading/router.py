@@ -28,6 +28,11 @@ class OrderRouter:
         self.gateway, self.journal, self.clock, self.session_id = gateway, journal, clock, session_id
         self.lookups, self.lookup_wait_s = lookups, lookup_wait_s
 
+    @property
+    def prefix(self) -> str:
+        """What every client id of this session starts with (the kill switch and reconciliation match on it)."""
+        return client_id(self.session_id, 0)[:-1]
+
     def new_client_id(self) -> str:
         return client_id(self.session_id, self.journal.next_sequence(self.session_id))
 
