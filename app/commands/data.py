@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from app.commands.common import add_range_args, add_series_args, open_container, progress_bar, timeframe_arg
+from app.commands.output import check_output_path
 from app.timeparse import format_ms, parse_range
 
 
@@ -55,7 +56,8 @@ def _export(args: argparse.Namespace) -> int:
     c = open_container(args)
     key = SeriesKey(args.exchange, args.market, args.timeframe)
     if args.output:
-        n = c.data.export_file(key, args.output, start, end)
+        target = check_output_path(args.output, c.db_path, temp_suffix=".part")  # the writer renames OUT.part
+        n = c.data.export_file(key, target, start, end)
         print(f"wrote {n} bars to {args.output}", file=sys.stderr)
     else:
         c.data.export_to(key, sys.stdout, start, end)

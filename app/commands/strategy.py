@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import open_container
+from app.commands.output import check_output_path
 from app.errors import UserError
 from app.strategies.ports import SORT_KEYS, StrategyQuery
 from app.timeparse import format_ms
@@ -75,7 +76,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    service = open_container(args).strategies
+    container = open_container(args)
+    service = container.strategies
+    target = check_output_path(args.output, container.db_path) if args.output else None
     ids = []
     for name in args.names:
         record = service.get_by_name(name)
@@ -83,9 +86,9 @@ def _export(args: argparse.Namespace) -> int:
             raise UserError(f"no strategy named {name!r} (see `quantdesk strategy list`)")
         ids.append(record.id)
     text = service.export_json(ids)
-    if args.output:
+    if target is not None:
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            target.write_text(text, encoding="utf-8")
         except OSError as err:
             raise UserError(f"{args.output}: cannot write: {err.strerror}") from None
         print(f"wrote {len(ids)} strateg{'y' if len(ids) == 1 else 'ies'} to {args.output}", file=sys.stderr)
