@@ -8,6 +8,7 @@ from typing import Any
 
 from app.commands.common import add_range_args, add_series_args, open_container, progress_bar, timeframe_arg
 from app.commands.output import check_output_path
+from app.market_data.timerange import describe_ms
 from app.timeparse import format_ms, parse_range
 
 
@@ -81,10 +82,10 @@ def _info(args: argparse.Namespace) -> int:
     print(f"{'exchange':<10} {'market':<14} {'tf':<4} {'first bar':<21} {'last bar':<21} {'rows':>9} {'gaps':>5}")
     for r in rows:
         s = r.stored
-        print(f"{s.key.exchange:<10} {s.key.symbol:<14} {s.key.timeframe.code:<4} {format_ms(s.first_ts):<21} "
-              f"{format_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
+        print(f"{s.key.exchange:<10} {s.key.symbol:<14} {s.key.timeframe.code:<4} {describe_ms(s.first_ts):<21} "
+              f"{describe_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
         for a, b in r.gaps[: args.gaps]:
-            print(f"    gap {format_ms(a)} .. {format_ms(b)} ({_span(b - a)})")
+            print(f"    gap {describe_ms(a)} .. {describe_ms(b)} ({_span(b - a)})")
         if len(r.gaps) > args.gaps:
             print(f"    ... {len(r.gaps) - args.gaps} more gaps")
         if r.known_empty:
