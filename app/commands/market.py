@@ -114,6 +114,9 @@ def describe(s: CollectSummary) -> str:
     ]
     for reason, n in s.rejected.most_common(5):
         lines.append(f"    rejected (not stored) ×{n}: {reason}")
+    if s.unproven:
+        lines.append(f"  {s.unproven:,} {tf.code} bars answered empty with nothing to prove it; not recorded as known "
+                     f"empty: the next collect asks for them again")
     return "\n".join(lines)
 
 
