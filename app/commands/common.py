@@ -37,6 +37,9 @@ def add_range_args(p: argparse.ArgumentParser) -> None:
 def context(args: argparse.Namespace) -> CliContext:
     """What the composition root hands this command run (set by `app.bootstrap.cli.main`)."""
     ctx: CliContext = args.ctx
+    if ctx.db is not None and not ctx.db.strip():  # never fall back silently to the real default database
+        raise UserError("the database path is empty (--db \"\" or an empty $QUANTDESK_DB): give a file, "
+                        "or leave both out (unset QUANTDESK_DB) to use the default database")
     return ctx
 
 
