@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
 from app.commands.common import context, timeframe_arg
+from app.commands.output import check_output_path
 from app.errors import UserError
 from app.live.events import OrderFilled, SessionFlattened
 from app.live.metrics import format_metrics
@@ -77,7 +78,23 @@ def _paper(args: argparse.Namespace) -> int:
         raise UserError("paper needs --strategy and --market (or --resume)")
     if args.speed != 1.0 and args.exchange != "demo":
         raise UserError("--speed only applies to the demo exchange")
-    return asyncio.run(_run(context(args), args))
+    ctx = context(args)
+    if args.log_dir is not None:
+        check_log_dir(args.log_dir, ctx.container.db_path)
+    return asyncio.run(_run(ctx, args))
+
+
+# The files a log folder receives (the app log and the audit log) and their rotated copies.
+LOG_FILES = tuple(f"{name}{rotation}" for name in ("audit.jsonl", "quantdesk.log")
+                  for rotation in ("", ".1", ".2", ".3", ".4", ".5"))
+
+
+def check_log_dir(log_dir: Path, db_path: Path) -> None:
+    """Refuse a --log-dir that is not a folder, or whose log files would be the database or a special file."""
+    if log_dir.exists() and not log_dir.is_dir():
+        raise UserError(f"--log-dir {log_dir}: not a folder (it is a file); give a folder for the logs")
+    for name in LOG_FILES:
+        check_output_path(log_dir / name, db_path)
 
 
 async def _run(ctx: CliContext, args: argparse.Namespace) -> int:

@@ -96,3 +96,22 @@ def test_the_store_itself_refuses_to_recreate_a_kept_session_and_replaces_only_a
     store.create("kept", {"v": 2}, 5)
     assert store.get("kept").spec == {"v": 2} and store.fills("kept") == []  # type: ignore[union-attr]
     engine.dispose()
+
+
+def test_a_log_dir_that_is_a_file_or_holds_the_database_under_a_log_name_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strategy = tmp_path / "long.json"
+    strategy.write_text(json.dumps(ALWAYS_LONG))
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("keep me")
+    db = tmp_path / "audit.jsonl"  # a database whose name is the audit log's
+    assert main(["--db", str(db), "strategy", "list"]) == 0
+    capsys.readouterr()
+    before = db.read_bytes()
+    for log_dir, said in ((a_file, "not a folder"), (tmp_path, "database")):
+        code = main(["--db", str(db), "paper", "--strategy", str(strategy), "--market", "KRW-BTC",
+                     "--duration", "1s", "--speed", "300", "--log-dir", str(log_dir)])
+        out, err = capsys.readouterr()
+        assert code != 0 and "Traceback" not in out + err
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and said in err, err
+    assert a_file.read_text() == "keep me" and db.read_bytes() == before
