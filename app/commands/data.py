@@ -32,12 +32,23 @@ def register(sub: Any) -> None:
     db = sub.add_parser("db", help="inspect or prune the database")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     info = dbsub.add_parser("info", help="markets, timeframes, first/last bar, row counts and gaps")
-    info.add_argument("--gaps", type=int, default=5, metavar="N", help="list at most N gaps per series (default 5)")
+    info.add_argument("--gaps", type=_count, default=5, metavar="N",
+                      help="list at most N gaps and N known-empty ranges per series (default 5)")
     info.set_defaults(func=_info)
     rm = dbsub.add_parser("delete", help="delete stored candles of one series in a range")
     add_series_args(rm)
     add_range_args(rm)
     rm.set_defaults(func=_delete)
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count; give a whole number ≥ 0")
+    return n
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -89,7 +100,11 @@ def _info(args: argparse.Namespace) -> int:
         if len(r.gaps) > args.gaps:
             print(f"    ... {len(r.gaps) - args.gaps} more gaps")
         if r.known_empty:
-            print(f"    {len(r.known_empty)} known-empty ranges (no trades on the exchange)")
+            print(f"    {len(r.known_empty)} known-empty ranges (no trades on the exchange; "
+                  f"`collect --refetch` asks for them again)")
+            longest = sorted(sorted(r.known_empty, key=lambda iv: iv[0] - iv[1])[: args.gaps])
+            for a, b in longest:  # the longest ones: a whole day "empty" matters more than a quiet minute
+                print(f"    known empty {describe_ms(a)} .. {describe_ms(b)} ({_span(b - a)})")
     return 0
 
 

@@ -11,7 +11,7 @@ from app.commands.common import context, open_container
 from app.errors import UserError
 from app.market_data.collect import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
-from domain.market import Timeframe, UnknownTimeframe
+from domain.market import SeriesKey, Timeframe, UnknownTimeframe
 
 if TYPE_CHECKING:
     from app.bootstrap.container import Container
@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
     p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
     p.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--refetch", action="store_true",
+                   help="forget the ranges recorded as known empty (no trades) in the range and ask for them again; "
+                        "stored candles are kept")
     p.set_defaults(func=_collect)
 
     m = sub.add_parser("markets", help="list an exchange's markets")
@@ -72,17 +75,27 @@ def _open(args: argparse.Namespace) -> Container:
 
 def _collect(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
-    summaries = asyncio.run(_run_collect(_open(args), jobs, not args.quiet))
+    summaries = asyncio.run(_run_collect(_open(args), jobs, not args.quiet, args.refetch))
     for s in summaries:
         print(describe(s))
     return 0
 
 
-async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
+async def _forget(service: MarketDataService, jobs: Sequence[CollectJob]) -> None:
+    for j in jobs:
+        key = SeriesKey(j.exchange, j.market, j.timeframe)
+        n = await service.forget_known_empty(key, j.start_ms, j.end_ms)
+        print(f"forgot {n:,} known-empty {j.timeframe.code} bars of {key}; asking for them again")
+
+
+async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bool,
+                       refetch: bool = False) -> list[CollectSummary]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     service: MarketDataService = container.market_data
     try:
+        if refetch:
+            await _forget(service, jobs)
         if not bar:
             return await service.collect_many(jobs)
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} req"),

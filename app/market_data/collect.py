@@ -175,6 +175,15 @@ class MarketDataService:
         run.emit(finished=True)
         return summary
 
+    async def forget_known_empty(self, key: SeriesKey, start_ms: int, end_ms: int) -> int:
+        """Forget the known-empty ranges of [start, end) (never a candle) so the next collect asks for them
+        again. Returns the bars forgotten."""
+        want = wanted(key.timeframe, start_ms, end_ms)
+        before = await asyncio.to_thread(self._candles.coverage, key)
+        async with self._write_lock:
+            await asyncio.to_thread(self._candles.forget_fetched, key, *want)
+        return total(intersect(before.known_empty, [want])) // key.timeframe.ms
+
     async def _lane(self, run: _Run, lane: int) -> None:
         key, gw = run.summary.key, run.gw
         tf = key.timeframe

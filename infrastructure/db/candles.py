@@ -174,6 +174,18 @@ class SqlCandleRepository:
         return removed
 
     @storage_errors
+    def forget_fetched(self, key: SeriesKey, start_ms: int, end_ms: int) -> None:
+        with self._begin_write() as conn, conn.begin():
+            near = sa.and_(_key_filter(fr, key), fr.c.start_ts < end_ms, fr.c.end_ts > start_ms)
+            found = conn.execute(sa.select(fr.c.id, fr.c.start_ts, fr.c.end_ts).where(near)).all()
+            if not found:
+                return
+            kept = subtract(merge((int(r[1]), int(r[2])) for r in found), [(start_ms, end_ms)])
+            conn.execute(sa.delete(fr).where(fr.c.id.in_([r[0] for r in found])))
+            if kept:
+                conn.execute(sa.insert(fr), [self._fetched_row(key, s, e) for s, e in kept])
+
+    @storage_errors
     def count(self, key: SeriesKey) -> int:
         with self._engine.connect() as conn:
             n = conn.execute(sa.select(sa.func.sum(cb.c.n)).where(_key_filter(cb, key))).scalar()

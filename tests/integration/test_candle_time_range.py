@@ -109,3 +109,10 @@ def test_db_info_lists_every_series_when_stored_times_are_out_of_range(
     assert "2024-01-01T00:00:00Z" in rows["KRW-BTC"]
     assert str(1_704_067_200_000_000) in rows["MICRO"] and str(2**62) in rows["HUGE"]
     assert "-62200000000000" in rows["NEGATIVE"]
+
+
+def test_db_info_refuses_a_negative_gap_count(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--db", str(db), "db", "info", "--gaps", "-2"])
+    assert exc.value.code == 2
+    assert "'-2' is not a count" in capsys.readouterr().err
