@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from app.errors import UserError
 from domain.market import Timeframe, UnknownTimeframe
@@ -20,6 +23,44 @@ def timeframe_arg(text: str) -> Timeframe:
         return Timeframe.parse(text)
     except UnknownTimeframe as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def redact_url(text: str) -> str:
+    """The URL with any user name and password replaced by ***, for messages."""
+    return re.sub(r"(?<=//)[^/@]*@", "***@", text)
+
+
+def base_url_arg(text: str) -> str:
+    """An http(s) URL with a host (and a valid port): refused at once instead of retried for a minute."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{redact_url(url)!r} is not an http(s) URL; e.g. http://127.0.0.1:8765")
+    return url
+
+
+def port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535; 0 picks a free one)")
+    return port
+
+
+def positive_arg(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return x
 
 
 def add_series_args(p: argparse.ArgumentParser, timeframe_required: bool = True) -> None:

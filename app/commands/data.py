@@ -8,6 +8,7 @@ from typing import Any
 
 from app.commands.common import add_range_args, add_series_args, open_container, progress_bar, timeframe_arg
 from app.commands.output import check_output_path
+from app.errors import UserError
 from app.market_data.timerange import describe_ms
 from app.timeparse import format_ms, parse_range
 
@@ -38,6 +39,7 @@ def register(sub: Any) -> None:
     rm = dbsub.add_parser("delete", help="delete stored candles of one series in a range")
     add_series_args(rm)
     add_range_args(rm)
+    rm.add_argument("--all", action="store_true", help="without --start/--end: delete the whole series")
     rm.set_defaults(func=_delete)
 
 
@@ -112,6 +114,8 @@ def _delete(args: argparse.Namespace) -> int:
     from domain.market import SeriesKey
 
     start, end = parse_range(args.start, args.end)
+    if start is None and end is None and not args.all:
+        raise UserError("db delete without --start or --end would delete the whole series; add --all to mean that")
     c = open_container(args)
     n = c.data.delete_range(SeriesKey(args.exchange, args.market, args.timeframe), start, end)
     print(f"deleted {n} bars")

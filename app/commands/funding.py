@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from app.commands.common import open_container, progress_bar
+from app.commands.common import base_url_arg, open_container, progress_bar
 from app.errors import UserError
 from app.market_data.funding import FundingService, FundingSummary
 from app.timeparse import format_ms, parse_time_arg
@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
     p.add_argument("--market", required=True, help="futures symbol, e.g. BTCUSDT")
     p.add_argument("--start", required=True, help="first day or time, UTC unless an offset is given")
     p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
-    p.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    p.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_collect)
 

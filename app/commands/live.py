@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
-from app.commands.common import context, timeframe_arg
+from app.commands.common import base_url_arg, context, positive_arg, timeframe_arg
 from app.commands.output import check_output_path
 from app.errors import UserError
 from app.live.events import OrderFilled, SessionFlattened
@@ -35,13 +35,14 @@ def register(sub: Any) -> None:
     p.add_argument("--exchange", default="demo", help="demo (simulator, default), upbit or binance")
     p.add_argument("--market", help="e.g. KRW-BTC or BTCUSDT")
     p.add_argument("--timeframe", type=timeframe_arg, help="bar timeframe (default 1m)")
-    p.add_argument("--base-url", help="reach the exchange (REST and websocket) at this URL, e.g. a simulator")
+    p.add_argument("--base-url", type=base_url_arg,
+                   help="reach the exchange (REST and websocket) at this URL, e.g. a simulator")
     p.add_argument("--duration", type=duration_arg, help="stop after this long: 90s, 5m, 1h (default: until Ctrl+C)")
     p.add_argument("--cash", type=float, default=10_000.0, help="starting paper cash (default 10000)")
     p.add_argument("--commission", type=float, default=0.0005, help="fraction per fill (default 0.0005)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
     p.add_argument("--session", help="session name (default: 'strategy · market · timeframe')")
-    p.add_argument("--speed", type=float, default=1.0, help="demo only: run the simulated market N times faster")
+    p.add_argument("--speed", type=positive_arg, default=1.0, help="demo only: run the simulated market N times faster")
     p.add_argument("--metrics", action="store_true", help="print latency, GC, queue and stream metrics at the end")
     p.add_argument("--log-dir", type=Path, help="audit and app log folder (default: the user log dir)")
     p.add_argument("--keep-positions", action="store_true", help="do not flatten on exit; keep the session to resume")

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.commands.common import context, open_container
+from app.commands.common import base_url_arg, context, open_container, port_arg
 from app.errors import UserError
 from app.market_data.collect import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
     p.add_argument("--timeframe", default="1m", help="1m 3m 5m 10m 15m 30m 1h 4h 1d 1w (default 1m)")
     p.add_argument("--start", required=True, help="first day or time, UTC unless an offset is given")
     p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
-    p.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    p.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--refetch", action="store_true",
                    help="forget the ranges recorded as known empty (no trades) in the range and ask for them again; "
@@ -37,12 +37,12 @@ def register(sub: Any) -> None:
 
     m = sub.add_parser("markets", help="list an exchange's markets")
     m.add_argument("--exchange", required=True, choices=EXCHANGES)
-    m.add_argument("--base-url", help="reach the exchange here instead (e.g. the simulator's URL)")
+    m.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     m.set_defaults(func=_markets)
 
     s = sub.add_parser("simulator", help="run the offline exchange simulator (Upbit and Binance formats)")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--port", type=port_arg, default=8765)
     s.add_argument("--seed", type=int, default=0, help="market seed: the same seed serves the same prices")
     s.add_argument("--fault-rate", type=float, default=0.0, help="fraction of requests answered with a fault")
     s.add_argument("--faults", help="comma-separated fault kinds (default: all but bad_row)")
@@ -59,7 +59,7 @@ def _jobs(args: argparse.Namespace) -> list[CollectJob]:
     end = parse_time_arg(args.end, "--end") if args.end else None
     if end is not None and start >= end:
         raise UserError(f"--start ({args.start}) must be before --end ({args.end})")
-    markets = [x.strip() for m in args.market for x in m.split(",") if x.strip()]
+    markets = list(dict.fromkeys(x.strip() for m in args.market for x in m.split(",") if x.strip()))  # once each
     if not markets:
         raise UserError("--market: give at least one market symbol")
     end_ms = end if end is not None else 2**62  # the service clamps to the last completed bar
@@ -118,6 +118,9 @@ async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bo
 def describe(s: CollectSummary) -> str:
     """The final summary of one collection, for people."""
     tf = s.key.timeframe
+    if s.end_ms <= s.start_ms:
+        return (f"{s.key}  nothing is due: {format_ms(s.start_ms)} is after the last completed {tf.code} bar "
+                f"({format_ms(s.end_ms)}); no request was made")
     lines = [
         f"{s.key}  {format_ms(s.start_ms)} → {format_ms(max(s.start_ms, s.end_ms))}",
         f"  stored {s.stored:,} new candles; skipped {s.already_stored:,} already stored; "

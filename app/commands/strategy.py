@@ -36,13 +36,22 @@ def register(sub: Any) -> None:
     ls.set_defaults(func=_list)
 
 
+MAX_STRATEGY_BYTES = 10 << 20  # a strategy is a few KB; a bigger "file" is a mistake (or /dev/zero)
+
+
 def _read(path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        with Path(path).open("rb") as fh:
+            data = fh.read(MAX_STRATEGY_BYTES + 1)
+        if len(data) > MAX_STRATEGY_BYTES:
+            raise UserError(f"{path}: larger than {MAX_STRATEGY_BYTES >> 20} MB; not a strategy file")
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except UnicodeDecodeError as err:
         raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a strategy file") from None
     except OSError as err:
         raise UserError(f"{path}: cannot read: {err.strerror}") from None
 
