@@ -110,12 +110,23 @@ def _list_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finite(value: Any) -> Any:
+    """The value with every NaN or infinite float as None (JSON null), however deeply nested."""
+    if isinstance(value, float):
+        return json_value(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def _show_run(args: argparse.Namespace) -> int:
     run = open_container(args).backtests.get(args.run_id)
     if args.json:
         doc = {"run_id": run.id, "strategy": run.definition, "settings": run.settings, "stats": run.stats,
                "trades": run.trades.records()}
-        json.dump(doc, sys.stdout, allow_nan=False)
+        json.dump(_finite(doc), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
     s = run.summary

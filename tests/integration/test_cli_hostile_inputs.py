@@ -116,3 +116,24 @@ def test_a_start_after_the_last_completed_bar_says_nothing_is_due(
                  "--start", "2999-01-01", "--base-url", sim.url, "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "nothing is due" in out and "no request was made" in out
+
+
+def test_a_stored_run_with_infinite_statistics_shows_as_json_with_nulls(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from backtesting.test import GOOG
+
+    GOOG.to_csv(tmp_path / "goog.csv")
+    db = tmp_path / "bt.db"
+    assert main(["--db", str(db), "import-csv", str(tmp_path / "goog.csv"), "--exchange", "csv", "--market", "GOOG",
+                 "--quiet"]) == 0
+    assert main(["--db", str(db), "backtest", "--strategy", "SMA 10/20 cross", "--exchange", "csv", "--market",
+                 "GOOG", "--timeframe", "1d", "--lot-size", "1", "--cash", "1e308"]) == 0
+    capsys.readouterr()
+    code = main(["--db", str(db), "backtest-runs", "show", "1", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err, err
+    doc = json.loads(out)
+    assert None in doc["stats"].values()  # the overflowing figures, as null rather than Infinity
+    assert doc["stats"]["# Trades"] == len(doc["trades"])
