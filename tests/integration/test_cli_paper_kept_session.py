@@ -115,3 +115,24 @@ def test_a_log_dir_that_is_a_file_or_holds_the_database_under_a_log_name_is_refu
         assert code != 0 and "Traceback" not in out + err
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1 and said in err, err
     assert a_file.read_text() == "keep me" and db.read_bytes() == before
+
+
+def test_every_fill_in_the_audit_log_follows_its_order_request_including_the_flatten_on_exit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    strategy = tmp_path / "long.json"
+    strategy.write_text(json.dumps(ALWAYS_LONG))
+    db = tmp_path / "q.db"
+    assert paper(db, tmp_path, strategy, "--duration", "3s") == 0  # flattens the position on exit
+    capsys.readouterr()
+    events = [json.loads(line) for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()]
+    requested: list[str] = []
+    filled: list[str] = []
+    for e in events:
+        if e["kind"] == "OrderRequested":
+            requested.append(e["order_id"])
+        elif e["kind"] == "OrderFilled":
+            assert e["order_id"] in requested, f"fill of {e['order_id']} before (or without) its request"
+            filled.append(e["order_id"])
+    assert len(filled) >= 2 and sorted(filled) == sorted(requested)
+    _, orders, fills = stored_history(db, "kept")
+    assert len(orders) == len(fills)  # the store has the flatten order too  # type: ignore[arg-type]
