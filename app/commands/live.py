@@ -160,6 +160,8 @@ def _print_event(event: Any) -> None:
               f"fee {event.commission:,.4f}  ({event.reason}){pnl}", flush=True)
     elif isinstance(event, SessionFlattened) and event.closed:
         print(f"{event.session_id}: flattened {event.closed} position(s): {event.reason}", flush=True)
+    elif isinstance(event, SessionFlattened) and event.reason != "shutdown":  # e.g. the stream died: say so
+        print(f"{event.session_id}: stopped, no open position: {event.reason}", flush=True)
 
 
 def _print_summary(summaries: list[dict[str, Any]], engine: Any, flattened: bool) -> None:

@@ -136,3 +136,16 @@ def test_every_fill_in_the_audit_log_follows_its_order_request_including_the_fla
     assert len(filled) >= 2 and sorted(filled) == sorted(requested)
     _, orders, fills = stored_history(db, "kept")
     assert len(orders) == len(fills)  # the store has the flatten order too  # type: ignore[arg-type]
+
+
+def test_a_session_stopped_by_a_dead_stream_is_reported_on_the_console_even_without_a_position(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from app.commands.live import _print_event
+    from app.live.events import SessionFlattened
+
+    _print_event(SessionFlattened("s1", "market data stream died: connection refused", 0, 1))
+    _print_event(SessionFlattened("s2", "market data stream died: connection refused", 1, 1))
+    _print_event(SessionFlattened("s3", "shutdown", 0, 1))  # a normal exit with nothing open: nothing to say
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["s1: stopped, no open position: market data stream died: connection refused",
+                   "s2: flattened 1 position(s): market data stream died: connection refused"]
