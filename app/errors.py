@@ -26,11 +26,6 @@ class ExchangeError(UserError):
 
 def redact_url(url: str) -> str:
     """`url` with any user name and password replaced by ***, for messages."""
-    from urllib.parse import urlsplit, urlunsplit
+    import re
 
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return re.sub(r"(?<=//)[^/@]*@", "***@", url)

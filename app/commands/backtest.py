@@ -114,6 +114,7 @@ def _list_runs(args: argparse.Namespace) -> int:
     return 0
 
 
+
 def _show_run(args: argparse.Namespace) -> int:
     from app.backtests.display import market_money_label
     from app.backtests.provenance import costs_text, fill_rule, overrides_text, run_document

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from app.errors import UserError, redact_url
 from domain.market import Timeframe, UnknownTimeframe
@@ -20,6 +22,40 @@ def timeframe_arg(text: str) -> Timeframe:
         return Timeframe.parse(text)
     except UnknownTimeframe as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+
+def base_url_arg(text: str) -> str:
+    """An http(s) URL with a host (and a valid port): refused at once instead of retried for a minute."""
+    url = text.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{redact_url(url)!r} is not an http(s) URL; e.g. http://127.0.0.1:8765")
+    return url
+
+
+def port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535; 0 picks a free one)")
+    return port
+
+
+def positive_arg(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        x = math.nan
+    if not (math.isfinite(x) and x > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return x
 
 
 def add_series_args(p: argparse.ArgumentParser, timeframe_required: bool = True) -> None:
@@ -37,6 +73,9 @@ def add_range_args(p: argparse.ArgumentParser) -> None:
 def context(args: argparse.Namespace) -> CliContext:
     """What the composition root hands this command run (set by `app.bootstrap.cli.main`)."""
     ctx: CliContext = args.ctx
+    if ctx.db is not None and not ctx.db.strip():  # never fall back silently to the real default database
+        raise UserError("the database path is empty (--db \"\" or an empty $QUANTDESK_DB): give a file, "
+                        "or leave both out (unset QUANTDESK_DB) to use the default database")
     return ctx
 
 
@@ -92,43 +131,13 @@ def count_arg(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count (a whole number, 0 or more)")
     return value
 
 
-def port_arg(text: str) -> int:
-    """A TCP port, 0 (any free port) to 65535 (argparse type)."""
-    value = count_arg(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
-    return value
 
-
-def speed_arg(text: str) -> float:
-    """A positive, finite speed-up factor (argparse type)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
-def base_url_arg(text: str) -> str:
-    """An http(s) URL with a host (argparse type); refused at once rather than retried for a minute."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise argparse.ArgumentTypeError(f"{redact_url(text)!r} is not an http:// or https:// URL with a host")
-    try:
-        parts.port  # noqa: B018 - raises for a port out of range
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"{redact_url(text)!r}: {err}") from None
-    return text.strip()
 
 
 

@@ -15,7 +15,9 @@ from app.commands.common import (
     progress_bar,
     timeframe_arg,
 )
+from app.commands.safe_output import check_output_path
 from app.errors import UserError
+from app.market_data.timerange import describe_ms
 from app.timeparse import format_ms, parse_range
 
 
@@ -40,13 +42,14 @@ def register(sub: Any) -> None:
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     info = dbsub.add_parser("info", help="markets, timeframes, first/last bar, row counts and gaps")
     info.add_argument("--gaps", type=count_arg, default=5, metavar="N",
-                      help="list at most N gaps per series (default 5)")
+                      help="list at most N gaps and N known-empty ranges per series (default 5)")
     info.set_defaults(func=_info)
     rm = dbsub.add_parser("delete", help="delete stored candles of one series in a range")
     add_series_args(rm)
     add_range_args(rm)
     rm.add_argument("--all", action="store_true", help="delete the whole series (needed when no range is given)")
     rm.set_defaults(func=_delete)
+
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -66,7 +69,8 @@ def _export(args: argparse.Namespace) -> int:
     c = open_container(args)
     key = SeriesKey(args.exchange, args.market, args.timeframe)
     if args.output:
-        n = c.data.export_file(key, args.output, start, end)
+        target = check_output_path(args.output, c.db_path, temp_suffix=".part")  # the writer renames OUT.part
+        n = c.data.export_file(key, target, start, end)
         print(f"wrote {n} bars to {args.output}", file=sys.stderr)
     else:
         c.data.export_to(key, sys.stdout, start, end)
@@ -91,13 +95,17 @@ def _info(args: argparse.Namespace) -> int:
     for r in rows:
         s = r.stored
         print(f"{printable(s.key.exchange):<10} {printable(s.key.symbol):<14} {s.key.timeframe.code:<4} "
-              f"{format_ms(s.first_ts):<21} {format_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
+              f"{describe_ms(s.first_ts):<21} {describe_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
         for a, b in r.gaps[: args.gaps]:
-            print(f"    gap {format_ms(a)} .. {format_ms(b)} ({_span(b - a)})")
+            print(f"    gap {describe_ms(a)} .. {describe_ms(b)} ({_span(b - a)})")
         if len(r.gaps) > args.gaps:
             print(f"    ... {len(r.gaps) - args.gaps} more gaps")
         if r.known_empty:
-            print(f"    {len(r.known_empty)} known-empty ranges (no trades on the exchange)")
+            print(f"    {len(r.known_empty)} known-empty ranges (no trades on the exchange; "
+                  f"`collect --refetch` asks for them again)")
+            longest = sorted(sorted(r.known_empty, key=lambda iv: iv[0] - iv[1])[: args.gaps])
+            for a, b in longest:  # the longest ones: a whole day "empty" matters more than a quiet minute
+                print(f"    known empty {describe_ms(a)} .. {describe_ms(b)} ({_span(b - a)})")
     return 0
 
 
@@ -107,6 +115,8 @@ def _delete(args: argparse.Namespace) -> int:
     if args.start is None and args.end is None and not args.all:
         raise UserError("db delete without --start/--end deletes the whole series; add --all to mean that")
     start, end = parse_range(args.start, args.end)
+    if start is None and end is None and not args.all:
+        raise UserError("db delete without --start or --end would delete the whole series; add --all to mean that")
     c = open_container(args)
     n = c.data.delete_range(SeriesKey(args.exchange, args.market, args.timeframe), start, end)
     print(f"deleted {n} bars")

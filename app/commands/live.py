@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
-from app.commands.common import base_url_arg, context, cost_defaults, speed_arg, timeframe_arg
+from app.commands.common import base_url_arg, context, cost_defaults, positive_arg, timeframe_arg
+from app.commands.safe_output import check_output_path
 from app.errors import UserError
 from app.live.events import OrderFilled, SessionFlattened
 from app.live.metrics import format_metrics
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     p.add_argument("--commission", type=float, help="fraction per fill (default: the exchange's taker fee, 0.0005)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
     p.add_argument("--session", help="session name (default: 'strategy · market · timeframe')")
-    p.add_argument("--speed", type=speed_arg, default=1.0, help="demo only: run the simulated market N times faster")
+    p.add_argument("--speed", type=positive_arg, default=1.0, help="demo only: run the simulated market N times faster")
     p.add_argument("--metrics", action="store_true", help="print latency, GC, queue and stream metrics at the end")
     p.add_argument("--log-dir", type=Path, help="audit and app log folder (default: the user log dir)")
     p.add_argument("--keep-positions", action="store_true", help="do not flatten on exit; keep the session to resume")
@@ -79,7 +80,23 @@ def _paper(args: argparse.Namespace) -> int:
         raise UserError("paper needs --strategy and --market (or --resume)")
     if args.speed != 1.0 and args.exchange != "demo":
         raise UserError("--speed only applies to the demo exchange")
-    return asyncio.run(_run(context(args), args))
+    ctx = context(args)
+    if args.log_dir is not None:
+        check_log_dir(args.log_dir, ctx.container.db_path)
+    return asyncio.run(_run(ctx, args))
+
+
+# The files a log folder receives (the app log and the audit log) and their rotated copies.
+LOG_FILES = tuple(f"{name}{rotation}" for name in ("audit.jsonl", "quantdesk.log")
+                  for rotation in ("", ".1", ".2", ".3", ".4", ".5"))
+
+
+def check_log_dir(log_dir: Path, db_path: Path) -> None:
+    """Refuse a --log-dir that is not a folder, or whose log files would be the database or a special file."""
+    if log_dir.exists() and not log_dir.is_dir():
+        raise UserError(f"--log-dir {log_dir}: not a folder (it is a file); give a folder for the logs")
+    for name in LOG_FILES:
+        check_output_path(log_dir / name, db_path)
 
 
 async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -145,6 +162,8 @@ def _print_event(event: Any) -> None:
               f"fee {event.commission:,.4f}  ({event.reason}){pnl}", flush=True)
     elif isinstance(event, SessionFlattened) and event.closed:
         print(f"{event.session_id}: flattened {event.closed} position(s): {event.reason}", flush=True)
+    elif isinstance(event, SessionFlattened) and event.reason != "shutdown":  # e.g. the stream died: say so
+        print(f"{event.session_id}: stopped, no open position: {event.reason}", flush=True)
 
 
 def _print_summary(summaries: list[dict[str, Any]], engine: Any, flattened: bool) -> None:

@@ -7,11 +7,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.commands.common import base_url_arg, context, open_container, port_arg, speed_arg
+from app.commands.common import base_url_arg, context, open_container, port_arg, positive_arg
 from app.errors import UserError
 from app.market_data.collect import CollectJob, CollectProgress, CollectSummary, MarketDataService
 from app.timeparse import format_ms, parse_time_arg
-from domain.market import Timeframe, UnknownTimeframe
+from domain.market import SeriesKey, Timeframe, UnknownTimeframe
 
 if TYPE_CHECKING:
     from app.bootstrap.container import Container
@@ -30,6 +30,9 @@ def register(sub: Any) -> None:
     p.add_argument("--end", help="end (exclusive), UTC unless an offset is given; default: now")
     p.add_argument("--base-url", type=base_url_arg, help="reach the exchange here instead (e.g. the simulator's URL)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--refetch", action="store_true",
+                   help="forget the ranges recorded as known empty (no trades) in the range and ask for them again; "
+                        "stored candles are kept")
     p.set_defaults(func=_collect)
 
     m = sub.add_parser("markets", help="list an exchange's markets")
@@ -48,7 +51,7 @@ def register(sub: Any) -> None:
     s.add_argument("--api-secret", help="the account's secret (Binance HMAC and Upbit JWT)")
     s.add_argument("--balance", default="USDT=10000,KRW=10000000",
                    help="the account's starting balances, e.g. USDT=10000,KRW=10000000")
-    s.add_argument("--speed", type=speed_arg, default=1.0, help="simulated time runs N times faster than the clock")
+    s.add_argument("--speed", type=positive_arg, default=1.0, help="simulated time runs N times faster than the clock")
     s.set_defaults(func=_simulator)
 
 
@@ -77,21 +80,27 @@ def _open(args: argparse.Namespace) -> Container:
 
 def _collect(args: argparse.Namespace) -> int:
     jobs = _jobs(args)
-    container = _open(args)
-    now = container.clock.now_ms()
-    if jobs[0].start_ms >= now:
-        raise UserError(f"nothing is due: --start {args.start} is in the future (now is {format_ms(now)})")
-    summaries = asyncio.run(_run_collect(container, jobs, not args.quiet))
+    summaries = asyncio.run(_run_collect(_open(args), jobs, not args.quiet, args.refetch))
     for s in summaries:
         print(describe(s))
     return 0
 
 
-async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bool) -> list[CollectSummary]:
+async def _forget(service: MarketDataService, jobs: Sequence[CollectJob]) -> None:
+    for j in jobs:
+        key = SeriesKey(j.exchange, j.market, j.timeframe)
+        n = await service.forget_known_empty(key, j.start_ms, j.end_ms)
+        print(f"forgot {n:,} known-empty {j.timeframe.code} bars of {key}; asking for them again")
+
+
+async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bool,
+                       refetch: bool = False) -> list[CollectSummary]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     service: MarketDataService = container.market_data
     try:
+        if refetch:
+            await _forget(service, jobs)
         if not bar:
             return await service.collect_many(jobs)
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} req"),
@@ -114,6 +123,9 @@ async def _run_collect(container: Container, jobs: Sequence[CollectJob], bar: bo
 def describe(s: CollectSummary) -> str:
     """The final summary of one collection, for people."""
     tf = s.key.timeframe
+    if s.end_ms <= s.start_ms:
+        return (f"{s.key}  nothing is due: {format_ms(s.start_ms)} is after the last completed {tf.code} bar "
+                f"({format_ms(s.end_ms)}); no request was made")
     lines = [
         f"{s.key}  {format_ms(s.start_ms)} → {format_ms(max(s.start_ms, s.end_ms))}",
         f"  stored {s.stored:,} new candles; skipped {s.already_stored:,} already stored; "
@@ -123,6 +135,9 @@ def describe(s: CollectSummary) -> str:
     ]
     for reason, n in s.rejected.most_common(5):
         lines.append(f"    rejected (not stored) ×{n}: {reason}")
+    if s.unproven:
+        lines.append(f"  {s.unproven:,} {tf.code} bars answered empty with nothing to prove it; not recorded as known "
+                     f"empty: the next collect asks for them again")
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.commands.common import open_container, printable
+from app.commands.safe_output import check_output_path
 from app.errors import UserError
 from app.strategies.ports import SORT_KEYS, StrategyQuery
 from app.timeparse import format_ms
@@ -35,20 +36,22 @@ def register(sub: Any) -> None:
     ls.set_defaults(func=_list)
 
 
-MAX_FILE_BYTES = 10 * 1024 * 1024  # a strategy file is a few KB; /dev/zero or a wrong file must not be read forever
+MAX_STRATEGY_BYTES = 10 << 20  # a strategy is a few KB; a bigger "file" is a mistake (or /dev/zero)
 
 
 def _read(path: str) -> str:
     try:
-        with Path(path).open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise UserError(f"{path}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not a strategy file")
+        with Path(path).open("rb") as fh:
+            data = fh.read(MAX_STRATEGY_BYTES + 1)
+        if len(data) > MAX_STRATEGY_BYTES:
+            raise UserError(f"{path}: larger than {MAX_STRATEGY_BYTES >> 20} MB; not a strategy file")
         return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except UnicodeDecodeError as err:
         raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a folder, not a strategy file") from None
     except OSError as err:
         raise UserError(f"{path}: cannot read: {err.strerror}") from None
 
@@ -82,7 +85,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    service = open_container(args).strategies
+    container = open_container(args)
+    service = container.strategies
+    target = check_output_path(args.output, container.db_path) if args.output else None
     ids = []
     for name in args.names:
         record = service.get_by_name(name)
@@ -90,9 +95,9 @@ def _export(args: argparse.Namespace) -> int:
             raise UserError(f"no strategy named {name!r} (see `quantdesk strategy list`)")
         ids.append(record.id)
     text = service.export_json(ids)
-    if args.output:
+    if target is not None:
         try:
-            Path(args.output).write_text(text, encoding="utf-8")
+            target.write_text(text, encoding="utf-8")
         except OSError as err:
             raise UserError(f"{args.output}: cannot write: {err.strerror}") from None
         print(f"wrote {len(ids)} strateg{'y' if len(ids) == 1 else 'ies'} to {args.output}", file=sys.stderr)

@@ -36,7 +36,7 @@ from app.live.flow import Market, Observer, SessionFlow
 from app.live.journal import StoreJournal
 from app.live.metrics import LiveMetrics
 from app.live.ports import FeedFactory, PaperStore
-from app.live.session import FLATTENED, STOPPED, PaperSession, SessionSpec
+from app.live.session import FLATTENED, RUNNING, STOPPED, PaperSession, SessionSpec, kept_session_message
 from app.live.snapshot import SessionSnapshot, snapshot_of
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import warmup_bars
@@ -111,6 +111,8 @@ class LiveEngine(SessionFlow):
         """Warm the strategy up on history, then trade it live (resuming `state` after a restart)."""
         if spec.session_id in self.sessions:
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
+        if persist and self.store is not None and state is None:
+            await asyncio.to_thread(self._refuse_kept, spec.session_id)
         bars = max(self.history_bars, 3 * warmup_bars(spec.strategy) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
         # Warming the evaluator streams every history bar through the indicators: off the loop.
@@ -131,6 +133,12 @@ class LiveEngine(SessionFlow):
         if market.task is None:
             market.task = asyncio.create_task(self._run_feed(market), name=f"feed-{spec.exchange}-{spec.symbol}")
         return session
+
+    def _refuse_kept(self, session_id: str) -> None:
+        """A new session must not reuse the name of one kept with its positions: starting it would reset them."""
+        stored = self.store.get(session_id) if self.store is not None else None
+        if stored is not None and stored.status == RUNNING:
+            raise UserError(kept_session_message(session_id))
 
     async def resume(self) -> list[PaperSession]:
         """Restart every session that was running when the app stopped, with its positions."""

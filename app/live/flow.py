@@ -81,6 +81,8 @@ class SessionFlow:
         session = self._session(session_id)
         session.status = status
         fills = session.flatten(self.clock.now_ms(), "flatten")
+        for f in fills:  # the flatten order's request, so every order's whole life is in the audit and the store
+            await self.bus.publish(OrderRequested(session.id, f.order_id, f.side, f.action, f.reason, f.ts))
         await self._publish_fills(session, fills)
         await self.bus.publish(SessionFlattened(session.id, reason, len(fills), self.clock.now_ms()))
         await self._checkpoint(session)

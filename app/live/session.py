@@ -26,6 +26,12 @@ def session_name(strategy: str, market: str, timeframe: Timeframe) -> str:
     return f"{strategy} · {market} · {timeframe.code}"
 
 
+def kept_session_message(session_id: str) -> str:
+    """Why a new session may not take the name of one kept with its positions (starting it would reset them)."""
+    return (f"paper session {session_id!r} was kept with its positions and history; continue it with --resume "
+            f"(the desktop app resumes it on start), or start a new one under another name (--session NAME)")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """What to trade: the strategy (by value, so a later edit does not change a running session), the

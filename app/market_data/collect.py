@@ -10,11 +10,21 @@ from dataclasses import dataclass, field
 
 from app.clock import Clock
 from app.errors import ExchangeError, UserError
-from app.market_data.exchange import ExchangeGateway, GatewayFactory
+from app.market_data.exchange import ExchangeGateway, FetchResult, GatewayFactory
 from app.market_data.ports import CandleRepository
 from domain.market import Market, SeriesKey, Timeframe
 from domain.market.intervals import Interval, intersect, subtract, total
-from domain.market.planning import missing, next_request, proven, request_estimate, split_lanes, wanted
+from domain.market.planning import (
+    FetchRequest,
+    empty_page_proven,
+    first_bar_shown,
+    missing,
+    next_request,
+    proven,
+    request_estimate,
+    split_lanes,
+    wanted,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,7 @@ class CollectSummary:
     stored: int = 0
     already_stored: int = 0
     known_empty: int = 0
+    unproven: int = 0  # bars asked whose empty answers proved nothing: not recorded, asked again next run
     retries: int = 0
     throttled: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
@@ -73,6 +84,39 @@ class _Run:
         self.gw = gw
         self.on_progress = on_progress
         self.t0 = time.monotonic()
+        self.first_bar: int | None = None  # the market's first bar, once a page with data showed it
+        self.probed_to = 0  # newer pages asked on behalf of empty answers answered empty up to here
+
+    async def fetch(self, req: FetchRequest) -> FetchResult:
+        """One exchange call, counted; a backward page that shows the market's first bar records it."""
+        key, geometry = self.summary.key, self.gw.geometry
+        result = await self.gw.fetch_candles(key.symbol, key.timeframe, (req.start, req.end))
+        s = self.summary
+        s.requests += 1
+        s.retries += result.retries
+        s.throttled += result.throttled
+        s.rejected.update(r.reason for r in result.rejected_rows)
+        shown = first_bar_shown(req, result.series.ts, result.returned, geometry)
+        if shown is not None and not result.rejected_rows:
+            self.first_bar = shown if self.first_bar is None else min(self.first_bar, shown)
+        return result
+
+    async def first_bar_after(self, end_ms: int) -> int | None:
+        """The market's first bar if it opens at or after `end_ms`, found by asking the newer pages (Upbit-style
+        exchanges only) up to one page past the collection; None where no page with data shows it."""
+        geometry, tf = self.gw.geometry, self.summary.key.timeframe
+        if geometry.direction != "backward":
+            return None
+        step = geometry.max_candles * tf.ms
+        limit = self.summary.end_ms + step
+        probe = max(end_ms, self.probed_to)
+        while self.first_bar is None and probe < limit:
+            result = await self.fetch(FetchRequest(probe, probe + step, geometry.max_candles))
+            if result.returned:
+                break  # data: `fetch` recorded the first bar if this page showed it, else nothing is proven
+            probe += step
+            self.probed_to = max(self.probed_to, probe)  # empty up to here: never asked twice in one run
+        return self.first_bar
 
     def emit(self, finished: bool = False) -> None:
         if self.on_progress is None:
@@ -131,24 +175,35 @@ class MarketDataService:
         run.emit(finished=True)
         return summary
 
+    async def forget_known_empty(self, key: SeriesKey, start_ms: int, end_ms: int) -> int:
+        """Forget the known-empty ranges of [start, end) (never a candle) so the next collect asks for them
+        again. Returns the bars forgotten."""
+        want = wanted(key.timeframe, start_ms, end_ms)
+        before = await asyncio.to_thread(self._candles.coverage, key)
+        async with self._write_lock:
+            await asyncio.to_thread(self._candles.forget_fetched, key, *want)
+        return total(intersect(before.known_empty, [want])) // key.timeframe.ms
+
     async def _lane(self, run: _Run, lane: int) -> None:
         key, gw = run.summary.key, run.gw
         tf = key.timeframe
         floor = run.remaining[lane][0][0]
         while (req := next_request(run.remaining[lane], tf, gw.geometry)) is not None:
-            result = await gw.fetch_candles(key.symbol, tf, (req.start, req.end))
+            result = await run.fetch(req)
             settled = proven(req, result.series.ts, result.returned, tf, gw.geometry, floor)
+            if settled is None:  # an empty answer: "no trades" only where a page with data proves it
+                settled = empty_page_proven(req, await run.first_bar_after(req.end), floor)
+            if settled is None:
+                run.summary.unproven += req.count  # asked again next run, never trusted as known-empty
+                run.remaining[lane] = subtract(run.remaining[lane], [(req.start, req.end)])
+                run.emit()
+                continue
             bars = result.series.slice_time(*settled)
             # A window with rejected rows is not recorded as fetched: its holes are not known-empty.
             fetched = None if result.rejected_rows else settled
             async with self._write_lock:
                 written = await asyncio.shield(asyncio.to_thread(self._candles.upsert, key, bars, fetched))
-            s = run.summary
-            s.requests += 1
-            s.written += written
-            s.retries += result.retries
-            s.throttled += result.throttled
-            s.rejected.update(r.reason for r in result.rejected_rows)
+            run.summary.written += written
             run.remaining[lane] = subtract(run.remaining[lane], [settled])
             run.emit()
 

@@ -38,6 +38,11 @@ class CandleRepository(Protocol):
 
     def count(self, key: SeriesKey) -> int: ...
 
+    def forget_fetched(self, key: SeriesKey, start_ms: int, end_ms: int) -> None:
+        """Forget which windows of [start, end) were fetched, so known-empty ranges there are asked for again;
+        stored candles stay."""
+        ...
+
     def series(self) -> list[StoredSeries]:
         """Every stored series with its first/last bar and row count."""
         ...

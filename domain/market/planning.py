@@ -79,13 +79,16 @@ def plan(remaining: list[Interval], timeframe: Timeframe, geometry: Geometry) ->
 
 
 def proven(request: FetchRequest, returned_ts: npt.NDArray[np.int64], returned_rows: int,
-           timeframe: Timeframe, geometry: Geometry, floor_ms: int) -> Interval:
+           timeframe: Timeframe, geometry: Geometry, floor_ms: int) -> Interval | None:
     """The range an answer settles: every bar in it was returned or does not exist.
 
     A full backward page reaches back to its oldest bar (quiet minutes make that older than asked);
-    a short backward page means no older bars exist down to `floor_ms`. A full forward page reaches
-    its newest bar; a short one settles the whole window.
+    a short backward page with bars means no older bars exist down to `floor_ms`. A full forward page
+    reaches its newest bar; a short one settles the whole window. An empty answer settles nothing by
+    itself (None): a proxy or an outage answers `200 []` too; see `empty_page_proven`.
     """
+    if returned_rows == 0:
+        return None
     full = returned_rows >= request.count
     if geometry.direction == "backward":
         if full and len(returned_ts):
@@ -94,6 +97,23 @@ def proven(request: FetchRequest, returned_ts: npt.NDArray[np.int64], returned_r
     if full and len(returned_ts):
         return request.start, max(request.start, int(returned_ts.max()) + timeframe.ms)
     return request.start, request.end
+
+
+def first_bar_shown(request: FetchRequest, returned_ts: npt.NDArray[np.int64], returned_rows: int,
+                    geometry: Geometry) -> int | None:
+    """The market's first bar where a backward page shows it with data: a short page holding bars (Upbit
+    answers the newest `count` bars before `to`, so fewer means none older exist)."""
+    if geometry.direction != "backward" or not 0 < returned_rows < request.count or len(returned_ts) == 0:
+        return None
+    return int(returned_ts.min())
+
+
+def empty_page_proven(request: FetchRequest, first_bar: int | None, floor_ms: int) -> Interval | None:
+    """What an empty backward page settles once the market's first bar is known from a page with data:
+    down to `floor_ms` if the page ends at or before that bar, else nothing."""
+    if first_bar is None or request.end > first_bar:
+        return None
+    return min(floor_ms, request.start), request.end
 
 
 def split_lanes(remaining: list[Interval], lanes: int, timeframe: Timeframe) -> list[list[Interval]]:

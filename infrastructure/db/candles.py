@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from app.errors import DataError
 from app.market_data.ports import StoredSeries
+from app.market_data.timerange import check_bar_times
 from domain.market import FIELDS, CandleSeries, Coverage, InvalidCandles, SeriesKey, Timeframe
 from domain.market.coverage import runs
 from domain.market.intervals import Interval, merge, subtract
@@ -45,8 +47,9 @@ def _to_series(tf: Timeframe, rows: Iterable[sa.Row[tuple[bytes, ...]]]) -> Cand
 class SqlCandleRepository:
     """Implements app.market_data.ports.CandleRepository on any SQLAlchemy engine (SQLite in WAL mode by default)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, now_ms: Callable[[], int] | None = None) -> None:
         self._engine = engine
+        self._now_ms = now_ms or (lambda: int(time.time() * 1000))  # bounds the newest bar time accepted
 
     def _begin_write(self) -> Connection:
         return self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE")
@@ -59,6 +62,7 @@ class SqlCandleRepository:
             series.validate()
         except InvalidCandles as err:
             raise DataError(f"{key}: {err}") from None
+        check_bar_times(str(key), series.ts, self._now_ms())  # every write (import, collect, live) passes here
         with self._begin_write() as conn, conn.begin():
             if len(series):
                 self._merge_blocks(conn, key, series)
@@ -168,6 +172,18 @@ class SqlCandleRepository:
                 if left:
                     conn.execute(sa.insert(fr), [self._fetched_row(key, s, e) for s, e in left])
         return removed
+
+    @storage_errors
+    def forget_fetched(self, key: SeriesKey, start_ms: int, end_ms: int) -> None:
+        with self._begin_write() as conn, conn.begin():
+            near = sa.and_(_key_filter(fr, key), fr.c.start_ts < end_ms, fr.c.end_ts > start_ms)
+            found = conn.execute(sa.select(fr.c.id, fr.c.start_ts, fr.c.end_ts).where(near)).all()
+            if not found:
+                return
+            kept = subtract(merge((int(r[1]), int(r[2])) for r in found), [(start_ms, end_ms)])
+            conn.execute(sa.delete(fr).where(fr.c.id.in_([r[0] for r in found])))
+            if kept:
+                conn.execute(sa.insert(fr), [self._fetched_row(key, s, e) for s, e in kept])
 
     @storage_errors
     def count(self, key: SeriesKey) -> int:

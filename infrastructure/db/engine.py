@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import weakref
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -15,6 +16,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.errors import StorageError
 from infrastructure.compute.fork_safety import mark_fork_safe
+from infrastructure.db.identity import check_quantdesk_database
 
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_BYTES = 4 << 20  # SQLite's own auto-checkpoint point: 1,000 pages of 4 KiB
@@ -115,21 +117,32 @@ def _check_file(path: Path) -> None:
         return
     try:
         with path.open("rb") as fh:
-            head = fh.read(16)
+            head = fh.read(20)
     except OSError as err:
         raise StorageError(f"cannot read database {path}: {err.strerror}") from None
-    if head and head != b"SQLite format 3\x00":
+    if head and head[:16] != b"SQLite format 3\x00":
         raise StorageError(f"{path} is not a QuantDesk database (not an SQLite file, or corrupt)")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(_read_only_uri(path, head), uri=True)
         try:
             ok = conn.execute("PRAGMA quick_check").fetchone()
+            if ok and ok[0] == "ok":
+                check_quantdesk_database(path, conn)  # before the first connection switches it to WAL
         finally:
             conn.close()
     except sqlite3.DatabaseError as err:
         raise StorageError(f"database {path} is corrupt or unreadable: {err}") from None
     if not ok or ok[0] != "ok":
         raise StorageError(f"database {path} failed its integrity check: {ok[0] if ok else '?'}")
+
+
+def _read_only_uri(path: Path, head: bytes) -> str:
+    """A read-only URI that leaves no trace: a WAL-mode file nobody has open (no -wal beside it; SQLite removes
+    it when the last connection closes) is read as immutable, else a plain read-only open would leave empty
+    -wal and -shm files beside someone else's database."""
+    wal_mode = len(head) >= 20 and head[18] == 2
+    idle = wal_mode and not Path(f"{path}-wal").exists()
+    return f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if idle else "")
 
 
 def create_sqlite_engine(path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> Engine:

@@ -31,10 +31,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def known_migrations() -> list[str]:
+    """Every migration's revision in order, read from the file names (`0006_....py` is revision "0006") without
+    importing Alembic (0.35-0.45 s of every start)."""
+    return sorted(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def newest_migration() -> str:
-    """The newest migration's revision, read from the file names (`0006_....py` is revision "0006") without
-    importing Alembic (0.35-0.45 s of every start). A test holds it equal to Alembic's own head."""
-    return sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))[-1][:4]
+    """The newest migration's revision. A test holds it equal to Alembic's own head."""
+    return known_migrations()[-1]
 
 
 def _stored_revisions(engine: Engine) -> list[str] | None:

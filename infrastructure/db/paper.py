@@ -8,8 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.errors import UserError
 from app.live.ports import StoredSession
-from app.live.session import RUNNING
+from app.live.session import RUNNING, kept_session_message
 from infrastructure.db.errors import storage_errors
 
 metadata = sa.MetaData()
@@ -63,7 +64,11 @@ class SqlPaperStore:
 
     @storage_errors
     def create(self, session_id: str, spec: dict[str, Any], created_ms: int) -> None:
-        with self._engine.begin() as c:
+        """Start a session's record, replacing a finished one of that name; a kept (running) one is refused."""
+        with self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE") as c, c.begin():
+            status = c.execute(sa.select(sessions.c.status).where(sessions.c.session_id == session_id)).scalar()
+            if status == RUNNING:
+                raise UserError(kept_session_message(session_id))
             c.execute(sessions.delete().where(sessions.c.session_id == session_id))
             c.execute(orders.delete().where(orders.c.session_id == session_id))
             c.execute(fills.delete().where(fills.c.session_id == session_id))

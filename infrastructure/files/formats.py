@@ -15,7 +15,8 @@ _EXTENSIONS = {
 
 
 def file_format(path: Path | str, fmt: str | None = None) -> str:
-    """`fmt` if given (csv, parquet, feather or arrow/ipc, json), else the one the file name's extension says."""
+    """`fmt` if given (csv, parquet, feather or arrow/ipc, json), else the one the file name's extension says
+    (CSV for a name that says none of them: prices.txt, out.dat)."""
     if fmt is not None:
         name = fmt.strip().lower().lstrip(".")
         name = {"arrow": "feather", "ipc": "feather", "pq": "parquet"}.get(name, name)
@@ -27,5 +28,4 @@ def file_format(path: Path | str, fmt: str | None = None) -> str:
     for ext in (suffixes, p.suffix.lower()):
         if ext in _EXTENSIONS:
             return _EXTENSIONS[ext]
-    raise DataError(f"{p}: cannot tell the file format from its name; name it .csv, .parquet, .feather, .arrow, "
-                    f".ipc or .json, or give the format ({', '.join(FORMATS)})")
+    return "csv"  # any other name is read and written as CSV, as import-csv/export-csv always did

@@ -14,6 +14,8 @@ from domain.market.planning import (
     UPBIT_GEOMETRY,
     FetchRequest,
     Geometry,
+    empty_page_proven,
+    first_bar_shown,
     missing,
     next_request,
     plan,
@@ -123,6 +125,7 @@ def test_paging_against_an_exchange_with_quiet_minutes_settles_every_bar_in_no_m
     got: set[int] = set()
     calls = 0
     settled_all: list[tuple[int, int]] = []
+    answered_empty: list[tuple[int, int]] = []
     for lane in split_lanes(gaps, lanes, M1):
         floor = lane[0][0]
         while (req := next_request(lane, M1, geometry)) is not None:
@@ -134,6 +137,11 @@ def test_paging_against_an_exchange_with_quiet_minutes_settles_every_bar_in_no_m
                 inside = exchange[(exchange >= req.start) & (exchange < req.end)]
                 page = inside[: req.count]
             settled = proven(req, page, len(page), M1, geometry, floor)
+            if settled is None:  # an empty answer settles nothing by itself; the service asks again next run
+                assert len(page) == 0
+                answered_empty.append((req.start, req.end))
+                lane = subtract(lane, [(req.start, req.end)])
+                continue
             if geometry.direction == "backward":
                 assert settled[0] <= req.start and settled[1] == req.end
             else:
@@ -143,8 +151,25 @@ def test_paging_against_an_exchange_with_quiet_minutes_settles_every_bar_in_no_m
             lane = subtract(lane, [settled])
     expected = {int(t) for t in exchange if start <= t < end}
     assert expected <= got
-    assert subtract(gaps, settled_all) == []
+    assert subtract(gaps, settled_all + answered_empty) == []
+    assert not any(((exchange >= a) & (exchange < b)).any() for a, b in answered_empty)  # truly empty windows
     assert calls <= len(plan(gaps, M1, geometry)) + lanes
+
+
+def test_an_empty_answer_settles_nothing_until_a_page_with_data_shows_the_first_bar_after_it() -> None:
+    req = FetchRequest(*minutes(100, 300), 200)
+    empty = np.empty(0, dtype=np.int64)
+    assert proven(req, empty, 0, M1, UPBIT_GEOMETRY, minutes(0, 0)[0]) is None
+    assert proven(req, empty, 0, M1, BINANCE_GEOMETRY, minutes(0, 0)[0]) is None
+    newer = FetchRequest(*minutes(300, 500), 200)
+    short_page = np.array([minutes(m, 0)[0] for m in range(420, 500)], dtype=np.int64)
+    assert first_bar_shown(newer, short_page, len(short_page), UPBIT_GEOMETRY) == minutes(420, 0)[0]
+    full_page = np.array([minutes(m, 0)[0] for m in range(300, 500)], dtype=np.int64)
+    assert first_bar_shown(newer, full_page, len(full_page), UPBIT_GEOMETRY) is None  # older bars may exist
+    assert first_bar_shown(newer, short_page, len(short_page), BINANCE_GEOMETRY) is None
+    assert empty_page_proven(req, minutes(420, 0)[0], minutes(50, 0)[0]) == minutes(50, 300)
+    assert empty_page_proven(req, minutes(299, 0)[0], minutes(50, 0)[0]) is None  # a bar inside: not empty
+    assert empty_page_proven(req, None, minutes(50, 0)[0]) is None
 
 
 @given(gaps=intervals, lanes=st.integers(1, 5))
