@@ -36,6 +36,7 @@ def setup_ui(tab: LiveTab) -> None:
     tab.timeframe = QtWidgets.QComboBox()
     tab.timeframe.addItems(valid_codes())
     tab.cash = QtWidgets.QDoubleSpinBox(decimals=2, maximum=1e12, value=10_000.0, singleStep=1000.0)
+    tab.cash.setGroupSeparatorShown(True)  # 10,000,000.00, not 10000000.00
     tab.cash.setMinimumWidth(110)  # its own hint makes room for 1e12 (186 px) and widened the whole window
     tab.fee = QtWidgets.QDoubleSpinBox(decimals=3, maximum=10.0, singleStep=0.01, suffix=" %")
     tab.fee.setToolTip("Fee per fill, in percent of traded value (the exchange's taker fee by default)")
@@ -43,7 +44,8 @@ def setup_ui(tab: LiveTab) -> None:
     tab.stop_button = QtWidgets.QPushButton("Stop")
     tab.flatten_button = QtWidgets.QPushButton("Flatten")
     tab.remove_button = QtWidgets.QPushButton("Remove")
-    tab.remove_button.setEnabled(False)
+    for button in (tab.stop_button, tab.flatten_button, tab.remove_button):
+        button.setEnabled(False)  # they act on the selected session: none yet
     tab.remove_button.setToolTip("Remove the selected stopped session from this list (its history stays stored)")
     tab.pnl = QtWidgets.QLabel("No session")
     tab.pnl.setObjectName("livePnl")
@@ -54,7 +56,10 @@ def setup_ui(tab: LiveTab) -> None:
                            ((("Cash", tab.cash), ("Fee", tab.fee)), tab.start_button)):
         row = QtWidgets.QHBoxLayout()
         for label, w in fields:
-            row.addWidget(QtWidgets.QLabel(label))
+            caption = QtWidgets.QLabel(label)
+            if w is tab.cash:
+                tab.cash_label = caption  # says the quote currency once a market is chosen
+            row.addWidget(caption)
             row.addWidget(w)
         if button is not None:
             row.addWidget(button)
@@ -142,6 +147,8 @@ def cost_defaults_into(tab: LiveTab) -> None:
     costs = default_costs(exchange)
     if costs is not None:
         tab.fee.setValue(fraction_to_pct(costs.fee()))
-    cash = default_cash(quote_currency(exchange, tab.market.symbol() or ""))
+    quote = quote_currency(exchange, tab.market.symbol() or "")
+    cash = default_cash(quote)
     if cash is not None:
         tab.cash.setValue(cash)
+    tab.cash_label.setText(f"Cash ({quote})" if quote else "Cash")

@@ -50,7 +50,12 @@ class MonitorPanel(QtWidgets.QWidget):
         t.verticalHeader().setVisible(False)
         t.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         # a few rows of short figures: every column fits its text as it changes, never cut or stretched
-        t.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        head = t.horizontalHeader()
+        head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        # before any figure arrives the headers alone set the width: no cut titles, no sideways scrollbar
+        t.setMinimumWidth(sum(head.sectionSizeHint(c) for c in range(len(headers))) + 2 * t.frameWidth()
+                          + t.verticalScrollBar().sizeHint().width())
+        t.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         return t
 
     def _fill(self, table: QtWidgets.QTableWidget, rows: list[list[str]]) -> None:

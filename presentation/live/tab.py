@@ -216,7 +216,10 @@ class LiveTab(QtWidgets.QWidget):
         if self.selected is None and self.sessions.rows:
             self.selected = self.sessions.row_key(0)
         bars, self._new_bars = self._new_bars, {}
-        if self.selected is not None:
+        if self.selected is None:
+            for button in (self.stop_button, self.flatten_button, self.remove_button):
+                button.setEnabled(False)
+        else:
             redraw = getattr(self.chart, "title", None) != self.selected
             snap = engine.snapshot(self.selected, with_bars=redraw)
             if snap is not None:

@@ -309,10 +309,12 @@ def test_a_new_session_starts_with_the_exchanges_fee_in_percent_and_cash_in_its_
     tab.market.setCurrentText("KRW-BTC")
     tab.apply_cost_defaults()
     assert (tab.fee.value(), tab.fee.suffix(), tab.cash.value()) == (0.05, " %", 10_000_000.0)
+    assert tab.cash_label.text() == "Cash (KRW)" and tab.cash.text() == "10,000,000.00"
+    assert not tab.stop_button.isEnabled() and not tab.flatten_button.isEnabled()  # no session to act on
     tab.exchange.setCurrentIndex(tab.exchange.findData("binance"))
     tab.market.setCurrentText("BTCUSDT")
     tab.apply_cost_defaults()
-    assert (tab.fee.value(), tab.cash.value()) == (0.05, 10_000.0)
+    assert (tab.fee.value(), tab.cash.value(), tab.cash_label.text()) == (0.05, 10_000.0, "Cash (USDT)")
 
 
 def test_a_session_without_a_price_yet_shows_a_dash_not_nan() -> None:
