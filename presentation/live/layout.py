@@ -86,8 +86,11 @@ def setup_ui(tab: LiveTab) -> None:
     tab.monitor = MonitorPanel()
     lower = QtWidgets.QTabWidget()
     tab.fills_view = _view(tab.fills)
+    orders_view = _view(tab.orders)
+    for view in (tab.fills_view, orders_view):  # every column in view beside the Monitor: share the width
+        view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
     lower.addTab(tab.fills_view, "Fills")
-    lower.addTab(_view(tab.orders), "Open orders")
+    lower.addTab(orders_view, "Open orders")
     # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
     # under it the chart and its fills on the left, the Monitor panel on the right.
     left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
