@@ -111,7 +111,7 @@ class LiveEngine(SessionFlow):
         """Warm the strategy up on history, then trade it live (resuming `state` after a restart)."""
         if spec.session_id in self.sessions:
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
-        bars = max(self.history_bars, 3 * warmup_bars(spec.strategy) + 10)
+        bars = max(self.history_bars, 3 * warmup_bars(spec.strategy, spec.timeframe) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
         # Warming the evaluator streams every history bar through the indicators: off the loop.
         session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts)

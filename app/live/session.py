@@ -8,6 +8,7 @@ from typing import Any
 
 from app.errors import UserError
 from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.live.paper_scale import ScaleSettings, ScalingPaperBroker
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
     IncrementalEvaluator,
@@ -16,6 +17,7 @@ from domain.strategy import (
     StrategyInvalid,
     parse_strategy,
     strategy_to_dict,
+    uses_position,
 )
 
 RUNNING, STOPPED, FLATTENED, FAILED = "running", "stopped", "flattened", "failed"
@@ -44,6 +46,10 @@ class SessionSpec:
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
+        if not r.is_v1:
+            raise UserError(f"paper session {self.session_id}: paper trading runs percentage stops, one take-profit "
+                            "and extreme-anchored trailing only; this strategy's ATR distances, take-profit "
+                            "levels or close-anchored trailing would be ignored")
         s = PaperSettings(cash=self.cash, commission=self.commission, slippage=self.slippage,
                           lot_size=self.lot_size, position_size_pct=r.position_size_pct,
                           stop_loss_pct=r.stop_loss_pct, take_profit_pct=r.take_profit_pct,
@@ -52,6 +58,15 @@ class SessionSpec:
         if problems:
             raise UserError(f"paper session {self.session_id}: " + "; ".join(problems))
         return s
+
+    def new_broker(self) -> PaperBroker:
+        """A new paper broker for this spec: one that scales in and reports the position to the rules when the
+        strategy needs it, else the plain one."""
+        scale = self.strategy.scale_in
+        if scale is None and not uses_position(self.strategy):
+            return PaperBroker(self.settings(), order_prefix=self.session_id)
+        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
+        return ScalingPaperBroker(self.settings(), steps, order_prefix=self.session_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
@@ -100,7 +115,7 @@ class PaperSession:
         """A session warmed up on `history` (bars of spec.timeframe), resumed from `state` if given."""
         if history.timeframe is not spec.timeframe:
             raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
-        broker = PaperBroker(spec.settings(), order_prefix=spec.session_id)
+        broker = spec.new_broker()
         if state is not None:
             broker.restore(state)
         last = int(history.ts[-1]) if len(history) else -1
@@ -127,13 +142,17 @@ class PaperSession:
         if not (math.isfinite(bar.close) and math.isfinite(bar.high) and math.isfinite(bar.low)):
             raise ValueError(f"bar at {bar.ts} has a non-finite price")
         self.last_bar_ts = bar.ts
-        return self.evaluator.update(bar)
+        b = self.broker
+        return self.evaluator.update(bar, b.position_at_close(bar.close) if isinstance(b, ScalingPaperBroker) else None)
 
     def act(self, row: SignalRow, ts: int) -> list[Any]:
         """Turn a bar's signals into orders (only while running); returns the orders."""
         if not self.active:
             return []
-        return self.broker.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
+        b = self.broker
+        if isinstance(b, ScalingPaperBroker):
+            return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts, row.scale_in)
+        return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
 
     def flatten(self, ts: int, reason: str = "flatten") -> list[Fill]:
         fills = self.broker.flatten(ts, reason)
