@@ -1,4 +1,4 @@
-"""`strategy validate|import|export|list`: strategy definitions in and out of the store."""
+"""`strategy validate|import|export|list|check-lookahead`: strategy definitions in and out of the store, checked."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ def register(sub: Any) -> None:
     ls.add_argument("--desc", action="store_true", help="descending order")
     ls.add_argument("--limit", type=int, default=0, metavar="N", help="at most N rows (default: all)")
     ls.set_defaults(func=_list)
+    from app.commands import lookahead
+
+    lookahead.register(ssub)
 
 
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a strategy file is a few KB; /dev/zero or a wrong file must not be read forever

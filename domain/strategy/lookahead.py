@@ -11,7 +11,7 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import BacktestResult, NotEnoughData, backtest_signals, indicator_warmup
 from domain.backtest.trades import TradeTable
 from domain.market import CandleSeries
-from domain.strategy.evaluation import Signals, evaluate
+from domain.strategy.evaluation import Signals, evaluate, indicator_columns
 from domain.strategy.model import SIDES, Strategy
 
 SIGNALS = (*SIDES, "scale_in")
@@ -26,7 +26,7 @@ class Change:
     cut_ts: int
     bar: int
     ts: int
-    what: str  # "entry_long signal", "trade 3 exit_price", "trade count"
+    what: str  # "entry_long signal", "sma(10)@1h value", "trade 3 exit_price", "trade count"
     full: str  # the value on all the data
     truncated: str  # the value on the cut data
 
@@ -39,6 +39,7 @@ class LookaheadReport:
     cuts: tuple[int, ...]
     changes: tuple[Change, ...]
     signals_compared: int  # bar × signal pairs
+    values_compared: int  # bar × operand pairs
     trades_compared: int
 
     @property
@@ -63,30 +64,48 @@ def cut_points(n: int, first: int, cuts: int = 8, random_cuts: int = 4, seed: in
 
 def check_lookahead(strategy: Strategy, series: CandleSeries, settings: BacktestSettings | None = None,
                     cuts: int = 8, random_cuts: int = 4, seed: int = 0) -> LookaheadReport:
-    """Evaluate and backtest `strategy` on all of `series` and on each cut of it; every signal on a bar kept, and
-    every trade closed by the last bar kept, must be the same both ways. A difference means some value read bars
-    after the one it was computed for."""
+    """Evaluate and backtest `strategy` on all of `series` and on each cut of it; every operand value and signal on
+    a bar kept, and every trade closed by the last bar kept, must be the same both ways. A difference means some
+    value read bars after the one it was computed for."""
     cfg = settings or BacktestSettings()
     full = evaluate(strategy, series)
+    full_values = indicator_columns(strategy, series)
     full_trades = _trades(strategy, series, full, cfg)
     points = cut_points(len(series), indicator_warmup(strategy, series), cuts, random_cuts, seed)
     changes: list[Change] = []
-    signals_compared = trades_compared = 0
+    signals_compared = values_compared = trades_compared = 0
     for cut in points:
         part = series.take(slice(0, cut + 1))
         signals = evaluate(strategy, part)
+        changes += _value_changes(full_values, indicator_columns(strategy, part), series, cut)
+        values_compared += (cut + 1) * len(full_values)
         changes += _signal_changes(full, signals, series, cut)
         signals_compared += (cut + 1) * len(SIGNALS)
         if full_trades is not None:
             found, compared = _trade_changes(full_trades, _trades(strategy, part, signals, cfg), series, cut)
             changes += found
             trades_compared += compared
-    return LookaheadReport(len(series), tuple(points), tuple(changes), signals_compared, trades_compared)
+    return LookaheadReport(len(series), tuple(points), tuple(changes), signals_compared, values_compared,
+                           trades_compared)
 
 
 def _mask(signals: Signals, name: str) -> np.ndarray:
     mask = signals.scale_in if name == "scale_in" else getattr(signals, name)
     return np.zeros(len(signals), dtype=np.bool_) if mask is None else np.asarray(mask)
+
+
+def _value_changes(full: dict[str, np.ndarray], part: dict[str, np.ndarray], series: CandleSeries,
+                   cut: int) -> list[Change]:
+    """The first bar, per operand, where its value on the cut data differs from the full data's (NaN equals NaN)."""
+    out = []
+    for name, values in full.items():
+        a, b = values[: cut + 1], part[name]
+        diff = np.flatnonzero((a != b) & ~(np.isnan(a) & np.isnan(b)))
+        if len(diff):
+            i = int(diff[0])
+            out.append(Change(cut, int(series.ts[cut]), i, int(series.ts[i]), f"{name} value", f"{a[i]:.10g}",
+                              f"{b[i]:.10g}"))
+    return out
 
 
 def _signal_changes(full: Signals, part: Signals, series: CandleSeries, cut: int) -> list[Change]:

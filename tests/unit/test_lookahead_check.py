@@ -103,6 +103,8 @@ def test_an_indicator_that_reads_the_next_bar_is_caught_and_named(monkeypatch: p
     signal = next(c for c in report.changes if c.what.endswith("signal"))
     assert signal.bar == signal.cut and signal.ts == int(series.ts[signal.cut])  # the bar before the missing one
     assert {c.full for c in report.changes if c.what.endswith("signal")} >= {"true"}
+    values = [c for c in report.changes if c.what == "sma(3) value"]  # the operand itself differs at every cut
+    assert {c.cut for c in values} == set(report.cuts) and all(c.bar == c.cut and c.truncated == "nan" for c in values)
 
 
 def normalised_sma(period: int) -> Any:
