@@ -249,5 +249,5 @@ class SessionFlow:
 
     async def _checkpoint(self, s: PaperSession) -> None:
         if self.store is not None:
-            await self.bus.publish(SessionCheckpoint(s.id, s.status, s.broker.snapshot(), s.last_bar_ts,
+            await self.bus.publish(SessionCheckpoint(s.id, s.status, s.snapshot(), s.last_bar_ts,
                                                      self.clock.now_ms()))

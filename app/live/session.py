@@ -118,6 +118,8 @@ class PaperSession:
         broker = spec.new_broker()
         if state is not None:
             broker.restore(state)
+            if isinstance(broker, ScalingPaperBroker) and "scaling" in state:
+                _restore_scaling(broker, state["scaling"])
         last = int(history.ts[-1]) if len(history) else -1
         return cls(spec, broker, IncrementalEvaluator(spec.strategy, history), last_bar_ts=max(last, last_bar_ts))
 
@@ -154,6 +156,15 @@ class PaperSession:
             return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts, row.scale_in)
         return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
 
+    def snapshot(self) -> dict[str, Any]:
+        """The broker's state to resume from, with the scaling broker's bar counts and adds (JSON-safe)."""
+        snap = self.broker.snapshot()
+        b = self.broker
+        if isinstance(b, ScalingPaperBroker):
+            snap["scaling"] = {"bar": b.bar, "entry_bar": b.entry_bar, "last_add_bar": b.last_add_bar,
+                               "adds": b.adds, "initial_size": b.initial_size}
+        return snap
+
     def flatten(self, ts: int, reason: str = "flatten") -> list[Fill]:
         fills = self.broker.flatten(ts, reason)
         self._record(fills)
@@ -178,3 +189,9 @@ class PaperSession:
                 "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,
                 "fills": len(self.fills), "trades": len(closes), "wins": wins,
                 "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": self.evaluator.seen}
+
+
+def _restore_scaling(broker: ScalingPaperBroker, d: dict[str, Any]) -> None:
+    """Resume bars held, adds made and the initial size from `PaperSession.snapshot()`'s "scaling" part."""
+    broker.bar, broker.entry_bar, broker.last_add_bar = int(d["bar"]), int(d["entry_bar"]), int(d["last_add_bar"])
+    broker.adds, broker.initial_size = int(d["adds"]), float(d["initial_size"])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from app.errors import UserError
-from app.live.session import SessionSpec
+from app.live.session import PaperSession, SessionSpec
 from domain.live.paper import PaperBroker
 from domain.live.paper_scale import ScalingPaperBroker
-from domain.market import Timeframe
+from domain.market import CandleSeries, Timeframe
 from domain.strategy import parse_strategy
 
 RSI = {"var": "rsi", "params": {"period": 6}}
@@ -49,3 +51,48 @@ def test_an_exit_on_bars_held_gets_the_scaling_broker_for_the_position_values_on
 def test_risk_the_paper_broker_cannot_run_is_refused_naming_the_session(risk: dict[str, Any]) -> None:
     with pytest.raises(UserError, match="paper session p1: .*would be ignored"):
         spec(risk).new_broker()
+
+
+def walk(n: int, seed: int) -> CandleSeries:
+    rng = np.random.default_rng(seed)
+    close = np.round(1000 * np.exp(np.cumsum(rng.normal(0, 0.006, n))), 1)
+    open_ = np.round(np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.002, n)), 1)
+    ts = np.arange(n, dtype=np.int64) * Timeframe.M1.ms
+    return CandleSeries.from_columns(Timeframe.M1, ts, open_, np.maximum(open_, close) + 0.5,
+                                     np.minimum(open_, close) - 0.5, close, np.ones(n))
+
+
+def trade_bars(session: PaperSession, series: CandleSeries, start: int, stop: int) -> None:
+    """Each bar: a trade at its open fills what the last close decided, then its close is evaluated and acted on."""
+    for i in range(start, stop):
+        bar = series.candle(i)
+        session.on_trade(bar.ts, bar.open)
+        row = session.on_bar(bar)
+        assert row is not None
+        session.act(row, bar.ts)
+
+
+def test_a_resumed_scaling_session_keeps_its_bars_held_and_adds_and_trades_as_if_never_stopped() -> None:
+    ret, held = {"var": "position_return_pct"}, {"var": "bars_in_position"}
+    when = {"any": [{"left": ret, "op": "ge", "right": {"const": 0.5}},
+                    {"left": ret, "op": "le", "right": {"const": -0.5}}]}
+    exit_rule = {"any": [{"left": ret, "op": "ge", "right": {"const": 2}},
+                         {"left": held, "op": "ge", "right": {"const": 12}}]}
+    s = spec({"position_size_pct": 30}, exit_long=exit_rule,
+             scale_in={"when": when, "size_pct": 50, "max_adds": 3, "min_bars_between": 1})
+    series = walk(600, 2)
+    first = PaperSession.build(s, series.take(slice(0, 0)))
+    k = 0
+    while not (first.broker.side and isinstance(first.broker, ScalingPaperBroker) and first.broker.adds == 1):
+        trade_bars(first, series, k, k + 1)
+        k += 1
+    state = json.loads(json.dumps(first.snapshot()))
+    resumed = PaperSession.build(s, series.take(slice(0, k)), state, int(series.ts[k - 1]))
+    assert isinstance(resumed.broker, ScalingPaperBroker)
+    assert (resumed.broker.bar - resumed.broker.entry_bar, resumed.broker.adds) == (
+        first.broker.bar - first.broker.entry_bar, 1)
+    trade_bars(first, series, k, len(series))
+    trade_bars(resumed, series, k, len(series))
+    tail = [(f.action, f.side, f.quantity, f.price, f.ts) for f in first.fills if f.ts > int(series.ts[k - 1])]
+    assert [(f.action, f.side, f.quantity, f.price, f.ts) for f in resumed.fills] == tail
+    assert sum(1 for f in tail if f[0] == "add") >= 2 and resumed.broker.cash == first.broker.cash
