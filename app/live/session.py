@@ -8,7 +8,7 @@ from typing import Any
 
 from app.errors import UserError
 from domain.live.paper import Fill, PaperBroker, PaperSettings
-from domain.live.paper_scale import ScaleSettings, ScalingPaperBroker
+from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
     IncrementalEvaluator,
@@ -173,7 +173,8 @@ class PaperSession:
     def _record(self, fills: list[Fill]) -> None:
         for f in fills:
             self.fills.append(f)
-            self.markers.append(Marker(self.spec.timeframe.floor(f.ts), f.price, f.side, f.action, f.reason))
+            action = "open" if f.action == ADD else f.action  # an add opens more: drawn as an entry, reason scale_in
+            self.markers.append(Marker(self.spec.timeframe.floor(f.ts), f.price, f.side, action, f.reason))
         if len(self.fills) > 2000:  # bounded memory; the store keeps the full history
             del self.fills[:1000]
             del self.markers[:1000]

@@ -96,3 +96,5 @@ def test_a_resumed_scaling_session_keeps_its_bars_held_and_adds_and_trades_as_if
     tail = [(f.action, f.side, f.quantity, f.price, f.ts) for f in first.fills if f.ts > int(series.ts[k - 1])]
     assert [(f.action, f.side, f.quantity, f.price, f.ts) for f in resumed.fills] == tail
     assert sum(1 for f in tail if f[0] == "add") >= 2 and resumed.broker.cash == first.broker.cash
+    adds = [m for m in resumed.markers if m.reason == "scale_in"]
+    assert adds and all(m.action == "open" for m in adds)  # drawn on the chart as entries, named by their reason
