@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 import domain.strategy.evaluation as evaluation
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
-from domain.strategy import Strategy, parse_strategy
+from domain.strategy import Strategy, loads_strategy, parse_strategy
 from domain.strategy import higher as htf_module
 from domain.strategy.lookahead import check_lookahead, cut_points
 
@@ -147,3 +148,12 @@ def test_cuts_spread_over_the_traded_bars_plus_seeded_random_ones() -> None:
     assert points[0] == 50 and points[-1] == 998 and 8 < len(points) <= 12
     assert cut_points(1000, 50, cuts=8, random_cuts=4, seed=2) != points
     assert cut_points(40, 50) == []
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "resources" / "strategies").glob("*.json")),
+                         ids=lambda p: p.stem)
+def test_every_bundled_sample_passes_the_check_on_five_minute_bars(path: Path) -> None:
+    strategy = loads_strategy(path.read_bytes())
+    report = check_lookahead(strategy, walk(Timeframe.M5, 12 * 24 * 12), cuts=10, random_cuts=5, seed=7)
+    assert report.ok, report.changes[:3]
+    assert report.values_compared > 0 and report.signals_compared > 0
