@@ -27,7 +27,7 @@ def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     bad = check_series(series)
     if bad:
         return bad
-    warmup = indicator_warmup(strategy)
+    warmup = indicator_warmup(strategy, series)  # exact on these bars, higher timeframes included
     if len(series) < warmup + 2:
         return (f"{len(series)} bars are too few for this strategy: its indicators need {warmup} bars "
                 f"of warm-up, so at least {warmup + 2} bars are required")
@@ -39,7 +39,8 @@ def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Signals,
     """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan)."""
     from domain.backtest.run import backtest_signals
 
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, indicator_warmup(strategy))
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings,
+                            indicator_warmup(strategy, series))
 
 
 def serve(conn: Connection) -> None:

@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("app.commands.market", "download candles from an exchange into the database (resumable)"),
     "markets": ("app.commands.market", "list an exchange's markets"),
     "simulator": ("app.commands.market", "run the offline exchange simulator (Upbit and Binance formats)"),
-    "strategy": ("app.commands.strategy", "validate, import, export and list strategies"),
+    "strategy": ("app.commands.strategy", "validate, import, export and list strategies; check one for look-ahead"),
     "backtest": ("app.commands.backtest", "backtest a strategy on stored candles or a CSV file"),
     "backtest-runs": ("app.commands.backtest", "list, show or delete stored backtest runs"),
     "paper": ("app.commands.live", "paper-trade a strategy on the live feed (demo = the built-in simulator)"),

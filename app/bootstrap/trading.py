@@ -140,7 +140,7 @@ async def build_trader(spec: LiveSpec, account: TradingAccount, journal: OrderJo
                             lot_size=1e-3 if spec.exchange == "binance" else 1e-8, spot=spec.exchange == "upbit")
     broker = LiveBroker(router, account, RiskEngine(spec.limits), settings, clock, audit)
     broker.bind(spec.market, 0.0)
-    bars = max(history_bars, 3 * warmup_bars(spec.strategy) + 10)
+    bars = max(history_bars, 3 * warmup_bars(spec.strategy, spec.timeframe) + 10)
     history = await history_loader(None, gateways, clock)(spec.exchange, spec.market, spec.timeframe, bars)
     evaluator = IncrementalEvaluator(spec.strategy, history)
     fetch = gateway_bar_fetch(gateways)(spec.exchange)

@@ -1,4 +1,4 @@
-"""`strategy validate|import|export|list`: strategy definitions in and out of the store."""
+"""`strategy validate|import|export|list|check-lookahead`: strategy definitions in and out of the store, checked."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.timeparse import format_ms
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("strategy", help="validate, import, export and list strategies")
+    p = sub.add_parser("strategy", help="validate, import, export and list strategies; check one for look-ahead")
     ssub = p.add_subparsers(dest="strategy_command", metavar="ACTION", required=True)
     v = ssub.add_parser("validate", help="check strategy JSON files; prints each problem with its JSON path")
     v.add_argument("files", nargs="+", metavar="FILE")
@@ -34,6 +34,9 @@ def register(sub: Any) -> None:
     ls.add_argument("--desc", action="store_true", help="descending order")
     ls.add_argument("--limit", type=int, default=0, metavar="N", help="at most N rows (default: all)")
     ls.set_defaults(func=_list)
+    from app.commands import lookahead
+
+    lookahead.register(ssub)
 
 
 MAX_STRATEGY_BYTES = 10 << 20  # a strategy is a few KB; a bigger "file" is a mistake (or /dev/zero)

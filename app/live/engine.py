@@ -113,7 +113,7 @@ class LiveEngine(SessionFlow):
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
         if persist and self.store is not None and state is None:
             await asyncio.to_thread(self._refuse_kept, spec.session_id)
-        bars = max(self.history_bars, 3 * warmup_bars(spec.strategy) + 10)
+        bars = max(self.history_bars, 3 * warmup_bars(spec.strategy, spec.timeframe) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
         # Warming the evaluator streams every history bar through the indicators: off the loop.
         session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts)

@@ -55,6 +55,7 @@ class SignalRaised:
     entry_short: bool
     exit_short: bool
     recv_ns: int = 0
+    scale_in: bool = False  # add to the open position (the strategy's scale-in rule held)
 
 
 @dataclass(slots=True, frozen=True)

@@ -210,9 +210,9 @@ class SessionFlow:
             log.debug("%s bar %d close %s -> %s", s.id, bar.ts, bar.close, row)
         for obs in self.observers:
             obs(SessionBar(s.id, bar))
-        if act and s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short):
+        if act and s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short or row.scale_in):
             await self.bus.publish(SignalRaised(s.id, bar.ts + s.spec.timeframe.ms, row.entry_long, row.exit_long,
-                                                row.entry_short, row.exit_short, recv_ns))
+                                                row.entry_short, row.exit_short, recv_ns, row.scale_in))
         await self._checkpoint(s)
 
     async def _guard(self, s: PaperSession, work: Awaitable[None]) -> None:
@@ -233,7 +233,7 @@ class SessionFlow:
         s = self.sessions.get(e.session_id)
         if s is None or not s.active:
             return
-        for order in s.act(SignalRow(e.entry_long, e.exit_long, e.entry_short, e.exit_short), e.bar_ts):
+        for order in s.act(SignalRow(e.entry_long, e.exit_long, e.entry_short, e.exit_short, e.scale_in), e.bar_ts):
             if order.state.value == "rejected":
                 await self.bus.publish(OrderRejected(s.id, order.id, order.note, e.bar_ts))
             else:
@@ -251,5 +251,5 @@ class SessionFlow:
 
     async def _checkpoint(self, s: PaperSession) -> None:
         if self.store is not None:
-            await self.bus.publish(SessionCheckpoint(s.id, s.status, s.broker.snapshot(), s.last_bar_ts,
+            await self.bus.publish(SessionCheckpoint(s.id, s.status, s.snapshot(), s.last_bar_ts,
                                                      self.clock.now_ms()))

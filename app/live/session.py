@@ -8,6 +8,7 @@ from typing import Any
 
 from app.errors import UserError
 from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
     IncrementalEvaluator,
@@ -16,6 +17,7 @@ from domain.strategy import (
     StrategyInvalid,
     parse_strategy,
     strategy_to_dict,
+    uses_position,
 )
 
 RUNNING, STOPPED, FLATTENED, FAILED = "running", "stopped", "flattened", "failed"
@@ -50,6 +52,10 @@ class SessionSpec:
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
+        if not r.is_v1:
+            raise UserError(f"paper session {self.session_id}: paper trading runs percentage stops, one take-profit "
+                            "and extreme-anchored trailing only; this strategy's ATR distances, take-profit "
+                            "levels or close-anchored trailing would be ignored")
         s = PaperSettings(cash=self.cash, commission=self.commission, slippage=self.slippage,
                           lot_size=self.lot_size, position_size_pct=r.position_size_pct,
                           stop_loss_pct=r.stop_loss_pct, take_profit_pct=r.take_profit_pct,
@@ -58,6 +64,15 @@ class SessionSpec:
         if problems:
             raise UserError(f"paper session {self.session_id}: " + "; ".join(problems))
         return s
+
+    def new_broker(self) -> PaperBroker:
+        """A new paper broker for this spec: one that scales in and reports the position to the rules when the
+        strategy needs it, else the plain one."""
+        scale = self.strategy.scale_in
+        if scale is None and not uses_position(self.strategy):
+            return PaperBroker(self.settings(), order_prefix=self.session_id)
+        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
+        return ScalingPaperBroker(self.settings(), steps, order_prefix=self.session_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
@@ -106,9 +121,11 @@ class PaperSession:
         """A session warmed up on `history` (bars of spec.timeframe), resumed from `state` if given."""
         if history.timeframe is not spec.timeframe:
             raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
-        broker = PaperBroker(spec.settings(), order_prefix=spec.session_id)
+        broker = spec.new_broker()
         if state is not None:
             broker.restore(state)
+            if isinstance(broker, ScalingPaperBroker) and "scaling" in state:
+                _restore_scaling(broker, state["scaling"])
         last = int(history.ts[-1]) if len(history) else -1
         return cls(spec, broker, IncrementalEvaluator(spec.strategy, history), last_bar_ts=max(last, last_bar_ts))
 
@@ -133,13 +150,26 @@ class PaperSession:
         if not (math.isfinite(bar.close) and math.isfinite(bar.high) and math.isfinite(bar.low)):
             raise ValueError(f"bar at {bar.ts} has a non-finite price")
         self.last_bar_ts = bar.ts
-        return self.evaluator.update(bar)
+        b = self.broker
+        return self.evaluator.update(bar, b.position_at_close(bar.close) if isinstance(b, ScalingPaperBroker) else None)
 
     def act(self, row: SignalRow, ts: int) -> list[Any]:
         """Turn a bar's signals into orders (only while running); returns the orders."""
         if not self.active:
             return []
-        return self.broker.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
+        b = self.broker
+        if isinstance(b, ScalingPaperBroker):
+            return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts, row.scale_in)
+        return b.on_signal(row.entry_long, row.exit_long, row.entry_short, row.exit_short, ts)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The broker's state to resume from, with the scaling broker's bar counts and adds (JSON-safe)."""
+        snap = self.broker.snapshot()
+        b = self.broker
+        if isinstance(b, ScalingPaperBroker):
+            snap["scaling"] = {"bar": b.bar, "entry_bar": b.entry_bar, "last_add_bar": b.last_add_bar,
+                               "adds": b.adds, "initial_size": b.initial_size}
+        return snap
 
     def flatten(self, ts: int, reason: str = "flatten") -> list[Fill]:
         fills = self.broker.flatten(ts, reason)
@@ -149,7 +179,8 @@ class PaperSession:
     def _record(self, fills: list[Fill]) -> None:
         for f in fills:
             self.fills.append(f)
-            self.markers.append(Marker(self.spec.timeframe.floor(f.ts), f.price, f.side, f.action, f.reason))
+            action = "open" if f.action == ADD else f.action  # an add opens more: drawn as an entry, reason scale_in
+            self.markers.append(Marker(self.spec.timeframe.floor(f.ts), f.price, f.side, action, f.reason))
         if len(self.fills) > 2000:  # bounded memory; the store keeps the full history
             del self.fills[:1000]
             del self.markers[:1000]
@@ -165,3 +196,9 @@ class PaperSession:
                 "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,
                 "fills": len(self.fills), "trades": len(closes), "wins": wins,
                 "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": self.evaluator.seen}
+
+
+def _restore_scaling(broker: ScalingPaperBroker, d: dict[str, Any]) -> None:
+    """Resume bars held, adds made and the initial size from `PaperSession.snapshot()`'s "scaling" part."""
+    broker.bar, broker.entry_bar, broker.last_add_bar = int(d["bar"]), int(d["entry_bar"]), int(d["last_add_bar"])
+    broker.adds, broker.initial_size = int(d["adds"]), float(d["initial_size"])
