@@ -35,14 +35,10 @@ class Crosshair(QtCore.QObject):
         self.readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self._proxy = pg.SignalProxy(chart.view.scene().sigMouseMoved, rateLimit=60, slot=self.on_mouse)
         self._pos: QtCore.QPointF | None = None  # the pointer's last scene position, None once it left
-        viewport = chart.view.viewport()
-        if viewport is not None:
-            viewport.installEventFilter(self)
 
-    def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:  # noqa: N802
-        if event is not None and event.type() == QtCore.QEvent.Type.Leave:
-            self._pos = None
-        return False
+    def forget_pointer(self) -> None:
+        """The pointer left the chart: later refreshes read out the last bar in view."""
+        self._pos = None
 
     def refresh(self) -> None:
         """Read out again after the view or the lines changed (zoom, reload, indicators): the bar under the

@@ -220,6 +220,10 @@ class ChartWidget(QtWidgets.QWidget):
                              symbol=[s[0] for s in per], size=[s[1] for s in per],
                              brush=[s[2] for s in per], pen=[s[3] for s in per], data=data)
 
+    def leaveEvent(self, event: QtCore.QEvent | None) -> None:  # noqa: N802
+        self.crosshair.forget_pointer()
+        super().leaveEvent(event)
+
     # ---- theme ------------------------------------------------------------------------------------------
     def apply_theme(self, theme: ChartTheme) -> None:
         self.theme = theme
