@@ -188,8 +188,10 @@ class PreviewPane(QtWidgets.QWidget):
                 self.chart.remove_pane(pane)
             elif (target := self.chart.pane(pane)) is not None:
                 target.remove_line(label)
-        for pane, label, values in lines:
-            self.chart.set_line(pane, label, self.series.ts, values)
+        palette, used = self.chart.theme.lines, {pane: 0 for pane, _, _ in lines}
+        for pane, label, values in lines:  # each line of a pane its own colour, the same on every redraw
+            self.chart.set_line(pane, label, self.series.ts, values, palette[used[pane] % len(palette)])
+            used[pane] += 1
         self._lines = [(pane, label) for pane, label, _ in lines]
 
 
