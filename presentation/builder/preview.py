@@ -86,6 +86,10 @@ class PreviewPane(QtWidgets.QWidget):
         self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.status.setWordWrap(True)  # the preview is often narrow: the counts take two lines, never cut
         self.chart = ChartWidget()
+        readout = self.chart.readout  # the preview is narrow: the crosshair's line wraps rather than being cut
+        readout.setWordWrap(True)
+        readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        readout.setMinimumHeight(2 * readout.fontMetrics().lineSpacing() + 4)  # two lines: no jump on hover
         self.marks = SignalMarks(self.chart)
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")

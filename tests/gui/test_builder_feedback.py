@@ -102,3 +102,28 @@ def test_ema_and_sma_lines_get_different_colours_in_the_preview(qtbot: QtBot, co
     assert colours["ema(12)"] != colours["sma(30)"]
     tab.update_preview()  # a redraw keeps them apart
     assert len({QtGui.QColor(item.opts["pen"].color()).name() for item in lines.values()}) == 2
+
+
+def test_the_preview_readout_is_not_cut_in_a_1440x900_window(qtbot: QtBot, container: Container) -> None:
+    from qt_async import keep
+
+    from presentation.main_window import MainWindow
+
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    store_walk(container, key, 1_000)
+    window = MainWindow(Services(container), first_run_demo=False)
+    qtbot.addWidget(keep(window))
+    window.resize(1440, 900)
+    window.show()
+    window.show_tab("Builder")
+    qtbot.waitExposed(window)
+    preview = window.strategy_work.builder.preview
+    preview.refresh_markets()
+    readout = preview.chart.readout
+    preview.chart.crosshair.show_bar(500)
+    qtbot.wait(20)
+    doc = QtGui.QTextDocument()
+    doc.setHtml(readout.text())
+    assert " V " in doc.toPlainText().replace("\xa0", " ")  # the readout runs to the volume
+    assert QtGui.QFontMetrics(readout.font()).horizontalAdvance(doc.toPlainText()) > readout.width()  # 1 line: cut
+    assert readout.wordWrap() and readout.height() >= readout.heightForWidth(readout.width())  # every line shows

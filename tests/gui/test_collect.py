@@ -45,7 +45,8 @@ def test_collecting_advances_the_progress_bar_while_the_ui_keeps_processing_even
     tab = window.data_tab
     ticks: list[int] = []
     timer = QtCore.QTimer()
-    timer.timeout.connect(lambda: ticks.append(tab.progress.value()))
+    heights: set[int] = set()
+    timer.timeout.connect(lambda: (ticks.append(tab.progress.value()), heights.add(tab.stats.height())))
     seen: list[int] = []
     tab.progressed.connect(lambda p: seen.append(p.requests))
 
@@ -64,6 +65,7 @@ def test_collecting_advances_the_progress_bar_while_the_ui_keeps_processing_even
     assert seen == sorted(seen) and seen[-1] >= 10  # 2 days of 1m bars at 200 per request
     # The timer kept firing during the collection, and saw the bar part-way, not only before and after.
     assert len(ticks) > 20 and any(0 < v < 1000 for v in ticks)
+    assert len(heights) == 1  # the progress line never wrapped onto a second line, so nothing below it jumped
     assert container.candles.count(KEY) > DAY_MS // 60_000
     assert "Requests" in tab.stats.text() or tab.stats.text()
     assert window.markets.index_of(KEY).isValid()
