@@ -224,3 +224,13 @@ def test_damaged_saved_indicators_are_ignored() -> None:
 
     assert indicators('[["ema", [["period", 12]]]]')[0].label == "EMA(12)"
     assert indicators("not json") == [] and indicators(None) == [] and indicators("[[1]]") == []
+
+
+def test_the_markets_tree_counts_bars_stored_when_a_paper_session_starts(qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-ETH", Timeframe.M1)
+    store_walk(container, key, 300)
+    window = open_window(qtbot, container)
+    assert window.markets.index_of(key).siblingAtColumn(1).data() == "300"
+    store_walk(container, key, 900)  # what a starting session's history catch-up writes
+    window.live_tab.sessionStarted.emit("eth")
+    assert window.markets.index_of(key).siblingAtColumn(1).data() == "900"
