@@ -213,3 +213,12 @@ def test_the_readout_follows_the_view_when_it_zooms_or_jumps(chart: ChartWidget)
     chart.set_x_range(1000, 1200)  # zoomed out with the pointer still there: it now points at bar 1100
     assert chart.readout.text().startswith(local(int(s.ts[1100])).strftime("%Y-%m-%d %H:%M"))
     assert abs(chart.price.vline.value() - 1100) < 0.6
+
+
+def test_framing_a_trade_moves_the_readout_off_the_last_bar_into_the_trade(chart: ChartWidget) -> None:
+    s = walk(3000)
+    chart.set_series(s)
+    assert chart.readout.text().startswith(local(int(s.ts[-1])).strftime("%Y-%m-%d %H:%M"))
+    chart.show_time_range(int(s.ts[1000]), int(s.ts[1040]))  # what clicking a trade in the results does
+    shown = chart.last_visible_bar()
+    assert 1040 <= shown < 1100 and chart.readout.text().startswith(local(int(s.ts[shown])).strftime("%Y-%m-%d %H:%M"))
