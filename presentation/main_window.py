@@ -77,6 +77,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.data_tab.changed.connect(self.on_data_changed)
         self.data_tab.collected.connect(self._on_collected)
         self.data_tab.exchangeState.connect(self._on_exchange_state)
+        self.engines.liveBuilt.connect(self._on_live_built)
         if defer_workspaces:
             self.engines.defer()
         else:
@@ -188,6 +189,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.refresh_markets()
         if self.chart_tab.key is None:
             self.market_dock.pick_first()
+
+    def _on_live_built(self, tab: LiveTab) -> None:
+        """A paper session stores the history it starts from: the Markets tree counts those bars too."""
+        tab.sessionStarted.connect(lambda _session: self.on_data_changed())
 
     def _on_exchange_state(self, exchange: str, ok: bool) -> None:
         if exchange == "demo" and ok:

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from PyQt6 import QtGui
 
-from presentation.builder.draft import Path, path_text
+from presentation.builder.draft import Path, path_words
 
 MERGE_ID = 7001
 
@@ -48,4 +48,4 @@ def describe(path: Path) -> str:
     """Undo-menu text for an edit at `path`."""
     if not path:
         return "Replace strategy"
-    return f"Edit {path_text(path)}"
+    return f"Edit {path_words(path)}"

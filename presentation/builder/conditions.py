@@ -9,7 +9,15 @@ from typing import Any
 from PyQt6 import QtWidgets
 
 from domain.strategy import OPERATORS
-from presentation.builder.draft import OPERATOR_HELP, OPERATOR_LABELS, Path, group_kind, new_condition, new_group
+from presentation.builder.draft import (
+    OPERATOR_HELP,
+    OPERATOR_LABELS,
+    Path,
+    default_op,
+    group_kind,
+    new_condition,
+    new_group,
+)
 from presentation.builder.operand import Edit, OperandEditor, Register
 
 Note = Callable[[Path, QtWidgets.QLabel], None]  # where messages for a path (and below) are shown
@@ -75,6 +83,8 @@ class ConditionRow(QtWidgets.QFrame):
         second.addStretch(1)
         outer.addLayout(first)
         outer.addLayout(second)
+        for number_note in self.left.notes + self.right.notes:
+            outer.addWidget(number_note)
         self.message = message_label()
         outer.addWidget(self.message)
         register(path, self)
@@ -143,7 +153,8 @@ class GroupEditor(QtWidgets.QFrame):
             self.edit(self.path, {new: copy.deepcopy(group.get(kind) or [])}, True)
 
     def _add(self, items: list[Any], kind: str, nested: bool) -> None:
-        extra = new_group("any" if kind == "all" else "all") if nested else new_condition()
+        op = default_op(self.path[0])
+        extra = new_group("any" if kind == "all" else "all", op) if nested else new_condition(op)
         self.edit(self.path + (kind,), [*copy.deepcopy(items), extra], True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from domain.indicators import CATALOG
@@ -48,6 +49,29 @@ def path_text(path: Path) -> str:
     return out
 
 
+_PART_WORDS = {"left": "left", "right": "right", "op": "comparison", "var": "indicator", "const": "number",
+               "field": "output", "name": "Name", "direction": "Direction", "tags": "Tags", "risk": "Risk"}
+
+
+def path_words(path: Path | str) -> str:
+    """The Builder's words for a place in the draft: exit_long.all[0].left.params.period reads
+    "Long exit › condition 1 › left › period"; a nested group reads "group N"."""
+    parts: list[str | int] = list(path) if not isinstance(path, str) else [
+        int(t[1:-1]) if t.startswith("[") else t for t in re.findall(r"\[\d+\]|[A-Za-z_]+", path)]
+    words: list[str] = []
+    for i, part in enumerate(parts):
+        after = parts[i + 1] if i + 1 < len(parts) else None
+        if isinstance(part, int):
+            words.append(f"{'group' if after in ('all', 'any') else 'condition'} {part + 1}")
+        elif part in SIDE_LABELS:
+            words.append(SIDE_LABELS[part])
+        elif parts[i - 1:i] == ["risk"]:
+            words.append(next((label for key, label, _ in RISK_FIELDS if key == part), part.replace("_", " ")))
+        elif part not in ("all", "any", "params"):
+            words.append(_PART_WORDS.get(part, part.replace("_", " ")))
+    return " › ".join(words)
+
+
 def get_at(doc: Any, path: Path) -> Any:
     for part in path:
         doc = doc[part]
@@ -69,12 +93,18 @@ def var_operand(name: str, params: dict[str, Any] | None = None) -> dict[str, An
     return out
 
 
-def new_condition() -> dict[str, Any]:
-    return {"left": var_operand("close"), "op": "crosses_above", "right": var_operand("sma", {"period": 20})}
+def default_op(side: str | int) -> str:
+    """What a new row on `side` starts with: a long entry or a short exit crosses above, a long exit or a short
+    entry crosses below (the opposite of the move that opened the position)."""
+    return "crosses_below" if side in ("exit_long", "entry_short") else "crosses_above"
 
 
-def new_group(kind: str = "all") -> dict[str, Any]:
-    return {kind: [new_condition()]}
+def new_condition(op: str = "crosses_above") -> dict[str, Any]:
+    return {"left": var_operand("close"), "op": op, "right": var_operand("sma", {"period": 20})}
+
+
+def new_group(kind: str = "all", op: str = "crosses_above") -> dict[str, Any]:
+    return {kind: [new_condition(op)]}
 
 
 def group_kind(group: dict[str, Any]) -> str:

@@ -90,7 +90,7 @@ class DraftFiles:
     def new_draft(self) -> bool:
         if not self.confirm_discard():
             return False
-        self.set_draft(new_strategy(), None, saved=False)
+        self.set_draft(new_strategy(), None)  # a fresh template is not "unsaved changes"
         return True
 
     def confirm_discard(self) -> bool:

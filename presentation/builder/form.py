@@ -8,7 +8,8 @@ from PyQt6 import QtWidgets
 
 from domain.strategy import ValidationIssue
 from presentation.builder.conditions import GroupEditor, Note, message_label, small_button
-from presentation.builder.draft import RISK_FIELDS, SIDE_LABELS, new_group
+from presentation.builder.draft import RISK_FIELDS, SIDE_LABELS, default_op, new_group
+from presentation.builder.numbers import explain_limits
 from presentation.builder.operand import Edit, Register
 
 INVALID_STYLE = "border: 1px solid #ef5350; border-radius: 3px;"
@@ -32,7 +33,7 @@ class SidePanel(QtWidgets.QGroupBox):
             row.addWidget(hint)
             row.addStretch(1)
             self.add = small_button("+ Add rule", f"Add a {SIDE_LABELS[side].lower()} rule",
-                                    lambda: edit((side,), new_group(), True))
+                                    lambda: edit((side,), new_group(op=default_op(side)), True))
             row.addWidget(self.add)
             lay.addLayout(row)
         else:
@@ -69,6 +70,7 @@ class RiskPanel(QtWidgets.QGroupBox):
             msg = message_label()
             row = QtWidgets.QVBoxLayout()
             row.addWidget(box)
+            row.addWidget(explain_limits(box, label))
             row.addWidget(msg)
             form.addRow(label, row)
             self.boxes[key] = box

@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.indicators import CATALOG, CATEGORIES
 from presentation.builder.draft import Path, var_operand
+from presentation.builder.numbers import explain_limits
 
 NUMBER = "__const__"
 _ROLE = QtCore.Qt.ItemDataRole
@@ -103,6 +104,7 @@ class OperandEditor(QtWidgets.QWidget):
         self.params: dict[str, QtWidgets.QAbstractSpinBox] = {}
         self.field: QtWidgets.QComboBox | None = None
         self.const: QtWidgets.QDoubleSpinBox | None = None
+        self.notes: list[QtWidgets.QLabel] = []  # why a typed number is not taken; the row shows them
         if is_const:
             self._const_box(value, lay, register)
         elif value.get("var") in CATALOG:
@@ -117,6 +119,7 @@ class OperandEditor(QtWidgets.QWidget):
         box.setToolTip("The number to compare with (in the other side's unit: a price, 0..100 for RSI, …)")
         box.valueChanged.connect(lambda v: self.edit(self.path + ("const",), _num(v), False))
         self.const = box
+        self.notes.append(explain_limits(box, "The number"))
         lay.addWidget(box)
         register(self.path + ("const",), box)
 
@@ -134,6 +137,7 @@ class OperandEditor(QtWidgets.QWidget):
             lay.addWidget(label)
             lay.addWidget(box)
             self.params[p.name] = box
+            self.notes.append(explain_limits(box, f"{short_label(ind)} {p.name.replace('_', ' ')}"))
             register(self.path + ("params", p.name), box)
         if len(ind.outputs) > 1:
             combo = QtWidgets.QComboBox()

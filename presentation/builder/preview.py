@@ -86,6 +86,10 @@ class PreviewPane(QtWidgets.QWidget):
         self.status.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.status.setWordWrap(True)  # the preview is often narrow: the counts take two lines, never cut
         self.chart = ChartWidget()
+        readout = self.chart.readout  # the preview is narrow: the crosshair's line wraps rather than being cut
+        readout.setWordWrap(True)
+        readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
+        readout.setMinimumHeight(2 * readout.fontMetrics().lineSpacing() + 4)  # two lines: no jump on hover
         self.marks = SignalMarks(self.chart)
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")
@@ -188,8 +192,10 @@ class PreviewPane(QtWidgets.QWidget):
                 self.chart.remove_pane(pane)
             elif (target := self.chart.pane(pane)) is not None:
                 target.remove_line(label)
-        for pane, label, values in lines:
-            self.chart.set_line(pane, label, self.series.ts, values)
+        palette, used = self.chart.theme.lines, {pane: 0 for pane, _, _ in lines}
+        for pane, label, values in lines:  # each line of a pane its own colour, the same on every redraw
+            self.chart.set_line(pane, label, self.series.ts, values, palette[used[pane] % len(palette)])
+            used[pane] += 1
         self._lines = [(pane, label) for pane, label, _ in lines]
 
 

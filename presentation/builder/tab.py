@@ -16,6 +16,7 @@ from presentation.builder.draft import (
     SIDE_HELP,
     SIDE_LABELS,
     Path,
+    default_op,
     for_validation,
     get_at,
     new_group,
@@ -28,6 +29,7 @@ from presentation.builder.draft import (
 from presentation.builder.files import DraftFiles
 from presentation.builder.form import RiskPanel, SidePanel, mark
 from presentation.builder.preview import PreviewPane
+from presentation.builder.status import issue_text, save_state
 
 if TYPE_CHECKING:
     from app.strategies.service import StrategyService
@@ -61,7 +63,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.debounce.timeout.connect(self.update_preview)
         self.preview = PreviewPane(services)
         self._build()
-        self.set_draft(new_strategy(), None, saved=False)
+        self.set_draft(new_strategy(), None)  # a fresh template: nothing unsaved until the user edits it
 
     # ---- building -----------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -209,7 +211,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.edit(("direction",), direction, True)
         for side in ("entry_long", "entry_short"):
             if side_enabled(direction, side) and self.doc.get(side) is None:
-                self.edit((side,), new_group(), True)
+                self.edit((side,), new_group(op=default_op(side)), True)
         self.undo.endMacro()
         self._update_state()
 
@@ -236,7 +238,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
     def validate(self) -> list[ValidationIssue]:
         self.issues = list(self.service.validate(self.doc))
         unplaced = mark(self.issues, self.fields, self.notes)
-        self.problems.setText("\n".join(str(i) for i in unplaced))
+        self.problems.setText("\n".join(issue_text(i) for i in unplaced))
         self.problems.setVisible(bool(unplaced))
         self._update_state()
         self.debounce.start()
@@ -265,9 +267,10 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
                                 (self.act_redo, self.undo.canRedo(), self.undo.redoText())):
             act.setEnabled(able)
             act.setStatusTip(text)
-        n = len(self.issues)
-        state = f"{n} problem{'s' if n != 1 else ''} to fix" if n else ("Unsaved changes" if self.dirty else "Saved")
+        state, tip = save_state(self.issues, self.dirty, self.strategy_id is None)
         self.state.setText(f"{state}   ")
+        self.state.setToolTip(tip)
+        self.act_save.setToolTip(tip)
 
 def _get(doc: dict[str, Any], path: Path) -> Any:
     try:

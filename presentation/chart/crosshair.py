@@ -34,9 +34,22 @@ class Crosshair(QtCore.QObject):
         self.readout.setTextFormat(QtCore.Qt.TextFormat.RichText)
         self.readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         self._proxy = pg.SignalProxy(chart.view.scene().sigMouseMoved, rateLimit=60, slot=self.on_mouse)
+        self._pos: QtCore.QPointF | None = None  # the pointer's last scene position, None once it left
+
+    def forget_pointer(self) -> None:
+        """The pointer left the chart: later refreshes read out the last bar in view."""
+        self._pos = None
+
+    def refresh(self) -> None:
+        """Read out again after the view or the lines changed (zoom, reload, indicators): the bar under the
+        pointer when it is over the chart, else the last bar in view."""
+        if self._pos is not None:
+            self.on_mouse((self._pos,))
+        else:
+            self.show_bar(self.chart.last_visible_bar())
 
     def on_mouse(self, event: tuple[QtCore.QPointF]) -> None:
-        pos = event[0]
+        pos = self._pos = QtCore.QPointF(event[0])
         hovered: int | None = None
         for pane in self.chart.panes:
             inside = pane.plot.sceneBoundingRect().contains(pos)

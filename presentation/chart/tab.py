@@ -119,6 +119,7 @@ class ChartTab(QtWidgets.QWidget):
             erase(self.chart, applied)
             if applied.name in cat:
                 draw(self.chart, applied, cat[applied.name], slot)
+        self.chart.crosshair.refresh()  # the readout shows this view's lines, not the previous timeframe's
 
     # ---- indicators ----------------------------------------------------------------------------------
     def add_indicator(self, applied: Applied) -> None:
@@ -128,11 +129,13 @@ class ChartTab(QtWidgets.QWidget):
         self.applied.append(applied)
         if len(self.chart.pyramid):
             draw(self.chart, applied, ind, len(self.applied) - 1)
+            self.chart.crosshair.refresh()
 
     def remove_indicator(self, applied: Applied) -> None:
         if applied in self.applied:
             self.applied.remove(applied)
             erase(self.chart, applied)
+            self.chart.crosshair.refresh()
 
     def _fill_indicator_menu(self) -> None:
         menu = self.indicators_menu

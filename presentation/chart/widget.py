@@ -78,7 +78,11 @@ class ChartWidget(QtWidgets.QWidget):
     def set_series(self, series: CandleSeries, title: str = "", keep_view: bool = False,
                    pyramid: OhlcPyramid | None = None) -> None:
         """Show `series`; builds the LOD pyramid once (or takes one already built from it, e.g. in a worker
-        thread). Shows the latest bars unless keep_view."""
+        thread). Shows the latest bars unless keep_view, which keeps the same times in view (older bars added
+        in front shift every index), refits every pane and reads out the last bar in view."""
+        kept = self.visible_times() if keep_view and len(self.pyramid) and not self._following_latest() else None
+        (x0, x1), _ = self.price.vb.viewRange()
+        bars = int(min(x1, len(self.pyramid)) - max(x0, 0)) if keep_view else DEFAULT_BARS
         self.timeframe = series.timeframe
         self.title = title
         self.pyramid = pyramid if pyramid is not None else OhlcPyramid(series.ts, series.open, series.high,
@@ -87,9 +91,19 @@ class ChartWidget(QtWidgets.QWidget):
         self.volume.set_pyramid(self.pyramid)
         self._update_limits()
         self._update_last_line()
-        if not keep_view:
-            self.show_last(DEFAULT_BARS)
-        self.crosshair.show_bar(len(self.pyramid) - 1)
+        for pane in self.panes:  # the same x range may now stand for other times: relabel the axes
+            pane.plot.getAxis("bottom").picture = None
+            pane.plot.getAxis("bottom").update()
+        if kept is None:  # first show, or the view followed the latest bar: keep following it
+            self.show_last(bars if bars > 1 else DEFAULT_BARS)
+        else:
+            self.show_times(*kept)
+        self.crosshair.refresh()
+
+    def last_visible_bar(self) -> int:
+        """The index of the rightmost bar in view (clamped to the bars there are)."""
+        (_, x1), _ = self.price.vb.viewRange()
+        return min(max(int(np.floor(x1)), 0), len(self.pyramid) - 1)
 
     def series(self) -> CandleSeries:
         """The bars on the chart (views, no copy), including live ones."""
@@ -125,6 +139,15 @@ class ChartWidget(QtWidgets.QWidget):
     def set_x_range(self, x0: float, x1: float) -> None:
         self.price.vb.setXRange(x0, x1, padding=0)
         self._fit_all()
+
+    def show_times(self, start_ms: int, end_ms: int) -> None:
+        """Show the bars between two open times exactly (keeping what was in view across a reload)."""
+        ts = self.pyramid.ts
+        a, b = int(np.searchsorted(ts, start_ms)), int(np.searchsorted(ts, end_ms, side="right")) - 1
+        if b <= a:
+            self.show_last(DEFAULT_BARS)
+            return
+        self.set_x_range(a, b + (2 if b >= len(ts) - 1 else 0))
 
     def show_time_range(self, start_ms: int, end_ms: int) -> None:
         """Frame the bars between two times with a little room either side (e.g. one trade)."""
@@ -197,6 +220,10 @@ class ChartWidget(QtWidgets.QWidget):
                              symbol=[s[0] for s in per], size=[s[1] for s in per],
                              brush=[s[2] for s in per], pen=[s[3] for s in per], data=data)
 
+    def leaveEvent(self, event: QtCore.QEvent | None) -> None:  # noqa: N802
+        self.crosshair.forget_pointer()
+        super().leaveEvent(event)
+
     # ---- theme ------------------------------------------------------------------------------------------
     def apply_theme(self, theme: ChartTheme) -> None:
         self.theme = theme
@@ -240,6 +267,7 @@ class ChartWidget(QtWidgets.QWidget):
 
     def _on_x_changed(self, *_: object) -> None:
         self._fit_all()
+        self.crosshair.refresh()
 
     def _fit_all(self) -> None:
         (x0, x1), _ = self.price.vb.viewRange()

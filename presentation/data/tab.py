@@ -17,6 +17,7 @@ from presentation.data.import_box import ImportBox
 from presentation.models.coverage import CoverageModel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES, CollectProgress, Services
 from presentation.widgets.coverage_strip import CoverageStrip
+from presentation.widgets.elided import ElidedLabel
 from presentation.widgets.forms import date_edit, group, ms_of, primary
 from presentation.widgets.market_box import MarketBox
 
@@ -77,9 +78,9 @@ class DataTab(QtWidgets.QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
-        self.stats = QtWidgets.QLabel("Pick a market and a range, then Collect. Stored ranges are skipped.")
+        # one line, elided: progress text that wrapped made the whole form jump as it changed
+        self.stats = ElidedLabel("Pick a market and a range, then Collect. Stored ranges are skipped.")
         self.stats.setObjectName("hint")
-        self.stats.setWordWrap(True)
         self._fill_markets()
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.collect_btn)
@@ -224,9 +225,11 @@ class DataTab(QtWidgets.QWidget):
         ms = cov.timeframe.ms
         stored, quiet = total(cov.stored) // ms, total(cov.known_empty) // ms
         holes = cov.holes()
-        self.coverage_summary.setText(
-            f"{stored:,} bars stored in {len(cov.stored):,} run(s) · {quiet:,} bars known to have no trades · "
-            f"{len(holes)} hole(s) ({total(holes) // ms:,} bars) — Collect fills holes only")
+        stretches = "one unbroken stretch" if len(cov.stored) == 1 else f"{len(cov.stored):,} separate stretches"
+        gaps = ("no gaps" if not holes else f"{len(holes):,} gap{'s' if len(holes) != 1 else ''} "
+                f"({total(holes) // ms:,} bars missing)")
+        self.coverage_summary.setText(f"{stored:,} bars stored in {stretches} · {quiet:,} bars known to have no "
+                                      f"trades · {gaps} — Collect fills only what is missing")
 
     def _coverage_clicked(self, index: QtCore.QModelIndex) -> None:
         span = self.coverage_model.data(index, QtCore.Qt.ItemDataRole.UserRole)

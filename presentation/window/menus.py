@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from PyQt6 import QtGui, QtWidgets
 
+from presentation.window.help import show_about, show_getting_started
+
 if TYPE_CHECKING:
     from presentation.main_window import MainWindow
 
@@ -52,7 +54,10 @@ def build_menus(w: MainWindow, tabs: tuple[str, ...]) -> None:
     tools = _menu(bar, "&Tools")
     add_action(tools, "&Optimize parameters…", "Ctrl+Shift+O", w.show_optimize)
     help_menu = _menu(bar, "&Help")
+    add_action(help_menu, "&Getting started", "", lambda: show_getting_started(w))
     add_action(help_menu, "&Keyboard shortcuts", "F1", lambda: show_shortcuts(w))
+    help_menu.addSeparator()
+    add_action(help_menu, "&About QuantDesk", "", lambda: show_about(w, w.services.db_path, w.log_path))
 
 
 def show_shortcuts(w: QtWidgets.QMainWindow) -> None:

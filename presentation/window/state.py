@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import TYPE_CHECKING
 
 from PyQt6 import QtCore, QtWidgets
 
 from domain.market import SeriesKey, Timeframe
+from presentation.chart.indicators import Applied
 from presentation.settings import app_settings
 from presentation.theme import apply_theme
 
@@ -42,12 +44,16 @@ class WindowState:
         w.set_theme(str(s.value("window/theme", "dark")))
         tab = str(s.value("window/tab", 0))
         w.tabs.setCurrentIndex(int(tab) if tab.isdigit() else 0)
+        w.chart_tab.applied = indicators(s.value("chart/indicators"))
         last = s.value("selection/series")
         if isinstance(last, str) and last.count(":") >= 2:
             ex, rest = last.split(":", 1)
             sym, tf = rest.rsplit(":", 1)
             with contextlib.suppress(ValueError):  # a hand-edited or outdated settings file
                 w.select_series(SeriesKey(ex, sym, Timeframe.parse(tf)))
+        view = w.chart_tab.view_tf.findData(str(s.value("chart/view", "")))
+        if view >= 0:
+            w.chart_tab.view_tf.setCurrentIndex(view)
 
     def _default_docks(self) -> None:
         w = self.window
@@ -60,6 +66,17 @@ class WindowState:
         s.setValue("window/state", w.saveState())
         s.setValue("window/theme", self.theme)
         s.setValue("window/tab", w.tabs.currentIndex())
+        s.setValue("chart/indicators", json.dumps([[a.name, [list(p) for p in a.params]] for a in w.chart_tab.applied]))
         if w.chart_tab.key is not None:
             s.setValue("selection/series", str(w.chart_tab.key))
+            s.setValue("chart/view", w.chart_tab.shown_timeframe().code)
         s.sync()
+
+
+def indicators(saved: object) -> list[Applied]:
+    """The chart's indicators as saved by `WindowState.save`; nothing from a damaged or outdated value."""
+    try:
+        rows = json.loads(saved) if isinstance(saved, str) else []
+        return [Applied(str(name), tuple((str(k), float(v)) for k, v in params)) for name, params in rows]
+    except (ValueError, TypeError):
+        return []

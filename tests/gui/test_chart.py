@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PyQt6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 
 from domain.market import Candle, CandleSeries, SeriesKey, Timeframe
+from presentation.chart.axis import local
 from presentation.chart.indicators import Applied
 from presentation.chart.tab import ChartTab
 from presentation.chart.widget import ChartWidget, Marker
@@ -178,3 +181,44 @@ def test_the_mouse_wheel_zooms_time_around_the_cursor_and_a_drag_pans_it(chart: 
     qtbot.mouseRelease(viewport, QtCore.Qt.MouseButton.LeftButton, pos=end)
     (x0, _), _ = chart.price.vb.viewRange()
     assert x0 < before  # dragging right shows earlier bars
+
+
+def ema_in_readout(tab: ChartTab) -> float:
+    text = re.sub("<[^>]+>", "", tab.chart.readout.text()).replace("&nbsp;", " ")
+    match = re.search(r"EMA\(20\) ([\d,.]+)", text)
+    assert match is not None, text
+    return float(match.group(1).replace(",", ""))
+
+
+def test_changing_the_view_timeframe_reads_out_the_new_views_ema_not_the_old_one(qtbot: QtBot) -> None:
+    tab = ChartTab()
+    qtbot.addWidget(tab)
+    s = walk(3000)
+    tab.show_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1), s)
+    tab.add_indicator(Applied("ema", (("period", 20.0),)))
+    minute_ema = ema_in_readout(tab)
+    tab.view_tf.setCurrentIndex(tab.view_tf.findData("15m"))
+    line = tab.chart.price.lines["EMA(20)"].yData
+    assert ema_in_readout(tab) == pytest.approx(float(line[-1]), rel=1e-4)
+    assert ema_in_readout(tab) != pytest.approx(minute_ema, rel=1e-6)
+
+
+def test_the_readout_follows_the_view_when_it_zooms_or_jumps(chart: ChartWidget) -> None:
+    s = walk(5000)
+    chart.set_series(s)
+    chart.set_x_range(1000, 1100)  # away from the last bar: the readout moves with the view
+    assert chart.readout.text().startswith(local(int(s.ts[1100])).strftime("%Y-%m-%d %H:%M"))
+    scene_pos = chart.price.vb.mapViewToScene(QtCore.QPointF(1050, float(s.close[1050])))
+    chart.crosshair.on_mouse((scene_pos,))
+    chart.set_x_range(1000, 1200)  # zoomed out with the pointer still there: it now points at bar 1100
+    assert chart.readout.text().startswith(local(int(s.ts[1100])).strftime("%Y-%m-%d %H:%M"))
+    assert abs(chart.price.vline.value() - 1100) < 0.6
+
+
+def test_framing_a_trade_moves_the_readout_off_the_last_bar_into_the_trade(chart: ChartWidget) -> None:
+    s = walk(3000)
+    chart.set_series(s)
+    assert chart.readout.text().startswith(local(int(s.ts[-1])).strftime("%Y-%m-%d %H:%M"))
+    chart.show_time_range(int(s.ts[1000]), int(s.ts[1040]))  # what clicking a trade in the results does
+    shown = chart.last_visible_bar()
+    assert 1040 <= shown < 1100 and chart.readout.text().startswith(local(int(s.ts[shown])).strftime("%Y-%m-%d %H:%M"))

@@ -79,5 +79,23 @@ def test_deleting_a_range_removes_those_bars_and_the_coverage_shows_the_gap(
     removed = tab.delete_range(key, int(s.ts[40]), int(s.ts[60]))
     assert removed == 20 and container.candles.count(key) == 80
     assert [(sp.kind, sp.bars) for sp in tab.coverage_model.spans] == [("Covered", 40), ("Hole", 0), ("Covered", 40)]
-    assert "80 bars stored in 2 run(s)" in tab.coverage_summary.text()
+    assert "80 bars stored in 2 separate stretches" in tab.coverage_summary.text()
+    assert "run(s)" not in tab.coverage_summary.text() and "(s)" not in tab.coverage_summary.text()
     assert window.markets.index_of(key).siblingAtColumn(1).data() == "80"
+
+
+def test_a_long_progress_line_stays_one_line_at_1440x900_and_keeps_its_whole_text(
+        qtbot: QtBot, container: Container) -> None:
+    window = window_on(qtbot, container)
+    window.resize(1440, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = window.data_tab
+    before = (tab.stats.height(), tab.progress.y(), tab.import_box.y())
+    long_line = ("Requests 1,234 of ~5,678  ·  candles 246,800  ·  retries 3  ·  ETA 0:12:34  ·  "
+                 "demo:KRW-BTC:1m from 2026-11-04 to 2026-12-04, stored ranges skipped ") * 3
+    tab.stats.setText(long_line + "\nCancelled — bars fetched so far are kept; Collect resumes.")
+    qtbot.wait(20)
+    assert (tab.stats.height(), tab.progress.y(), tab.import_box.y()) == before  # nothing moved
+    assert tab.stats.shown().endswith("…") and len(tab.stats.shown()) < len(long_line)
+    assert "Cancelled" in tab.stats.text() and "Cancelled" in tab.stats.toolTip()  # the whole text is kept

@@ -196,3 +196,41 @@ def test_the_strategy_tabs_are_built_one_per_step_so_no_step_holds_the_ui_for_al
         qtbot.addWidget(page)
     work.shutdown()
 
+
+
+def test_the_charts_indicators_and_view_timeframe_come_back_after_a_restart(
+        qtbot: QtBot, container: Container) -> None:
+    from presentation.chart.indicators import Applied
+
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    store_walk(container, key, 600)
+    first = open_window(qtbot, container)
+    first.select_series(key)
+    first.chart_tab.add_indicator(Applied("ema", (("period", 12.0),)))
+    first.chart_tab.add_indicator(Applied("rsi", (("period", 14.0),)))
+    first.chart_tab.view_tf.setCurrentIndex(first.chart_tab.view_tf.findData("5m"))
+    first.close()
+    second = open_window(qtbot, container)
+    chart = second.chart_tab
+    assert chart.view_tf.currentText() == "5m" and "5m" in chart.title.text()
+    assert [a.label for a in chart.applied] == ["EMA(12)", "RSI(14)"]
+    assert "EMA(12)" in chart.chart.price.lines and chart.chart.pane("RSI(14)") is not None
+    five = container.candles.read(key).resample(Timeframe.M5)  # 600 minutes seen as 5-minute bars
+    assert 120 <= len(chart.chart.pyramid) == len(five) <= 121
+
+
+def test_damaged_saved_indicators_are_ignored() -> None:
+    from presentation.window.state import indicators
+
+    assert indicators('[["ema", [["period", 12]]]]')[0].label == "EMA(12)"
+    assert indicators("not json") == [] and indicators(None) == [] and indicators("[[1]]") == []
+
+
+def test_the_markets_tree_counts_bars_stored_when_a_paper_session_starts(qtbot: QtBot, container: Container) -> None:
+    key = SeriesKey("demo", "KRW-ETH", Timeframe.M1)
+    store_walk(container, key, 300)
+    window = open_window(qtbot, container)
+    assert window.markets.index_of(key).siblingAtColumn(1).data() == "300"
+    store_walk(container, key, 900)  # what a starting session's history catch-up writes
+    window.live_tab.sessionStarted.emit("eth")
+    assert window.markets.index_of(key).siblingAtColumn(1).data() == "900"
