@@ -53,6 +53,8 @@ def build_menus(w: MainWindow, tabs: tuple[str, ...]) -> None:
     chart.addMenu(w.chart_tab.indicators_menu)
     tools = _menu(bar, "&Tools")
     add_action(tools, "&Optimize parameters…", "Ctrl+Shift+O", w.show_optimize)
+    settings = _menu(bar, "&Settings")
+    add_action(settings, "Exchange &keys…", "", lambda: show_keys(w))
     help_menu = _menu(bar, "&Help")
     add_action(help_menu, "&Getting started", "", lambda: show_getting_started(w))
     add_action(help_menu, "&Keyboard shortcuts", "F1", lambda: show_shortcuts(w))
@@ -66,3 +68,15 @@ def show_shortcuts(w: QtWidgets.QMainWindow) -> None:
     lines = [f"{a.shortcut().toString():>14}   {a.text().replace('&', '')}"
              for m in menus for a in m.actions() if not a.shortcut().isEmpty()]
     QtWidgets.QMessageBox.information(w, "Keyboard shortcuts", "\n".join(dict.fromkeys(lines)))
+
+
+def show_keys(w: MainWindow) -> None:
+    """Settings → Exchange keys: the dialog over the OS keyring (non-modal, one at a time)."""
+    from presentation.keys.dialog import KeysDialog
+
+    dialog = getattr(w, "keys_dialog", None)
+    if dialog is None:
+        dialog = w.keys_dialog = KeysDialog(w.services.keys, w)
+    dialog.refresh()
+    dialog.show()
+    dialog.raise_()
