@@ -32,6 +32,15 @@ def refused(code: int, err: str) -> bool:
     return code != 0 and sum("error:" in line for line in err.splitlines()) == 1 and "Traceback" not in err
 
 
+@pytest.fixture(autouse=True)
+def empty_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No exchange keys, whatever this machine's own keyring holds."""
+    from tests.keyring_backend import MemoryKeyring
+
+    MemoryKeyring.entries.clear()
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.MemoryKeyring")
+
+
 @pytest.fixture
 def db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     path = tmp_path / "q.db"
@@ -49,6 +58,24 @@ CASES = [
     ("a url without a host", ["markets", "--exchange", "binance", "--base-url", "http://"]),
     ("whole-series delete without --all", ["db", "delete", "--exchange", "demo", "--market", "KRW-BTC",
                                            "--timeframe", "1m"]),
+    ("import a missing file", ["import-csv", "/no/such/file.csv", "--exchange", "csv", "--market", "X"]),
+    ("import a folder", ["import-csv", "/tmp", "--exchange", "csv", "--market", "X"]),
+    ("no such stored run", ["backtest-runs", "show", "999"]),
+    ("no such stored sweep", ["sweeps", "show", "999"]),
+    ("optimize a path that is not in the strategy", ["optimize", "--strategy", "SMA 10/20 cross", "--exchange", "demo",
+                                                     "--market", "KRW-BTC", "--timeframe", "1m", "--param",
+                                                     "entry_long.nothing=1:3"]),
+    ("validate a missing strategy file", ["strategy", "validate", "/no/such.json"]),
+    ("funding from a missing file", ["import-funding", "/no/such.csv", "--exchange", "binance", "--market", "BTCUSDT"]),
+    ("funding for a spot exchange", ["collect-funding", "--exchange", "upbit", "--market", "KRW-BTC", "--start",
+                                     "2024-01-01", "--base-url", "http://127.0.0.1:9"]),
+    ("freqtrade from a missing folder", ["import-freqtrade", "/no/such/folder"]),
+    ("live without arming", ["live", "--strategy", "SMA 10/20 cross", "--exchange", "binance", "--market",
+                             "BTCUSDT", "--timeframe", "1m"]),
+    ("live armed for another market", ["live", "--strategy", "SMA 10/20 cross", "--exchange", "binance", "--market",
+                                       "BTCUSDT", "--timeframe", "1m", "--confirm", "ETHUSDT"]),
+    ("kill with no keys", ["live", "kill", "--exchange", "binance", "--market", "BTCUSDT",
+                           "--base-url", "http://127.0.0.1:9"]),
     ("unknown timeframe", ["export-csv", "--exchange", "demo", "--market", "KRW-BTC", "--timeframe", "7m"]),
     ("no such strategy", ["backtest", "--strategy", "No such strategy", "--exchange", "demo", "--market", "X",
                           "--timeframe", "1m"]),
