@@ -50,7 +50,25 @@ class Reply:
 ErrorText = Callable[[int, Any], str]
 
 
-class HttpClient:
+class JsonSession:
+    """One aiohttp session per client, made on first use (on the running loop) and closed by `aclose()`."""
+
+    policy: RetryPolicy
+    _session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
+            self._session = aiohttp.ClientSession(timeout=timeout, headers={"Accept": "application/json"})
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class HttpClient(JsonSession):
     """GET JSON from one base URL under a pacer; transient failures are retried, others raise ExchangeError."""
 
     def __init__(self, label: str, base_url: str, pacer: Pacer, error_text: ErrorText,
@@ -62,17 +80,6 @@ class HttpClient:
         self._error_text = error_text
         self._session: aiohttp.ClientSession | None = None
         self._rng = random.Random()
-
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
-            self._session = aiohttp.ClientSession(timeout=timeout, headers={"Accept": "application/json"})
-        return self._session
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def get_json(self, path: str, params: Mapping[str, str] | None = None, weight: int = 1,
                        what: str = "") -> Reply:
@@ -86,7 +93,7 @@ class HttpClient:
             body = b""
             await self.pacer.acquire(weight)
             try:
-                async with self._ensure_session().get(url, params=params) as resp:
+                async with self.session().get(url, params=params) as resp:
                     status, headers = resp.status, resp.headers
                     body = await resp.read()
             except aiohttp.ClientConnectorError as err:

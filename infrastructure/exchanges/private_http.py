@@ -20,7 +20,7 @@ import aiohttp
 from yarl import URL
 
 from app.errors import ExchangeError
-from infrastructure.exchanges.http import Pacer, RetryPolicy, _decode, _retry_after
+from infrastructure.exchanges.http import JsonSession, Pacer, RetryPolicy, _decode, _retry_after
 
 log = logging.getLogger("quantdesk.exchange")
 
@@ -51,7 +51,7 @@ Build = Callable[[], Wire]
 Explain = Callable[[int, Any], tuple[int | str | None, str]]
 
 
-class SignedHttp:
+class SignedHttp(JsonSession):
     """Send `build()` (called again for every attempt, so timestamps and nonces are fresh) under a pacer."""
 
     def __init__(self, label: str, base_url: str, explain: Explain, policy: RetryPolicy | None = None) -> None:
@@ -61,17 +61,6 @@ class SignedHttp:
         self._explain = explain
         self._session: aiohttp.ClientSession | None = None
         self._rng = random.Random()
-
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
-            self._session = aiohttp.ClientSession(timeout=timeout, headers={"Accept": "application/json"})
-        return self._session
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def send(self, method: str, path: str, build: Build, pacers: tuple[Pacer, ...], *, weight: int = 1,
                    changes_state: bool = False, what: str = "") -> Any:
