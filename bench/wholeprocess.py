@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -78,15 +76,10 @@ def strategy_doc(fast: int, slow: int) -> dict[str, object]:
 
 
 def random_walk(n: int):  # type: ignore[no-untyped-def]
-    from domain.market import CandleSeries, Timeframe
+    """The same generated year as bench/sweep.py's."""
+    from bench.sweep import year
 
-    rng = np.random.default_rng(42)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.0008, n)))
-    open_ = np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.0002, n))
-    high = np.maximum(open_, close) * (1 + rng.random(n) * 0.001)
-    low = np.minimum(open_, close) * (1 - rng.random(n) * 0.001)
-    ts = 1_704_067_200_000 + np.arange(n, dtype=np.int64) * 60_000
-    return CandleSeries.from_columns(Timeframe.M1, ts, open_, high, low, close, rng.random(n) * 5)
+    return year(n)
 
 
 def write_year(folder: Path, million: bool) -> None:
