@@ -6,11 +6,11 @@ import asyncio
 import signal
 import sqlite3
 import sys
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sim_thread import threaded_simulator
 
 from app.bootstrap.cli import main
 from app.timeparse import parse_time_arg
@@ -28,16 +28,8 @@ M1 = Timeframe.M1
 @pytest.fixture
 def sim(request: pytest.FixtureRequest) -> Iterator[SimulatorServer]:
     """A simulator on its own loop in a thread, so the CLI can run its own asyncio loop in the test."""
-    server = SimulatorServer(SimulatorConfig(clock=fixed_clock(NOW), **getattr(request, "param", {})))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with threaded_simulator(SimulatorConfig(clock=fixed_clock(NOW), **getattr(request, "param", {}))) as server:
+        yield server
 
 
 def run(db: Path, *args: str) -> int:

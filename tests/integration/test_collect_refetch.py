@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sim_thread import threaded_simulator
 
 from app.bootstrap.cli import main
 from app.timeparse import parse_time_arg
@@ -26,16 +25,8 @@ DAY1, DAY2, DAY3 = parse_time_arg("2024-01-01"), parse_time_arg("2024-01-02"), p
 @pytest.fixture
 def sim() -> Iterator[SimulatorServer]:
     """A simulator on its own loop in a thread, so the CLI can run its own asyncio loop in the test."""
-    server = SimulatorServer(SimulatorConfig(clock=fixed_clock(NOW)))
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with threaded_simulator(SimulatorConfig(clock=fixed_clock(NOW))) as server:
+        yield server
 
 
 def collect(db: Path, sim: SimulatorServer, *extra: str) -> int:
