@@ -53,11 +53,13 @@ Brackets = tuple[np.ndarray, np.ndarray, np.ndarray]  # caps, maintenance ratios
 
 @njit(cache=True, inline="always")
 def _units(cash: float, raw: float, side: int, cfg: np.ndarray, fut: np.ndarray) -> float:
-    """Size fraction of the wallet as margin, times leverage as notional (capped by the brackets), floored."""
+    """Size fraction of the wallet as margin plus the opening fee: per unit price / leverage + price × fee (the
+    spot sizing at 1×); notional = margin × leverage, capped by the brackets, floored to the lot."""
     price = raw * (1.0 + side * cfg[C_SLIP])
-    notional = min(max(cash, 0.0) * cfg[C_FRAC] * fut[F_LEV], fut[F_MAX_NOTIONAL])
-    units: float = ((notional / price) // cfg[C_LOT]) * cfg[C_LOT]
-    return units
+    per_unit = price / fut[F_LEV] + raw * cfg[C_COMM]
+    units = min(max(cash, 0.0) * cfg[C_FRAC] / per_unit, fut[F_MAX_NOTIONAL] / price)
+    floored: float = (units // cfg[C_LOT]) * cfg[C_LOT]
+    return floored
 
 
 @njit(cache=True, inline="always")

@@ -152,7 +152,8 @@ def test_funding_paid_into_an_isolated_margin_moves_the_liquidation_price() -> N
     assert sim.equity[-1] == pytest.approx(5_000.0, abs=1e-6)  # margin 5,000 lost in all, 500 of it as funding
 
 
-def test_a_1x_long_futures_run_without_funding_or_fees_equals_the_spot_run() -> None:
+@pytest.mark.parametrize("commission", [0.0, 0.0005])
+def test_a_1x_long_futures_run_without_funding_sizes_and_trades_as_the_spot_run(commission: float) -> None:
     n = 400
     rng = np.random.default_rng(3)
     close = 50 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
@@ -161,8 +162,9 @@ def test_a_1x_long_futures_run_without_funding_or_fees_equals_the_spot_run() -> 
     el, xl = rng.random(n) < 0.05, rng.random(n) < 0.05
     sig = Sig(el, xl, np.zeros(n, bool), np.zeros(n, bool))
     risk = Risk(80, stop_loss=2.0, take_profit=3.0)
-    spot = simulate(series, sig, "long_only", risk, BacktestSettings(cash=10_000.0))
-    fut = simulate(series, sig, "long_only", risk, futures(1))
+    spot = simulate(series, sig, "long_only", risk, BacktestSettings(cash=10_000.0, commission=commission))
+    fut = simulate(series, sig, "long_only", risk, BacktestSettings(cash=10_000.0, commission=commission,
+                                                                    brackets=BTC))
     assert len(spot.trades) > 5
     np.testing.assert_allclose(fut.equity, spot.equity, rtol=1e-12)
     assert fut.trades.reasons() == spot.trades.reasons()
