@@ -74,7 +74,7 @@ def _liq(p: np.ndarray, wb: float, cash: float, fut: np.ndarray, br: Brackets) -
 def _book(trades: np.ndarray, k: int, acc: float) -> float:
     """Put the funding received since the last close (`acc`, negative = paid) on the trade just closed."""
     row = trades[k - 1]
-    row[T_FUND] += acc
+    row[T_FUND] = acc
     row[T_PNL] += acc
     row[T_RET] += acc / (row[T_SIZE] * row[T_EPRICE])
     return 0.0
@@ -151,7 +151,7 @@ def simulate_futures(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
-    trades = np.zeros((4 * n + 1, N_COLS + 1))
+    trades = np.empty((4 * n + 1, N_COLS + 1))  # every row written gets its funding column from _book
     p, lv = np.zeros(P_LEN), levels.copy()
     k, wb, acc, total, lp = 0, 0.0, 0.0, 0.0, np.nan
     pend_close, pend_open, pend_add = False, 0, False
@@ -160,14 +160,17 @@ def simulate_futures(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray
         if side != 0.0 and fund[i] != 0.0:  # funding settles before the open's fills
             pay = held * fund[i]
             cash, wb, acc, total = cash - pay, wb - pay, acc - pay, total - pay
+            lp = _liq(p, wb, cash, fut, br)
         if pend_close or pend_open != 0 or pend_add:
             k, cash, wb, acc = _fills(trades, k, cash, wb, acc, p, lv, r, i, o[i], (pend_close, pend_open, pend_add),
                                       i - 1, cfg, fut, atr)
             side, held, avg, stop_lvl, target = _state(p, lv)
+            lp = _liq(p, wb, cash, fut, br) if side != 0.0 else np.nan
         if side != 0.0:
-            lp = _liq(p, wb, cash, fut, br)
-            has_stop = stop_lvl > 0.0 if side > 0 else stop_lvl < np.inf
-            code, px = first_exit_nb(int(side), o[i], h[i], lo[i], stop_lvl if has_stop else np.nan, lp, np.nan)
+            code, px = 0, 0.0
+            if lo[i] <= lp if side > 0 else h[i] >= lp:  # NaN (no liquidation price) compares false
+                has_stop = stop_lvl > 0.0 if side > 0 else stop_lvl < np.inf
+                code, px = first_exit_nb(int(side), o[i], h[i], lo[i], stop_lvl if has_stop else np.nan, lp, np.nan)
             if code == PATH_LIQ:
                 lost = cash if fut[F_CROSS] != 0.0 else wb
                 k = _liquidate(trades, k, p, i, px, lost, cfg)
@@ -177,8 +180,10 @@ def simulate_futures(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray
                 before, k0 = p[P_SIZE], k
                 k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
                 if k > k0:
+                    trades[k0:k - 1, T_FUND] = 0.0  # earlier take-profit parts of this bar
                     wb, acc = wb * p[P_SIZE] / before, _book(trades, k, acc)
                 side, held, avg, stop_lvl, target = _state(p, lv)
+                lp = _liq(p, wb, cash, fut, br) if side != 0.0 else np.nan
             if side != 0.0 and r[R_TR_KIND] != NONE:
                 _trail(p, r, i, h[i], lo[i], c[i], atr[1])
                 stop_lvl = _state(p, lv)[3]
@@ -201,6 +206,7 @@ def simulate_futures(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray
             k, cash, wb, acc = _fills(trades, k, cash, wb, acc, p, lv, r, i, c[i], (pend_close, pend_open, pend_add),
                                       i, cfg, fut, atr)
             side, held, avg, stop_lvl, target = _state(p, lv)
+            lp = _liq(p, wb, cash, fut, br) if side != 0.0 else np.nan
             pend_close, pend_open, pend_add = False, 0, False
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)

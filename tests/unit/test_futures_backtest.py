@@ -14,6 +14,7 @@ from domain.futures import FundingRates
 from domain.futures.liquidation import cross_liquidation_price, isolated_liquidation_price
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Risk
+from domain.strategy.risk import Distance, TakeProfitLevel
 from infrastructure.futures_brackets import load_default_brackets
 
 BTC = load_default_brackets()["BTCUSDT"]
@@ -178,6 +179,27 @@ def test_the_statistics_of_a_futures_run_report_funding_and_liquidations() -> No
     assert res.stats["Funding [$]"] == pytest.approx(-500 * 100 * 0.001)
     assert "Funding [$]" not in backtest_signals(series, enter(5, 1), "long_only", Risk(50),
                                                  BacktestSettings()).stats
+
+
+def test_funding_of_positions_closed_in_parts_adds_up_to_the_runs_total_and_its_equity() -> None:
+    n = 3000
+    rng = np.random.default_rng(11)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
+    open_ = np.r_[100.0, close[:-1]]
+    series = bars([(o, max(o, c) * 1.002, min(o, c) * 0.998, c) for o, c in zip(open_, close, strict=True)])
+    sig = Sig(*(rng.random(n) < 0.02 for _ in range(4)))
+    ts = series.ts[4::8]
+    rates = FundingRates.from_columns(ts, rng.normal(1e-4, 3e-4, len(ts)))
+    levels = (TakeProfitLevel(Distance.pct(1.0), 50.0), TakeProfitLevel(Distance.pct(2.0), 100.0))
+    risk = Risk(40, stop_loss=Distance.pct(1.5), take_profit=levels)
+    settings = BacktestSettings(cash=10_000.0, commission=0.0005, leverage=8, brackets=BTC, funding=rates,
+                                finalize_trades=True)
+    sim = simulate(series, sig, "long_short", risk, settings)
+    reasons = sim.trades.reasons()
+    assert reasons.count("take_profit") > 10 and np.count_nonzero(sim.trades.funding) > 10
+    assert sim.open_position is None and sim.funding != 0.0
+    assert float(sim.trades.funding.sum()) == pytest.approx(sim.funding, abs=1e-9)
+    assert 10_000 + float(sim.trades.pnl.sum()) == pytest.approx(sim.equity[-1], rel=1e-12)
 
 
 @pytest.mark.parametrize(("settings", "named"), [
