@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from app.market_data.funding import FundingService
     from app.strategies.service import StrategyService
     from app.sweeps.service import SweepService
+    from domain.futures import BracketTable
     from infrastructure.clock import SystemClock
     from infrastructure.db.candles import SqlCandleRepository
     from infrastructure.exchanges import ExchangeGateways
@@ -120,6 +121,13 @@ class Container:
 
         return FundingService(SqlFundingRepository(self.engine), self.exchanges.funding_source, CsvFundingFiles(),
                               self.clock)
+
+    @cached_property
+    def bracket_tables(self) -> dict[str, BracketTable]:
+        """Maintenance-margin brackets per futures symbol (the bundled table)."""
+        from infrastructure.futures_brackets import load_default_brackets
+
+        return load_default_brackets()
 
     @cached_property
     def strategies(self) -> StrategyService:

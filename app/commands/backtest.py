@@ -9,7 +9,14 @@ from typing import Any
 from app.backtests.display import stat_text
 from app.commands.common import add_range_args, open_container, timeframe_arg
 from app.commands.output import write_json
-from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
+from app.commands.run_inputs import (
+    add_futures_args,
+    add_settings_args,
+    csv_series,
+    futures_settings,
+    settings_from_args,
+    strategy_from_args,
+)
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
 from domain.backtest.run import BacktestResult, json_value
@@ -30,6 +37,7 @@ def register(sub: Any) -> None:
     p.add_argument("--timeframe", type=timeframe_arg, help="bar length (with --csv: default inferred from spacing)")
     add_range_args(p)
     add_settings_args(p)
+    add_futures_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (stats and trades)")
     p.set_defaults(func=_backtest)
 
@@ -58,6 +66,9 @@ def _backtest(args: argparse.Namespace) -> int:
     start, end = parse_range(args.start, args.end)
     if bool(args.csv) == bool(args.exchange or args.market):
         raise UserError("give either --csv FILE or --exchange E --market M --timeframe TF")
+    funding_note = None
+    if args.csv or (args.exchange and args.market and args.timeframe):
+        settings, funding_note = futures_settings(args, settings)
     strategy, strategy_id = strategy_from_args(args)
     if args.csv:
         from app.backtests.worker import prepare_failure
@@ -76,11 +87,12 @@ def _backtest(args: argparse.Namespace) -> int:
         key = SeriesKey(args.exchange, args.market, args.timeframe)
         done = open_container(args).backtests.run_here(RunBacktest(strategy, key, start, end, settings, strategy_id))
         result, run_id, where = done.result, done.run_id, str(key)
-    _print(strategy, result, run_id, where, args.json)
+    _print(strategy, result, run_id, where, args.json, funding_note)
     return 0
 
 
-def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where: str, as_json: bool) -> None:
+def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where: str, as_json: bool,
+           funding_note: str | None = None) -> None:
     if as_json:
         trades = result.trades.records()
         for t in trades:
@@ -88,9 +100,13 @@ def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where
             t["duration_days"] = t.pop("duration_ms") / 86_400_000
         doc = {"strategy": strategy.name, "data": where, "run_id": run_id,
                "stats": {k: json_value(v) for k, v in result.stats.items()}, "trades": trades}
+        if funding_note is not None:
+            doc["funding"] = funding_note
         write_json(doc, sys.stdout)
         return
     print(f"{strategy.name} on {where}")
+    if funding_note is not None:
+        print(funding_note)
     stats = {k: json_value(v) for k, v in result.stats.items()}
     width = max(len(k) for k in stats)
     for key, value in stats.items():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from app.commands.common import context, cost_defaults, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
 from domain.backtest import BacktestSettings
-from domain.market import CandleSeries
+from domain.futures import FundingRates
+from domain.market import CandleSeries, SeriesKey
 from domain.strategy import Strategy, StrategyInvalid
 
 
@@ -66,3 +68,62 @@ def csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> 
         raise DataError(f"{args.csv}: no bars in the requested range (the file covers "
                         f"{format_ms(int(series.ts[0]))} .. {format_ms(int(series.ts[-1]))})")
     return part
+
+
+def add_futures_args(p: argparse.ArgumentParser) -> None:
+    """The options `futures_settings` reads: leverage, margin mode, funding on or off."""
+    p.add_argument("--leverage", type=int, default=1,
+                   help="futures leverage, 1..the symbol's maximum (Binance USDT-M only; spot markets take 1)")
+    p.add_argument("--margin", choices=("isolated", "cross"), default="isolated",
+                   help="futures margin mode (default isolated)")
+    p.add_argument("--no-funding", action="store_true", help="futures: do not charge stored funding")
+
+
+def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tuple[BacktestSettings, str | None]:
+    """The settings with the futures account of a Binance USDT-M market (brackets, leverage, margin, stored
+    funding) and a line saying whether funding data covered the range; spot markets and CSV files refuse
+    leverage ≠ 1 (InvalidLeverage's message, as a UserError)."""
+    from domain.costs import MarketKind, market_kind
+    from domain.futures import InvalidLeverage, check_leverage
+
+    exchange, symbol = ("csv", args.csv) if args.csv else (args.exchange, args.market)
+    try:
+        kind = market_kind(exchange)
+    except ValueError:
+        kind = None
+    table = open_container(args).bracket_tables.get(symbol) if kind is MarketKind.USDT_FUTURES else None
+    try:
+        leverage = check_leverage(exchange, symbol, args.leverage, table)
+    except InvalidLeverage as err:
+        raise UserError(f"--{err}") from None
+    if kind is not MarketKind.USDT_FUTURES:
+        if args.margin != "isolated":
+            raise UserError(f"--margin: {exchange} trades spot, there is no margin mode to choose")
+        return settings, None
+    if table is None:
+        if leverage != 1:
+            raise UserError(f"--leverage: no maintenance-margin brackets known for {symbol}, so it trades at 1x")
+        return settings, None
+    funding, note = None, "funding: off (--no-funding)"
+    if not args.no_funding:
+        funding, note = _stored_funding(args, exchange, symbol)
+    return replace(settings, leverage=leverage, margin=args.margin, brackets=table, funding=funding), note
+
+
+def _stored_funding(args: argparse.Namespace, exchange: str, symbol: str) -> tuple[FundingRates, str]:
+    """Stored funding events over the backtest's range and whether collected data covers it."""
+    from app.timeparse import parse_range
+
+    start, end = parse_range(args.start, args.end)
+    container = open_container(args)
+    candles = container.candles.read(SeriesKey(exchange, symbol, args.timeframe), start, end)
+    if len(candles) == 0:
+        return FundingRates.empty(), "funding: no candles in range"
+    lo, hi = int(candles.ts[0]), int(candles.ts[-1]) + args.timeframe.ms
+    rates = container.funding.load(exchange, symbol, lo, hi)
+    cov = container.funding.coverage(exchange, symbol, lo, hi)
+    if cov.covered:
+        return rates, f"funding: {len(rates)} events, stored data covers {format_ms(lo)} .. {format_ms(hi)}"
+    gaps = ", ".join(f"{format_ms(a)} .. {format_ms(b)}" for a, b in cov.missing[:3])
+    return rates, (f"funding: {len(rates)} events; NOT covered: {gaps}{' ...' if len(cov.missing) > 3 else ''} "
+                   f"(quantdesk collect-funding --exchange {exchange} --market {symbol} ...)")

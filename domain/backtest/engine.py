@@ -10,10 +10,12 @@ import numpy as np
 import numpy.typing as npt
 
 from domain.backtest import kernel as k
+from domain.backtest.kernel_futures import F_LEN, simulate_futures
 from domain.backtest.kernel_v2 import simulate_v2
-from domain.backtest.risk_arrays import ScaleSpec, risk_arrays
+from domain.backtest.risk_arrays import ScaleSpec, pct_risk_arrays, risk_arrays
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.trades import TradeTable
+from domain.futures.funding import funding_per_bar
 from domain.market import CandleSeries
 from domain.strategy.position_rules import PositionRules
 from domain.strategy.risk import Risk
@@ -66,6 +68,7 @@ class SimResult:
     trades: TradeTable
     open_position: OpenPosition | None
     start: int
+    funding: float = 0.0  # futures: total funding received over the run, negative = paid
 
 
 DIRECTIONS = ("long_only", "short_only", "long_short")
@@ -125,6 +128,8 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
     first, reverse = max(int(start), 1), direction == "long_short"
     scale = scale or _scale_of(signals)
     position: PositionRules | None = getattr(signals, "position", None)
+    if settings.futures:
+        return _simulate_futures(series, (el, xl, es, xs), risk, settings, cfg, first, reverse, scale, position)
     if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None or position is not None):
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
@@ -141,3 +146,32 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
     if state[0] != 0:
         open_pos = OpenPosition(int(state[0]), float(state[1]), float(state[2]), int(state[3]))
     return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, first)
+
+
+def _simulate_futures(series: CandleSeries, flags: tuple[BoolArray, BoolArray, BoolArray, BoolArray], risk: RiskLike,
+                      settings: BacktestSettings, cfg: F64, first: int, reverse: bool, scale: ScaleSpec | None,
+                      position: PositionRules | None) -> SimResult:
+    """The futures loop: margin, leverage, liquidation and funding (see docs/backtest.md, "Futures model")."""
+    table = settings.brackets
+    assert table is not None
+    n = len(series)
+    pr = position or PositionRules.none(n)
+    adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
+    if isinstance(risk, Risk):
+        r, levels, atr = risk_arrays(series, risk, scale)
+    else:
+        r, levels, atr = pct_risk_arrays(n, cfg, scale)
+    fut = np.zeros(F_LEN)
+    fut[:] = (settings.leverage, 1.0 if settings.margin == "cross" else 0.0, table.max_notional(settings.leverage))
+    caps, _, mmrs, cums = table.arrays()
+    fund = (np.zeros(n) if settings.funding is None
+            else funding_per_bar(series.ts, series.open, settings.funding))
+    equity, rows, state = simulate_futures(
+        series.open, series.high, series.low, series.close, (*flags, adds), first, reverse, cfg, r, levels, atr,
+        float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
+        (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs), fut,
+        (np.ascontiguousarray(caps), np.ascontiguousarray(mmrs), np.ascontiguousarray(cums)), fund)
+    open_pos = None
+    if state[0] != 0:
+        open_pos = OpenPosition(int(state[0]), float(state[1]), float(state[2]), int(state[3]))
+    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, first, float(state[4]))

@@ -62,6 +62,25 @@ def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tu
     return r, levels, np.ascontiguousarray(np.vstack(rows))
 
 
+def pct_risk_arrays(n: int, cfg: F64, scale: ScaleSpec | None) -> tuple[F64, F64, F64]:
+    """The v1 risk fractions of the settings vector (stop, take-profit, extreme-anchored trailing) as the same
+    arrays `risk_arrays` builds, for risk blocks that are not a `Risk` (the futures loop reads only these)."""
+    from domain.backtest import kernel as k1
+
+    r = np.zeros(k2.R_LEN)
+    if cfg[k1.C_SL] > 0:
+        r[k2.R_SL_KIND], r[k2.R_SL_FRAC] = k2.PCT, cfg[k1.C_SL]
+    if cfg[k1.C_TRAIL] > 0:
+        r[k2.R_TR_KIND], r[k2.R_TR_FRAC] = k2.PCT, cfg[k1.C_TRAIL]
+    if scale is not None:
+        r[k2.R_ADD_FRAC], r[k2.R_MAX_ADDS], r[k2.R_MIN_GAP] = (scale.size_pct / 100.0, scale.max_adds,
+                                                              scale.min_bars_between)
+    levels = np.zeros((1 if cfg[k1.C_TP] > 0 else 0, k2.L_LEN))
+    if len(levels):
+        levels[0, k2.L_FRAC], levels[0, k2.L_SHARE] = cfg[k1.C_TP], 1.0
+    return r, levels, np.full((2 + len(levels), n), np.nan)
+
+
 def risk_warmup(risk: Risk) -> int:
     """Bars before every ATR distance of the risk block has a value."""
     distances = [risk.stop_loss, risk.trailing_stop.distance if risk.trailing_stop else None,

@@ -14,7 +14,7 @@ from domain.backtest.engine import RiskLike, SignalsLike, simulate
 from domain.backtest.risk_arrays import ScaleSpec, risk_warmup
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
-from domain.backtest.trades import TradeTable
+from domain.backtest.trades import LIQUIDATION, TradeTable
 from domain.market import FIELDS, CandleSeries, Timeframe
 from domain.strategy import Strategy, evaluate, iter_vars
 from domain.strategy.evaluation import htf_warmup, var_warmup
@@ -68,7 +68,15 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
     sim = simulate(series, signals, direction, risk, settings, start=warmup + 1, scale=scale)
     dd = drawdown(sim.equity)
     stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup, dd=dd)
+    if settings.futures:
+        stats.update(futures_stats(sim.funding, sim.trades))
     return BacktestResult(stats, sim.trades, sim.equity, dd, sim.start)
+
+
+def futures_stats(funding: float, trades: TradeTable) -> dict[str, Any]:
+    """The futures run's extra statistics: total funding (negative = paid, open position included) and the
+    number of liquidated trades."""
+    return {"Funding [$]": funding, "Liquidations": int(np.count_nonzero(trades.exit_reason == LIQUIDATION))}
 
 
 def check_prices(series: CandleSeries) -> None:

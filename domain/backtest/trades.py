@@ -10,7 +10,9 @@ import numpy.typing as npt
 
 from domain.backtest import kernel as k
 
-EXIT_REASONS = ("signal", "stop", "take_profit", "trailing", "end")
+EXIT_REASONS = ("signal", "stop", "take_profit", "trailing", "end", "liquidation")
+LIQUIDATION = 5  # the futures loop's exit code (kernel codes 0..4 come first)
+T_FUND = 10  # the futures loop's extra trade column: funding, negative = paid
 SIDE_NAMES = {1: "long", -1: "short"}
 
 F64 = npt.NDArray[np.float64]
@@ -22,7 +24,8 @@ I8 = npt.NDArray[np.int8]
 class TradeTable:
     """Closed trades. `side` is +1 long / -1 short; `size` is the (positive) quantity;
     times are bar open times in ms UTC; `return_pct` is net of commissions, in percent of the entry value;
-    `exit_reason` indexes EXIT_REASONS."""
+    `exit_reason` indexes EXIT_REASONS; `funding` is what the trade received in funding (negative = paid,
+    already in `pnl`; 0 on spot)."""
 
     side: I8
     size: F64
@@ -37,6 +40,7 @@ class TradeTable:
     commission: F64
     duration_ms: I64
     exit_reason: I8
+    funding: F64
 
     @classmethod
     def from_rows(cls, rows: F64, ts: I64) -> TradeTable:
@@ -51,6 +55,7 @@ class TradeTable:
             pnl=rows[:, k.T_PNL].copy(), return_pct=rows[:, k.T_RET] * 100.0,
             commission=rows[:, k.T_COMM].copy(), duration_ms=xtime - etime,
             exit_reason=rows[:, k.T_REASON].astype(np.int8),
+            funding=rows[:, T_FUND].copy() if rows.shape[1] > T_FUND else np.zeros(len(rows)),
         )
 
     @classmethod
@@ -67,6 +72,8 @@ class TradeTable:
     def from_columns(cls, cols: dict[str, np.ndarray]) -> TradeTable:
         dtypes = {"side": np.int8, "exit_reason": np.int8, "entry_bar": np.int64, "exit_bar": np.int64,
                   "entry_time": np.int64, "exit_time": np.int64, "duration_ms": np.int64}
+        cols = dict(cols)
+        cols.setdefault("funding", np.zeros(len(cols["side"])))  # runs stored before futures
         return cls(**{f.name: np.asarray(cols[f.name], dtype=dtypes.get(f.name, np.float64))
                       for f in fields(cls)})
 
