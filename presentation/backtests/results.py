@@ -66,12 +66,13 @@ class ResultsView(QtWidgets.QSplitter):
         """Show one run; False when its candles are no longer stored (statistics and trades only)."""
         s = run.summary
         self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
-        self.stats.set_runs([(run_label(run), run.stats)])
+        self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
         self.trades.set_trades(run.trades)
         return self._draw(run)
 
     def compare(self, runs: list[StoredRun]) -> None:
-        self.stats.set_runs([(run_label(r), r.stats) for r in runs])
+        markets = {(r.summary.exchange, r.summary.symbol) for r in runs}
+        self.stats.set_runs([(run_label(r), r.stats) for r in runs], markets.pop() if len(markets) == 1 else None)
         self.title.setText("  Comparing " + " with ".join(run_title(r) for r in runs))
 
     def _draw(self, run: StoredRun) -> bool:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui
 
-from app.backtests.display import stat_text
+from app.backtests.display import market_money_label, stat_text, underflowed
 from app.backtests.ports import RunSummary, StoredRun
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import meaningless_ratio
@@ -31,11 +31,16 @@ class StatsModel(QtCore.QAbstractTableModel):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: list[tuple[str, dict[str, Any]]] = []
+        self.market: tuple[str, str] | None = None  # (exchange, symbol): money in its quote currency
 
-    def set_runs(self, runs: list[tuple[str, dict[str, Any]]]) -> None:
+    def set_runs(self, runs: list[tuple[str, dict[str, Any]]], market: tuple[str, str] | None = None) -> None:
         self.beginResetModel()
-        self.runs = runs
+        self.runs, self.market = runs, market
         self.endResetModel()
+
+    def label(self, key: str) -> str:
+        """The statistic's name as shown: "[$]" in the market's quote currency ("Equity Final [KRW]")."""
+        return market_money_label(key, *self.market) if self.market else key
 
     def keys(self) -> list[str]:
         known = [k for k in STAT_KEYS if any(k in s for _, s in self.runs)]
@@ -57,10 +62,11 @@ class StatsModel(QtCore.QAbstractTableModel):
             return None
         key, col = keys[index.row()], index.column()
         if col == 0:
-            return key if role == _ROLE.DisplayRole else None
-        value = self.runs[col - 1][1].get(key)
+            return self.label(key) if role in (_ROLE.DisplayRole, _ROLE.ToolTipRole) else None
+        stats = self.runs[col - 1][1]
+        value = stats.get(key)
         if role == _ROLE.DisplayRole:
-            return stat_text(key, value)
+            return stat_text(key, value, stats)
         if role == VALUE_ROLE:
             return value
         if role == _ROLE.TextAlignmentRole:
@@ -68,6 +74,9 @@ class StatsModel(QtCore.QAbstractTableModel):
         if role == _ROLE.ToolTipRole and meaningless_ratio(key, value):
             return (f"{value:.3g}: the run's volatility is too close to zero for this ratio to mean anything "
                     "(too few days, or an almost flat equity curve)")
+        if role == _ROLE.ToolTipRole and underflowed(key, value, stats):
+            return (f"{value:.3g}: backtesting.py's annualised figure underflows on this run (its formula "
+                    "compounds a large loss to ~0); no meaningful value")
         if role == _ROLE.ForegroundRole and key in ("Return [%]", "Avg. Trade [%]") and isinstance(value, float):
             return UP_BRUSH if value >= 0 else DOWN_BRUSH
         return None

@@ -11,9 +11,9 @@ from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
-from domain.backtest import BacktestSettings
 from domain.market import SeriesKey
 from domain.sweep import NUMERIC_KEYS, Slot, linked_slots, short_label
+from presentation.backtests.costs import CostsFields
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
 _CHECK = QtCore.Qt.ItemDataRole.CheckStateRole
@@ -133,14 +133,8 @@ class SweepForm(QtWidgets.QWidget):
         self.oos.setSingleStep(0.05)
         self.oos.setValue(0.25)
         self.anchored = QtWidgets.QCheckBox("anchored")
-        self.cash = QtWidgets.QDoubleSpinBox()
-        self.cash.setRange(1, 1e12)
-        self.cash.setValue(10_000)
-        self.commission = QtWidgets.QDoubleSpinBox()
-        self.commission.setDecimals(4)
-        self.commission.setRange(0, 0.0999)
-        self.commission.setSingleStep(0.0005)
-        self.commission.setValue(0.001)
+        self.costs = CostsFields()
+        self.cash, self.commission, self.slippage = self.costs.cash, self.costs.fee, self.costs.slippage
         self._layout()
 
     def _layout(self) -> None:
@@ -152,8 +146,8 @@ class SweepForm(QtWidgets.QWidget):
         form.addRow("Run on", _row(self.executor, self.address, QtWidgets.QLabel("workers"), self.workers))
         form.addRow("Walk-forward", _row(self.walk_forward, QtWidgets.QLabel("OOS fraction"), self.oos,
                                          self.anchored))
-        form.addRow("Account", _row(QtWidgets.QLabel("cash"), self.cash, QtWidgets.QLabel("commission"),
-                                    self.commission))
+        form.addRow("Account", _row(self.costs.cash_label, self.cash, self.costs.fee_label, self.commission,
+                                    self.costs.slippage_label, self.slippage))
 
     def request(self, definition: dict[str, Any], params: tuple[ParamRange, ...], key: SeriesKey,
                 strategy_id: int | None) -> SweepRequest:
@@ -165,7 +159,7 @@ class SweepForm(QtWidgets.QWidget):
             method=self.method.currentText(), samples=self.samples.value() if random else None,
             seed=self.seed.value(), walk_forward=self.walk_forward.value(), oos_fraction=self.oos.value(),
             anchored=self.anchored.isChecked(),
-            settings=BacktestSettings(cash=self.cash.value(), commission=self.commission.value()),
+            settings=self.costs.settings(),
             strategy_id=strategy_id)
         kind = self.executor.currentData()
         if kind == "dask" and not self.address.text().strip():

@@ -80,6 +80,7 @@ class OptimizeView(QtWidgets.QWidget):
 
     def _connect(self) -> None:
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.data.currentIndexChanged.connect(self._data_changed)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.runner.progressed.connect(self._progressed)
@@ -119,6 +120,11 @@ class OptimizeView(QtWidgets.QWidget):
                 self.strategy.setCurrentIndex(i)
                 return True
         return False
+
+    def _data_changed(self) -> None:
+        stored = self.data.currentData()
+        if isinstance(stored, StoredSeries):
+            self.form.costs.apply_market(stored.key.exchange, stored.key.symbol)
 
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()

@@ -96,7 +96,7 @@ def test_the_fill_options_reach_the_engine(qtbot: QtBot, tab: BacktestsTab) -> N
     tab.form.on_close.setCurrentIndex(tab.form.on_close.findData(True))
     tab.form.finalize.setCurrentIndex(tab.form.finalize.findData(True))
     settings = tab.form.command().settings
-    assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.002
+    assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.0005  # Demo: Upbit's fee
     assert run(qtbot, tab) == "done"
     assert tab.trades.trades.reasons()[-1] == "end"
 
@@ -120,3 +120,42 @@ def test_result_models_pass_the_qt_model_tester(qtbot: QtBot, tab: BacktestsTab,
     assert run(qtbot, tab) == "done"
     for model in (tab.stats, tab.trades, tab.history):
         qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_the_costs_default_to_the_exchange_in_percent_and_cash_in_the_quote_currency(
+        qtbot: QtBot, tab: BacktestsTab) -> None:
+    form = tab.form
+    assert form.commission.text() == "0.050 %" and form.slippage.text() == "0.000 %"
+    assert form.costs.cash_label.text() == "Cash (KRW)" and form.cash.value() == 10_000_000
+    assert form.command().settings.commission == 0.0005
+    assert run(qtbot, tab) == "done"
+    labels = [tab.stats.index(r, 0).data() for r in range(tab.stats.rowCount())]
+    assert "Equity Final [KRW]" in labels and not any("[$]" in label for label in labels)
+
+
+def test_csv_data_starts_from_the_last_fee_used_on_csv_data(qtbot: QtBot, container: Container) -> None:
+    csv_key = SeriesKey("csv", "MYDATA", Timeframe.M1)
+    store_walk(container, csv_key, 500)
+    store_walk(container, KEY, 500)
+    first = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(first)
+    first.show()
+    assert first.form.set_series(csv_key)
+    first.form.commission.setFocus()
+    qtbot.keyClick(first.form.commission, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(first.form.commission, "0.125")
+    assert first.form.command().settings.commission == 0.00125
+    assert first.form.costs.cash_label.text() == "Cash"
+    second = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(second)
+    assert second.form.set_series(KEY) and second.form.commission.value() == 0.05
+    assert second.form.set_series(csv_key) and second.form.commission.text() == "0.125 %"
+
+
+def test_an_underflowed_volatility_shows_a_dash_with_the_raw_value_in_its_tooltip(tab: BacktestsTab) -> None:
+    tab.stats.set_runs([("Run #1", {"Return [%]": -95.0, "Volatility (Ann.) [%]": 3e-9, "Equity Final [$]": 5.0})],
+                       ("upbit", "KRW-BTC"))
+    rows = [tab.stats.index(r, 0).data() for r in range(tab.stats.rowCount())]
+    vol = tab.stats.index(rows.index("Volatility (Ann.) [%]"), 1)
+    assert vol.data() == "—" and "3e-09" in vol.data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "Equity Final [KRW]" in rows

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PyQt6 import QtCore
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -342,3 +343,16 @@ def test_quitting_closes_the_optimize_window_too_after_asking_about_a_running_sw
     assert view.runner.cancel_event.is_set()
     view.runner.join(5)
     assert not view.runner.running
+
+
+def test_the_optimize_costs_are_in_percent_with_the_exchanges_fee_and_cash_in_the_quote_currency(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    form = view.form
+    assert form.commission.text() == "0.050 %" and form.slippage.text() == "0.000 %"
+    assert form.costs.cash_label.text() == "Cash (KRW)" and form.cash.text() == "10,000,000"
+    form.commission.setFocus()
+    qtbot.keyClick(form.commission, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(form.commission, "0.1")
+    request, _ = view.request()
+    assert request.cmd.settings.commission == 0.001 and request.cmd.settings.cash == 10_000_000
