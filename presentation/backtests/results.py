@@ -13,7 +13,7 @@ from app.errors import UserError
 from domain.backtest import drawdown
 from domain.market import SeriesKey, Timeframe
 from presentation.chart.widget import ChartWidget, Marker
-from presentation.models.backtest_results import StatsModel, TradesModel, run_label, run_title
+from presentation.models.backtest_results import StatsModel, TradesModel, run_header, run_label, run_title
 
 if TYPE_CHECKING:
     from presentation.services import Services
@@ -47,6 +47,8 @@ class ResultsView(QtWidgets.QSplitter):
         self.results.setStretchFactor(1, 3)
         self.title = QtWidgets.QLabel("No run shown")
         self.title.setObjectName("chartTitle")
+        self.title.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
         top = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -65,7 +67,8 @@ class ResultsView(QtWidgets.QSplitter):
     def show_run(self, run: StoredRun) -> bool:
         """Show one run; False when its candles are no longer stored (statistics and trades only)."""
         s = run.summary
-        self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
+        self.title.setText(run_header(run))
+        self.title.setToolTip(run_header(run))
         self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
         self.trades.set_trades(run.trades)
         return self._draw(run)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.backtests.ports import StoredRun
+from app.backtests.provenance import rerun_command
 from app.backtests.service import BacktestCancelled, BacktestJob, BacktestProgressed
 from app.errors import UserError
 from presentation.backtests.form import RunForm
@@ -69,7 +70,7 @@ class BacktestsTab(QtWidgets.QWidget):
         buttons.addWidget(self.cancel_btn)
         buttons.addWidget(self.progress, 1)  # beside the buttons: the run history keeps the height
         self.history_view = table_view(self.history)
-        for col, width in enumerate((44, 150, 110, 170, 72, 64)):
+        for col, width in enumerate((44, 150, 110, 170, 72, 64, 150, 90)):
             self.history_view.setColumnWidth(col, width)
         rows = self.history_view.verticalHeader().defaultSectionSize()
         bar = self.history_view.horizontalScrollBar().sizeHint().height()  # the columns are wider than the view
@@ -78,10 +79,14 @@ class BacktestsTab(QtWidgets.QWidget):
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
         hist_buttons = QtWidgets.QHBoxLayout()
         for text, slot in (("Open", self.open_selected), ("Compare two", self.compare_selected),
-                           ("Delete…", self.delete_selected)):
+                           ("Load these settings", self.load_settings), ("Delete…", self.delete_selected)):
             b = QtWidgets.QPushButton(text)
             b.clicked.connect(lambda _=False, s=slot: s())
             hist_buttons.addWidget(b)
+            if slot == self.load_settings:
+                self.load_btn = b
+                b.setToolTip("Put the selected (or shown) run's exact settings into the form: its strategy as it "
+                             "ran, market, timeframe, range, cash, fees, slippage and fills")
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.form)
         left.addLayout(buttons)
@@ -179,6 +184,21 @@ class BacktestsTab(QtWidgets.QWidget):
         ids = self.selected_runs()
         if ids:
             self.show_run(ids[0])
+
+    def load_settings(self) -> bool:
+        """The selected run's (else the shown run's) exact settings into the form, ready to run again."""
+        ids = self.selected_runs()
+        run_id = ids[0] if ids else (self.run_shown.id if self.run_shown is not None else None)
+        if run_id is None:
+            self._say("Select a run in the history to load its settings.")
+            return False
+        try:
+            missing = self.form.load_command(rerun_command(self.service.get(run_id)))
+        except UserError as err:
+            self._fail(str(err))
+            return False
+        self._say(f"Settings of run #{run_id} loaded" + (f"; but {', '.join(missing)}." if missing else "."))
+        return not missing
 
     def compare_selected(self) -> bool:
         ids = self.selected_runs()

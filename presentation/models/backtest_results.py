@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui
 
 from app.backtests.display import market_money_label, stat_text, underflowed
 from app.backtests.ports import RunSummary, StoredRun
+from app.backtests.provenance import costs_text, fill_rule, overrides_text
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
+from domain.costs import quote_currency
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
 
@@ -150,7 +153,8 @@ def _trade_cell(t: TradeTable, i: int, col: int) -> str:
     return EXIT_REASONS[int(t.exit_reason[i])].replace("_", " ")
 
 
-RUN_COLUMNS = ("Run", "Strategy", "Market", "Range", "Return %", "# Trades", "When")
+RUN_COLUMNS = ("Run", "Strategy", "Market", "Range", "Return %", "# Trades", "Costs", "Parameters", "When")
+OVERRIDDEN = QtGui.QBrush(QtGui.QColor("#ffb74d"))  # a run whose strategy differs from the saved one
 PAGE = 100
 
 
@@ -200,11 +204,14 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
             return (str(r.id), r.strategy_name, f"{r.symbol} {r.timeframe}",
                     f"{short_time(r.start_ms)[:10]} → {short_time(r.end_ms)[:10]}",
                     "—" if r.return_pct is None else f"{r.return_pct:+.2f}", f"{r.trades:,}",
-                    short_time(r.created_ms))[col]
+                    costs_text(r.commission, r.slippage), _params(r), short_time(r.created_ms))[col]
         if role == _ROLE.UserRole:
             return r.id
         if role == _ROLE.ToolTipRole:
-            return f"{r.exchange}:{r.symbol}:{r.timeframe}, {r.bars:,} bars"
+            return (f"{r.exchange}:{r.symbol}:{r.timeframe}, {r.bars:,} bars; {costs_text(r.commission, r.slippage)}"
+                    f"; {_params(r)}" + ("" if not r.overridden else " (open the run to see which)"))
+        if role == _ROLE.ForegroundRole and col in (1, 7) and r.overridden:
+            return OVERRIDDEN
         if role == _ROLE.TextAlignmentRole and col in (0, 4, 5):
             return RIGHT
         if role == _ROLE.ForegroundRole and col == 4 and r.return_pct is not None:
@@ -218,9 +225,34 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
         return None
 
 
+def _params(r: RunSummary) -> str:
+    if r.strategy_id is None:
+        return "from a file"
+    return f"{r.overridden} changed" if r.overridden else "as saved"
+
+
 def run_title(run: StoredRun) -> str:
     s = run.summary
     return f"#{s.id} {s.strategy_name}"
+
+
+def run_header(run: StoredRun) -> str:
+    """What produced the run, in one rich-text line: strategy (changed values highlighted), market, timeframe,
+    range, cash, fees, slippage and fill rule."""
+    s, settings = run.summary, run.settings
+    cash = settings.get("cash")
+    quote = quote_currency(s.exchange, s.symbol) if s.exchange != "csv" else None
+    money = "?" if cash is None else f"{cash:,.0f}" + (f" {quote}" if quote else "")
+    changed = overrides_text(run.overrides)
+    strategy = html.escape(f"#{s.id} {s.strategy_name}", quote=False)
+    if changed:
+        colour = OVERRIDDEN.color().name()
+        strategy += f' <span style="color:{colour}">(changed: {html.escape(changed, quote=False)})</span>'
+
+    details = (f"{s.exchange}:{s.symbol} {s.timeframe} · {short_time(s.start_ms)} → {short_time(s.end_ms)} · "
+               f"cash {money} · {costs_text(settings.get('commission'), settings.get('slippage'))} · "
+               f"fills {fill_rule(settings)}")
+    return f"{strategy} · {html.escape(details, quote=False)}"
 
 
 def run_label(run: StoredRun) -> str:

@@ -13,7 +13,7 @@ from stored import store_walk
 from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.tab import BacktestsTab
-from presentation.models.backtest_results import VALUE_ROLE
+from presentation.models.backtest_results import RUN_COLUMNS, VALUE_ROLE
 from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
@@ -159,3 +159,38 @@ def test_an_underflowed_volatility_shows_a_dash_with_the_raw_value_in_its_toolti
     vol = tab.stats.index(rows.index("Volatility (Ann.) [%]"), 1)
     assert vol.data() == "—" and "3e-09" in vol.data(QtCore.Qt.ItemDataRole.ToolTipRole)
     assert "Equity Final [KRW]" in rows
+
+
+def test_history_and_header_say_what_produced_a_run_and_load_these_settings_restores_them(
+        qtbot: QtBot, tab: BacktestsTab) -> None:
+    form = tab.form
+    form.commission.setValue(0.1)
+    form.slippage.setValue(0.02)
+    form.on_close.setCurrentIndex(form.on_close.findData(True))
+    assert run(qtbot, tab) == "done"
+    header = tab.view.title.text()
+    for part in ("SMA 10/20 cross", "demo:KRW-BTC 1m", "→", "cash 10,000,000 KRW", "fee 0.1 %", "slip 0.02 %",
+                 "on the signal bar's close"):
+        assert part in header
+    costs, params = (tab.history.index(0, RUN_COLUMNS.index(c)).data() for c in ("Costs", "Parameters"))
+    assert costs == "fee 0.1 %, slip 0.02 %" and params == "as saved"
+    assert "fee 0.1 %" in tab.history.index(0, 0).data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    expected = form.command()
+    form.commission.setValue(0.3)
+    form.cash.setValue(5_000)
+    form.on_close.setCurrentIndex(form.on_close.findData(False))
+    form.start.setDateTime(form.start.dateTime().addDays(1))
+    tab.history_view.selectRow(0)
+    qtbot.mouseClick(tab.load_btn, QtCore.Qt.MouseButton.LeftButton)
+    assert form.commission.text() == "0.100 %" and form.cash.text() == "10,000,000"
+    assert form.on_close.currentText() == "signal bar's close" and "loaded" in tab.message.text()
+    again = form.command()
+    assert (again.settings, again.start_ms, again.end_ms, again.key) == \
+        (expected.settings, expected.start_ms, expected.end_ms, expected.key)
+
+
+def test_a_second_run_replaces_the_first_runs_message(qtbot: QtBot, tab: BacktestsTab) -> None:
+    assert run(qtbot, tab) == "done"
+    first = tab.message.text()
+    assert run(qtbot, tab) == "done"
+    assert tab.message.text() != first and "Run #2 stored" in tab.message.text() and "#1" not in tab.message.text()

@@ -356,3 +356,40 @@ def test_the_optimize_costs_are_in_percent_with_the_exchanges_fee_and_cash_in_th
     qtbot.keyClicks(form.commission, "0.1")
     request, _ = view.request()
     assert request.cmd.settings.commission == 0.001 and request.cmd.settings.cash == 10_000_000
+
+
+def test_a_sweep_points_run_never_changes_the_strategys_shown_figure(qtbot: QtBot, container: Any,
+                                                                      series: CandleSeries) -> None:
+    from app.backtests.service import RunBacktest
+    from presentation.optimize import optimize_view
+    from presentation.strategies.tab import StrategiesTab
+
+    container.candles.upsert(KEY, series)
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None
+    container.backtests.run(RunBacktest(container.strategies.strategy(record.id), KEY, strategy_id=record.id))
+    strategies = StrategiesTab(container.strategies)
+    qtbot.addWidget(strategies)
+    model = strategies.model
+
+    def figure() -> tuple[str, str]:
+        row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "SMA 10/20 cross")
+        return model.index(row, 4).data(), model.index(row, 5).data()
+
+    before = figure()
+    assert before[0].endswith("%")
+    view = optimize_view(Services(container))
+    qtbot.addWidget(view)
+    assert view.select_strategy(record.id)
+    view.form.workers.setValue(1)
+    view.params.set_checked(0)
+    view.params.set_range(0, 4, 6, 2)
+    with qtbot.waitSignal(view.sweepFinished, timeout=60_000):
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.backtestOpened, timeout=60_000) as opened:
+        view.heatmap.activate(*next(iter(view.cells)))
+    stored = container.backtests.get(opened.args[0].run_id)
+    assert stored.overrides and stored.summary.strategy_id == record.id
+    model.refresh()
+    assert figure() == before
+    container.backtests.close()
