@@ -12,7 +12,7 @@ from PyQt6 import QtCore, QtWidgets
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
 from domain.market import SeriesKey
-from domain.sweep import NUMERIC_KEYS, Slot, linked_slots, short_label
+from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Slot, linked_slots, short_label
 from presentation.backtests.costs import CostsFields
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
@@ -93,14 +93,19 @@ class ParamTable(QtWidgets.QTableWidget):
             self.cell(row, col).setText(f"{value:g}")
 
     def ranges(self) -> tuple[ParamRange, ...]:
+        out = self.checked()
+        if not out:
+            raise UserError("tick at least one parameter to sweep")
+        return out
+
+    def checked(self) -> tuple[ParamRange, ...]:
+        """The ticked parameters' ranges as typed (possibly none)."""
         out = []
         for row, group in enumerate(self.groups):
             if self.cell(row, 0).checkState() != QtCore.Qt.CheckState.Checked:
                 continue
             start, stop, step = (self.cell(row, c).text().strip() for c in (3, 4, 5))
             out.append(ParamRange(tuple(s.path for s in group), f"{start}:{stop}:{step}"))
-        if not out:
-            raise UserError("tick at least one parameter to sweep")
         return tuple(out)
 
 
@@ -111,7 +116,15 @@ class SweepForm(QtWidgets.QWidget):
         super().__init__(parent)
         self.objective = QtWidgets.QComboBox()
         self.objective.addItems(NUMERIC_KEYS)
-        self.objective.setCurrentText("Sharpe Ratio")
+        self.objective.setCurrentText(DEFAULT_OBJECTIVE)
+        self.objective.setToolTip("What ranks the points. Sharpe (bars) and Sortino (bars) use per-bar returns "
+                                  "annualised by the bar spacing; backtesting.py's Sharpe Ratio underflows on "
+                                  "most losing minute-bar runs")
+        self.min_trades = _spin(1, 1_000_000, DEFAULT_MIN_TRADES)
+        self.min_trades.setToolTip("A point with fewer trades never ranks as best (nor shows on the heatmap)")
+        self.fast_below_slow = QtWidgets.QCheckBox("fast < slow")
+        self.fast_below_slow.setToolTip("Skip points where a fast period is not below its slow one")
+        self.fast_below_slow.setVisible(False)
         self.direction = QtWidgets.QComboBox()
         self.direction.addItems(["maximize", "minimize"])
         self.constraints = QtWidgets.QLineEdit()
@@ -141,6 +154,7 @@ class SweepForm(QtWidgets.QWidget):
         form = QtWidgets.QFormLayout(self)
         form.addRow("Objective", _row(self.objective, self.direction))
         form.addRow("Constraints", self.constraints)
+        form.addRow("Min. trades", _row(self.min_trades, self.fast_below_slow))
         form.addRow("Sampling", _row(self.method, QtWidgets.QLabel("samples"), self.samples,
                                      QtWidgets.QLabel("seed"), self.seed))
         form.addRow("Run on", _row(self.executor, self.address, QtWidgets.QLabel("workers"), self.workers))
@@ -158,7 +172,8 @@ class SweepForm(QtWidgets.QWidget):
             maximize=self.direction.currentText() == "maximize", constraints=constraints,
             method=self.method.currentText(), samples=self.samples.value() if random else None,
             seed=self.seed.value(), walk_forward=self.walk_forward.value(), oos_fraction=self.oos.value(),
-            anchored=self.anchored.isChecked(),
+            anchored=self.anchored.isChecked(), min_trades=self.min_trades.value(),
+            fast_below_slow=not self.fast_below_slow.isHidden() and self.fast_below_slow.isChecked(),
             settings=self.costs.settings(),
             strategy_id=strategy_id)
         kind = self.executor.currentData()

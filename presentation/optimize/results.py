@@ -115,6 +115,11 @@ class SweepResults(QtWidgets.QWidget):
         labels = axis_labels(plan)
         self.heatmap.set_grid(grid, axes[x].values, axes[y].values if y is not None else [0.0], labels[x],
                               labels[y] if y is not None else "", plan.objective.key)
+        best: tuple[int, int] | None = None
+        for cell, point in self.cells.items():  # only points that met the constraints (the minimum trades too)
+            if best is None or plan.objective.better(point.score, self.cells[best].score):
+                best = cell
+        self.heatmap.mark_best(best)
 
     def describe_cell(self, ix: int, iy: int) -> None:
         """Say what a heatmap cell holds (shown while the pointer is over it)."""

@@ -12,7 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from app.backtests.display import stat_text
 from app.errors import UserError
 from app.market_data.ports import StoredSeries
-from app.sweeps.plan import SweepPlan, make_plan
+from app.sweeps.plan import SweepPlan, fast_slow_pairs, make_plan
 from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored
 from presentation.optimize.choices import StrategyChoice
@@ -81,6 +81,7 @@ class OptimizeView(QtWidgets.QWidget):
     def _connect(self) -> None:
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.data.currentIndexChanged.connect(self._data_changed)
+        self.params.itemChanged.connect(lambda _: self._offer_order())
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.runner.progressed.connect(self._progressed)
@@ -129,7 +130,18 @@ class OptimizeView(QtWidgets.QWidget):
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()
         if isinstance(choice, StrategyChoice):
+            self.params.blockSignals(True)
             self.params.load(choice.definition)
+            self.params.blockSignals(False)
+            self._offer_order()
+
+    def _offer_order(self) -> None:
+        """Offer "fast < slow" when two ticked periods of the same indicator kind are swept."""
+        choice, box = self.strategy.currentData(), self.form.fast_below_slow
+        pairs = fast_slow_pairs(choice.definition, self.params.checked()) if isinstance(choice, StrategyChoice) else []
+        box.setHidden(not pairs)
+        box.setToolTip("Skip points where " + "; ".join(f"{a} is not below {b}" for a, b in pairs) if pairs else
+                       "Offered when two periods of the same indicator kind are swept")
 
     # ---- running ----------------------------------------------------------------------------------------
     def request(self) -> tuple[SweepRequest, StoredSeries]:

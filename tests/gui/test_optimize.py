@@ -133,7 +133,7 @@ def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path
     column = 2  # the objective, after the two parameter columns
     top = view.proxy.index(0, column).data(SORT_ROLE)
     assert top == max(view.proxy.index(r, column).data(SORT_ROLE) for r in range(9)) == best.score
-    assert "best Sharpe Ratio" in view.status.text() and view.run_button.isEnabled()
+    assert "best Sharpe (bars)" in view.status.text() and view.run_button.isEnabled()
 
 
 def test_a_streaming_sweep_redraws_the_heatmap_at_a_bounded_rate_and_shows_every_point_at_the_end(
@@ -266,7 +266,7 @@ def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path,
         view.run()
     view.heatmap.cellHovered.emit(0, 2)
     cell = view.cells[(0, 2)]
-    assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe Ratio")
+    assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe (bars)")
     assert f"{cell.score:.4g}" in view.detail.text()
 
 
@@ -393,3 +393,29 @@ def test_a_sweep_points_run_never_changes_the_strategys_shown_figure(qtbot: QtBo
     model.refresh()
     assert figure() == before
     container.backtests.close()
+
+
+def test_points_below_the_minimum_trades_never_rank_best_and_fast_below_slow_is_offered(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    form = view.form
+    assert form.objective.currentText() == "Sharpe (bars)" and form.min_trades.value() == 10
+    assert not form.fast_below_slow.isHidden()  # two SMA periods are ticked
+    view.params.set_checked(1, False)
+    assert form.fast_below_slow.isHidden()
+    view.params.set_checked(1)
+    view.params.set_range(0, 20, 30, 10)
+    view.params.set_range(1, 20, 30, 10)  # the diagonal (20/20, 30/30) never crosses: 0 trades
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    points = {p.result.params: p for p in view.results.scored}
+    assert points[(20.0, 20.0)].result.stats["# Trades"] == 0 and not points[(20.0, 20.0)].passed
+    best = view.heatmap.best_cell
+    assert best is not None and view.cells[best].result.stats["# Trades"] >= 10
+    assert view.cells[best] is not points[(20.0, 20.0)] and np.isnan(view.heatmap.grid[0, 0])
+    assert done.args[0].best.result.stats["# Trades"] >= 10
+    form.min_trades.setValue(1)
+    form.fast_below_slow.setChecked(True)
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    assert view.model.rowCount() == 1 and view.results.scored[0].result.params == (20.0, 30.0)
