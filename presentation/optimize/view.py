@@ -31,10 +31,15 @@ class OptimizeView(QtWidgets.QWidget):
 
     def __init__(self, sweeps: Any, strategies: Callable[[], Sequence[StrategyChoice]],
                  series: Callable[[], Sequence[StoredSeries]], backtests: Any = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, revision: Callable[[], int] | None = None,
+                 current: Callable[[], int | None] | None = None) -> None:
         super().__init__(parent)
         self.sweeps, self.backtests = sweeps, backtests
         self.list_strategies, self.list_series = strategies, series
+        # the store's change counter (the list reloads when it moved) and the strategy being worked on
+        self.revision, self.current = revision or (lambda: -1), current or (lambda: None)
+        self._revision: int | None = None
+        self._followed: int | None = None  # the last "being worked on" strategy selected here
         self.plan: SweepPlan | None = None
         self.outcome: SweepOutcome | None = None
         self.runner = BackgroundCall(self)
@@ -92,33 +97,44 @@ class OptimizeView(QtWidgets.QWidget):
         self.results.pointActivated.connect(self.open_point)
 
     def refresh(self) -> None:
-        """Reload the strategy and data lists, keeping the current choices where they still exist."""
+        """Reload the data list, and the strategy list when the store changed, keeping the current choices where
+        they still exist; select the strategy being worked on (opened or saved in the Builder) when it changed."""
         keep_strategy, keep_data = self.strategy.currentText(), self.data.currentData()
-        self.strategy.blockSignals(True)
-        self.strategy.clear()
-        for choice in self.list_strategies():
-            self.strategy.addItem(choice.name, choice)
-        self.strategy.setCurrentIndex(max(0, self.strategy.findText(keep_strategy)))
-        self.strategy.blockSignals(False)
+        revision = self.revision()
+        reload = revision != self._revision or revision < 0 or not self.strategy.count()
+        if reload:
+            self._revision = revision
+            self.strategy.blockSignals(True)
+            self.strategy.clear()
+            for choice in self.list_strategies():
+                self.strategy.addItem(choice.name, choice)
+            self.strategy.setCurrentIndex(max(0, self.strategy.findText(keep_strategy)))
+            self.strategy.blockSignals(False)
+        current = self.current()
+        if current is not None and current != self._followed and self.select_strategy(current, quiet=True):
+            self._followed = current
         self.data.clear()
         for s in self.list_series():
             self.data.addItem(f"{s.key}  ({s.rows:,} bars)", s)
             if isinstance(keep_data, StoredSeries) and s.key == keep_data.key:
                 self.data.setCurrentIndex(self.data.count() - 1)
-        if self.strategy.currentText() != keep_strategy or not self.params.groups:
-            self._strategy_changed()
+        if reload or self.strategy.currentText() != keep_strategy or not self.params.groups:
+            self._strategy_changed()  # a strategy saved again may have other parameters
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if not self.runner.running:
             self.refresh()  # strategies saved or candles collected elsewhere since the view was last shown
         super().showEvent(event)
 
-    def select_strategy(self, strategy_id: int) -> bool:
-        """Preselect a stored strategy (e.g. from a strategy's context menu); False if it is not listed."""
+    def select_strategy(self, strategy_id: int, quiet: bool = False) -> bool:
+        """Preselect a stored strategy (e.g. from a strategy's context menu); False if it is not listed. `quiet`:
+        without loading its parameters (the caller does)."""
         for i in range(self.strategy.count()):
             choice = self.strategy.itemData(i)
             if isinstance(choice, StrategyChoice) and choice.id == strategy_id:
+                self.strategy.blockSignals(quiet)
                 self.strategy.setCurrentIndex(i)
+                self.strategy.blockSignals(False)
                 return True
         return False
 

@@ -419,3 +419,33 @@ def test_points_below_the_minimum_trades_never_rank_best_and_fast_below_slow_is_
     with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
         qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
     assert view.model.rowCount() == 1 and view.results.scored[0].result.params == (20.0, 30.0)
+
+
+def test_the_strategy_picker_follows_the_store_and_selects_the_strategy_being_worked_on(
+        qtbot: QtBot, container: Any) -> None:
+    from presentation.optimize import optimize_view
+
+    services = Services(container)
+    view = optimize_view(services)
+    qtbot.addWidget(view)
+    view.show()
+    names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
+    assert "AAA saved later" not in names
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None
+    definition = dict(record.definition, name="AAA saved later")
+    saved = container.strategies.create(definition).record
+    assert saved is not None
+    view.hide()
+    view.show()  # shown again after the store changed: the new strategy is offered
+    names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
+    assert "AAA saved later" in names
+    services.current_strategy_id = record.id  # the Builder opened it
+    view.hide()
+    view.show()
+    assert view.strategy.currentText() == "SMA 10/20 cross"
+    assert any("sma" in view.params.cell(r, 1).text().lower() for r in range(view.params.rowCount()))
+    view.strategy.setCurrentIndex(view.strategy.findText("AAA saved later"))  # the user picks another one
+    view.hide()
+    view.show()
+    assert view.strategy.currentText() == "AAA saved later" and saved.id != record.id
