@@ -33,6 +33,7 @@ class ResultsView(QtWidgets.QSplitter):
         self.stats_view = table_view(self.stats)
         header = self.stats_view.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # names never clipped
         header.setMinimumSectionSize(90)
         self.trades_view = table_view(self.trades)
         for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
@@ -74,11 +75,23 @@ class ResultsView(QtWidgets.QSplitter):
         return self._draw(run)
 
     def compare(self, runs: list[StoredRun]) -> None:
+        """Statistics side by side and every run's equity and drawdown on the first run's candles."""
         markets = {(r.summary.exchange, r.summary.symbol) for r in runs}
         self.stats.set_runs([(run_label(r), r.stats) for r in runs], markets.pop() if len(markets) == 1 else None)
         self.title.setText("  Comparing " + " with ".join(run_title(r) for r in runs))
+        self.title.setToolTip("<br>".join(run_header(r) for r in runs))
+        if runs and self._draw(runs[0], compare=True):
+            for i, r in enumerate(runs):
+                color = self.chart.theme.lines[i % len(self.chart.theme.lines)]
+                self.chart.set_line("Equity", run_label(r), r.equity_ts, r.equity, color)
+                self.chart.set_line("Drawdown %", run_label(r), r.equity_ts, -100 * drawdown(np.asarray(r.equity)),
+                                    color)
+            for name in ("Equity", "Drawdown %"):
+                pane_label(self.chart, name)
+            self.chart.show_all()
+            self.trades.set_trades(runs[0].trades)
 
-    def _draw(self, run: StoredRun) -> bool:
+    def _draw(self, run: StoredRun, compare: bool = False) -> bool:
         s = run.summary
         key = SeriesKey(s.exchange, s.symbol, Timeframe(s.timeframe))
         try:
@@ -88,8 +101,13 @@ class ResultsView(QtWidgets.QSplitter):
         if not len(series):
             return False
         self.chart.set_series(series, str(key))
-        self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
-        self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
+        for name in ("Equity", "Drawdown %"):  # lines of an earlier run or comparison go
+            pane = self.chart.pane(name)
+            for line in list(pane.lines) if pane is not None else []:
+                pane.remove_line(line)
+        if not compare:
+            self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
+            self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
         for name in ("Equity", "Drawdown %"):
             pane_label(self.chart, name)
         self.chart.show_all()

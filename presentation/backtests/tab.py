@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quantdesk.gui")
 POLL_MS = 40
+# Where each stage the run reports starts on the bar (the worker's fractions); within a stage the bar creeps
+# towards the next stage's start, so a long simulation moves instead of sitting still.
+STAGE_STARTS = (("loading", 0.0), ("starting", 0.05), ("signals", 0.2), ("simulating", 0.5), ("statistics", 0.85),
+                ("saving", 0.9))
+CREEP = 0.03  # share of the way to the next stage's start covered per poll
 _USER = QtCore.Qt.ItemDataRole.UserRole
 
 
@@ -52,6 +57,8 @@ class BacktestsTab(QtWidgets.QWidget):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.ceiling = 0.0  # where the current stage ends (the bar never passes it before the next stage)
         self.message = QtWidgets.QLabel("Choose a strategy and stored candles, then Run.")
         self.message.setObjectName("hint")
         self.message.setWordWrap(True)
@@ -122,6 +129,7 @@ class BacktestsTab(QtWidgets.QWidget):
         self.run_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.progress.setValue(0)
+        self.ceiling = 0.0
         self._say(f"Running {cmd.strategy.name} on {cmd.key} …")
         self.job = self.service.start(cmd, self.progressed.emit)
         self.poll.start()
@@ -133,13 +141,24 @@ class BacktestsTab(QtWidgets.QWidget):
             self._say("Cancelling …")
 
     def _on_progress(self, p: BacktestProgressed) -> None:
-        self.progress.setValue(int(1000 * p.fraction))
+        self.progress.setValue(max(self.progress.value(), int(1000 * p.fraction)))
+        self.ceiling = next((start for _, start in STAGE_STARTS if start > p.fraction), 1.0)
         if p.stage not in ("done", "failed", "cancelled"):
+            self.progress.setFormat(f"{p.stage.capitalize()} … %p%")
             self._say(f"{p.stage.capitalize()} …")
+        else:
+            self.progress.setFormat("%p%")
+
+    def _creep(self) -> None:
+        """Move the bar a little towards the end of the current stage (called by the poll timer)."""
+        value, top = self.progress.value(), int(1000 * self.ceiling) - 1
+        if value < top:
+            self.progress.setValue(value + max(1, int((top - value) * CREEP)))
 
     def _check_job(self) -> None:
         job = self.job
         if job is None or not job.done:
+            self._creep()
             return
         self.poll.stop()
         self.run_btn.setEnabled(True)
@@ -156,6 +175,7 @@ class BacktestsTab(QtWidgets.QWidget):
         except Exception as err:  # the panel reports it; the window stays up
             log.exception("backtest failed")
             self._fail(f"{type(err).__name__}: {err}")
+        self.progress.setFormat("%p%")
         if outcome == "done":
             self.progress.setValue(1000)
             self.history.refresh()

@@ -86,6 +86,11 @@ def test_two_runs_compare_side_by_side_and_a_run_can_be_deleted(qtbot: QtBot, ta
     assert tab.compare_selected()
     assert tab.stats.columnCount() == 3
     assert stat(tab, "Commissions [$]", 0) == 0 and stat(tab, "Commissions [$]", 1) > 0  # newest first
+    equity = tab.chart.pane("Equity")
+    assert equity is not None and sorted(equity.lines) == ["Run #1", "Run #2"]  # both curves
+    assert not np.array_equal(*(equity.lines[k].yData for k in ("Run #1", "Run #2")))
+    names = tab.stats_view
+    assert names.columnWidth(0) >= names.sizeHintForColumn(0)  # statistic names are not clipped
     tab.confirm = lambda title, text: True
     tab.history_view.clearSelection()
     tab.history_view.selectRow(0)
@@ -194,3 +199,17 @@ def test_a_second_run_replaces_the_first_runs_message(qtbot: QtBot, tab: Backtes
     first = tab.message.text()
     assert run(qtbot, tab) == "done"
     assert tab.message.text() != first and "Run #2 stored" in tab.message.text() and "#1" not in tab.message.text()
+
+
+def test_the_progress_bar_moves_through_the_stages_the_run_reports(qtbot: QtBot, tab: BacktestsTab) -> None:
+    seen: list[tuple[int, str]] = []
+    timer = QtCore.QTimer(tab, interval=5)
+    timer.timeout.connect(lambda: seen.append((tab.progress.value(), tab.progress.text())))
+    timer.start()
+    assert run(qtbot, tab) == "done"
+    timer.stop()
+    values = [v for v, _ in seen]
+    assert values == sorted(values) and values[-1] == 1000  # never goes back
+    stages = {text.split(" …")[0] for _, text in seen if " …" in text}
+    assert {"Starting", "Signals", "Simulating", "Saving"} <= stages
+    assert len({v for v in values if 0 < v < 1000}) >= 4  # it moves, rather than jumping 50 % -> 100 %
