@@ -36,7 +36,7 @@ class ResultsView(QtWidgets.QSplitter):
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # names never clipped
         header.setMinimumSectionSize(90)
         self.trades_view = table_view(self.trades)
-        for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
+        for col, width in enumerate((40, 48, 118, 118, 100, 70, 80, 90, 90, 80)):
             self.trades_view.setColumnWidth(col, width)
         self.trades_view.clicked.connect(self.on_trade)
         self.trades_view.activated.connect(self.on_trade)

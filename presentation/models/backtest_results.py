@@ -92,8 +92,10 @@ class StatsModel(QtCore.QAbstractTableModel):
         return self.runs[section - 1][0] if 0 < section <= len(self.runs) else None
 
 
-TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "Entry price", "Exit price", "Size", "P&L",
-                 "Return %", "Exit")
+# P&L and return right after the times: visible without scrolling sideways at 1440 px
+TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "P&L", "Return %", "Exit", "Entry price", "Exit price",
+                 "Size")
+_MONEY = (TRADE_COLUMNS.index("P&L"), TRADE_COLUMNS.index("Return %"))
 
 
 class TradesModel(QtCore.QAbstractTableModel):
@@ -122,9 +124,9 @@ class TradesModel(QtCore.QAbstractTableModel):
             return _trade_cell(t, i, col)
         if role == _ROLE.UserRole:
             return (int(t.entry_time[i]), int(t.exit_time[i]))
-        if role == _ROLE.TextAlignmentRole and col >= 4:
+        if role == _ROLE.TextAlignmentRole and TRADE_COLUMNS[col] != "Exit" and col >= 4:
             return RIGHT
-        if role == _ROLE.ForegroundRole and col in (7, 8):
+        if role == _ROLE.ForegroundRole and col in _MONEY:
             return UP_BRUSH if t.pnl[i] >= 0 else DOWN_BRUSH
         return None
 
@@ -136,19 +138,20 @@ class TradesModel(QtCore.QAbstractTableModel):
 
 
 def _trade_cell(t: TradeTable, i: int, col: int) -> str:
-    if col == 0:
+    name = TRADE_COLUMNS[col]
+    if name == "#":
         return str(i + 1)
-    if col == 1:
+    if name == "Side":
         return "Long" if t.side[i] > 0 else "Short"
-    if col in (2, 3):
-        return short_time(int((t.entry_time if col == 2 else t.exit_time)[i]))
-    if col in (4, 5):
-        return f"{float((t.entry_price if col == 4 else t.exit_price)[i]):,.6g}"
-    if col == 6:
+    if name in ("Entry time", "Exit time"):
+        return short_time(int((t.entry_time if name == "Entry time" else t.exit_time)[i]))
+    if name in ("Entry price", "Exit price"):
+        return f"{float((t.entry_price if name == 'Entry price' else t.exit_price)[i]):,.6g}"
+    if name == "Size":
         return f"{float(t.size[i]):.8g}"
-    if col == 7:
+    if name == "P&L":
         return f"{float(t.pnl[i]):+,.2f}"
-    if col == 8:
+    if name == "Return %":
         return f"{float(t.return_pct[i]):+.2f}"
     return EXIT_REASONS[int(t.exit_reason[i])].replace("_", " ")
 

@@ -12,8 +12,9 @@ from PyQt6 import QtCore, QtWidgets
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
 from domain.market import SeriesKey
-from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Slot, linked_slots, short_label
+from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Slot, linked_slots
 from presentation.backtests.costs import CostsFields
+from presentation.optimize.labels import parameter_label
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
 _CHECK = QtCore.Qt.ItemDataRole.CheckStateRole
@@ -67,9 +68,9 @@ class ParamTable(QtWidgets.QTableWidget):
             check.setFlags(QtCore.Qt.ItemFlag.ItemIsUserCheckable | QtCore.Qt.ItemFlag.ItemIsEnabled)
             check.setCheckState(QtCore.Qt.CheckState.Unchecked)
             self.setItem(row, 0, check)
-            name = short_label(definition, slot.path) + (f"  (×{len(group)})" if len(group) > 1 else "")
+            name = parameter_label(definition, slot.path) + (f"  (×{len(group)})" if len(group) > 1 else "")
             label = QtWidgets.QTableWidgetItem(name)
-            label.setToolTip("\n".join(s.path for s in group))
+            label.setToolTip("\n".join(f"{parameter_label(definition, s.path)}  ({s.path})" for s in group))
             now = QtWidgets.QTableWidgetItem("--" if slot.value is None else f"{slot.value:g}")
             for item in (label, now):
                 item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)

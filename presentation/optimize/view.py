@@ -40,6 +40,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.revision, self.current = revision or (lambda: -1), current or (lambda: None)
         self._revision: int | None = None
         self._followed: int | None = None  # the last "being worked on" strategy selected here
+        self._loaded: dict[str, Any] | None = None  # the definition whose parameters the table shows
         self.plan: SweepPlan | None = None
         self.outcome: SweepOutcome | None = None
         self.runner = BackgroundCall(self)
@@ -118,8 +119,9 @@ class OptimizeView(QtWidgets.QWidget):
             self.data.addItem(f"{s.key}  ({s.rows:,} bars)", s)
             if isinstance(keep_data, StoredSeries) and s.key == keep_data.key:
                 self.data.setCurrentIndex(self.data.count() - 1)
-        if reload or self.strategy.currentText() != keep_strategy or not self.params.groups:
-            self._strategy_changed()  # a strategy saved again may have other parameters
+        choice = self.strategy.currentData()
+        if not self.params.groups or (isinstance(choice, StrategyChoice) and choice.definition != self._loaded):
+            self._strategy_changed()  # another strategy, or one saved again with other parameters
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if not self.runner.running:
@@ -146,6 +148,7 @@ class OptimizeView(QtWidgets.QWidget):
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()
         if isinstance(choice, StrategyChoice):
+            self._loaded = choice.definition
             self.params.blockSignals(True)
             self.params.load(choice.definition)
             self.params.blockSignals(False)

@@ -13,7 +13,7 @@ from stored import store_walk
 from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.tab import BacktestsTab
-from presentation.models.backtest_results import RUN_COLUMNS, VALUE_ROLE
+from presentation.models.backtest_results import RUN_COLUMNS, TRADE_COLUMNS, VALUE_ROLE
 from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
@@ -213,3 +213,30 @@ def test_the_progress_bar_moves_through_the_stages_the_run_reports(qtbot: QtBot,
     stages = {text.split(" …")[0] for _, text in seen if " …" in text}
     assert {"Starting", "Signals", "Simulating", "Saving"} <= stages
     assert len({v for v in values if 0 < v < 1000}) >= 4  # it moves, rather than jumping 50 % -> 100 %
+
+
+def test_at_1440_by_900_statistics_and_the_trades_pnl_are_visible_without_scrolling_sideways(
+        qtbot: QtBot, container: Container) -> None:
+    store_walk(container, KEY, 3_000)
+    tab = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(tab)
+    tab.resize(1440, 820)  # what the tab gets in a 1440 x 900 window (menu, tab bar and status bar take the rest)
+    tab.show()
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None and tab.form.set_strategy(record.id) and tab.form.set_series(KEY)
+    try:
+        assert run(qtbot, tab) == "done"
+        qtbot.wait(50)
+        stats, trades = tab.stats_view, tab.trades_view
+        for col in range(tab.stats.columnCount()):
+            assert stats.columnWidth(col) >= stats.sizeHintForColumn(col), col
+        assert stats.horizontalScrollBar().maximum() == 0
+        pnl = TRADE_COLUMNS.index("P&L")
+        for col in range(pnl + 2):
+            assert trades.columnWidth(col) >= trades.sizeHintForColumn(col), TRADE_COLUMNS[col]
+        right = trades.columnViewportPosition(pnl + 1) + trades.columnWidth(pnl + 1)
+        assert right <= trades.viewport().width()  # P&L and Return % in view with the scroll bar at its start
+        assert trades.horizontalScrollBar().value() == 0
+    finally:
+        tab.shutdown()
+        container.backtests.close()

@@ -27,6 +27,7 @@ from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.H1)
+SMA = "Long entry › condition 1 › SMA period"  # how the Builder names the SMA cross's periods
 
 
 def walk(n: int = 1200) -> CandleSeries:
@@ -118,7 +119,8 @@ def test_parameters_come_from_the_strategys_own_numeric_fields(qtbot: QtBot, db_
                                                                 series: CandleSeries) -> None:
     view = make_view(qtbot, db_path, series, GatedExecutor())
     names = [view.params.item(r, 1).text() for r in range(view.params.rowCount())]
-    assert names[:2] == ["sma(10).period  (×2)", "sma(20).period  (×2)"] and "stop_loss_pct" in names
+    assert names[:2] == [f"{SMA} (left)  (×2)", f"{SMA} (right)  (×2)"]
+    assert "Stop-loss %" in names and "Position size %" in names
 
 
 def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
@@ -191,7 +193,7 @@ def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtB
     assert xs is not None and len(ys) == sum(w.oos_bars for w in view.plan.windows)
     assert "Stitched out-of-sample" in view.walk.summary.text()
     assert "walk-forward over 3 windows" in view.status.text()
-    assert view.model.headers()[:3] == ["Window", "sma(10).period", "sma(20).period"]
+    assert view.model.headers()[:3] == ["Window", f"{SMA} (left)", f"{SMA} (right)"]
     assert {view.model.index(r, 0).data() for r in range(view.model.rowCount())} == {"0", "1", "2"}
     view.heat_window.setCurrentIndex(2)  # the heatmap shows one window's in-sample sweep at a time
     best = view.outcome.walk_forward.windows[2]
@@ -232,7 +234,7 @@ def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candle
     macd = container.strategies.get_by_name("MACD trend with ATR trail")
     assert macd is not None and view.select_strategy(macd.id)
     assert view.strategy.currentText() == "MACD trend with ATR trail"
-    assert any("macd" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
+    assert any("MACD" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
     assert not view.select_strategy(10**6)
     with qtbot.waitSignal(view.sweepFailed) as failed:
         view.run()
@@ -266,7 +268,7 @@ def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path,
         view.run()
     view.heatmap.cellHovered.emit(0, 2)
     cell = view.cells[(0, 2)]
-    assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe (bars)")
+    assert view.detail.text().startswith(f"{SMA} (left)=4, {SMA} (right)=40: Sharpe (bars)")
     assert f"{cell.score:.4g}" in view.detail.text()
 
 
@@ -444,8 +446,26 @@ def test_the_strategy_picker_follows_the_store_and_selects_the_strategy_being_wo
     view.hide()
     view.show()
     assert view.strategy.currentText() == "SMA 10/20 cross"
-    assert any("sma" in view.params.cell(r, 1).text().lower() for r in range(view.params.rowCount()))
+    assert any("SMA" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
     view.strategy.setCurrentIndex(view.strategy.findText("AAA saved later"))  # the user picks another one
     view.hide()
     view.show()
     assert view.strategy.currentText() == "AAA saved later" and saved.id != record.id
+
+
+def test_at_1440_by_900_the_results_headers_use_the_builders_words_unclipped(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.resize(1440, 900)
+    view.show()
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000):
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    header = view.table.horizontalHeader()
+    texts = [view.proxy.headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(view.proxy.columnCount())]
+    assert texts[0] == "Long entry › condition 1\nSMA period (left)" and "Max. Drawdown [%]" in texts
+    metrics = header.fontMetrics()
+    for col, text in enumerate(texts):
+        widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+        assert view.table.columnWidth(col) >= widest, text
+    names = [view.params.item(r, 1).text() for r in range(view.params.rowCount())]
+    assert not any("." in name.split("(")[0] or "_" in name for name in names)  # no code-speak
