@@ -138,7 +138,7 @@ class RunForm(QtWidgets.QWidget):
     def _fill_range(self) -> None:
         key = self.key()
         s = self.stored.get(key) if key is not None else None
-        if s is None:
+        if key is None or s is None:
             return
         for edit, ms in ((self.start, s.first_ts), (self.end, s.last_ts + key.timeframe.ms)):
             edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(int(ms), QtCore.QTimeZone.utc()))

@@ -35,6 +35,10 @@ class ResultsView(QtWidgets.QSplitter):
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # names never clipped
         header.setMinimumSectionSize(90)
+        # the value columns stretch into what the names leave: never a sideways scroll (Qt's stretch rounding
+        # could otherwise leave a 1 px scroll range under a style sheet)
+        self.stats_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stats_view.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # ~30 rows
         self.trades_view = table_view(self.trades)
         for col, width in enumerate((40, 48, 118, 118, 100, 70, 80, 90, 90, 80)):
             self.trades_view.setColumnWidth(col, width)
@@ -72,6 +76,7 @@ class ResultsView(QtWidgets.QSplitter):
         self.title.setToolTip(run_header(run))
         self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
         self.trades.set_trades(run.trades)
+        self.trades_view.resizeColumnsToContents()  # the theme's font decides the widths (reads ~1000 rows)
         return self._draw(run)
 
     def compare(self, runs: list[StoredRun]) -> None:
@@ -103,8 +108,9 @@ class ResultsView(QtWidgets.QSplitter):
         self.chart.set_series(series, str(key))
         for name in ("Equity", "Drawdown %"):  # lines of an earlier run or comparison go
             pane = self.chart.pane(name)
-            for line in list(pane.lines) if pane is not None else []:
-                pane.remove_line(line)
+            if pane is not None:
+                for line in list(pane.lines):
+                    pane.remove_line(line)
         if not compare:
             self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
             self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
