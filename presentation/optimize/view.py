@@ -17,6 +17,7 @@ from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_f
 from domain.sweep import Scored
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
+from presentation.optimize.labels import parameter_label
 from presentation.optimize.results import SweepResults, axis_labels
 from presentation.optimize.runner import BackgroundCall
 
@@ -159,8 +160,11 @@ class OptimizeView(QtWidgets.QWidget):
         choice, box = self.strategy.currentData(), self.form.fast_below_slow
         pairs = fast_slow_pairs(choice.definition, self.params.checked()) if isinstance(choice, StrategyChoice) else []
         box.setHidden(not pairs)
-        box.setToolTip("Skip points where " + "; ".join(f"{a} is not below {b}" for a, b in pairs) if pairs else
-                       "Offered when two periods of the same indicator kind are swept")
+        if isinstance(choice, StrategyChoice) and pairs:
+            def words(axis: str) -> str:
+                return parameter_label(choice.definition, axis.split(" = ")[0])
+
+            box.setToolTip("Skip points where " + "; ".join(f"{words(a)} is not below {words(b)}" for a, b in pairs))
 
     # ---- running ----------------------------------------------------------------------------------------
     def request(self) -> tuple[SweepRequest, StoredSeries]:

@@ -403,6 +403,7 @@ def test_points_below_the_minimum_trades_never_rank_best_and_fast_below_slow_is_
     form = view.form
     assert form.objective.currentText() == "Sharpe (bars)" and form.min_trades.value() == 10
     assert not form.fast_below_slow.isHidden()  # two SMA periods are ticked
+    assert f"{SMA} (left) is not below {SMA} (right)" in form.fast_below_slow.toolTip()
     view.params.set_checked(1, False)
     assert form.fast_below_slow.isHidden()
     view.params.set_checked(1)
