@@ -69,16 +69,20 @@ class RunForm(QtWidgets.QWidget):
                                       ("Timeframe", self.timeframe),
                                       ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
                                       ("Fills at", self.on_close), ("Open at end", self.finalize)])
-        rows = self.box.layout()
-        assert isinstance(rows, QtWidgets.QFormLayout)
-        for i, (label, field) in enumerate(((self.costs.cash_label, self.cash), (self.costs.fee_label, self.commission),
-                                            (self.costs.slippage_label, self.slippage))):
-            rows.insertRow(6 + i, label, field)
+        self._add_costs_rows(6)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.box)
         self.refresh_strategies()
         self.refresh_series()
+
+    def _add_costs_rows(self, at: int) -> None:
+        """Cash, fee and slippage under the range, with labels that follow the market ("Cash (KRW)")."""
+        rows = self.box.layout()
+        assert isinstance(rows, QtWidgets.QFormLayout)
+        for i, (label, field) in enumerate(((self.costs.cash_label, self.cash), (self.costs.fee_label, self.commission),
+                                            (self.costs.slippage_label, self.slippage))):
+            rows.insertRow(at + i, label, field)
 
     # ---- strategies --------------------------------------------------------------------------------------
     def refresh_strategies(self) -> None:
