@@ -12,6 +12,8 @@ from app.errors import UserError
 from app.strategies.ports import StrategyQuery
 from domain.backtest import BacktestSettings
 from domain.market import SeriesKey, Timeframe
+from domain.strategy import Strategy
+from presentation.backtests.costs import CostsFields
 from presentation.services import EXCHANGE_LABELS
 from presentation.widgets.forms import date_edit, group, ms_of
 
@@ -30,6 +32,7 @@ class RunForm(QtWidgets.QWidget):
         super().__init__(parent)
         self.strategies, self.services = strategies, services
         self.stored: dict[SeriesKey, Any] = {}
+        self.snapshot: tuple[int | None, Strategy] | None = None  # set by "Load these settings"
         self.find = QtWidgets.QLineEdit()
         self.find.setPlaceholderText("Filter strategies by name")
         self.find.setClearButtonEnabled(True)
@@ -38,6 +41,7 @@ class RunForm(QtWidgets.QWidget):
         self.find.textChanged.connect(lambda _: self.find_timer.start())
         self.strategy = QtWidgets.QComboBox()
         self.strategy.setMinimumContentsLength(20)
+        self.strategy.activated.connect(lambda _: setattr(self, "snapshot", None))  # the user picked another
         self.exchange, self.market, self.timeframe = QtWidgets.QComboBox(), QtWidgets.QComboBox(), QtWidgets.QComboBox()
         # `activated` (user picks) rather than currentIndexChanged: a combo being torn down emits the latter
         self.exchange.activated.connect(lambda _: self._fill_markets())
@@ -45,10 +49,8 @@ class RunForm(QtWidgets.QWidget):
         self.timeframe.activated.connect(lambda _: self._fill_range())
         today = datetime.now(UTC).date()
         self.start, self.end = date_edit(today), date_edit(today)
-        self.cash = _spin(1, 1e12, 10_000, 0, "", "Starting cash in the quote currency")
-        self.commission = _spin(0, 9.99, 0.2, 3, " %", "Fee per fill, percent of traded value (Upbit 0.05 %, "
-                                "Binance futures taker 0.05 %)")
-        self.slippage = _spin(0, 9.99, 0.0, 3, " %", "Price moved against you on every fill, percent")
+        self.costs = CostsFields()
+        self.cash, self.commission, self.slippage = self.costs.cash, self.costs.fee, self.costs.slippage
         self.on_close = _choice((("next bar's open", False), ("signal bar's close", True)),
                                 "Where market orders fill: the next bar's open (default) or the close of "
                                 "the bar whose close produced the signal")
@@ -66,14 +68,21 @@ class RunForm(QtWidgets.QWidget):
                                       ("Candles", _row((self.exchange, 2), (self.market, 3))),
                                       ("Timeframe", self.timeframe),
                                       ("From (UTC)", self.start), ("To (UTC, excl.)", self.end),
-                                      ("Cash", self.cash), ("Commission", self.commission),
-                                      ("Slippage", self.slippage), ("Fills at", self.on_close),
-                                      ("Open at end", self.finalize)])
+                                      ("Fills at", self.on_close), ("Open at end", self.finalize)])
+        self._add_costs_rows(6)
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.box)
         self.refresh_strategies()
         self.refresh_series()
+
+    def _add_costs_rows(self, at: int) -> None:
+        """Cash, fee and slippage under the range, with labels that follow the market ("Cash (KRW)")."""
+        rows = self.box.layout()
+        assert isinstance(rows, QtWidgets.QFormLayout)
+        for i, (label, field) in enumerate(((self.costs.cash_label, self.cash), (self.costs.fee_label, self.commission),
+                                            (self.costs.slippage_label, self.slippage))):
+            rows.insertRow(at + i, label, field)
 
     # ---- strategies --------------------------------------------------------------------------------------
     def refresh_strategies(self) -> None:
@@ -133,10 +142,11 @@ class RunForm(QtWidgets.QWidget):
     def _fill_range(self) -> None:
         key = self.key()
         s = self.stored.get(key) if key is not None else None
-        if s is None:
+        if key is None or s is None:
             return
         for edit, ms in ((self.start, s.first_ts), (self.end, s.last_ts + key.timeframe.ms)):
             edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(int(ms), QtCore.QTimeZone.utc()))
+        self.costs.apply_market(key.exchange, key.symbol)
 
     def key(self) -> SeriesKey | None:
         ex, sym, tf = self.exchange.currentData(), self.market.currentData(), self.timeframe.currentData()
@@ -146,9 +156,7 @@ class RunForm(QtWidgets.QWidget):
 
     # ---- the command ----------------------------------------------------------------------------------
     def settings(self) -> BacktestSettings:
-        return BacktestSettings(cash=self.cash.value(), commission=self.commission.value() / 100,
-                                slippage=self.slippage.value() / 100, trade_on_close=bool(self.on_close.currentData()),
-                                finalize_trades=bool(self.finalize.currentData()))
+        return self.costs.settings(bool(self.on_close.currentData()), bool(self.finalize.currentData()))
 
     def command(self) -> RunBacktest:
         sid = self.strategy.currentData()
@@ -160,8 +168,25 @@ class RunForm(QtWidgets.QWidget):
         start, end = ms_of(self.start), ms_of(self.end)
         if end <= start:
             raise UserError("the range must end after it starts")
-        strategy = self.strategies.strategy(int(sid))
+        snapshot = self.snapshot
+        strategy = snapshot[1] if snapshot and snapshot[0] == sid else self.strategies.strategy(int(sid))
         return RunBacktest(strategy, key, start, end, self.settings(), int(sid))
+
+    def load_command(self, cmd: RunBacktest) -> list[str]:
+        """Put a stored run's settings into the form; what could not be restored, in words."""
+        missing = []
+        self.snapshot = (cmd.strategy_id, cmd.strategy)  # the run's exact strategy, overridden values included
+        if cmd.strategy_id is None or not self.set_strategy(cmd.strategy_id):
+            missing.append("its strategy is no longer stored")
+        if not self.set_series(cmd.key):
+            missing.append(f"the candles {cmd.key} are no longer stored")
+        for edit, ms in ((self.start, cmd.start_ms), (self.end, cmd.end_ms)):
+            if ms is not None:
+                edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(int(ms), QtCore.QTimeZone.utc()))
+        self.costs.load(cmd.settings)
+        self.on_close.setCurrentIndex(self.on_close.findData(bool(cmd.settings.trade_on_close)))
+        self.finalize.setCurrentIndex(self.finalize.findData(bool(cmd.settings.finalize_trades)))
+        return missing
 
 
 def _choice(items: tuple[tuple[str, bool], ...], tip: str) -> QtWidgets.QComboBox:
@@ -179,17 +204,6 @@ def _row(*widgets: tuple[QtWidgets.QWidget, int]) -> QtWidgets.QHBoxLayout:
     for w, stretch in widgets:
         row.addWidget(w, stretch)
     return row
-
-
-def _spin(lo: float, hi: float, value: float, decimals: int, suffix: str, tip: str) -> QtWidgets.QDoubleSpinBox:
-    box = QtWidgets.QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setDecimals(decimals)
-    box.setValue(value)
-    box.setSuffix(suffix)
-    box.setToolTip(tip)
-    box.setGroupSeparatorShown(True)
-    return box
 
 
 def _refill(combo: QtWidgets.QComboBox, items: list[tuple[str, str]], current: object) -> None:

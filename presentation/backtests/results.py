@@ -13,7 +13,7 @@ from app.errors import UserError
 from domain.backtest import drawdown
 from domain.market import SeriesKey, Timeframe
 from presentation.chart.widget import ChartWidget, Marker
-from presentation.models.backtest_results import StatsModel, TradesModel, run_label, run_title
+from presentation.models.backtest_results import StatsModel, TradesModel, run_header, run_label, run_title
 
 if TYPE_CHECKING:
     from presentation.services import Services
@@ -33,9 +33,14 @@ class ResultsView(QtWidgets.QSplitter):
         self.stats_view = table_view(self.stats)
         header = self.stats_view.horizontalHeader()
         header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # names never clipped
         header.setMinimumSectionSize(90)
+        # the value columns stretch into what the names leave: never a sideways scroll (Qt's stretch rounding
+        # could otherwise leave a 1 px scroll range under a style sheet)
+        self.stats_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stats_view.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # ~30 rows
         self.trades_view = table_view(self.trades)
-        for col, width in enumerate((44, 56, 132, 132, 96, 96, 96, 90, 76)):
+        for col, width in enumerate((40, 48, 118, 118, 100, 70, 80, 90, 90, 80)):
             self.trades_view.setColumnWidth(col, width)
         self.trades_view.clicked.connect(self.on_trade)
         self.trades_view.activated.connect(self.on_trade)
@@ -47,6 +52,8 @@ class ResultsView(QtWidgets.QSplitter):
         self.results.setStretchFactor(1, 3)
         self.title = QtWidgets.QLabel("No run shown")
         self.title.setObjectName("chartTitle")
+        self.title.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
         top = QtWidgets.QWidget()
         tl = QtWidgets.QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
@@ -65,16 +72,31 @@ class ResultsView(QtWidgets.QSplitter):
     def show_run(self, run: StoredRun) -> bool:
         """Show one run; False when its candles are no longer stored (statistics and trades only)."""
         s = run.summary
-        self.title.setText(f"  {run_title(run)} · {s.exchange}:{s.symbol}:{s.timeframe}")
-        self.stats.set_runs([(run_label(run), run.stats)])
+        self.title.setText(run_header(run))
+        self.title.setToolTip(run_header(run))
+        self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
         self.trades.set_trades(run.trades)
+        self.trades_view.resizeColumnsToContents()  # the theme's font decides the widths (reads ~1000 rows)
         return self._draw(run)
 
     def compare(self, runs: list[StoredRun]) -> None:
-        self.stats.set_runs([(run_label(r), r.stats) for r in runs])
+        """Statistics side by side and every run's equity and drawdown on the first run's candles."""
+        markets = {(r.summary.exchange, r.summary.symbol) for r in runs}
+        self.stats.set_runs([(run_label(r), r.stats) for r in runs], markets.pop() if len(markets) == 1 else None)
         self.title.setText("  Comparing " + " with ".join(run_title(r) for r in runs))
+        self.title.setToolTip("<br>".join(run_header(r) for r in runs))
+        if runs and self._draw(runs[0], compare=True):
+            for i, r in enumerate(runs):
+                color = self.chart.theme.lines[i % len(self.chart.theme.lines)]
+                self.chart.set_line("Equity", run_label(r), r.equity_ts, r.equity, color)
+                self.chart.set_line("Drawdown %", run_label(r), r.equity_ts, -100 * drawdown(np.asarray(r.equity)),
+                                    color)
+            for name in ("Equity", "Drawdown %"):
+                pane_label(self.chart, name)
+            self.chart.show_all()
+            self.trades.set_trades(runs[0].trades)
 
-    def _draw(self, run: StoredRun) -> bool:
+    def _draw(self, run: StoredRun, compare: bool = False) -> bool:
         s = run.summary
         key = SeriesKey(s.exchange, s.symbol, Timeframe(s.timeframe))
         try:
@@ -84,8 +106,14 @@ class ResultsView(QtWidgets.QSplitter):
         if not len(series):
             return False
         self.chart.set_series(series, str(key))
-        self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
-        self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
+        for name in ("Equity", "Drawdown %"):  # lines of an earlier run or comparison go
+            pane = self.chart.pane(name)
+            if pane is not None:
+                for line in list(pane.lines):
+                    pane.remove_line(line)
+        if not compare:
+            self.chart.set_line("Equity", "Equity", run.equity_ts, run.equity)
+            self.chart.set_line("Drawdown %", "Drawdown %", run.equity_ts, -100 * drawdown(np.asarray(run.equity)))
         for name in ("Equity", "Drawdown %"):
             pane_label(self.chart, name)
         self.chart.show_all()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from app.backtests.ports import StoredRun
+from app.backtests.provenance import rerun_command
 from app.backtests.service import BacktestCancelled, BacktestJob, BacktestProgressed
 from app.errors import UserError
 from presentation.backtests.form import RunForm
@@ -23,6 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("quantdesk.gui")
 POLL_MS = 40
+# Where each stage the run reports starts on the bar (the worker's fractions); within a stage the bar creeps
+# towards the next stage's start, so a long simulation moves instead of sitting still.
+STAGE_STARTS = (("loading", 0.0), ("starting", 0.05), ("signals", 0.2), ("simulating", 0.5), ("statistics", 0.85),
+                ("saving", 0.9))
+CREEP = 0.03  # share of the way to the next stage's start covered per poll
 _USER = QtCore.Qt.ItemDataRole.UserRole
 
 
@@ -51,6 +57,8 @@ class BacktestsTab(QtWidgets.QWidget):
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.ceiling = 0.0  # where the current stage ends (the bar never passes it before the next stage)
         self.message = QtWidgets.QLabel("Choose a strategy and stored candles, then Run.")
         self.message.setObjectName("hint")
         self.message.setWordWrap(True)
@@ -69,7 +77,7 @@ class BacktestsTab(QtWidgets.QWidget):
         buttons.addWidget(self.cancel_btn)
         buttons.addWidget(self.progress, 1)  # beside the buttons: the run history keeps the height
         self.history_view = table_view(self.history)
-        for col, width in enumerate((44, 150, 110, 170, 72, 64)):
+        for col, width in enumerate((44, 150, 110, 170, 72, 64, 150, 90)):
             self.history_view.setColumnWidth(col, width)
         rows = self.history_view.verticalHeader().defaultSectionSize()
         bar = self.history_view.horizontalScrollBar().sizeHint().height()  # the columns are wider than the view
@@ -78,10 +86,14 @@ class BacktestsTab(QtWidgets.QWidget):
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
         hist_buttons = QtWidgets.QHBoxLayout()
         for text, slot in (("Open", self.open_selected), ("Compare two", self.compare_selected),
-                           ("Delete…", self.delete_selected)):
+                           ("Load these settings", self.load_settings), ("Delete…", self.delete_selected)):
             b = QtWidgets.QPushButton(text)
             b.clicked.connect(lambda _=False, s=slot: s())
             hist_buttons.addWidget(b)
+            if slot == self.load_settings:
+                self.load_btn = b
+                b.setToolTip("Put the selected (or shown) run's exact settings into the form: its strategy as it "
+                             "ran, market, timeframe, range, cash, fees, slippage and fills")
         left = QtWidgets.QVBoxLayout()
         left.addWidget(self.form)
         left.addLayout(buttons)
@@ -117,6 +129,7 @@ class BacktestsTab(QtWidgets.QWidget):
         self.run_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.progress.setValue(0)
+        self.ceiling = 0.0
         self._say(f"Running {cmd.strategy.name} on {cmd.key} …")
         self.job = self.service.start(cmd, self.progressed.emit)
         self.poll.start()
@@ -128,13 +141,24 @@ class BacktestsTab(QtWidgets.QWidget):
             self._say("Cancelling …")
 
     def _on_progress(self, p: BacktestProgressed) -> None:
-        self.progress.setValue(int(1000 * p.fraction))
+        self.progress.setValue(max(self.progress.value(), int(1000 * p.fraction)))
+        self.ceiling = next((start for _, start in STAGE_STARTS if start > p.fraction), 1.0)
         if p.stage not in ("done", "failed", "cancelled"):
+            self.progress.setFormat(f"{p.stage.capitalize()} … %p%")
             self._say(f"{p.stage.capitalize()} …")
+        else:
+            self.progress.setFormat("%p%")
+
+    def _creep(self) -> None:
+        """Move the bar a little towards the end of the current stage (called by the poll timer)."""
+        value, top = self.progress.value(), int(1000 * self.ceiling) - 1
+        if value < top:
+            self.progress.setValue(value + max(1, int((top - value) * CREEP)))
 
     def _check_job(self) -> None:
         job = self.job
         if job is None or not job.done:
+            self._creep()
             return
         self.poll.stop()
         self.run_btn.setEnabled(True)
@@ -151,6 +175,7 @@ class BacktestsTab(QtWidgets.QWidget):
         except Exception as err:  # the panel reports it; the window stays up
             log.exception("backtest failed")
             self._fail(f"{type(err).__name__}: {err}")
+        self.progress.setFormat("%p%")
         if outcome == "done":
             self.progress.setValue(1000)
             self.history.refresh()
@@ -179,6 +204,21 @@ class BacktestsTab(QtWidgets.QWidget):
         ids = self.selected_runs()
         if ids:
             self.show_run(ids[0])
+
+    def load_settings(self) -> bool:
+        """The selected run's (else the shown run's) exact settings into the form, ready to run again."""
+        ids = self.selected_runs()
+        run_id = ids[0] if ids else (self.run_shown.id if self.run_shown is not None else None)
+        if run_id is None:
+            self._say("Select a run in the history to load its settings.")
+            return False
+        try:
+            missing = self.form.load_command(rerun_command(self.service.get(run_id)))
+        except UserError as err:
+            self._fail(str(err))
+            return False
+        self._say(f"Settings of run #{run_id} loaded" + (f"; but {', '.join(missing)}." if missing else "."))
+        return not missing
 
     def compare_selected(self) -> bool:
         ids = self.selected_runs()

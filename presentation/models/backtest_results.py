@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui
 
-from app.backtests.display import stat_text
+from app.backtests.display import market_money_label, stat_text, underflowed
 from app.backtests.ports import RunSummary, StoredRun
+from app.backtests.provenance import costs_text, fill_rule, overrides_text
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
+from domain.costs import quote_currency
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
 
@@ -31,11 +34,16 @@ class StatsModel(QtCore.QAbstractTableModel):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.runs: list[tuple[str, dict[str, Any]]] = []
+        self.market: tuple[str, str] | None = None  # (exchange, symbol): money in its quote currency
 
-    def set_runs(self, runs: list[tuple[str, dict[str, Any]]]) -> None:
+    def set_runs(self, runs: list[tuple[str, dict[str, Any]]], market: tuple[str, str] | None = None) -> None:
         self.beginResetModel()
-        self.runs = runs
+        self.runs, self.market = runs, market
         self.endResetModel()
+
+    def label(self, key: str) -> str:
+        """The statistic's name as shown: "[$]" in the market's quote currency ("Equity Final [KRW]")."""
+        return market_money_label(key, *self.market) if self.market else key
 
     def keys(self) -> list[str]:
         known = [k for k in STAT_KEYS if any(k in s for _, s in self.runs)]
@@ -57,10 +65,11 @@ class StatsModel(QtCore.QAbstractTableModel):
             return None
         key, col = keys[index.row()], index.column()
         if col == 0:
-            return key if role == _ROLE.DisplayRole else None
-        value = self.runs[col - 1][1].get(key)
+            return self.label(key) if role in (_ROLE.DisplayRole, _ROLE.ToolTipRole) else None
+        stats = self.runs[col - 1][1]
+        value = stats.get(key)
         if role == _ROLE.DisplayRole:
-            return stat_text(key, value)
+            return stat_text(key, value, stats)
         if role == VALUE_ROLE:
             return value
         if role == _ROLE.TextAlignmentRole:
@@ -68,6 +77,9 @@ class StatsModel(QtCore.QAbstractTableModel):
         if role == _ROLE.ToolTipRole and meaningless_ratio(key, value):
             return (f"{value:.3g}: the run's volatility is too close to zero for this ratio to mean anything "
                     "(too few days, or an almost flat equity curve)")
+        if role == _ROLE.ToolTipRole and underflowed(key, value, stats):
+            return (f"{value:.3g}: backtesting.py's annualised figure underflows on this run (its formula "
+                    "compounds a large loss to ~0); no meaningful value")
         if role == _ROLE.ForegroundRole and key in ("Return [%]", "Avg. Trade [%]") and isinstance(value, float):
             return UP_BRUSH if value >= 0 else DOWN_BRUSH
         return None
@@ -80,8 +92,10 @@ class StatsModel(QtCore.QAbstractTableModel):
         return self.runs[section - 1][0] if 0 < section <= len(self.runs) else None
 
 
-TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "Entry price", "Exit price", "Size", "P&L",
-                 "Return %", "Exit")
+# P&L and return right after the times: visible without scrolling sideways at 1440 px
+TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "P&L", "Return %", "Exit", "Entry price", "Exit price",
+                 "Size")
+_MONEY = (TRADE_COLUMNS.index("P&L"), TRADE_COLUMNS.index("Return %"))
 
 
 class TradesModel(QtCore.QAbstractTableModel):
@@ -110,9 +124,9 @@ class TradesModel(QtCore.QAbstractTableModel):
             return _trade_cell(t, i, col)
         if role == _ROLE.UserRole:
             return (int(t.entry_time[i]), int(t.exit_time[i]))
-        if role == _ROLE.TextAlignmentRole and col >= 4:
+        if role == _ROLE.TextAlignmentRole and TRADE_COLUMNS[col] != "Exit" and col >= 4:
             return RIGHT
-        if role == _ROLE.ForegroundRole and col in (7, 8):
+        if role == _ROLE.ForegroundRole and col in _MONEY:
             return UP_BRUSH if t.pnl[i] >= 0 else DOWN_BRUSH
         return None
 
@@ -124,24 +138,26 @@ class TradesModel(QtCore.QAbstractTableModel):
 
 
 def _trade_cell(t: TradeTable, i: int, col: int) -> str:
-    if col == 0:
+    name = TRADE_COLUMNS[col]
+    if name == "#":
         return str(i + 1)
-    if col == 1:
+    if name == "Side":
         return "Long" if t.side[i] > 0 else "Short"
-    if col in (2, 3):
-        return short_time(int((t.entry_time if col == 2 else t.exit_time)[i]))
-    if col in (4, 5):
-        return f"{float((t.entry_price if col == 4 else t.exit_price)[i]):,.6g}"
-    if col == 6:
+    if name in ("Entry time", "Exit time"):
+        return short_time(int((t.entry_time if name == "Entry time" else t.exit_time)[i]))
+    if name in ("Entry price", "Exit price"):
+        return f"{float((t.entry_price if name == 'Entry price' else t.exit_price)[i]):,.6g}"
+    if name == "Size":
         return f"{float(t.size[i]):.8g}"
-    if col == 7:
+    if name == "P&L":
         return f"{float(t.pnl[i]):+,.2f}"
-    if col == 8:
+    if name == "Return %":
         return f"{float(t.return_pct[i]):+.2f}"
     return EXIT_REASONS[int(t.exit_reason[i])].replace("_", " ")
 
 
-RUN_COLUMNS = ("Run", "Strategy", "Market", "Range", "Return %", "# Trades", "When")
+RUN_COLUMNS = ("Run", "Strategy", "Market", "Range", "Return %", "# Trades", "Costs", "Parameters", "When")
+OVERRIDDEN = QtGui.QBrush(QtGui.QColor("#ffb74d"))  # a run whose strategy differs from the saved one
 PAGE = 100
 
 
@@ -191,11 +207,14 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
             return (str(r.id), r.strategy_name, f"{r.symbol} {r.timeframe}",
                     f"{short_time(r.start_ms)[:10]} → {short_time(r.end_ms)[:10]}",
                     "—" if r.return_pct is None else f"{r.return_pct:+.2f}", f"{r.trades:,}",
-                    short_time(r.created_ms))[col]
+                    costs_text(r.commission, r.slippage), _params(r), short_time(r.created_ms))[col]
         if role == _ROLE.UserRole:
             return r.id
         if role == _ROLE.ToolTipRole:
-            return f"{r.exchange}:{r.symbol}:{r.timeframe}, {r.bars:,} bars"
+            return (f"{r.exchange}:{r.symbol}:{r.timeframe}, {r.bars:,} bars; {costs_text(r.commission, r.slippage)}"
+                    f"; {_params(r)}" + ("" if not r.overridden else " (open the run to see which)"))
+        if role == _ROLE.ForegroundRole and col in (1, 7) and r.overridden:
+            return OVERRIDDEN
         if role == _ROLE.TextAlignmentRole and col in (0, 4, 5):
             return RIGHT
         if role == _ROLE.ForegroundRole and col == 4 and r.return_pct is not None:
@@ -209,9 +228,34 @@ class RunHistoryModel(QtCore.QAbstractTableModel):
         return None
 
 
+def _params(r: RunSummary) -> str:
+    if r.strategy_id is None:
+        return "from a file"
+    return f"{r.overridden} changed" if r.overridden else "as saved"
+
+
 def run_title(run: StoredRun) -> str:
     s = run.summary
     return f"#{s.id} {s.strategy_name}"
+
+
+def run_header(run: StoredRun) -> str:
+    """What produced the run, in one rich-text line: strategy (changed values highlighted), market, timeframe,
+    range, cash, fees, slippage and fill rule."""
+    s, settings = run.summary, run.settings
+    cash = settings.get("cash")
+    quote = quote_currency(s.exchange, s.symbol) if s.exchange != "csv" else None
+    money = "?" if cash is None else f"{cash:,.0f}" + (f" {quote}" if quote else "")
+    changed = overrides_text(run.overrides)
+    strategy = html.escape(f"#{s.id} {s.strategy_name}", quote=False)
+    if changed:
+        colour = OVERRIDDEN.color().name()
+        strategy += f' <span style="color:{colour}">(changed: {html.escape(changed, quote=False)})</span>'
+
+    details = (f"{s.exchange}:{s.symbol} {s.timeframe} · {short_time(s.start_ms)} → {short_time(s.end_ms)} · "
+               f"cash {money} · {costs_text(settings.get('commission'), settings.get('slippage'))} · "
+               f"fills {fill_rule(settings)}")
+    return f"{strategy} · {html.escape(details, quote=False)}"
 
 
 def run_label(run: StoredRun) -> str:

@@ -14,4 +14,5 @@ __all__ = ["OptimizeView", "StrategyChoice", "optimize_view", "stored_strategies
 def optimize_view(services: Services, parent: QtWidgets.QWidget | None = None) -> OptimizeView:
     """An Optimize view wired to the sweep, backtest, strategy and candle services."""
     return OptimizeView(services.sweeps, lambda: stored_strategies(services.strategies), services.stored,
-                        services.backtests, parent)
+                        services.backtests, parent, revision=lambda: services.strategies.revision,
+                        current=lambda: services.current_strategy_id)

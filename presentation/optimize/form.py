@@ -11,9 +11,10 @@ from PyQt6 import QtCore, QtWidgets
 
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
-from domain.backtest import BacktestSettings
 from domain.market import SeriesKey
-from domain.sweep import NUMERIC_KEYS, Slot, linked_slots, short_label
+from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Slot, linked_slots
+from presentation.backtests.costs import CostsFields
+from presentation.optimize.labels import parameter_label
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
 _CHECK = QtCore.Qt.ItemDataRole.CheckStateRole
@@ -67,9 +68,9 @@ class ParamTable(QtWidgets.QTableWidget):
             check.setFlags(QtCore.Qt.ItemFlag.ItemIsUserCheckable | QtCore.Qt.ItemFlag.ItemIsEnabled)
             check.setCheckState(QtCore.Qt.CheckState.Unchecked)
             self.setItem(row, 0, check)
-            name = short_label(definition, slot.path) + (f"  (×{len(group)})" if len(group) > 1 else "")
+            name = parameter_label(definition, slot.path) + (f"  (×{len(group)})" if len(group) > 1 else "")
             label = QtWidgets.QTableWidgetItem(name)
-            label.setToolTip("\n".join(s.path for s in group))
+            label.setToolTip("\n".join(f"{parameter_label(definition, s.path)}  ({s.path})" for s in group))
             now = QtWidgets.QTableWidgetItem("--" if slot.value is None else f"{slot.value:g}")
             for item in (label, now):
                 item.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
@@ -93,14 +94,19 @@ class ParamTable(QtWidgets.QTableWidget):
             self.cell(row, col).setText(f"{value:g}")
 
     def ranges(self) -> tuple[ParamRange, ...]:
+        out = self.checked()
+        if not out:
+            raise UserError("tick at least one parameter to sweep")
+        return out
+
+    def checked(self) -> tuple[ParamRange, ...]:
+        """The ticked parameters' ranges as typed (possibly none)."""
         out = []
         for row, group in enumerate(self.groups):
             if self.cell(row, 0).checkState() != QtCore.Qt.CheckState.Checked:
                 continue
             start, stop, step = (self.cell(row, c).text().strip() for c in (3, 4, 5))
             out.append(ParamRange(tuple(s.path for s in group), f"{start}:{stop}:{step}"))
-        if not out:
-            raise UserError("tick at least one parameter to sweep")
         return tuple(out)
 
 
@@ -111,7 +117,15 @@ class SweepForm(QtWidgets.QWidget):
         super().__init__(parent)
         self.objective = QtWidgets.QComboBox()
         self.objective.addItems(NUMERIC_KEYS)
-        self.objective.setCurrentText("Sharpe Ratio")
+        self.objective.setCurrentText(DEFAULT_OBJECTIVE)
+        self.objective.setToolTip("What ranks the points. Sharpe (bars) and Sortino (bars) use per-bar returns "
+                                  "annualised by the bar spacing; backtesting.py's Sharpe Ratio underflows on "
+                                  "most losing minute-bar runs")
+        self.min_trades = _spin(1, 1_000_000, DEFAULT_MIN_TRADES)
+        self.min_trades.setToolTip("A point with fewer trades never ranks as best (nor shows on the heatmap)")
+        self.fast_below_slow = QtWidgets.QCheckBox("fast < slow")
+        self.fast_below_slow.setToolTip("Skip points where a fast period is not below its slow one")
+        self.fast_below_slow.setVisible(False)
         self.direction = QtWidgets.QComboBox()
         self.direction.addItems(["maximize", "minimize"])
         self.constraints = QtWidgets.QLineEdit()
@@ -133,27 +147,22 @@ class SweepForm(QtWidgets.QWidget):
         self.oos.setSingleStep(0.05)
         self.oos.setValue(0.25)
         self.anchored = QtWidgets.QCheckBox("anchored")
-        self.cash = QtWidgets.QDoubleSpinBox()
-        self.cash.setRange(1, 1e12)
-        self.cash.setValue(10_000)
-        self.commission = QtWidgets.QDoubleSpinBox()
-        self.commission.setDecimals(4)
-        self.commission.setRange(0, 0.0999)
-        self.commission.setSingleStep(0.0005)
-        self.commission.setValue(0.001)
+        self.costs = CostsFields()
+        self.cash, self.commission, self.slippage = self.costs.cash, self.costs.fee, self.costs.slippage
         self._layout()
 
     def _layout(self) -> None:
         form = QtWidgets.QFormLayout(self)
         form.addRow("Objective", _row(self.objective, self.direction))
         form.addRow("Constraints", self.constraints)
+        form.addRow("Min. trades", _row(self.min_trades, self.fast_below_slow))
         form.addRow("Sampling", _row(self.method, QtWidgets.QLabel("samples"), self.samples,
                                      QtWidgets.QLabel("seed"), self.seed))
         form.addRow("Run on", _row(self.executor, self.address, QtWidgets.QLabel("workers"), self.workers))
         form.addRow("Walk-forward", _row(self.walk_forward, QtWidgets.QLabel("OOS fraction"), self.oos,
                                          self.anchored))
-        form.addRow("Account", _row(QtWidgets.QLabel("cash"), self.cash, QtWidgets.QLabel("commission"),
-                                    self.commission))
+        form.addRow("Account", _row(self.costs.cash_label, self.cash, self.costs.fee_label, self.commission,
+                                    self.costs.slippage_label, self.slippage))
 
     def request(self, definition: dict[str, Any], params: tuple[ParamRange, ...], key: SeriesKey,
                 strategy_id: int | None) -> SweepRequest:
@@ -164,8 +173,9 @@ class SweepForm(QtWidgets.QWidget):
             maximize=self.direction.currentText() == "maximize", constraints=constraints,
             method=self.method.currentText(), samples=self.samples.value() if random else None,
             seed=self.seed.value(), walk_forward=self.walk_forward.value(), oos_fraction=self.oos.value(),
-            anchored=self.anchored.isChecked(),
-            settings=BacktestSettings(cash=self.cash.value(), commission=self.commission.value()),
+            anchored=self.anchored.isChecked(), min_trades=self.min_trades.value(),
+            fast_below_slow=not self.fast_below_slow.isHidden() and self.fast_below_slow.isChecked(),
+            settings=self.costs.settings(),
             strategy_id=strategy_id)
         kind = self.executor.currentData()
         if kind == "dask" and not self.address.text().strip():

@@ -30,6 +30,14 @@ class HeatmapWidget(QtWidgets.QWidget):
         self.plot.addItem(self.image)
         self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"), interactive=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self.best = QtWidgets.QGraphicsRectItem(0, 0, 1, 1)  # outlines the best cell (points below the minimum
+        pen = pg.mkPen("w", width=2)                          # number of trades never have a cell)
+        pen.setCosmetic(True)
+        self.best.setPen(pen)
+        self.best.setZValue(10)
+        self.best.setVisible(False)
+        self.plot.addItem(self.best)
+        self.best_cell: tuple[int, int] | None = None
         self.grid = np.full((0, 0), np.nan)
         self.x_values: list[float] = []
         self.y_values: list[float] = []
@@ -60,6 +68,13 @@ class HeatmapWidget(QtWidgets.QWidget):
         self.plot.getAxis("bottom").setTicks([_ticks(self.x_values)])
         self.plot.getAxis("left").setTicks([_ticks(self.y_values)])
         self.plot.setRange(xRange=(0, max(nx, 1)), yRange=(0, max(ny, 1)), padding=0)
+
+    def mark_best(self, cell: tuple[int, int] | None) -> None:
+        """Outline the best cell (None: no point met the constraints)."""
+        self.best_cell = cell
+        self.best.setVisible(cell is not None)
+        if cell is not None:
+            self.best.setRect(QtCore.QRectF(cell[0], cell[1], 1, 1))
 
     def cell_at(self, scene_pos: QtCore.QPointF) -> tuple[int, int] | None:
         """The (ix, iy) cell under a scene position, or None outside the grid."""

@@ -6,9 +6,10 @@ from PyQt6 import QtCore, QtWidgets
 
 from app.sweeps.plan import SweepPlan
 from app.sweeps.service import SweepOutcome
-from domain.sweep import Scored, objective_grid, short_label
+from domain.sweep import Scored, objective_grid
 from presentation.optimize.form import column, pair
 from presentation.optimize.heatmap import HeatmapWidget
+from presentation.optimize.labels import parameter_label
 from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.optimize.walkforward import WalkForwardPanel
 
@@ -17,7 +18,7 @@ HEAT_REFRESH_MS = 250
 
 def axis_labels(plan: SweepPlan) -> list[str]:
     """Each swept parameter's short name, in the order of the plan's axes."""
-    return [short_label(plan.job.definition, a.paths[0]) for a in plan.job.space.axes]
+    return [parameter_label(plan.job.definition, a.paths[0]) for a in plan.job.space.axes]
 
 
 class SweepResults(QtWidgets.QWidget):
@@ -70,6 +71,7 @@ class SweepResults(QtWidgets.QWidget):
         labels = axis_labels(plan)
         self.scored, self.cells = [], {}
         self.model.reset(labels, plan.objective.key, windowed=bool(plan.windows))
+        self.table.resizeColumnsToContents()
         self.walk.clear()
         for box in (self.heat_x, self.heat_y):
             box.blockSignals(True)
@@ -96,6 +98,7 @@ class SweepResults(QtWidgets.QWidget):
         """Every point is in: redraw, sort best first, and show the walk-forward report if there is one."""
         self._heat_timer.stop()
         self.refresh_heatmap()
+        self.table.resizeColumnsToContents()  # headers (on two lines) and figures unclipped
         self.table.sortByColumn(self.model.objective_column, QtCore.Qt.SortOrder.DescendingOrder
                                 if outcome.plan.objective.maximize else QtCore.Qt.SortOrder.AscendingOrder)
         if outcome.plan.windows:
@@ -115,6 +118,11 @@ class SweepResults(QtWidgets.QWidget):
         labels = axis_labels(plan)
         self.heatmap.set_grid(grid, axes[x].values, axes[y].values if y is not None else [0.0], labels[x],
                               labels[y] if y is not None else "", plan.objective.key)
+        best: tuple[int, int] | None = None
+        for cell, point in self.cells.items():  # only points that met the constraints (the minimum trades too)
+            if best is None or plan.objective.better(point.score, self.cells[best].score):
+                best = cell
+        self.heatmap.mark_best(best)
 
     def describe_cell(self, ix: int, iy: int) -> None:
         """Say what a heatmap cell holds (shown while the pointer is over it)."""

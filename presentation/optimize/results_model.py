@@ -10,6 +10,7 @@ from PyQt6 import QtCore
 
 from domain.backtest.stats import meaningless_ratio
 from domain.sweep import Scored, as_float
+from presentation.optimize.labels import header
 
 SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole
 STAT_COLUMNS = ("# Trades", "Return [%]", "Sharpe Ratio", "Max. Drawdown [%]", "Win Rate [%]")
@@ -64,7 +65,7 @@ class SweepResultsModel(QtCore.QAbstractTableModel):
                    role: int = _DISPLAY) -> Any:
         if role == _DISPLAY and orientation == QtCore.Qt.Orientation.Horizontal:
             heads = self.headers()
-            return heads[section] if 0 <= section < len(heads) else None
+            return header(heads[section]) if 0 <= section < len(heads) else None
         if role == _DISPLAY and orientation == QtCore.Qt.Orientation.Vertical:
             return str(section + 1)
         return None

@@ -12,11 +12,12 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from app.backtests.display import stat_text
 from app.errors import UserError
 from app.market_data.ports import StoredSeries
-from app.sweeps.plan import SweepPlan, make_plan
+from app.sweeps.plan import SweepPlan, fast_slow_pairs, make_plan
 from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
+from presentation.optimize.labels import parameter_label
 from presentation.optimize.results import SweepResults, axis_labels
 from presentation.optimize.runner import BackgroundCall
 
@@ -31,10 +32,16 @@ class OptimizeView(QtWidgets.QWidget):
 
     def __init__(self, sweeps: Any, strategies: Callable[[], Sequence[StrategyChoice]],
                  series: Callable[[], Sequence[StoredSeries]], backtests: Any = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
+                 parent: QtWidgets.QWidget | None = None, revision: Callable[[], int] | None = None,
+                 current: Callable[[], int | None] | None = None) -> None:
         super().__init__(parent)
         self.sweeps, self.backtests = sweeps, backtests
         self.list_strategies, self.list_series = strategies, series
+        # the store's change counter (the list reloads when it moved) and the strategy being worked on
+        self.revision, self.current = revision or (lambda: -1), current or (lambda: None)
+        self._revision: int | None = None
+        self._followed: int | None = None  # the last "being worked on" strategy selected here
+        self._loaded: dict[str, Any] | None = None  # the definition whose parameters the table shows
         self.plan: SweepPlan | None = None
         self.outcome: SweepOutcome | None = None
         self.runner = BackgroundCall(self)
@@ -80,6 +87,8 @@ class OptimizeView(QtWidgets.QWidget):
 
     def _connect(self) -> None:
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.data.currentIndexChanged.connect(self._data_changed)
+        self.params.itemChanged.connect(lambda _: self._offer_order())
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.cancel)
         self.runner.progressed.connect(self._progressed)
@@ -90,40 +99,72 @@ class OptimizeView(QtWidgets.QWidget):
         self.results.pointActivated.connect(self.open_point)
 
     def refresh(self) -> None:
-        """Reload the strategy and data lists, keeping the current choices where they still exist."""
+        """Reload the data list, and the strategy list when the store changed, keeping the current choices where
+        they still exist; select the strategy being worked on (opened or saved in the Builder) when it changed."""
         keep_strategy, keep_data = self.strategy.currentText(), self.data.currentData()
-        self.strategy.blockSignals(True)
-        self.strategy.clear()
-        for choice in self.list_strategies():
-            self.strategy.addItem(choice.name, choice)
-        self.strategy.setCurrentIndex(max(0, self.strategy.findText(keep_strategy)))
-        self.strategy.blockSignals(False)
+        revision = self.revision()
+        reload = revision != self._revision or revision < 0 or not self.strategy.count()
+        if reload:
+            self._revision = revision
+            self.strategy.blockSignals(True)
+            self.strategy.clear()
+            for choice in self.list_strategies():
+                self.strategy.addItem(choice.name, choice)
+            self.strategy.setCurrentIndex(max(0, self.strategy.findText(keep_strategy)))
+            self.strategy.blockSignals(False)
+        current = self.current()
+        if current is not None and current != self._followed and self.select_strategy(current, quiet=True):
+            self._followed = current
         self.data.clear()
         for s in self.list_series():
             self.data.addItem(f"{s.key}  ({s.rows:,} bars)", s)
             if isinstance(keep_data, StoredSeries) and s.key == keep_data.key:
                 self.data.setCurrentIndex(self.data.count() - 1)
-        if self.strategy.currentText() != keep_strategy or not self.params.groups:
-            self._strategy_changed()
+        choice = self.strategy.currentData()
+        if not self.params.groups or (isinstance(choice, StrategyChoice) and choice.definition != self._loaded):
+            self._strategy_changed()  # another strategy, or one saved again with other parameters
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
         if not self.runner.running:
             self.refresh()  # strategies saved or candles collected elsewhere since the view was last shown
         super().showEvent(event)
 
-    def select_strategy(self, strategy_id: int) -> bool:
-        """Preselect a stored strategy (e.g. from a strategy's context menu); False if it is not listed."""
+    def select_strategy(self, strategy_id: int, quiet: bool = False) -> bool:
+        """Preselect a stored strategy (e.g. from a strategy's context menu); False if it is not listed. `quiet`:
+        without loading its parameters (the caller does)."""
         for i in range(self.strategy.count()):
             choice = self.strategy.itemData(i)
             if isinstance(choice, StrategyChoice) and choice.id == strategy_id:
+                self.strategy.blockSignals(quiet)
                 self.strategy.setCurrentIndex(i)
+                self.strategy.blockSignals(False)
                 return True
         return False
+
+    def _data_changed(self) -> None:
+        stored = self.data.currentData()
+        if isinstance(stored, StoredSeries):
+            self.form.costs.apply_market(stored.key.exchange, stored.key.symbol)
 
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()
         if isinstance(choice, StrategyChoice):
+            self._loaded = choice.definition
+            self.params.blockSignals(True)
             self.params.load(choice.definition)
+            self.params.blockSignals(False)
+            self._offer_order()
+
+    def _offer_order(self) -> None:
+        """Offer "fast < slow" when two ticked periods of the same indicator kind are swept."""
+        choice, box = self.strategy.currentData(), self.form.fast_below_slow
+        pairs = fast_slow_pairs(choice.definition, self.params.checked()) if isinstance(choice, StrategyChoice) else []
+        box.setHidden(not pairs)
+        if isinstance(choice, StrategyChoice) and pairs:
+            def words(axis: str) -> str:
+                return parameter_label(choice.definition, axis.split(" = ")[0])
+
+            box.setToolTip("Skip points where " + "; ".join(f"{words(a)} is not below {words(b)}" for a, b in pairs))
 
     # ---- running ----------------------------------------------------------------------------------------
     def request(self) -> tuple[SweepRequest, StoredSeries]:

@@ -13,7 +13,7 @@ from stored import store_walk
 from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
 from presentation.backtests.tab import BacktestsTab
-from presentation.models.backtest_results import VALUE_ROLE
+from presentation.models.backtest_results import RUN_COLUMNS, TRADE_COLUMNS, VALUE_ROLE
 from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
@@ -86,6 +86,11 @@ def test_two_runs_compare_side_by_side_and_a_run_can_be_deleted(qtbot: QtBot, ta
     assert tab.compare_selected()
     assert tab.stats.columnCount() == 3
     assert stat(tab, "Commissions [$]", 0) == 0 and stat(tab, "Commissions [$]", 1) > 0  # newest first
+    equity = tab.chart.pane("Equity")
+    assert equity is not None and sorted(equity.lines) == ["Run #1", "Run #2"]  # both curves
+    assert not np.array_equal(*(equity.lines[k].yData for k in ("Run #1", "Run #2")))
+    names = tab.stats_view
+    assert names.columnWidth(0) >= names.sizeHintForColumn(0)  # statistic names are not clipped
     tab.confirm = lambda title, text: True
     tab.history_view.clearSelection()
     tab.history_view.selectRow(0)
@@ -96,7 +101,7 @@ def test_the_fill_options_reach_the_engine(qtbot: QtBot, tab: BacktestsTab) -> N
     tab.form.on_close.setCurrentIndex(tab.form.on_close.findData(True))
     tab.form.finalize.setCurrentIndex(tab.form.finalize.findData(True))
     settings = tab.form.command().settings
-    assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.002
+    assert settings.trade_on_close and settings.finalize_trades and settings.commission == 0.0005  # Demo: Upbit's fee
     assert run(qtbot, tab) == "done"
     assert tab.trades.trades.reasons()[-1] == "end"
 
@@ -120,3 +125,119 @@ def test_result_models_pass_the_qt_model_tester(qtbot: QtBot, tab: BacktestsTab,
     assert run(qtbot, tab) == "done"
     for model in (tab.stats, tab.trades, tab.history):
         qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_the_costs_default_to_the_exchange_in_percent_and_cash_in_the_quote_currency(
+        qtbot: QtBot, tab: BacktestsTab) -> None:
+    form = tab.form
+    assert form.commission.text() == "0.050 %" and form.slippage.text() == "0.000 %"
+    assert form.costs.cash_label.text() == "Cash (KRW)" and form.cash.value() == 10_000_000
+    assert form.command().settings.commission == 0.0005
+    assert run(qtbot, tab) == "done"
+    labels = [tab.stats.index(r, 0).data() for r in range(tab.stats.rowCount())]
+    assert "Equity Final [KRW]" in labels and not any("[$]" in label for label in labels)
+
+
+def test_csv_data_starts_from_the_last_fee_used_on_csv_data(qtbot: QtBot, container: Container) -> None:
+    csv_key = SeriesKey("csv", "MYDATA", Timeframe.M1)
+    store_walk(container, csv_key, 500)
+    store_walk(container, KEY, 500)
+    first = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(first)
+    first.show()
+    assert first.form.set_series(csv_key)
+    first.form.commission.setFocus()
+    qtbot.keyClick(first.form.commission, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(first.form.commission, "0.125")
+    assert first.form.command().settings.commission == 0.00125
+    assert first.form.costs.cash_label.text() == "Cash"
+    second = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(second)
+    assert second.form.set_series(KEY) and second.form.commission.value() == 0.05
+    assert second.form.set_series(csv_key) and second.form.commission.text() == "0.125 %"
+
+
+def test_an_underflowed_volatility_shows_a_dash_with_the_raw_value_in_its_tooltip(tab: BacktestsTab) -> None:
+    tab.stats.set_runs([("Run #1", {"Return [%]": -95.0, "Volatility (Ann.) [%]": 3e-9, "Equity Final [$]": 5.0})],
+                       ("upbit", "KRW-BTC"))
+    rows = [tab.stats.index(r, 0).data() for r in range(tab.stats.rowCount())]
+    vol = tab.stats.index(rows.index("Volatility (Ann.) [%]"), 1)
+    assert vol.data() == "—" and "3e-09" in vol.data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "Equity Final [KRW]" in rows
+
+
+def test_history_and_header_say_what_produced_a_run_and_load_these_settings_restores_them(
+        qtbot: QtBot, tab: BacktestsTab) -> None:
+    form = tab.form
+    form.commission.setValue(0.1)
+    form.slippage.setValue(0.02)
+    form.on_close.setCurrentIndex(form.on_close.findData(True))
+    assert run(qtbot, tab) == "done"
+    header = tab.view.title.text()
+    for part in ("SMA 10/20 cross", "demo:KRW-BTC 1m", "→", "cash 10,000,000 KRW", "fee 0.1 %", "slip 0.02 %",
+                 "on the signal bar's close"):
+        assert part in header
+    costs, params = (tab.history.index(0, RUN_COLUMNS.index(c)).data() for c in ("Costs", "Parameters"))
+    assert costs == "fee 0.1 %, slip 0.02 %" and params == "as saved"
+    assert "fee 0.1 %" in tab.history.index(0, 0).data(QtCore.Qt.ItemDataRole.ToolTipRole)
+    expected = form.command()
+    form.commission.setValue(0.3)
+    form.cash.setValue(5_000)
+    form.on_close.setCurrentIndex(form.on_close.findData(False))
+    form.start.setDateTime(form.start.dateTime().addDays(1))
+    tab.history_view.selectRow(0)
+    qtbot.mouseClick(tab.load_btn, QtCore.Qt.MouseButton.LeftButton)
+    assert form.commission.text() == "0.100 %" and form.cash.text() == "10,000,000"
+    assert form.on_close.currentText() == "signal bar's close" and "loaded" in tab.message.text()
+    again = form.command()
+    assert (again.settings, again.start_ms, again.end_ms, again.key) == \
+        (expected.settings, expected.start_ms, expected.end_ms, expected.key)
+
+
+def test_a_second_run_replaces_the_first_runs_message(qtbot: QtBot, tab: BacktestsTab) -> None:
+    assert run(qtbot, tab) == "done"
+    first = tab.message.text()
+    assert run(qtbot, tab) == "done"
+    assert tab.message.text() != first and "Run #2 stored" in tab.message.text() and "#1" not in tab.message.text()
+
+
+def test_the_progress_bar_moves_through_the_stages_the_run_reports(qtbot: QtBot, tab: BacktestsTab) -> None:
+    seen: list[tuple[int, str]] = []
+    timer = QtCore.QTimer(tab, interval=5)
+    timer.timeout.connect(lambda: seen.append((tab.progress.value(), tab.progress.text())))
+    timer.start()
+    assert run(qtbot, tab) == "done"
+    timer.stop()
+    values = [v for v, _ in seen]
+    assert values == sorted(values) and values[-1] == 1000  # never goes back
+    stages = {text.split(" …")[0] for _, text in seen if " …" in text}
+    assert {"Starting", "Signals", "Simulating", "Saving"} <= stages
+    assert len({v for v in values if 0 < v < 1000}) >= 4  # it moves, rather than jumping 50 % -> 100 %
+
+
+def test_at_1440_by_900_statistics_and_the_trades_pnl_are_visible_without_scrolling_sideways(
+        qtbot: QtBot, container: Container) -> None:
+    store_walk(container, KEY, 3_000)
+    tab = BacktestsTab(container.backtests, container.strategies, Services(container))
+    qtbot.addWidget(tab)
+    tab.resize(1440, 820)  # what the tab gets in a 1440 x 900 window (menu, tab bar and status bar take the rest)
+    tab.show()
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None and tab.form.set_strategy(record.id) and tab.form.set_series(KEY)
+    try:
+        assert run(qtbot, tab) == "done"
+        qtbot.wait(50)
+        stats, trades = tab.stats_view, tab.trades_view
+        for col in range(tab.stats.columnCount()):
+            assert stats.columnWidth(col) >= stats.sizeHintForColumn(col), col
+        last = tab.stats.columnCount() - 1
+        assert stats.columnViewportPosition(last) + stats.columnWidth(last) <= stats.viewport().width() + 1
+        pnl = TRADE_COLUMNS.index("P&L")
+        for col in range(pnl + 2):
+            assert trades.columnWidth(col) >= trades.sizeHintForColumn(col), TRADE_COLUMNS[col]
+        right = trades.columnViewportPosition(pnl + 1) + trades.columnWidth(pnl + 1)
+        assert right <= trades.viewport().width()  # P&L and Return % in view with the scroll bar at its start
+        assert trades.horizontalScrollBar().value() == 0
+    finally:
+        tab.shutdown()
+        container.backtests.close()

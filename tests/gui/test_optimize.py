@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PyQt6 import QtCore
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -26,6 +27,7 @@ from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.services import Services
 
 KEY = SeriesKey("demo", "KRW-BTC", Timeframe.H1)
+SMA = "Long entry › condition 1 › SMA period"  # how the Builder names the SMA cross's periods
 
 
 def walk(n: int = 1200) -> CandleSeries:
@@ -117,7 +119,8 @@ def test_parameters_come_from_the_strategys_own_numeric_fields(qtbot: QtBot, db_
                                                                 series: CandleSeries) -> None:
     view = make_view(qtbot, db_path, series, GatedExecutor())
     names = [view.params.item(r, 1).text() for r in range(view.params.rowCount())]
-    assert names[:2] == ["sma(10).period  (×2)", "sma(20).period  (×2)"] and "stop_loss_pct" in names
+    assert names[:2] == [f"{SMA} (left)  (×2)", f"{SMA} (right)  (×2)"]
+    assert "Stop-loss %" in names and "Position size %" in names
 
 
 def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
@@ -132,7 +135,7 @@ def test_a_run_streams_into_a_sortable_table_and_a_heatmap(qtbot: QtBot, db_path
     column = 2  # the objective, after the two parameter columns
     top = view.proxy.index(0, column).data(SORT_ROLE)
     assert top == max(view.proxy.index(r, column).data(SORT_ROLE) for r in range(9)) == best.score
-    assert "best Sharpe Ratio" in view.status.text() and view.run_button.isEnabled()
+    assert "best Sharpe (bars)" in view.status.text() and view.run_button.isEnabled()
 
 
 def test_a_streaming_sweep_redraws_the_heatmap_at_a_bounded_rate_and_shows_every_point_at_the_end(
@@ -190,7 +193,7 @@ def test_walk_forward_shows_the_stitched_curve_and_one_row_per_window(qtbot: QtB
     assert xs is not None and len(ys) == sum(w.oos_bars for w in view.plan.windows)
     assert "Stitched out-of-sample" in view.walk.summary.text()
     assert "walk-forward over 3 windows" in view.status.text()
-    assert view.model.headers()[:3] == ["Window", "sma(10).period", "sma(20).period"]
+    assert view.model.headers()[:3] == ["Window", f"{SMA} (left)", f"{SMA} (right)"]
     assert {view.model.index(r, 0).data() for r in range(view.model.rowCount())} == {"0", "1", "2"}
     view.heat_window.setCurrentIndex(2)  # the heatmap shows one window's in-sample sweep at a time
     best = view.outcome.walk_forward.windows[2]
@@ -231,7 +234,7 @@ def test_the_view_wired_to_the_container_offers_the_stored_strategies_and_candle
     macd = container.strategies.get_by_name("MACD trend with ATR trail")
     assert macd is not None and view.select_strategy(macd.id)
     assert view.strategy.currentText() == "MACD trend with ATR trail"
-    assert any("macd" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
+    assert any("MACD" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
     assert not view.select_strategy(10**6)
     with qtbot.waitSignal(view.sweepFailed) as failed:
         view.run()
@@ -265,7 +268,7 @@ def test_hovering_a_heatmap_cell_says_what_it_holds(qtbot: QtBot, db_path: Path,
         view.run()
     view.heatmap.cellHovered.emit(0, 2)
     cell = view.cells[(0, 2)]
-    assert view.detail.text().startswith("sma(10).period=4, sma(20).period=40: Sharpe Ratio")
+    assert view.detail.text().startswith(f"{SMA} (left)=4, {SMA} (right)=40: Sharpe (bars)")
     assert f"{cell.score:.4g}" in view.detail.text()
 
 
@@ -342,3 +345,128 @@ def test_quitting_closes_the_optimize_window_too_after_asking_about_a_running_sw
     assert view.runner.cancel_event.is_set()
     view.runner.join(5)
     assert not view.runner.running
+
+
+def test_the_optimize_costs_are_in_percent_with_the_exchanges_fee_and_cash_in_the_quote_currency(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    form = view.form
+    assert form.commission.text() == "0.050 %" and form.slippage.text() == "0.000 %"
+    assert form.costs.cash_label.text() == "Cash (KRW)" and form.cash.text() == "10,000,000"
+    form.commission.setFocus()
+    qtbot.keyClick(form.commission, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(form.commission, "0.1")
+    request, _ = view.request()
+    assert request.cmd.settings.commission == 0.001 and request.cmd.settings.cash == 10_000_000
+
+
+def test_a_sweep_points_run_never_changes_the_strategys_shown_figure(qtbot: QtBot, container: Any,
+                                                                      series: CandleSeries) -> None:
+    from app.backtests.service import RunBacktest
+    from presentation.optimize import optimize_view
+    from presentation.strategies.tab import StrategiesTab
+
+    container.candles.upsert(KEY, series)
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None
+    container.backtests.run(RunBacktest(container.strategies.strategy(record.id), KEY, strategy_id=record.id))
+    strategies = StrategiesTab(container.strategies)
+    qtbot.addWidget(strategies)
+    model = strategies.model
+
+    def figure() -> tuple[str, str]:
+        row = next(r for r in range(model.rowCount()) if model.index(r, 0).data() == "SMA 10/20 cross")
+        return model.index(row, 4).data(), model.index(row, 5).data()
+
+    before = figure()
+    assert before[0].endswith("%")
+    view = optimize_view(Services(container))
+    qtbot.addWidget(view)
+    assert view.select_strategy(record.id)
+    view.form.workers.setValue(1)
+    view.params.set_checked(0)
+    view.params.set_range(0, 4, 6, 2)
+    with qtbot.waitSignal(view.sweepFinished, timeout=60_000):
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(view.backtestOpened, timeout=60_000) as opened:
+        view.heatmap.activate(*next(iter(view.cells)))
+    stored = container.backtests.get(opened.args[0].run_id)
+    assert stored.overrides and stored.summary.strategy_id == record.id
+    model.refresh()
+    assert figure() == before
+    container.backtests.close()
+
+
+def test_points_below_the_minimum_trades_never_rank_best_and_fast_below_slow_is_offered(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    form = view.form
+    assert form.objective.currentText() == "Sharpe (bars)" and form.min_trades.value() == 10
+    assert not form.fast_below_slow.isHidden()  # two SMA periods are ticked
+    assert f"{SMA} (left) is not below {SMA} (right)" in form.fast_below_slow.toolTip()
+    view.params.set_checked(1, False)
+    assert form.fast_below_slow.isHidden()
+    view.params.set_checked(1)
+    view.params.set_range(0, 20, 30, 10)
+    view.params.set_range(1, 20, 30, 10)  # the diagonal (20/20, 30/30) never crosses: 0 trades
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    points = {p.result.params: p for p in view.results.scored}
+    assert points[(20.0, 20.0)].result.stats["# Trades"] == 0 and not points[(20.0, 20.0)].passed
+    best = view.heatmap.best_cell
+    assert best is not None and view.cells[best].result.stats["# Trades"] >= 10
+    assert view.cells[best] is not points[(20.0, 20.0)] and np.isnan(view.heatmap.grid[0, 0])
+    assert done.args[0].best.result.stats["# Trades"] >= 10
+    form.min_trades.setValue(1)
+    form.fast_below_slow.setChecked(True)
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000) as done:
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    assert view.model.rowCount() == 1 and view.results.scored[0].result.params == (20.0, 30.0)
+
+
+def test_the_strategy_picker_follows_the_store_and_selects_the_strategy_being_worked_on(
+        qtbot: QtBot, container: Any) -> None:
+    from presentation.optimize import optimize_view
+
+    services = Services(container)
+    view = optimize_view(services)
+    qtbot.addWidget(view)
+    view.show()
+    names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
+    assert "AAA saved later" not in names
+    record = container.strategies.get_by_name("SMA 10/20 cross")
+    assert record is not None
+    definition = dict(record.definition, name="AAA saved later")
+    saved = container.strategies.create(definition).record
+    assert saved is not None
+    view.hide()
+    view.show()  # shown again after the store changed: the new strategy is offered
+    names = [view.strategy.itemText(i) for i in range(view.strategy.count())]
+    assert "AAA saved later" in names
+    services.current_strategy_id = record.id  # the Builder opened it
+    view.hide()
+    view.show()
+    assert view.strategy.currentText() == "SMA 10/20 cross"
+    assert any("SMA" in view.params.cell(r, 1).text() for r in range(view.params.rowCount()))
+    view.strategy.setCurrentIndex(view.strategy.findText("AAA saved later"))  # the user picks another one
+    view.hide()
+    view.show()
+    assert view.strategy.currentText() == "AAA saved later" and saved.id != record.id
+
+
+def test_at_1440_by_900_the_results_headers_use_the_builders_words_unclipped(
+        qtbot: QtBot, db_path: Path, series: CandleSeries) -> None:
+    view = make_view(qtbot, db_path, series, GatedExecutor())
+    view.resize(1440, 900)
+    view.show()
+    with qtbot.waitSignal(view.sweepFinished, timeout=30_000):
+        qtbot.mouseClick(view.run_button, QtCore.Qt.MouseButton.LeftButton)
+    header = view.table.horizontalHeader()
+    texts = [view.proxy.headerData(c, QtCore.Qt.Orientation.Horizontal) for c in range(view.proxy.columnCount())]
+    assert texts[0] == "Long entry › condition 1\nSMA period (left)" and "Max. Drawdown [%]" in texts
+    metrics = header.fontMetrics()
+    for col, text in enumerate(texts):
+        widest = max(metrics.horizontalAdvance(line) for line in text.split("\n"))
+        assert view.table.columnWidth(col) >= widest, text
+    names = [view.params.item(r, 1).text() for r in range(view.params.rowCount())]
+    assert not any("." in name.split("(")[0] or "_" in name for name in names)  # no code-speak
