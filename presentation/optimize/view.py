@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PyQt6 import QtCore, QtGui, QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from app.backtests.display import stat_text
 from app.errors import UserError
@@ -16,9 +16,10 @@ from app.sweeps.plan import SweepPlan, fast_slow_pairs, make_plan
 from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored
 from presentation.optimize.choices import StrategyChoice
-from presentation.optimize.form import ParamTable, SweepForm, SweepRequest, column, pair
+from presentation.optimize.form import SweepRequest
 from presentation.optimize.labels import parameter_label
-from presentation.optimize.results import SweepResults, axis_labels
+from presentation.optimize.layout import setup_ui
+from presentation.optimize.results import axis_labels
 from presentation.optimize.runner import BackgroundCall
 
 
@@ -47,7 +48,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.runner = BackgroundCall(self)
         self.ask: Callable[[str, str], bool] = self._ask  # a yes/no question to the user (tests answer it)
         self.backtest_runner = BackgroundCall(self)
-        self._build()
+        setup_ui(self)
         self._connect()
         self.refresh()
         app = QtWidgets.QApplication.instance()
@@ -55,36 +56,6 @@ class OptimizeView(QtWidgets.QWidget):
             app.aboutToQuit.connect(self.shutdown)
 
     # ---- building -------------------------------------------------------------------------------------
-    def _build(self) -> None:
-        self.strategy = QtWidgets.QComboBox()
-        self.data = QtWidgets.QComboBox()
-        self.params = ParamTable()
-        self.form = SweepForm()
-        self.run_button = QtWidgets.QPushButton("Run")
-        self.cancel_button = QtWidgets.QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.progress = QtWidgets.QProgressBar()
-        self.status = QtWidgets.QLabel("Pick parameters to sweep, then Run.")
-        self.status.setWordWrap(True)
-        self.results = SweepResults()
-        r = self.results
-        self.model, self.proxy, self.table, self.heatmap, self.walk = r.model, r.proxy, r.table, r.heatmap, r.walk
-        self.heat_window, self.detail = r.heat_window, r.detail
-        left = column(pair("Strategy", self.strategy, "Data", self.data), self.params, self.form,
-                      pair(None, self.run_button, None, self.cancel_button), self.progress, self.status)
-        split = QtWidgets.QSplitter()
-        split.addWidget(left)
-        split.addWidget(self.results)
-        split.setStretchFactor(1, 2)
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)  # a running sweep goes on: reopening the view shows it
-        self.close_button = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Close)
-        lay = QtWidgets.QVBoxLayout(self)
-        lay.addWidget(split)
-        lay.addWidget(buttons)
-        QtGui.QShortcut(QtGui.QKeySequence("Escape"), self, self.close)
-        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Q"), self, self.quitRequested.emit)
-
     def _connect(self) -> None:
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.data.currentIndexChanged.connect(self._data_changed)
