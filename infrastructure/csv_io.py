@@ -121,7 +121,7 @@ def _read_rows(
     values: list[list[float]] = [[] for _ in FIELDS]
     lines: list[int] = []
     order = [(i, cols.get(f)) for i, f in enumerate(FIELDS)]
-    for row in reader:
+    for row in _rows(reader, p):
         line = reader.line_num
         if not row or all(not c.strip() for c in row):
             continue
@@ -129,7 +129,10 @@ def _read_rows(
             raise DataError(f"{p}:{line}: expected {len(header)} columns, found {len(row)}")
         col = cols["time"]
         try:
-            ts.append(_parse_time(row[col]))
+            t = _parse_time(row[col])
+            if not -(2**62) < t < 2**62:
+                raise OverflowError("no time a candle can have")
+            ts.append(t)
             for i, c in order:
                 col = c if c is not None else -1
                 values[i].append(_parse_number(row[c]) if c is not None else 0.0)
@@ -142,6 +145,17 @@ def _read_rows(
     if on_progress is not None:
         on_progress(total, total)
     return ts, values, lines
+
+
+def _rows(reader: Any, p: Path) -> Any:
+    """The reader's rows; a line the csv module cannot split (a field over its 128 KB limit) named by number."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise DataError(f"{p}:{reader.line_num}: {err}; not a candle file") from None
 
 
 def infer_timeframe(ts: np.ndarray) -> Timeframe:

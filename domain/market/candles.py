@@ -139,6 +139,7 @@ class CandleSeries:
         checks = (
             (self.high < np.maximum(self.open, self.close), "high is below open or close"),
             (self.low > np.minimum(self.open, self.close), "low is above open or close"),
+            (self.low <= 0, "a price is zero or negative"),
             (self.volume < 0, "volume is negative"),
         )
         for mask, what in checks:

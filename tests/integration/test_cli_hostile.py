@@ -131,3 +131,19 @@ def test_duplicate_markets_are_collected_once(capsys: pytest.CaptureFixture[str]
                                                  "--market", "KRW-BTC", "--start", "2024-01-01"])
     assert [j.market for j in _jobs(args)] == ["KRW-BTC"]
     assert json.dumps(True)  # keep json imported for the case table's readers
+
+
+@pytest.mark.parametrize(("name", "body"), [
+    ("an epoch of 1e30", "1e30,1,2,0.5,1.5,10\n1704067260000,1,2,0.5,1.5,10\n1704067320000,1,2,0.5,1.5,10\n"),
+    ("a field over 128 KB", f"1704067200000,1,2,0.5,1.5,{'9' * 200_000}\n1704067260000,1,2,0.5,1.5,10\n"),
+    ("a zero price", "1704067200000,0,2,0,1.5,10\n1704067260000,1,2,0.5,1.5,10\n1704067320000,1,2,0.5,1.5,10\n"),
+    ("high below the close", "1704067200000,1,1.2,0.5,1.5,10\n1704067260000,1,2,0.5,1.5,10\n"),
+])
+def test_a_bad_candle_file_names_its_line_and_stores_nothing(
+        capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, name: str, body: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("time,open,high,low,close,volume\n" + body)
+    before = db.read_bytes()
+    code, _out, err = run(capsys, "--db", str(db), "import-csv", str(path), "--exchange", "csv", "--market", "X")
+    assert refused(code, err) and f"{path}:2" in err, (name, err)
+    assert db.read_bytes() == before
