@@ -109,7 +109,9 @@ def test_an_empty_file_and_a_table_less_sqlite_file_become_quantdesk_databases(t
 def test_an_older_quantdesk_schema_in_rollback_journal_mode_is_still_upgraded(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = quantdesk_file(tmp_path / "q.db", capsys)
-    with closing(sqlite3.connect(path)) as conn, conn:  # as 0006 left it: before the funding tables
+    with closing(sqlite3.connect(path)) as conn, conn:  # as 0006 left it: before the funding and order tables
+        conn.execute("DROP INDEX IF EXISTS ix_live_orders_session")
+        conn.execute("DROP TABLE live_orders")
         conn.execute("DROP INDEX IF EXISTS ix_funding_symbol_time")
         conn.execute("DROP TABLE funding_ranges")
         conn.execute("DROP TABLE funding")
