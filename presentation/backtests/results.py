@@ -40,11 +40,11 @@ class ResultsView(QtWidgets.QSplitter):
         self.stats_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.stats_view.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # ~30 rows
         self.trades_view = table_view(self.trades)
-        for col, width in enumerate((40, 48, 118, 118, 100, 70, 80, 90, 90, 80)):
+        for col, width in enumerate((40, 48, 100, 70, 118, 118, 80, 90, 90, 80)):
             self.trades_view.setColumnWidth(col, width)
         self.trades_view.clicked.connect(self.on_trade)
         self.trades_view.activated.connect(self.on_trade)
-        self.stats_view.setMinimumWidth(300)
+        self.stats_view.setMinimumWidth(360)  # names whole and values like -1,234,567.89 beside them
         self.results = QtWidgets.QSplitter()
         self.results.addWidget(_titled("Statistics", self.stats_view))
         self.results.addWidget(_titled("Trades — click one to see it on the chart", self.trades_view))

@@ -84,12 +84,13 @@ class BacktestsTab(QtWidgets.QWidget):
         self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 3 * rows
                                            + bar + 4)
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
-        hist_buttons = QtWidgets.QHBoxLayout()
-        for text, slot in (("Open", self.open_selected), ("Compare two", self.compare_selected),
-                           ("Load these settings", self.load_settings), ("Delete…", self.delete_selected)):
+        hist_buttons = QtWidgets.QGridLayout()  # two rows: every label whole in the narrow history column
+        for i, (text, slot) in enumerate((("Open", self.open_selected), ("Compare two", self.compare_selected),
+                                          ("Load these settings", self.load_settings),
+                                          ("Delete…", self.delete_selected))):
             b = QtWidgets.QPushButton(text)
             b.clicked.connect(lambda _=False, s=slot: s())
-            hist_buttons.addWidget(b)
+            hist_buttons.addWidget(b, i // 2, i % 2)
             if slot == self.load_settings:
                 self.load_btn = b
                 b.setToolTip("Put the selected (or shown) run's exact settings into the form: its strategy as it "

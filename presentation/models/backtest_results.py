@@ -93,8 +93,10 @@ class StatsModel(QtCore.QAbstractTableModel):
 
 
 # P&L and return right after the times: visible without scrolling sideways at 1440 px
-TRADE_COLUMNS = ("#", "Side", "Entry time", "Exit time", "P&L", "Return %", "Exit", "Entry price", "Exit price",
+# P&L and Return % right after the side: in view even when the trades share the results with the statistics
+TRADE_COLUMNS = ("#", "Side", "P&L", "Return %", "Entry time", "Exit time", "Exit", "Entry price", "Exit price",
                  "Size")
+_RIGHT_ALIGNED = frozenset(("P&L", "Return %", "Entry price", "Exit price", "Size"))
 _MONEY = (TRADE_COLUMNS.index("P&L"), TRADE_COLUMNS.index("Return %"))
 
 
@@ -124,7 +126,7 @@ class TradesModel(QtCore.QAbstractTableModel):
             return _trade_cell(t, i, col)
         if role == _ROLE.UserRole:
             return (int(t.entry_time[i]), int(t.exit_time[i]))
-        if role == _ROLE.TextAlignmentRole and TRADE_COLUMNS[col] != "Exit" and col >= 4:
+        if role == _ROLE.TextAlignmentRole and TRADE_COLUMNS[col] in _RIGHT_ALIGNED:
             return RIGHT
         if role == _ROLE.ForegroundRole and col in _MONEY:
             return UP_BRUSH if t.pnl[i] >= 0 else DOWN_BRUSH
