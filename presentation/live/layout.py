@@ -89,6 +89,7 @@ def setup_ui(tab: LiveTab) -> None:
     orders_view = _view(tab.orders)
     for view in (tab.fills_view, orders_view):  # every column in view beside the Monitor: share the width
         view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+        view.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # time whole
     lower.addTab(tab.fills_view, "Fills")
     lower.addTab(orders_view, "Open orders")
     # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);
