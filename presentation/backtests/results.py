@@ -44,7 +44,7 @@ class ResultsView(QtWidgets.QSplitter):
             self.trades_view.setColumnWidth(col, width)
         self.trades_view.clicked.connect(self.on_trade)
         self.trades_view.activated.connect(self.on_trade)
-        self.stats_view.setMinimumWidth(360)  # names whole and values like -1,234,567.89 beside them
+        self.stats_view.setMinimumWidth(348)  # names whole and values like -1,234,567.89 beside them
         self.results = QtWidgets.QSplitter()
         self.results.addWidget(_titled("Statistics", self.stats_view))
         self.results.addWidget(_titled("Trades — click one to see it on the chart", self.trades_view))
