@@ -81,8 +81,6 @@ class UpbitOrderGateway:
             order = SpotOrder(self.market, side, "price", funds=intent.quote_amount, identifier=intent.client_id)
         else:
             order = SpotOrder(self.market, side, "market", intent.quantity, identifier=intent.client_id)
-        # a resend after a lost answer carries a new identifier (Upbit never accepts one twice): the journal
-        # keeps knowing the order by the intent's client id
         return _report(await _call(lambda: self.client.place_order(order)), intent.client_id)
 
     async def find(self, client_id: str) -> OrderReport | None:

@@ -125,20 +125,28 @@ class UpbitPrivateClient:
         return params
 
     async def place_order(self, order: SpotOrder) -> OrderState:
-        """Place once; after a lost answer look the identifier up. Upbit refuses a reused identifier even when
-        the first try never arrived, so a resend carries a new one."""
+        """Place once. Every attempt carries the same identifier, Upbit's idempotency key: after a lost answer the
+        order is looked up by it, and a resend that Upbit refuses as a duplicate means an earlier attempt arrived
+        (then that order is returned) — so a late-arriving first attempt can never become a second order."""
         identifier = order.identifier or f"qd-{uuid.uuid4().hex[:24]}"
+        params = self.order_params(order, identifier)
+        what = f"{order.side} {order.ord_type} {order.market} order {identifier}"
         for attempt in range(3):
-            params = self.order_params(order, identifier if attempt == 0 else f"{identifier}.r{attempt}")
-            what = f"{order.side} {order.ord_type} {order.market} order {params['identifier']}"
             try:
                 return parse_order(await self.request("POST", "/v1/orders", params, order_group=True,
                                                       changes_state=True, what=what))
             except OutcomeUnknown as err:
-                found = await self.find_order(identifier=params["identifier"])
+                found = await self.find_order(identifier=identifier)
                 if found is not None:
                     return found
-                log.warning("%s; not at the exchange, so sending it again is safe", err)
+                log.warning("%s; not at the exchange yet, so it is sent again under the same identifier", err)
+            except ExchangeRejected as err:
+                if err.code != "duplicate_identifier" or attempt == 0:  # a first send: the caller reused it
+                    raise
+                found = await self.find_order(identifier=identifier)
+                if found is None:  # burned by an earlier refused attempt: no order exists
+                    raise
+                return found
         raise OutcomeUnknown(f"upbit: {order.market} order {identifier}: no answer after 3 attempts and not found")
 
     async def get_order(self, identifier: str = "", uuid_: str = "") -> OrderState:
