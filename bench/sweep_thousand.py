@@ -69,7 +69,8 @@ def check(series: object, points: list[dict], k: int) -> None:
     for c in coords:
         r = run_point(plan.job, c, series)  # type: ignore[arg-type]
         swept = by_params[tuple(r.params)]
-        same += swept["objective"] == r.stats["Return [%]"] or (swept["objective"] is None)
+        mine = r.stats.get("Return [%]")
+        same += swept["objective"] == mine or (swept["objective"] is None and mine is None)
     print(f"one by one: {len(coords)} points in {time.perf_counter() - t:.1f} s; identical objective in "
           f"{same}/{len(coords)}")
 

@@ -103,9 +103,6 @@ def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[in
         yield update
 
 
-def fail(message: str) -> UserError:
-    return UserError(message)
-
 
 CSV_COMMISSION = 0.002  # candles from a file: no exchange to take a fee from (backtesting.py's examples use it)
 CSV_CASH = 10_000.0
