@@ -31,13 +31,11 @@ class ResultsView(QtWidgets.QSplitter):
         self.trades = TradesModel(self)
         self.chart = ChartWidget()
         self.stats_view = table_view(self.stats)
-        header = self.stats_view.horizontalHeader()
-        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # names never clipped
-        header.setMinimumSectionSize(90)
-        # the value columns stretch into what the names leave: never a sideways scroll (Qt's stretch rounding
-        # could otherwise leave a 1 px scroll range under a style sheet)
+        # names whole, the value columns share what the names leave (laid out here, not by Qt's Stretch mode,
+        # which kept a stale width after new statistics arrived): never a clipped figure, never a sideways scroll
+        self.stats_view.horizontalHeader().setStretchLastSection(False)
         self.stats_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.stats_view.viewport().installEventFilter(self)
         self.stats_view.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # ~30 rows
         self.trades_view = table_view(self.trades)
         for col, width in enumerate((40, 48, 100, 70, 118, 118, 80, 90, 90, 80)):
@@ -64,6 +62,33 @@ class ResultsView(QtWidgets.QSplitter):
         self.setStretchFactor(0, 3)
         self.setStretchFactor(1, 2)
 
+    def fit_stats(self) -> None:
+        """Let the statistics ask for what their names and values need in this font (fonts differ between
+        machines), then lay their columns out."""
+        view = self.stats_view
+        columns = sum(max(view.sizeHintForColumn(c), 90 if c else 0) for c in range(self.stats.columnCount()))
+        chrome = view.verticalScrollBar().sizeHint().width() + 2 * view.frameWidth() + 2
+        view.setMinimumWidth(min(max(348, columns + chrome), 720))
+        self.layout_stats()
+
+    def layout_stats(self) -> None:
+        """The names column as wide as its longest name; the value columns share the rest of the viewport."""
+        view, count = self.stats_view, self.stats.columnCount()
+        if count == 0:
+            return
+        names = view.sizeHintForColumn(0)
+        view.setColumnWidth(0, names)
+        if count > 1:
+            share = max(90, (view.viewport().width() - names) // (count - 1))
+            for col in range(1, count):
+                view.setColumnWidth(col, share)
+
+    def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
+        if (event is not None and event.type() == QtCore.QEvent.Type.Resize
+                and watched is self.stats_view.viewport()):
+            self.layout_stats()
+        return False
+
     def share(self, width: int, height: int) -> None:
         """First show: chart and tables share the height, statistics and trades the width."""
         self.setSizes([height * 58 // 100, height * 42 // 100])
@@ -75,6 +100,7 @@ class ResultsView(QtWidgets.QSplitter):
         self.title.setText(run_header(run))
         self.title.setToolTip(run_header(run))
         self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
+        self.fit_stats()
         self.trades.set_trades(run.trades)
         self.trades_view.resizeColumnsToContents()  # the theme's font decides the widths (reads ~1000 rows)
         return self._draw(run)
@@ -83,6 +109,7 @@ class ResultsView(QtWidgets.QSplitter):
         """Statistics side by side and every run's equity and drawdown on the first run's candles."""
         markets = {(r.summary.exchange, r.summary.symbol) for r in runs}
         self.stats.set_runs([(run_label(r), r.stats) for r in runs], markets.pop() if len(markets) == 1 else None)
+        self.fit_stats()
         self.title.setText("  Comparing " + " with ".join(run_title(r) for r in runs))
         self.title.setToolTip("<br>".join(run_header(r) for r in runs))
         if runs and self._draw(runs[0], compare=True):

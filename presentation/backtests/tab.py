@@ -105,7 +105,7 @@ class BacktestsTab(QtWidgets.QWidget):
         left_w = QtWidgets.QWidget()
         left_w.setLayout(left)
         left_w.setMinimumWidth(340)
-        left_w.setMaximumWidth(400)
+        left_w.setMaximumWidth(380)
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(12, 12, 12, 12)
         lay.addWidget(left_w)

@@ -27,6 +27,8 @@ RIGHT = QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCente
 UP, DOWN = QtGui.QColor(DARK.up), QtGui.QColor(DARK.down)  # the chart's up/down colours, same in both themes
 UP_BRUSH, DOWN_BRUSH = QtGui.QBrush(UP), QtGui.QBrush(DOWN)  # built once, not per data() call
 
+TIME_KEYS = ("Start", "End")
+
 
 class StatsModel(QtCore.QAbstractTableModel):
     """Rows are the backtesting.py statistics; one column per shown run (two when comparing)."""
@@ -42,7 +44,10 @@ class StatsModel(QtCore.QAbstractTableModel):
         self.endResetModel()
 
     def label(self, key: str) -> str:
-        """The statistic's name as shown: "[$]" in the market's quote currency ("Equity Final [KRW]")."""
+        """The statistic's name as shown: "[$]" in the market's quote currency ("Equity Final [KRW]"); times say
+        their zone in the name ("Start (UTC)") so the value column stays narrow."""
+        if key in TIME_KEYS:
+            return f"{key} (UTC)"
         return market_money_label(key, *self.market) if self.market else key
 
     def keys(self) -> list[str]:
@@ -69,7 +74,8 @@ class StatsModel(QtCore.QAbstractTableModel):
         stats = self.runs[col - 1][1]
         value = stats.get(key)
         if role == _ROLE.DisplayRole:
-            return stat_text(key, value, stats)
+            text = stat_text(key, value, stats)
+            return text.removesuffix(" UTC") if key in TIME_KEYS else text
         if role == VALUE_ROLE:
             return value
         if role == _ROLE.TextAlignmentRole:

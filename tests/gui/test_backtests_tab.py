@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from PyQt6 import QtCore, QtWidgets
+from PyQt6 import QtCore, QtGui, QtWidgets
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
@@ -245,3 +245,15 @@ def test_at_1440_by_900_statistics_and_the_trades_pnl_are_visible_without_scroll
     finally:
         tab.shutdown()
         container.backtests.close()
+
+
+def test_with_a_wider_font_the_statistics_and_the_trades_pnl_still_fit(qtbot: QtBot, container: Container) -> None:
+    """Fonts differ between machines (a fresh CI machine drew names ~10 % wider than here): the layout follows."""
+    app = QtWidgets.QApplication.instance()
+    assert isinstance(app, QtWidgets.QApplication)
+    old = app.font()
+    app.setFont(QtGui.QFont("DejaVu Sans", 11))  # ~12 % wider than the offscreen default
+    try:
+        test_at_1440_by_900_statistics_and_the_trades_pnl_are_visible_without_scrolling_sideways(qtbot, container)
+    finally:
+        app.setFont(old)
