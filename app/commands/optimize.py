@@ -9,7 +9,14 @@ from typing import Any
 
 from app.commands.common import add_range_args, open_container, progress_bar, timeframe_arg
 from app.commands.output import write_json
-from app.commands.run_inputs import add_settings_args, csv_series, settings_from_args, strategy_from_args
+from app.commands.run_inputs import (
+    add_futures_args,
+    add_settings_args,
+    csv_series,
+    futures_settings,
+    settings_from_args,
+    strategy_from_args,
+)
 from app.errors import UserError
 from app.sweeps.plan import ParamRange, RunSweep
 from app.sweeps.service import SweepJobHandle
@@ -59,6 +66,7 @@ def register(sub: Any) -> None:
     p.add_argument("--oos-fraction", type=float, default=0.25, help="out-of-sample share of a window (0.25)")
     p.add_argument("--anchored", action="store_true", help="in-sample parts all start at the first bar")
     add_settings_args(p)
+    add_futures_args(p)
     p.add_argument("--top", type=int, default=10, help="how many results to print (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_optimize)
@@ -91,7 +99,7 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def _optimize(args: argparse.Namespace) -> int:
     _check_args(args)
-    settings = settings_from_args(args)
+    settings, funding_note = futures_settings(args, settings_from_args(args))
     start, end = parse_range(args.start, args.end)
     params = tuple(ParamRange.parse(p) for p in args.param)
     strategy, strategy_id = strategy_from_args(args)
@@ -113,10 +121,14 @@ def _optimize(args: argparse.Namespace) -> int:
             handle.cancel()
             outcome = handle.wait()
     doc = outcome_json(outcome, args.top)
+    if funding_note is not None:
+        doc["funding"] = funding_note
     if args.json:
         write_json(doc, sys.stdout)
     else:
         _print(outcome, doc, source, args.top)
+        if funding_note is not None:
+            print(funding_note)
     return 130 if outcome.status == "cancelled" else 0
 
 
