@@ -14,9 +14,11 @@ from app.live.ports import FeedFactory
 from app.live.stack import LiveStack
 from app.market_data.exchange import GatewayFactory
 from app.market_data.ports import CandleRepository
+from domain.futures import BracketTable
 from infrastructure.exchanges.binance_ws import BINANCE_WS_URL, BinanceKlineFeed
 from infrastructure.exchanges.upbit_ws import UPBIT_WS_URL, UpbitTradeFeed
 from infrastructure.exchanges.ws import StreamPolicy, WebSocketFeed
+from infrastructure.futures_brackets import load_default_brackets
 from infrastructure.logs import start_logging
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ def stream_factory(base_urls: Mapping[str, str], policy: StreamPolicy | None = N
                 raise ValueError("the Demo exchange needs the simulator's URL")
             return UpbitTradeFeed(symbol, url or UPBIT_WS_URL, policy, exchange=exchange)
         if exchange == "binance":
-            return BinanceKlineFeed(symbol, url or BINANCE_WS_URL, policy)
+            return BinanceKlineFeed(symbol, url or BINANCE_WS_URL, policy, mark_price=True)  # marks: funding
         raise ValueError(f"no live stream for exchange {exchange!r}; choose one of {', '.join(STREAM_EXCHANGES)}")
 
     return make
@@ -45,9 +47,11 @@ def stream_factory(base_urls: Mapping[str, str], policy: StreamPolicy | None = N
 def build_live_engine(gateways: GatewayFactory, base_urls: Mapping[str, str], clock: Clock,
                       candles: CandleRepository | None = None, sql_engine: Engine | None = None,
                       log_dir: Path | None = None, policy: StreamPolicy | None = None,
-                      flush_grace_ms: int | None = 5000) -> LiveStack:
+                      flush_grace_ms: int | None = 5000,
+                      brackets: Mapping[str, BracketTable] | None = None) -> LiveStack:
     """A LiveEngine on real streams. `sql_engine` enables persistence (resume after restart); `log_dir`
-    the audit log and app log files (None = no files)."""
+    the audit log and app log files (None = no files); `brackets` the futures symbols' maintenance-margin
+    brackets (default: the bundled table)."""
     store = None
     if sql_engine is not None:
         from infrastructure.db.paper import SqlPaperStore
@@ -55,5 +59,6 @@ def build_live_engine(gateways: GatewayFactory, base_urls: Mapping[str, str], cl
         store = SqlPaperStore(sql_engine)
     engine = LiveEngine(stream_factory(base_urls, policy), gateway_bar_fetch(gateways),
                         history_loader(candles, gateways, clock), clock, store=store, audit=AuditLog(),
-                        flush_grace_ms=flush_grace_ms)
+                        flush_grace_ms=flush_grace_ms,
+                        brackets=brackets if brackets is not None else load_default_brackets())
     return LiveStack(engine, log_dir, start_logging)

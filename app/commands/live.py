@@ -42,6 +42,10 @@ def register(sub: Any) -> None:
                    "for a KRW market, 10,000 for USDT)")
     p.add_argument("--commission", type=float, help="fraction per fill (default: the exchange's taker fee, 0.0005)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill")
+    p.add_argument("--leverage", type=int, default=1,
+                   help="futures leverage, 1..the symbol's maximum (Binance USDT-M only; spot markets take 1)")
+    p.add_argument("--margin", choices=("isolated", "cross"), default="isolated",
+                   help="futures margin mode (default isolated); funding is settled from the mark price stream")
     p.add_argument("--session", help="session name (default: 'strategy · market · timeframe')")
     p.add_argument("--speed", type=positive_arg, default=1.0, help="demo only: run the simulated market N times faster")
     p.add_argument("--metrics", action="store_true", help="print latency, GC, queue and stream metrics at the end")
@@ -150,8 +154,10 @@ def _spec(container: Container, args: argparse.Namespace) -> SessionSpec:
     tf = args.timeframe or timeframe_arg("1m")
     name = args.session or session_name(strategy.name, args.market, tf)
     cash, commission = cost_defaults(args.exchange, args.market, args.cash, args.commission)
-    return SessionSpec(name, strategy, args.exchange, args.market, tf, cash=cash, commission=commission,
-                       slippage=args.slippage, strategy_id=strategy_id)
+    spec = SessionSpec(name, strategy, args.exchange, args.market, tf, cash=cash, commission=commission,
+                       slippage=args.slippage, strategy_id=strategy_id, leverage=args.leverage, margin=args.margin)
+    spec.futures_account(container.bracket_tables.get(args.market))  # refuse a leverage the market cannot take now
+    return spec
 
 
 def _print_event(event: Any) -> None:
@@ -173,5 +179,8 @@ def _print_summary(summaries: list[dict[str, Any]], engine: Any, flattened: bool
               f"unrealized {s['unrealized_pnl']:+,.2f}")
         print(f"  trades {s['trades']}  wins {s['wins']}  fills {s['fills']}  bars {s['bars']}  "
               f"position {s['position']:.8g}  {s['status']}")
+        if "funding" in s:
+            print(f"  {s['leverage']}x {s['margin_mode']}  funding {s['funding']:+,.4f}  "
+                  f"liquidations {s['liquidations']}")
     if not summaries:
         print("no paper sessions ran", file=sys.stderr)

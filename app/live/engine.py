@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from app.clock import Clock
@@ -24,6 +24,7 @@ from app.live.events import (
     FeedDisconnected,
     FeedReconnected,
     KlineTick,
+    MarkPriceTick,
     OrderFilled,
     OrderRejected,
     OrderRequested,
@@ -38,6 +39,7 @@ from app.live.metrics import LiveMetrics
 from app.live.ports import FeedFactory, PaperStore
 from app.live.session import FLATTENED, RUNNING, STOPPED, PaperSession, SessionSpec, kept_session_message
 from app.live.snapshot import SessionSnapshot, snapshot_of
+from domain.futures import BracketTable
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import warmup_bars
 
@@ -52,8 +54,9 @@ class LiveEngine(SessionFlow):
     def __init__(self, feeds: FeedFactory, bar_fetch: Callable[[str], BarFetch], history: HistoryLoader,
                  clock: Clock, store: PaperStore | None = None, audit: AuditLog | None = None,
                  metrics: LiveMetrics | None = None, bus: EventBus | None = None, flush_grace_ms: int | None = 5000,
-                 history_bars: int = 500) -> None:
+                 history_bars: int = 500, brackets: Mapping[str, BracketTable] | None = None) -> None:
         self.feeds, self.bar_fetch, self.history, self.clock = feeds, bar_fetch, history, clock
+        self.brackets = brackets or {}  # maintenance-margin brackets per futures symbol
         self.store, self.audit = store, audit or AuditLog()
         self.metrics = metrics or LiveMetrics()
         self.bus = bus or EventBus(on_error=self._handler_failed)
@@ -71,6 +74,7 @@ class LiveEngine(SessionFlow):
         b = self.bus
         b.subscribe(TradeTick, self._on_trade)
         b.subscribe(KlineTick, self._on_kline)
+        b.subscribe(MarkPriceTick, self._on_mark)
         b.subscribe(BarClosed, self._on_bar_event)
         b.subscribe(FeedDisconnected, self._on_disconnect)
         b.subscribe(BarTimer, self._on_timer)
@@ -116,7 +120,8 @@ class LiveEngine(SessionFlow):
         bars = max(self.history_bars, 3 * warmup_bars(spec.strategy, spec.timeframe) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
         # Warming the evaluator streams every history bar through the indicators: off the loop.
-        session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts)
+        session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts,
+                                          self.brackets.get(spec.symbol) if spec.futures else None)
         if persist and self.store is not None and state is None:
             await asyncio.to_thread(self.store.create, spec.session_id, spec.to_dict(), self.clock.now_ms())
         market = self._market(spec.exchange, spec.symbol)

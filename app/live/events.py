@@ -33,6 +33,20 @@ class KlineTick:
 
 
 @dataclass(slots=True, frozen=True)
+class MarkPriceTick:
+    """A futures mark price update (Binance `markPriceUpdate`): the mark at `ts`, the funding rate announced for
+    the next funding time `next_funding_ts`."""
+
+    exchange: str
+    symbol: str
+    ts: int
+    mark: float
+    rate: float
+    next_funding_ts: int
+    recv_ns: int = 0
+
+
+@dataclass(slots=True, frozen=True)
 class BarClosed:
     """A completed bar of one market and timeframe (from live aggregation or a REST backfill)."""
 
@@ -185,4 +199,5 @@ class BarTimer:
 
 # Market-data queue members, and the ones it may drop when full (ticks only).
 DROPPABLE = (TradeTick, KlineTick)
-DATA_EVENTS = (TradeTick, KlineTick, BarClosed, BarsBackfilled, FeedDisconnected, FeedReconnected, BarTimer)
+DATA_EVENTS = (TradeTick, KlineTick, MarkPriceTick, BarClosed, BarsBackfilled, FeedDisconnected, FeedReconnected,
+               BarTimer)

@@ -23,6 +23,7 @@ from app.live.events import (
     BarTimer,
     FeedDisconnected,
     KlineTick,
+    MarkPriceTick,
     OrderFilled,
     OrderRejected,
     OrderRequested,
@@ -34,10 +35,13 @@ from app.live.events import (
     SignalRaised,
     TradeTick,
 )
+from app.live.futures_feed import KlinePath, path_prices
 from app.live.metrics import LiveMetrics
 from app.live.ports import FeedFactory, MarketFeed, PaperStore
 from app.live.session import FAILED, FLATTENED, RUNNING, STOPPED, PaperSession
+from domain.live.funding_watch import FundingWatch
 from domain.live.paper import Fill
+from domain.live.paper_futures import FuturesPaperBroker
 from domain.market import Candle, Timeframe
 from domain.strategy import SignalRow
 
@@ -53,6 +57,8 @@ class Market:
     bars: MarketBars
     task: asyncio.Task[None] | None = None
     sessions: list[PaperSession] = field(default_factory=list)
+    funding: FundingWatch = field(default_factory=FundingWatch)
+    path: KlinePath = field(default_factory=KlinePath)
 
 
 class SessionFlow:
@@ -148,7 +154,10 @@ class SessionFlow:
         if m is None:
             return
         c = e.candle
+        opened, low, high = m.path.step(c)
         for s in m.sessions:
+            if s.active and isinstance(s.broker, FuturesPaperBroker):
+                await self._futures_path(s, c.ts, opened, low, high)
             if s.active and (work := self._price(s, c.ts + 59_999 if e.closed else c.ts, c.close)) is not None:
                 await work
         closed = await m.bars.on_kline(c, e.closed)  # a closing kline carries the bar's last price: after it
@@ -156,6 +165,30 @@ class SessionFlow:
             await self._bars_closed(m, closed, e.recv_ns)
         if e.recv_ns:
             self.metrics.tick_to_signal.record(time.perf_counter_ns() - e.recv_ns)
+
+    async def _futures_path(self, s: PaperSession, ts: int, opened: float | None, low: float | None,
+                            high: float | None) -> None:
+        """A futures session sees the kline's open, then its new extremes (adverse first), as the backtest does."""
+        if opened is not None and (work := self._price(s, ts, opened)) is not None:
+            await work
+        for price in path_prices(s.broker.side, low, high):
+            if s.active and (work := self._price(s, ts, price)) is not None:
+                await work
+
+    async def _on_mark(self, e: MarkPriceTick) -> None:
+        """Settle funding on the market's futures sessions when a mark update shows a funding time passed."""
+        m = self.markets.get((e.exchange, e.symbol))
+        if m is None:
+            return
+        event = m.funding.on_mark(e.ts, e.mark, e.rate, e.next_funding_ts)
+        if event is None:
+            return
+        for s in m.sessions:
+            if s.active and s.broker.side != 0:
+                amount = s.on_funding(event.ts, event.rate, event.mark)
+                self.audit.record("FundingSettled", session_id=s.id, ts=event.ts, rate=event.rate, mark=event.mark,
+                                  amount=amount)
+                await self._checkpoint(s)
 
     async def _on_bar_event(self, e: BarClosed) -> None:
         await self._on_kline(KlineTick(e.exchange, e.symbol, e.timeframe, e.candle, True, e.recv_ns))

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import UserError
+from domain.costs import MarketKind, market_kind
+from domain.futures import BracketTable, InvalidLeverage, check_leverage
 from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.live.paper_futures import FuturesAccount, FuturesPaperBroker
 from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
@@ -37,7 +40,8 @@ def kept_session_message(session_id: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """What to trade: the strategy (by value, so a later edit does not change a running session), the
-    market and timeframe, and the account: cash, commission and slippage fractions, lot size."""
+    market and timeframe, and the account: cash, commission and slippage fractions, lot size; on Binance
+    USDT-M futures also leverage and margin mode ("isolated" or "cross"; spot markets take 1 and isolated)."""
 
     session_id: str
     strategy: Strategy
@@ -49,6 +53,36 @@ class SessionSpec:
     slippage: float = 0.0
     lot_size: float = 1e-8
     strategy_id: int | None = None
+    leverage: int = 1
+    margin: str = "isolated"
+
+    @property
+    def futures(self) -> bool:
+        """Binance USDT-M: the session keeps a futures account (margin, liquidation, funding)."""
+        try:
+            return market_kind(self.exchange) is MarketKind.USDT_FUTURES
+        except ValueError:
+            return False
+
+    def futures_account(self, brackets: BracketTable | None) -> FuturesAccount | None:
+        """The futures account of this spec (None on spot); refuses leverage or margin a market cannot take."""
+        where = f"paper session {self.session_id}"
+        if self.margin not in ("isolated", "cross"):
+            raise UserError(f"{where}: margin: must be isolated or cross, got {self.margin!r}")
+        try:
+            leverage = check_leverage(self.exchange, self.symbol, self.leverage, brackets)
+        except InvalidLeverage as err:
+            raise UserError(f"{where}: {err}") from None
+        if not self.futures:
+            if self.margin != "isolated":
+                raise UserError(f"{where}: margin: {self.exchange} trades spot, there is no margin mode to choose")
+            return None
+        if brackets is None:
+            if leverage != 1 or self.margin != "isolated":
+                raise UserError(f"{where}: leverage: no maintenance-margin brackets known for {self.symbol}, so it "
+                                "trades at 1x isolated")
+            return None
+        return FuturesAccount(leverage, self.margin, brackets)
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
@@ -65,10 +99,17 @@ class SessionSpec:
             raise UserError(f"paper session {self.session_id}: " + "; ".join(problems))
         return s
 
-    def new_broker(self) -> PaperBroker:
-        """A new paper broker for this spec: one that scales in and reports the position to the rules when the
-        strategy needs it, else the plain one."""
+    def new_broker(self, brackets: BracketTable | None = None) -> PaperBroker:
+        """A new paper broker for this spec: on Binance USDT-M with the symbol's `brackets` the futures one
+        (docs/backtest.md, "Futures model"); one that scales in and reports the position to the rules when the
+        strategy needs it; else the plain one."""
         scale = self.strategy.scale_in
+        account = self.futures_account(brackets)
+        if account is not None:
+            if scale is not None or uses_position(self.strategy):
+                raise UserError(f"paper session {self.session_id}: futures paper trading does not run scale-in or "
+                                "position operands yet")
+            return FuturesPaperBroker(self.settings(), account, order_prefix=self.session_id)
         if scale is None and not uses_position(self.strategy):
             return PaperBroker(self.settings(), order_prefix=self.session_id)
         steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
@@ -78,7 +119,8 @@ class SessionSpec:
         return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
                 "strategy_id": self.strategy_id, "exchange": self.exchange, "symbol": self.symbol,
                 "timeframe": self.timeframe.code, "cash": self.cash, "commission": self.commission,
-                "slippage": self.slippage, "lot_size": self.lot_size}
+                "slippage": self.slippage, "lot_size": self.lot_size, "leverage": self.leverage,
+                "margin": self.margin}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionSpec:
@@ -88,7 +130,8 @@ class SessionSpec:
             raise UserError(f"stored paper session {d.get('session_id')}: strategy is invalid: {err}") from None
         return cls(str(d["session_id"]), strategy, str(d["exchange"]), str(d["symbol"]),
                    Timeframe.parse(str(d["timeframe"])), float(d["cash"]), float(d["commission"]),
-                   float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"))
+                   float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"), int(d.get("leverage", 1)),
+                   str(d.get("margin", "isolated")))
 
 
 @dataclass
@@ -113,16 +156,21 @@ class PaperSession:
     last_bar_ts: int = -1
     markers: list[Marker] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
+    funding: list[tuple[int, float]] = field(default_factory=list)  # (funding time, received; negative = paid)
     error: str = ""
 
     @classmethod
     def build(cls, spec: SessionSpec, history: CandleSeries, state: dict[str, Any] | None = None,
-              last_bar_ts: int = -1) -> PaperSession:
-        """A session warmed up on `history` (bars of spec.timeframe), resumed from `state` if given."""
+              last_bar_ts: int = -1, brackets: BracketTable | None = None) -> PaperSession:
+        """A session warmed up on `history` (bars of spec.timeframe), resumed from `state` if given; `brackets`
+        are the symbol's maintenance-margin brackets (a Binance USDT-M session keeps a futures account)."""
         if history.timeframe is not spec.timeframe:
             raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
-        broker = spec.new_broker()
-        if state is not None:
+        broker = spec.new_broker(brackets)
+        if state is not None and isinstance(broker, FuturesPaperBroker) and "futures" not in state:
+            PaperBroker.restore(broker, state)  # kept before sessions had futures accounts: margin as opened
+            broker.margin = broker.size * broker.entry_price / broker.account.leverage
+        elif state is not None:
             broker.restore(state)
             if isinstance(broker, ScalingPaperBroker) and "scaling" in state:
                 _restore_scaling(broker, state["scaling"])
@@ -142,6 +190,17 @@ class PaperSession:
         if fills:
             self._record(fills)
         return fills
+
+    def on_funding(self, ts: int, rate: float, mark: float) -> float:
+        """Settle a funding event on a futures session's open position; what it received (negative = paid)."""
+        b = self.broker
+        if not isinstance(b, FuturesPaperBroker) or b.side == 0:
+            return 0.0
+        received = b.on_funding(ts, rate, mark)
+        self.funding.append((ts, received))
+        if len(self.funding) > 2000:  # bounded memory, as the fills
+            del self.funding[:1000]
+        return received
 
     def on_bar(self, bar: Candle) -> SignalRow | None:
         """Evaluate a closed bar; None if the bar is not new (a duplicate from a backfill)."""
@@ -195,7 +254,17 @@ class PaperSession:
                 "equity": b.equity(), "realized_pnl": b.realized, "unrealized_pnl": b.unrealized(),
                 "position": b.side * b.size, "entry_price": b.entry_price, "last_price": b.last_price,
                 "fills": len(self.fills), "trades": len(closes), "wins": wins,
-                "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": self.evaluator.seen}
+                "return_pct": (b.equity() / self.spec.cash - 1.0) * 100.0, "bars": self.evaluator.seen,
+                **_futures_summary(b)}
+
+
+def _futures_summary(b: PaperBroker) -> dict[str, Any]:
+    """A futures session's leverage, margin, funding and liquidations (nothing for spot)."""
+    if not isinstance(b, FuturesPaperBroker):
+        return {}
+    return {"leverage": b.account.leverage, "margin_mode": b.account.margin, "margin": b.margin,
+            "funding": b.funding_total, "liquidations": b.liquidations,
+            "liquidation_price": None if math.isnan(lp := b.liquidation_price()) else lp}
 
 
 def _restore_scaling(broker: ScalingPaperBroker, d: dict[str, Any]) -> None:

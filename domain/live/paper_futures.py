@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.futures.brackets import BracketTable
@@ -92,9 +92,13 @@ class FuturesPaperBroker(PaperBroker):
         return Fill(order.id, -side, CLOSE, size, lp, 0.0, "liquidation", ts, pnl)
 
     def _close(self, order: PaperOrder, ts: int, raw_price: float) -> Fill:
+        """A close whose realized PnL carries the funding the position received, as the backtest's trade does
+        (the funding is in the cash already)."""
+        funding = self.position_funding
         fill = super()._close(order, ts, raw_price)
         self.margin, self.position_funding = 0.0, 0.0
-        return fill
+        self.realized += funding
+        return replace(fill, realized_pnl=fill.realized_pnl + funding)
 
     def _open(self, order: PaperOrder, ts: int, price: float) -> Fill | None:
         s, side, lev = self.settings, order.side, self.account.leverage

@@ -141,3 +141,18 @@ async def mark_price_socket(request: web.Request, name: str) -> web.StreamRespon
         reader.cancel()
     await ws.close()
     return ws
+
+
+def settlement_message(symbol: str, market: SimulatedMarket, t: int) -> str:
+    """The mark update sent at funding time `t` itself: the mark the event settled at (the fundingRate row's
+    markPrice), the next event's rate and time; a client settles the event it was told of at this mark."""
+    p = f"{float(_marks(market, np.array([t], dtype=np.int64))[0]):.8f}"
+    upcoming = funding_events(market, t + FUNDING_MS, t + FUNDING_MS + 1)
+    rate = f"{upcoming.rate[0]:.8f}" if len(upcoming) else "0.00000000"
+    return json.dumps({"e": "markPriceUpdate", "E": t, "s": symbol, "p": p, "i": p, "P": p, "r": rate,
+                       "T": t + FUNDING_MS})
+
+
+def mark_message(symbol: str, market: SimulatedMarket, now: int) -> str:
+    """An ordinary mark update at `now` (the last traded price, the coming event's rate and time)."""
+    return _mark_message(symbol, market, now)

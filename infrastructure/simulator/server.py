@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infrastructure.simulator import binance, streams, upbit
+from infrastructure.simulator import binance, combined, streams, upbit
 from infrastructure.simulator.private import routes as private_routes
 from infrastructure.simulator.private.exchange import PRIVATE, PrivateExchange
 from infrastructure.simulator.state import STATE, SimulatorConfig, SimulatorState
@@ -33,6 +33,7 @@ def build_app(config: SimulatorConfig) -> web.Application:
     upbit.add_routes(app)
     binance.add_routes(app)
     streams.add_routes(app)
+    combined.add_routes(app)
     return app
 
 
@@ -87,7 +88,7 @@ async def serve_forever(config: SimulatorConfig, host: str, port: int, announce:
     async with SimulatorServer(config, host, port) as sim:
         announce(f"exchange simulator listening on {sim.url}  (Upbit: {sim.url}/v1/..., "
                  f"Binance: {sim.url}/fapi/v1/..., websockets: /websocket/v1, /ws/<symbol>@kline_<interval>, "
-                 "/ws/<symbol>@markPrice)")
+                 "/ws/<symbol>@markPrice, /stream?streams=<a>/<b>)")
         for spec in config.accounts:
             held = ", ".join(f"{c} {v:,.8g}" for c, v in spec.balances.items())
             announce(f"private APIs: an account with {held}; signed requests checked as the exchanges do "
