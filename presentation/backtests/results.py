@@ -12,6 +12,7 @@ from app.backtests.ports import StoredRun
 from app.errors import UserError
 from domain.backtest import drawdown
 from domain.market import SeriesKey, Timeframe
+from presentation.chart.markers import fill_marker
 from presentation.chart.widget import ChartWidget, Marker
 from presentation.models.backtest_results import StatsModel, TradesModel, run_header, run_label, run_title
 
@@ -165,14 +166,15 @@ def pane_label(chart: ChartWidget, name: str) -> None:
 
 
 def trade_markers(run: StoredRun) -> list[Marker]:
+    """An entry and an exit mark per trade; a liquidated trade's exit is a liquidation mark at its price."""
     t = run.trades
+    reasons = t.reasons()
     out = []
     for i in range(len(t)):
-        long = t.side[i] > 0
-        out.append(Marker(int(t.entry_time[i]), float(t.entry_price[i]), "long_entry" if long else "short_entry",
-                          f"#{i + 1} entry"))
-        out.append(Marker(int(t.exit_time[i]), float(t.exit_price[i]), "long_exit" if long else "short_exit",
-                          f"#{i + 1} exit"))
+        side = int(t.side[i])
+        out.append(fill_marker(int(t.entry_time[i]), float(t.entry_price[i]), side, "open", "entry", f"#{i + 1}"))
+        out.append(fill_marker(int(t.exit_time[i]), float(t.exit_price[i]), -side, "close", reasons[i],
+                               f"#{i + 1} exit"))
     return out
 
 

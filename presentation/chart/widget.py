@@ -21,7 +21,8 @@ DEFAULT_BARS = 300  # bars shown when a series is opened
 
 @dataclass(frozen=True, slots=True)
 class Marker:
-    """A trade mark on the price pane: kind is long_entry, long_exit, short_entry or short_exit."""
+    """A trade mark on the price pane: kind is long_entry, long_exit, short_entry, short_exit or liquidation;
+    `text` is its tooltip."""
 
     ts_ms: int
     price: float
@@ -32,7 +33,14 @@ class Marker:
 _MARKER_STYLE = {  # symbol, colour key, size
     "long_entry": ("t1", "up", 13), "short_entry": ("t", "down", 13),
     "long_exit": ("x", "fg", 11), "short_exit": ("x", "fg", 11),
+    "liquidation": ("star", "liquidation", 17),
 }
+LIQUIDATION_COLOR = "#ff9800"  # neither up nor down nor the foreground: a liquidation must stand out
+
+
+def _marker_tip(x: float, y: float, data: object) -> str:
+    """A mark's tooltip: its text (the trade, its reason and price)."""
+    return str(data or "")
 
 
 class ChartWidget(QtWidgets.QWidget):
@@ -63,7 +71,7 @@ class ChartWidget(QtWidgets.QWidget):
         self.vol = self._new_pane("volume", 1, lambda x0, x1: (0.0, self.volume.visible_max()))
         self.vol.plot.addItem(self.volume)
         self.vol.plot.getAxis("right").setStyle(showValues=False)
-        self.markers = pg.ScatterPlotItem(pxMode=True)
+        self.markers = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=_marker_tip)
         self.markers.setZValue(30)
         self.price.plot.addItem(self.markers)
         self.last_line = LastPriceLine()
@@ -206,7 +214,8 @@ class ChartWidget(QtWidgets.QWidget):
 
     def set_markers(self, markers: Sequence[Marker]) -> None:
         """Entry/exit marks on the price pane (replaces the previous set): one brush and pen per kind, one setData."""
-        colors = {"up": self.theme.up, "down": self.theme.down, "fg": self.theme.foreground}
+        colors = {"up": self.theme.up, "down": self.theme.down, "fg": self.theme.foreground,
+                  "liquidation": LIQUIDATION_COLOR}
         styles = {}
         for kind in {m.kind for m in markers}:
             symbol, ckey, size = _MARKER_STYLE.get(kind, ("o", "fg", 9))
