@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from app.market_data.collect import CollectProgress as AppCollectProgress
 from app.market_data.collect import CollectSummary
 from app.market_data.ports import CandleRepository, StoredSeries
+from domain.futures import BracketTable, FundingRates
 from domain.market import CandleSeries, Coverage, SeriesKey
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from app.live.trading.ports import ApiKeyStore
     from app.market_data.collect import MarketDataService
     from app.market_data.files import DataService
+    from app.market_data.funding import FundingCoverage, FundingService
     from app.strategies.service import StrategyService
     from app.sweeps.service import SweepService
 
@@ -56,6 +58,12 @@ class AppServices(Protocol):
 
     @property
     def keys(self) -> ApiKeyStore: ...
+
+    @property
+    def funding(self) -> FundingService: ...
+
+    @property
+    def bracket_tables(self) -> dict[str, BracketTable]: ...
 
     def preload(self) -> None: ...
 
@@ -114,6 +122,20 @@ class Services:
     def keys(self) -> ApiKeyStore:
         """Exchange API keys in the OS keyring."""
         return self.app.keys
+
+    def brackets(self, symbol: str) -> BracketTable | None:
+        """A futures symbol's maintenance-margin brackets (None: not a known futures symbol)."""
+        return self.app.bracket_tables.get(symbol)
+
+    def funding_coverage(self, exchange: str, symbol: str, start_ms: int, end_ms: int) -> FundingCoverage:
+        return self.app.funding.coverage(exchange, symbol, start_ms, end_ms)
+
+    def funding_rates(self, exchange: str, symbol: str, start_ms: int, end_ms: int) -> FundingRates:
+        return self.app.funding.load(exchange, symbol, start_ms, end_ms)
+
+    async def collect_funding(self, exchange: str, symbol: str, start_ms: int, end_ms: int) -> int:
+        """Collect [start, end) of a market's funding history on the running loop; the events stored."""
+        return (await self.app.funding.collect(exchange, symbol, start_ms, end_ms)).stored
 
     def stored(self) -> list[StoredSeries]:
         return list(self.candles.series())

@@ -14,6 +14,7 @@ from domain.backtest import BacktestSettings
 from domain.market import SeriesKey, Timeframe
 from domain.strategy import Strategy
 from presentation.backtests.costs import CostsFields
+from presentation.backtests.futures import FuturesFields
 from presentation.services import EXCHANGE_LABELS
 from presentation.widgets.forms import date_edit, group, ms_of
 
@@ -51,6 +52,11 @@ class RunForm(QtWidgets.QWidget):
         self.start, self.end = date_edit(today), date_edit(today)
         self.costs = CostsFields()
         self.cash, self.commission, self.slippage = self.costs.cash, self.costs.fee, self.costs.slippage
+        self.futures = FuturesFields(services)
+        self.range_timer = QtCore.QTimer(self, singleShot=True, interval=250)  # coverage reads the store: debounce
+        self.range_timer.timeout.connect(self._range_changed)
+        for edit in (self.start, self.end):
+            edit.dateTimeChanged.connect(lambda _: self.range_timer.start())
         self.on_close = _choice((("next bar's open", False), ("signal bar's close", True)),
                                 "Where market orders fill: the next bar's open (default) or the close of "
                                 "the bar whose close produced the signal")
@@ -80,8 +86,10 @@ class RunForm(QtWidgets.QWidget):
         """Cash, fee and slippage under the range, with labels that follow the market ("Cash (KRW)")."""
         rows = self.box.layout()
         assert isinstance(rows, QtWidgets.QFormLayout)
+        f = self.futures
         for i, (label, field) in enumerate(((self.costs.cash_label, self.cash), (self.costs.fee_label, self.commission),
-                                            (self.costs.slippage_label, self.slippage))):
+                                            (self.costs.slippage_label, self.slippage),
+                                            (f.leverage_label, f.leverage_row()), (f.funding_label, f.funding_row()))):
             rows.insertRow(at + i, label, field)
 
     # ---- strategies --------------------------------------------------------------------------------------
@@ -147,6 +155,17 @@ class RunForm(QtWidgets.QWidget):
         for edit, ms in ((self.start, s.first_ts), (self.end, s.last_ts + key.timeframe.ms)):
             edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(int(ms), QtCore.QTimeZone.utc()))
         self.costs.apply_market(key.exchange, key.symbol)
+        self.futures.apply_market(key.exchange, key.symbol)
+        self._range_changed()
+
+    def _range_changed(self) -> None:
+        """The funding indicator follows the range, cut to the stored candles."""
+        key = self.key()
+        s = self.stored.get(key) if key is not None else None
+        if key is None or s is None:
+            return
+        start, end = max(ms_of(self.start), s.first_ts), min(ms_of(self.end), s.last_ts + key.timeframe.ms)
+        self.futures.set_range(start, end)
 
     def key(self) -> SeriesKey | None:
         ex, sym, tf = self.exchange.currentData(), self.market.currentData(), self.timeframe.currentData()
@@ -156,7 +175,11 @@ class RunForm(QtWidgets.QWidget):
 
     # ---- the command ----------------------------------------------------------------------------------
     def settings(self) -> BacktestSettings:
-        return self.costs.settings(bool(self.on_close.currentData()), bool(self.finalize.currentData()))
+        """Costs and fills, and on Binance futures the leverage, margin mode and stored funding of the range."""
+        self.range_timer.stop()
+        self._range_changed()
+        return self.futures.settings(self.costs.settings(bool(self.on_close.currentData()),
+                                                         bool(self.finalize.currentData())))
 
     def command(self) -> RunBacktest:
         sid = self.strategy.currentData()
@@ -184,6 +207,7 @@ class RunForm(QtWidgets.QWidget):
             if ms is not None:
                 edit.setDateTime(QtCore.QDateTime.fromMSecsSinceEpoch(int(ms), QtCore.QTimeZone.utc()))
         self.costs.load(cmd.settings)
+        self.futures.load(cmd.settings)
         self.on_close.setCurrentIndex(self.on_close.findData(bool(cmd.settings.trade_on_close)))
         self.finalize.setCurrentIndex(self.finalize.findData(bool(cmd.settings.finalize_trades)))
         return missing

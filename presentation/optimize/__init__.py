@@ -15,4 +15,4 @@ def optimize_view(services: Services, parent: QtWidgets.QWidget | None = None) -
     """An Optimize view wired to the sweep, backtest, strategy and candle services."""
     return OptimizeView(services.sweeps, lambda: stored_strategies(services.strategies), services.stored,
                         services.backtests, parent, revision=lambda: services.strategies.revision,
-                        current=lambda: services.current_strategy_id)
+                        current=lambda: services.current_strategy_id, futures=services)

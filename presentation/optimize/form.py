@@ -14,6 +14,7 @@ from app.sweeps.plan import ParamRange, RunSweep
 from domain.market import SeriesKey
 from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Slot, linked_slots
 from presentation.backtests.costs import CostsFields
+from presentation.backtests.futures import FuturesFields
 from presentation.optimize.labels import parameter_label
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
@@ -149,6 +150,7 @@ class SweepForm(QtWidgets.QWidget):
         self.anchored = QtWidgets.QCheckBox("anchored")
         self.costs = CostsFields()
         self.cash, self.commission, self.slippage = self.costs.cash, self.costs.fee, self.costs.slippage
+        self.futures = FuturesFields()  # the view gives it the funding and bracket access
         self._layout()
 
     def _layout(self) -> None:
@@ -163,6 +165,8 @@ class SweepForm(QtWidgets.QWidget):
                                          self.anchored))
         form.addRow("Account", _row(self.costs.cash_label, self.cash, self.costs.fee_label, self.commission,
                                     self.costs.slippage_label, self.slippage))
+        form.addRow(self.futures.leverage_label, self.futures.leverage_row())
+        form.addRow(self.futures.funding_label, self.futures.funding_row())
 
     def request(self, definition: dict[str, Any], params: tuple[ParamRange, ...], key: SeriesKey,
                 strategy_id: int | None) -> SweepRequest:
@@ -175,7 +179,7 @@ class SweepForm(QtWidgets.QWidget):
             seed=self.seed.value(), walk_forward=self.walk_forward.value(), oos_fraction=self.oos.value(),
             anchored=self.anchored.isChecked(), min_trades=self.min_trades.value(),
             fast_below_slow=not self.fast_below_slow.isHidden() and self.fast_below_slow.isChecked(),
-            settings=self.costs.settings(),
+            settings=self.futures.settings(self.costs.settings()),
             strategy_id=strategy_id)
         kind = self.executor.currentData()
         if kind == "dask" and not self.address.text().strip():

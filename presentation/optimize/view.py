@@ -15,6 +15,7 @@ from app.market_data.ports import StoredSeries
 from app.sweeps.plan import SweepPlan, fast_slow_pairs, make_plan
 from app.sweeps.service import SweepOutcome, SweepProgressed, point_definition_for
 from domain.sweep import Scored
+from presentation.backtests.futures import FuturesAccess
 from presentation.optimize.choices import StrategyChoice
 from presentation.optimize.form import SweepRequest
 from presentation.optimize.labels import parameter_label
@@ -34,7 +35,7 @@ class OptimizeView(QtWidgets.QWidget):
     def __init__(self, sweeps: Any, strategies: Callable[[], Sequence[StrategyChoice]],
                  series: Callable[[], Sequence[StoredSeries]], backtests: Any = None,
                  parent: QtWidgets.QWidget | None = None, revision: Callable[[], int] | None = None,
-                 current: Callable[[], int | None] | None = None) -> None:
+                 current: Callable[[], int | None] | None = None, futures: FuturesAccess | None = None) -> None:
         super().__init__(parent)
         self.sweeps, self.backtests = sweeps, backtests
         self.list_strategies, self.list_series = strategies, series
@@ -49,6 +50,7 @@ class OptimizeView(QtWidgets.QWidget):
         self.ask: Callable[[str, str], bool] = self._ask  # a yes/no question to the user (tests answer it)
         self.backtest_runner = BackgroundCall(self)
         setup_ui(self)
+        self.form.futures.access = futures  # leverage and funding for Binance futures data
         self._connect()
         self.refresh()
         app = QtWidgets.QApplication.instance()
@@ -116,6 +118,8 @@ class OptimizeView(QtWidgets.QWidget):
         stored = self.data.currentData()
         if isinstance(stored, StoredSeries):
             self.form.costs.apply_market(stored.key.exchange, stored.key.symbol)
+            self.form.futures.apply_market(stored.key.exchange, stored.key.symbol)
+            self.form.futures.set_range(stored.first_ts, stored.last_ts + stored.key.timeframe.ms)
 
     def _strategy_changed(self) -> None:
         choice = self.strategy.currentData()
