@@ -37,9 +37,9 @@ def sma_cross() -> Strategy:
                                     "trailing_stop_pct": None}})
 
 
-@pytest.mark.parametrize(("leverage", "margin"), [(100, "isolated")])
+@pytest.mark.parametrize(("leverage", "margin", "cash"), [(100, "isolated", 10_000.0), (125, "cross", 1_000.0)])
 async def test_a_leveraged_paper_session_on_the_binance_stream_keeps_the_backtests_trades_and_funding(
-        leverage: int, margin: str) -> None:
+        leverage: int, margin: str, cash: float) -> None:
     config = SimulatorConfig(clock=accelerated_clock(START_MS, SPEED), stream_interval_s=0.02, seed=5)
     strategy, tf = sma_cross(), Timeframe.M15
     async with SimulatorServer(config) as sim:
@@ -47,7 +47,7 @@ async def test_a_leveraged_paper_session_on_the_binance_stream_keeps_the_backtes
         stack = build_live_engine(gateways, {"binance": sim.url}, SimClock(config.clock), flush_grace_ms=None)
         engine = stack.engine
         await engine.start()
-        session = await engine.add_session(SessionSpec("fut", strategy, "binance", "BTCUSDT", tf, cash=10_000.0,
+        session = await engine.add_session(SessionSpec("fut", strategy, "binance", "BTCUSDT", tf, cash=cash,
                                                        commission=0.0005, leverage=leverage, margin=margin))
         joined = session.last_bar_ts
         await asyncio.sleep(20.0)  # about 2.5 simulated days: seven funding times
@@ -59,7 +59,7 @@ async def test_a_leveraged_paper_session_on_the_binance_stream_keeps_the_backtes
     assert first >= indicator_warmup(strategy, bars) + 1 and len(bars) - first > 150
     end = int(bars.ts[-1]) + tf.ms
     rates = simulator_funding("BTCUSDT", int(bars.ts[0]), end, seed=5)
-    settings = BacktestSettings(cash=10_000.0, commission=0.0005, leverage=leverage, margin=margin,
+    settings = BacktestSettings(cash=cash, commission=0.0005, leverage=leverage, margin=margin,
                                 brackets=load_default_brackets()["BTCUSDT"], funding=rates)
     bt = backtest_signals(bars, evaluate(strategy, bars), strategy.direction, strategy.risk, settings, first - 1)
 
