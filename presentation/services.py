@@ -16,6 +16,7 @@ from domain.market import CandleSeries, Coverage, SeriesKey
 if TYPE_CHECKING:
     from app.backtests.service import BacktestService
     from app.live.stack import LiveStack
+    from app.live.trading.desk import LiveDesk
     from app.live.trading.ports import ApiKeyStore
     from app.market_data.collect import MarketDataService
     from app.market_data.files import DataService
@@ -56,6 +57,9 @@ class AppServices(Protocol):
 
     @property
     def keys(self) -> ApiKeyStore: ...
+
+    @property
+    def trading(self) -> LiveDesk: ...
 
     def preload(self) -> None: ...
 
@@ -114,6 +118,11 @@ class Services:
     def keys(self) -> ApiKeyStore:
         """Exchange API keys in the OS keyring."""
         return self.app.keys
+
+    @property
+    def trading(self) -> LiveDesk:
+        """Live (real-order) sessions, built on first use."""
+        return self.app.trading
 
     def stored(self) -> list[StoredSeries]:
         return list(self.candles.series())

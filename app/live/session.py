@@ -49,6 +49,8 @@ class SessionSpec:
     slippage: float = 0.0
     lot_size: float = 1e-8
     strategy_id: int | None = None
+    leverage: int = 1  # Binance USDT-M futures only
+    margin: str = "isolated"  # isolated / cross (Binance USDT-M futures only)
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
