@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtWidgets
 from domain.costs import default_cash, default_costs, fraction_to_pct, quote_currency
 from domain.market import valid_codes
 from presentation.chart.widget import ChartWidget
+from presentation.live.live_mode import LivePanel, add_live_rows
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.monitor import MonitorPanel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES
@@ -109,15 +110,20 @@ def setup_ui(tab: LiveTab) -> None:
     body.addWidget(lower_body)
     body.setStretchFactor(1, 1)
     body.setSizes([130, 700])
+    add_live_rows(tab, form)
+    tab.live_panel = LivePanel()
     lay = QtWidgets.QVBoxLayout(tab)
     lay.addLayout(form)
     lay.addLayout(status)
+    lay.addWidget(tab.live_panel)
     lay.addWidget(body, 1)
     tab.start_button.clicked.connect(tab.on_start)
     tab.stop_button.clicked.connect(lambda: tab._spawn(tab.stop_selected()))
     tab.flatten_button.clicked.connect(lambda: tab._spawn(tab.flatten_selected()))
     tab.remove_button.clicked.connect(tab.remove_selected)
     tab.session_view.selectionModel().currentRowChanged.connect(tab._on_row)
+    tab.live_panel.kill_button.clicked.connect(tab.on_kill)
+    tab.live_panel.reset_button.clicked.connect(lambda: tab._spawn(tab.reset_live()))
 
 def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
     v = QtWidgets.QTableView()

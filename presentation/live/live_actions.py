@@ -1,0 +1,113 @@
+"""What the Live tab does with live (real-order) sessions: start when armed, stop, kill switch, reset a halt."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from app.errors import UserError
+from app.live.trading.desk import LiveDesk, LiveSpec, live_session_id
+from domain.market import Timeframe
+from presentation.live.live_mode import ask_kill, is_live, limits_from_form, mark_tab, update_arming
+
+if TYPE_CHECKING:
+    from presentation.live.tab import LiveTab
+
+log = logging.getLogger("quantdesk.live")
+
+
+class LiveActions:
+    """Mixed into LiveTab: the live sessions' side of the tab (the paper side stays in LiveTab)."""
+
+    desk: LiveDesk | None = None
+
+    def live_desk(self: LiveTab) -> LiveDesk:
+        if self.desk is None:
+            self.desk = self.services.trading
+        return self.desk
+
+    def live_spec_from_form(self: LiveTab) -> LiveSpec:
+        sid = self.strategy.currentData()
+        if sid is None:
+            raise UserError("choose a saved strategy first")
+        strategy = self.services.strategies.strategy(int(sid))
+        tf = Timeframe.parse(self.timeframe.currentText())
+        market = self.market.symbol().upper()
+        exchange = self.exchange.currentData()
+        futures = exchange == "binance"
+        limits = limits_from_form(self)
+        problems = limits.problems()
+        if problems:
+            raise UserError("risk limits: " + "; ".join(problems))
+        return LiveSpec(live_session_id(strategy.name, market, tf), strategy, exchange, market, tf, limits,
+                        self.leverage.value() if futures else 1, self.margin.currentData() if futures else "")
+
+    def start_live_from_form(self: LiveTab) -> None:
+        """Start stays refused, saying why, until the session is armed (keys stored, the market typed exactly)."""
+        problem = update_arming(self)
+        if problem:
+            self._report(problem)
+            return
+        try:
+            spec = self.live_spec_from_form()
+        except UserError as err:
+            self._report(str(err))
+            return
+        self._spawn(self.start_live(spec, self.confirm.text().strip()))
+
+    async def start_live(self: LiveTab, spec: LiveSpec, confirm: str) -> None:
+        self.arming.setText("starting: reconciling with the exchange …")
+        try:
+            session = await self.live_desk().start(spec, confirm)
+        finally:
+            self.arming.setText("")
+        log.warning("LIVE session %s started: %s on %s %s %s (stops held by %s)", spec.session_id, spec.strategy.name,
+                    spec.exchange, spec.market, spec.timeframe.code, session.trader.broker.stop_held_by)
+        self.confirm.clear()  # arming is per session: the next one is typed again
+        self.selected = spec.session_id
+        self._dirty = True
+        self.refresh()
+        self.sessionStarted.emit(spec.session_id)
+
+    def selected_live(self: LiveTab) -> dict[str, Any] | None:
+        if self.desk is None or self.selected not in self.desk.sessions:
+            return None
+        return self.desk.row(self.desk.sessions[self.selected])
+
+    def on_kill(self: LiveTab) -> None:
+        row = self.selected_live()
+        if row is not None:
+            sid = row["session_id"]
+            ask_kill(self, sid, row["market"], lambda: self._spawn(self.kill_live(sid)))
+
+    async def kill_live(self: LiveTab, session_id: str) -> None:
+        self.live_panel.kill_result.setText("Kill switch: cancelling and flattening …")
+        self.live_panel.kill_result.setVisible(True)
+        report = await self.live_desk().kill(session_id)
+        log.warning("kill switch on %s: cancelled %d, the exchange shows %d open order(s), position %g", session_id,
+                    len(report.cancelled), report.open_orders, report.position)
+        self._dirty = True
+        self.refresh()
+
+    async def reset_live(self: LiveTab) -> None:
+        row = self.selected_live()
+        if row is not None:
+            rec = await self.live_desk().reset_halt(row["session_id"])
+            log.warning("halt of %s reset; reconciliation %s", row["session_id"],
+                        "clean" if rec.clean else "found: " + "; ".join(rec.differences))
+            self.refresh()
+
+    async def stop_live(self: LiveTab, session_id: str) -> None:
+        await self.live_desk().stop(session_id)
+        log.warning("LIVE session %s stopped; its position and exchange-held stop stay", session_id)
+        self.refresh()
+
+    def live_rows(self: LiveTab) -> list[dict[str, Any]]:
+        if self.desk is None:
+            return []
+        rows = self.desk.rows()
+        mark_tab(self, self.desk.running())
+        return rows
+
+    def mode_is_live(self: LiveTab) -> bool:
+        return is_live(self)

@@ -1,0 +1,144 @@
+"""Live mode in the Live tab, against the simulator's private API: arming, LIVE state, real orders, the kill switch."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+from PyQt6 import QtCore, QtWidgets
+
+from app.bootstrap.container import Container
+from infrastructure.keys import KeyStore
+from presentation.live.tab import LiveTab
+from presentation.services import Services
+from tests.integration.private_sim import API_KEY, SECRET, exchange_state, private_simulator
+
+ALWAYS_LONG = {
+    "schema": 1, "name": "Live long", "direction": "long_only",
+    "entry_long": {"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 0}}]},
+    "entry_short": None, "exit_long": None, "exit_short": None,
+    "risk": {"position_size_pct": 20, "stop_loss_pct": 5, "take_profit_pct": None, "trailing_stop_pct": None},
+}
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyStore]:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.MemoryKeyring")
+    from tests.keyring_backend import MemoryKeyring
+
+    MemoryKeyring.entries.clear()
+    yield KeyStore()
+    MemoryKeyring.entries.clear()
+
+
+async def until(cond: Any, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def live_tab(container: Container, url: str) -> tuple[LiveTab, QtWidgets.QTabWidget]:
+    """The Live tab inside a tab widget (as in the window), set to live mode on Binance BTCUSDT."""
+    container.use_base_url("binance", url)
+    record = container.strategies.create(ALWAYS_LONG).record
+    assert record is not None
+    tab = LiveTab(Services(container))
+    tabs = QtWidgets.QTabWidget()
+    tabs.addTab(tab, "Live")
+    tab.load_strategies()
+    tab.strategy.setCurrentIndex(tab.strategy.findData(record.id))
+    tab.exchange.setCurrentIndex(tab.exchange.findData("binance"))
+    tab.market.setCurrentText("BTCUSDT")
+    tab.mode.setCurrentIndex(tab.mode.findData("live"))
+    return tab, tabs
+
+
+def click_kill_confirmation(tab: LiveTab) -> None:
+    box = tab.findChild(QtWidgets.QMessageBox, "killConfirm")
+    assert box is not None and box.isVisible()
+    (yes,) = [b for b in box.buttons() if box.buttonRole(b) == QtWidgets.QMessageBox.ButtonRole.DestructiveRole]
+    yes.click()
+
+
+def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_kill_switch_flattens(
+        qloop: qasync.QEventLoop, container: Container, keys: KeyStore) -> None:
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with private_simulator(speed=600.0) as sim:
+            tab, tabs = live_tab(container, sim.url)
+            keys.set("binance", API_KEY, SECRET)
+            tab.confirm.setText("BTCUSDT")
+            assert tab.arming.text() == ""
+            tab.on_start()
+            await until(lambda: tab.desk is not None and tab.desk.sessions)
+            sid = next(iter(tab.desk.sessions))  # type: ignore[union-attr]
+            desk = tab.live_desk()
+            await until(lambda: desk.row(desk.sessions[sid])["stop_order"] != "", 30)  # entered and protected
+            tab.refresh()
+            row = tab.sessions.rows[0]
+            index = tab.sessions.index(0, 0)
+            state.update(row=row, banner=tab.live_panel.banner.text(), stops=tab.live_panel.stops.text(),
+                         rec=tab.live_panel.reconciled.text(), tab_text=tabs.tabText(0),
+                         background=tab.sessions.data(index, QtCore.Qt.ItemDataRole.BackgroundRole).name(),
+                         before=await exchange_state(sim))
+            tab.live_panel.kill_button.click()
+            click_kill_confirmation(tab)
+            await until(lambda: "confirmed clean" in tab.live_panel.kill_result.text(), 30)
+            state.update(kill=tab.live_panel.kill_result.text(), after=await exchange_state(sim),
+                         killed=tab.sessions.rows[0]["status"], stops_after=tab.live_panel.stops.text(),
+                         tab_after=tabs.tabText(0))
+            await tab.shutdown()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
+    assert state["row"]["mode"] == "live" and state["row"]["status"] == "LIVE · live"
+    assert state["banner"].startswith("LIVE — REAL ORDERS on BINANCE BTCUSDT")
+    assert state["tab_text"] == "Live ● LIVE (1)" and state["background"] == "#d32f2f"
+    assert "held by the exchange" in state["stops"] and "Reconciliation OK" in state["rec"]
+    before = state["before"]
+    assert [p["amount"] for p in before["positions"] if p["amount"]] and before["open_orders"]
+    stop = before["open_orders"][0]
+    assert stop["type"] == "STOP_MARKET" and stop["reduce_only"] and stop["client_id"] in state["stops"]
+    assert state["kill"].endswith("the exchange shows 0 open order(s) and a position of 0 — confirmed clean")
+    after = state["after"]
+    assert after["open_orders"] == [] and all(p["amount"] == 0 for p in after["positions"])
+    assert state["killed"] == "LIVE · killed" and state["stops_after"].startswith("Position 0 ")
+    assert state["tab_after"] == "Live"
+
+
+def test_start_is_refused_without_keys_and_with_a_confirmation_that_is_not_the_market(
+        qloop: qasync.QEventLoop, container: Container, keys: KeyStore, tmp_path: Path) -> None:
+    said: list[str] = []
+
+    async def scenario() -> None:
+        async with private_simulator() as sim:
+            tab, _tabs = live_tab(container, sim.url)
+            tab.failed.connect(said.append)
+            tab.confirm.setText("BTCUSDT")
+            no_keys = tab.arming.text()
+            tab.start_button.click()
+            keys.set("binance", API_KEY, SECRET)
+            tab.confirm.setText("btcusdt")
+            wrong = tab.arming.text()
+            tab.start_button.click()
+            tab.confirm.setText("BTCUSDT ")  # the exact symbol, a stray space trimmed: armed
+            armed = tab.arming.text()
+            tab.mode.setCurrentIndex(tab.mode.findData("paper"))
+            said.append(f"paper:{tab.arming.text()}:{tab.start_button.text()}")
+            await asyncio.sleep(0.2)
+            orders = (await exchange_state(sim))["orders"]
+            assert tab.desk is None or not tab.desk.sessions
+            said.extend([no_keys, wrong, armed, str(len(orders))])
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    refused_no_keys, refused_wrong, paper, no_keys, wrong, armed, orders = said
+    assert no_keys == refused_no_keys == "no binance API keys are stored: add them in Settings → Exchange keys"
+    assert wrong == refused_wrong == ("not armed: type BTCUSDT exactly into the confirmation field to send real "
+                                      "orders")
+    assert armed == "" and paper == "paper::Start session" and orders == "0"
