@@ -142,3 +142,37 @@ def test_start_is_refused_without_keys_and_with_a_confirmation_that_is_not_the_m
     assert wrong == refused_wrong == ("not armed: type BTCUSDT exactly into the confirmation field to send real "
                                       "orders")
     assert armed == "" and paper == "paper::Start session" and orders == "0"
+
+
+def test_an_unexplained_balance_halts_the_live_session_in_view_and_reset_halt_lifts_it(
+        qloop: qasync.QEventLoop, container: Container, keys: KeyStore) -> None:
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with private_simulator(speed=60.0) as sim:
+            tab, _tabs = live_tab(container, sim.url)
+            keys.set("binance", API_KEY, SECRET)
+            tab.confirm.setText("BTCUSDT")
+            tab.on_start()
+            await until(lambda: tab.desk is not None and tab.desk.sessions)
+            trader = next(iter(tab.live_desk().sessions.values())).trader
+            sim.private.book.accounts[API_KEY].balances["USDT"] -= 1_000.0  # a transfer nobody told the session of
+            await trader.reconcile("timer")  # what the minute timer does
+            tab.refresh()
+            panel = tab.live_panel
+            state.update(halted=panel.reconciled.text(), reset_shown=not panel.reset_button.isHidden(),
+                         status=tab.sessions.rows[0]["status"], pnl=tab.pnl.text())
+            tab.live_panel.reset_button.click()
+            await until(lambda: not trader.broker.halted and trader.last is not None and trader.last.clean)
+            tab.refresh()
+            state.update(after=tab.live_panel.reconciled.text(), reset_after=not tab.live_panel.reset_button.isHidden(),
+                         status_after=tab.sessions.rows[0]["status"])
+            await tab.shutdown()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 90))
+    assert state["status"] == "LIVE · halted" and state["reset_shown"]
+    assert state["halted"].startswith("HALTED (no new entries, stops kept) — reconciled ")
+    assert "balance of USDT at the exchange is " in state["halted"] and "USDT unexplained" in state["halted"]
+    assert "HALTED: reconciliation: balance of USDT" in state["pnl"]
+    assert state["after"].startswith("Reconciliation OK, last at ") and "USDT balance 9,000.00" in state["after"]
+    assert not state["reset_after"] and state["status_after"] == "LIVE · live"
