@@ -75,7 +75,8 @@ def add_live_rows(tab: LiveTab, form: QtWidgets.QVBoxLayout) -> None:
         grid.addWidget(box, i // 3, 2 + 2 * (i % 3))
     grid.setColumnStretch(7, 1)
     form.addLayout(grid)
-    for signal in (tab.mode.currentIndexChanged, tab.exchange.currentIndexChanged, tab.confirm.textChanged):
+    for signal in (tab.mode.currentIndexChanged, tab.exchange.currentIndexChanged, tab.confirm.textChanged,
+                   *(box.valueChanged for box in tab.limits.values())):  # type: ignore[attr-defined]
         signal.connect(lambda *_: update_arming(tab))
     tab.market.currentTextChanged.connect(lambda *_: update_arming(tab))
     update_arming(tab)
@@ -100,14 +101,18 @@ def update_arming(tab: LiveTab) -> str:
     tab.margin.setEnabled(futures)
     live = is_live(tab)
     tab.confirm.setEnabled(live)
-    problem = ""
+    for w in (tab.cash, tab.fee):  # a live session trades the account's balance and pays the exchange's fees
+        w.setEnabled(not live)
+    problem = note = ""
     if live:
         try:
             problem = tab.services.trading.arming(tab.exchange.currentData(), tab.market.symbol().upper(),
                                                   tab.confirm.text().strip())
         except Exception as err:  # no usable keyring: say how to configure one
             problem = str(err)
-    tab.arming.setText(problem)
+    elif any(box.value() for box in tab.limits.values()):  # type: ignore[attr-defined]
+        note = "risk limits are enforced on live sessions; paper sessions do not apply them yet"
+    tab.arming.setText(problem or note)
     tab.start_button.setText("Start LIVE session" if live else "Start session")
     tab.start_button.setStyleSheet(BANNER_STYLE if live and not problem else "")
     return problem
