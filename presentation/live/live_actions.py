@@ -102,6 +102,13 @@ class LiveActions:
         log.warning("LIVE session %s stopped; its position and exchange-held stop stay", session_id)
         self.refresh()
 
+    def _show_live(self: LiveTab, row: dict[str, Any]) -> None:
+        self.stop_button.setEnabled(row["status"] in ("LIVE · live", "LIVE · halted"))
+        self.flatten_button.setEnabled(False)  # a live position is closed by the kill switch (confirmed)
+        self.remove_button.setEnabled(False)
+        self.pnl.setText(f"{row['session_id']}: {row['status']}  position {row['position']:.8g}"
+                         + (f"  — HALTED: {row['halted']}" if row["halted"] else ""))
+
     def live_rows(self: LiveTab) -> list[dict[str, Any]]:
         if self.desk is None:
             return []

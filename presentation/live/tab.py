@@ -243,12 +243,6 @@ class LiveTab(QtWidgets.QWidget, LiveActions):
             self.monitor.show_snapshot(engine.metrics.snapshot())
         self._dirty = False
 
-    def _show_live(self, row: dict[str, Any]) -> None:
-        self.stop_button.setEnabled(row["status"] in ("LIVE · live", "LIVE · halted"))
-        self.flatten_button.setEnabled(False)  # a live position is closed by the kill switch (confirmed)
-        self.remove_button.setEnabled(False)
-        self.pnl.setText(f"{row['session_id']}: {row['status']}  position {row['position']:.8g}"
-                         + (f"  — HALTED: {row['halted']}" if row["halted"] else ""))
 
     def _show_session(self, snap: SessionSnapshot, new_bars: list[Candle]) -> None:
         if snap.bars is not None:
