@@ -169,7 +169,7 @@ class LivePanel(QtWidgets.QWidget):
         self.reconciled.setText(self._reconciliation(row))
         halted = bool(row["halted"]) and status != "killed"
         self.reset_button.setVisible(halted)
-        self.kill_button.setEnabled(status in ("live", "halted", "failed", "stopped"))
+        self.kill_button.setEnabled(status != "killed")
         kill = row["kill"]
         self.kill_result.setVisible(kill is not None)
         if kill is not None:

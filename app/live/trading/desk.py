@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.clock import Clock
@@ -96,7 +96,7 @@ class DeskSession:
     status: str = LIVE
     kill: KillReport | None = None
     error: str = ""
-    events: list[str] = field(default_factory=list)
+    closed: bool = False  # the account's clients released (after the kill switch, or at shutdown)
 
     @property
     def trader(self) -> LiveTrader:
@@ -150,17 +150,24 @@ class LiveDesk:
             await session.trader.stop(task)
 
     async def stop(self, session_id: str) -> None:
-        """Stop trading: the position and its exchange-held stop stay (resume from the CLI with --resume)."""
+        """Stop trading: the position and its exchange-held stop stay (resume from the CLI with --resume); the kill
+        switch still works on the stopped session."""
         session = self._get(session_id)
         await self._halt_task(session)
         if session.status == LIVE:
             session.status = STOPPED
         self._save(session)
-        await session.opened.close()
+
+    async def _close(self, session: DeskSession) -> None:
+        if not session.closed:
+            session.closed = True
+            await session.opened.close()
 
     async def kill(self, session_id: str) -> KillReport:
         """The kill switch: stop the session, cancel its open orders, flatten, confirm from the exchange."""
         session = self._get(session_id)
+        if session.closed:
+            raise UserError(f"live session {session_id} was killed already; `quantdesk live kill` works on any market")
         await self._halt_task(session)
         b = session.trader.broker
         b.risk.halted = "kill switch"
@@ -171,7 +178,7 @@ class LiveDesk:
         with contextlib.suppress(Exception):  # the row shows the exchange's own answer in any case
             await b.refresh()
         self._save(session)
-        await session.opened.close()
+        await self._close(session)
         return report
 
     async def reset_halt(self, session_id: str) -> Reconciliation:
@@ -223,8 +230,7 @@ class LiveDesk:
         for sid, s in list(self.sessions.items()):
             if s.status == LIVE:
                 await self.stop(sid)
-            elif s.status == FAILED:
-                await s.opened.close()
+            await self._close(s)
 
 
 def _kill_row(report: KillReport | None) -> dict[str, Any] | None:
