@@ -102,6 +102,8 @@ def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_ki
     assert state["tab_text"] == "Live ● LIVE (1)" and state["background"] == "#d32f2f"
     assert "held by the exchange" in state["stops"] and "Reconciliation OK" in state["rec"]
     before = state["before"]
+    sid = state["row"]["session_id"]
+    assert [o["client_id"] for o in before["orders"]][:2] == [f"{sid}-1", f"{sid}-2"]  # the entry, then its stop
     assert [p["amount"] for p in before["positions"] if p["amount"]] and before["open_orders"]
     stop = before["open_orders"][0]
     assert stop["type"] == "STOP_MARKET" and stop["reduce_only"] and stop["client_id"] in state["stops"]
@@ -176,3 +178,31 @@ def test_an_unexplained_balance_halts_the_live_session_in_view_and_reset_halt_li
     assert "HALTED: reconciliation: balance of USDT" in state["pnl"]
     assert state["after"].startswith("Reconciliation OK, last at ") and "USDT balance 9,000.00" in state["after"]
     assert not state["reset_after"] and state["status_after"] == "LIVE · live"
+
+
+def test_on_upbit_the_live_panel_says_the_stop_is_watched_locally_and_leverage_is_not_offered(
+        qloop: qasync.QEventLoop, container: Container, keys: KeyStore) -> None:
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with private_simulator(speed=600.0) as sim:
+            tab, _tabs = live_tab(container, sim.url)
+            container.use_base_url("upbit", sim.url)
+            tab.exchange.setCurrentIndex(tab.exchange.findData("upbit"))
+            tab.market.setCurrentText("KRW-BTC")
+            keys.set("upbit", API_KEY, SECRET)
+            tab.confirm.setText("KRW-BTC")
+            state["leverage"] = (tab.leverage.isEnabled(), tab.margin.isEnabled())
+            tab.on_start()
+            await until(lambda: tab.desk is not None and tab.desk.sessions)
+            desk = tab.live_desk()
+            session = next(iter(desk.sessions.values()))
+            await until(lambda: session.trader.broker.guard_level > 0, 30)
+            tab.refresh()
+            state.update(stops=tab.live_panel.stops.text(), exchange=await exchange_state(sim))
+            await tab.shutdown()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 90))
+    assert state["leverage"] == (False, False)
+    assert "LOCAL guardian (not at the exchange)" in state["stops"] and "Position 0 " not in state["stops"]
+    assert state["exchange"]["open_orders"] == []  # nothing resting at Upbit: the stop lives in the session
