@@ -11,6 +11,7 @@ from domain.market import Timeframe
 from presentation.live.live_mode import ask_kill, is_live, limits_from_form, mark_tab, update_arming
 
 if TYPE_CHECKING:
+    from app.live.stack import LiveStack
     from presentation.live.tab import LiveTab
 
 log = logging.getLogger("quantdesk.live")
@@ -20,6 +21,7 @@ class LiveActions:
     """Mixed into LiveTab: the live sessions' side of the tab (the paper side stays in LiveTab)."""
 
     desk: LiveDesk | None = None
+    audit_stack: LiveStack | None = None  # whose audit log the live sessions write to (the paper stack's)
 
     def live_desk(self: LiveTab) -> LiveDesk:
         if self.desk is None:
@@ -55,7 +57,15 @@ class LiveActions:
             return
         self._spawn(self.start_live(spec, self.confirm.text().strip()))
 
+    def open_audit(self: LiveTab) -> None:
+        """Live sessions audit every request and state change into the same files as paper sessions: opened here
+        even when no paper session ever ran."""
+        if self.audit_stack is None:
+            self.audit_stack = self._provider()
+            self.audit_stack.open_logs()
+
     async def start_live(self: LiveTab, spec: LiveSpec, confirm: str) -> None:
+        self.open_audit()
         self.arming.setText("starting: reconciling with the exchange …")
         try:
             session = await self.live_desk().start(spec, confirm)

@@ -298,6 +298,8 @@ class LiveTab(QtWidgets.QWidget, LiveActions):
         self.timer.stop()
         if self.desk is not None:
             await self.desk.shutdown()  # live positions and their exchange-held stops stay
+        if self.stack is None and self.audit_stack is not None:
+            self.audit_stack.close_logs()
         if self.stack is not None:
             if self.stack.engine.bus.running:
                 await self.stack.engine.shutdown(flatten=self.flatten_on_exit)

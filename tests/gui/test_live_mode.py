@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import qasync
 from PyQt6 import QtCore, QtWidgets
 
 from app.bootstrap.container import Container
+from app.bootstrap.live import build_live_engine
 from infrastructure.keys import KeyStore
 from presentation.live.tab import LiveTab
 from presentation.services import Services
@@ -43,12 +45,15 @@ async def until(cond: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def live_tab(container: Container, url: str) -> tuple[LiveTab, QtWidgets.QTabWidget]:
-    """The Live tab inside a tab widget (as in the window), set to live mode on Binance BTCUSDT."""
+def live_tab(container: Container, url: str, logs: Path | None = None) -> tuple[LiveTab, QtWidgets.QTabWidget]:
+    """The Live tab inside a tab widget (as in the window), set to live mode on Binance BTCUSDT; its audit and
+    app logs in `logs` (else nowhere)."""
     container.use_base_url("binance", url)
     record = container.strategies.create(ALWAYS_LONG).record
     assert record is not None
-    tab = LiveTab(Services(container))
+    stack = build_live_engine(container.exchanges, container.base_urls, container.clock, sql_engine=container.engine,
+                              log_dir=logs)
+    tab = LiveTab(Services(container), lambda: stack)
     tabs = QtWidgets.QTabWidget()
     tabs.addTab(tab, "Live")
     tab.load_strategies()
@@ -67,12 +72,12 @@ def click_kill_confirmation(tab: LiveTab) -> None:
 
 
 def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_kill_switch_flattens(
-        qloop: qasync.QEventLoop, container: Container, keys: KeyStore) -> None:
+        qloop: qasync.QEventLoop, container: Container, keys: KeyStore, tmp_path: Path) -> None:
     state: dict[str, Any] = {}
 
     async def scenario() -> None:
         async with private_simulator(speed=600.0) as sim:
-            tab, tabs = live_tab(container, sim.url)
+            tab, tabs = live_tab(container, sim.url, tmp_path / "logs")
             keys.set("binance", API_KEY, SECRET)
             tab.confirm.setText("BTCUSDT")
             assert tab.arming.text() == ""
@@ -112,6 +117,13 @@ def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_ki
     assert after["open_orders"] == [] and all(p["amount"] == 0 for p in after["positions"])
     assert state["killed"] == "LIVE · killed" and state["stops_after"].startswith("Position 0 ")
     assert state["tab_after"] == "Live"
+    audit = [json.loads(line) for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()]
+    kinds = [a["kind"] for a in audit]
+    assert "ExchangeRequest" in kinds and "Reconciled" in kinds and "StopPlaced" in kinds
+    (killed,) = [a for a in audit if a["kind"] == "KillSwitch"]
+    assert killed["clean"] is True and killed["open_orders"] == 0 and killed["position"] == 0
+    every_file = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert SECRET.encode() not in every_file and API_KEY.encode() not in every_file
 
 
 def test_start_is_refused_without_keys_and_with_a_confirmation_that_is_not_the_market(
