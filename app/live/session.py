@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.errors import UserError
 from domain.live.paper import Fill, PaperBroker, PaperSettings
 from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
+from domain.live.risk import RiskLimits
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
     IncrementalEvaluator,
@@ -51,6 +52,7 @@ class SessionSpec:
     strategy_id: int | None = None
     leverage: int = 1  # Binance USDT-M futures only
     margin: str = "isolated"  # isolated / cross (Binance USDT-M futures only)
+    limits: RiskLimits = RiskLimits()  # the pre-trade risk limits (app.live.paper_risk); none by default
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
@@ -80,7 +82,8 @@ class SessionSpec:
         return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
                 "strategy_id": self.strategy_id, "exchange": self.exchange, "symbol": self.symbol,
                 "timeframe": self.timeframe.code, "cash": self.cash, "commission": self.commission,
-                "slippage": self.slippage, "lot_size": self.lot_size}
+                "slippage": self.slippage, "lot_size": self.lot_size, "leverage": self.leverage, "margin": self.margin,
+                "limits": asdict(self.limits)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionSpec:
@@ -90,7 +93,8 @@ class SessionSpec:
             raise UserError(f"stored paper session {d.get('session_id')}: strategy is invalid: {err}") from None
         return cls(str(d["session_id"]), strategy, str(d["exchange"]), str(d["symbol"]),
                    Timeframe.parse(str(d["timeframe"])), float(d["cash"]), float(d["commission"]),
-                   float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"))
+                   float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"), int(d.get("leverage", 1)),
+                   str(d.get("margin", "isolated")), RiskLimits(**d.get("limits", {})))
 
 
 @dataclass

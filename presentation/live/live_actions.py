@@ -112,7 +112,17 @@ class LiveActions:
         log.warning("LIVE session %s stopped; its position and exchange-held stop stay", session_id)
         self.refresh()
 
+    def reset_paper(self: LiveTab) -> None:
+        """Lift the halt a breached risk limit left on the selected paper session."""
+        engine = self.engine
+        if engine is not None and self.selected in engine.sessions:
+            engine.reset_halt(str(self.selected))
+            log.info("paper session %s: halt reset", self.selected)
+            self._dirty = True
+            self.refresh()
+
     def _show_live(self: LiveTab, row: dict[str, Any]) -> None:
+        self.reset_paper_button.setVisible(False)
         self.stop_button.setEnabled(row["status"] in ("LIVE · live", "LIVE · halted"))
         self.flatten_button.setEnabled(False)  # a live position is closed by the kill switch (confirmed)
         self.remove_button.setEnabled(False)

@@ -103,16 +103,14 @@ def update_arming(tab: LiveTab) -> str:
     tab.confirm.setEnabled(live)
     for w in (tab.cash, tab.fee):  # a live session trades the account's balance and pays the exchange's fees
         w.setEnabled(not live)
-    problem = note = ""
+    problem = ""
     if live:
         try:
             problem = tab.services.trading.arming(tab.exchange.currentData(), tab.market.symbol().upper(),
                                                   tab.confirm.text().strip())
         except Exception as err:  # no usable keyring: say how to configure one
             problem = str(err)
-    elif any(box.value() for box in tab.limits.values()):  # type: ignore[attr-defined]
-        note = "risk limits are enforced on live sessions; paper sessions do not apply them yet"
-    tab.arming.setText(problem or note)
+    tab.arming.setText(problem)
     tab.start_button.setText("Start LIVE session" if live else "Start session")
     tab.start_button.setStyleSheet(BANNER_STYLE if live and not problem else "")
     return problem

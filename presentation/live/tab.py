@@ -21,6 +21,7 @@ from presentation.chart.panes import ChartTheme
 from presentation.chart.widget import Marker
 from presentation.live.layout import ask_flatten_or_keep, cost_defaults_into, setup_ui
 from presentation.live.live_actions import LiveActions
+from presentation.live.live_mode import limits_from_form
 from presentation.services import Services
 
 log = logging.getLogger("quantdesk.live")
@@ -135,10 +136,13 @@ class LiveTab(QtWidgets.QWidget, LiveActions):
         if not market:
             raise UserError("enter a market, e.g. KRW-BTC")
         futures = self.exchange.currentData() == "binance"
+        limits = limits_from_form(self)
+        if limits.problems():
+            raise UserError("risk limits: " + "; ".join(limits.problems()))
         return SessionSpec(session_name(strategy.name, market, tf), strategy, self.exchange.currentData(), market, tf,
                            cash=self.cash.value(), commission=pct_to_fraction(self.fee.value()),
                            strategy_id=int(sid), leverage=self.leverage.value() if futures else 1,
-                           margin=self.margin.currentData() if futures else "isolated")
+                           margin=self.margin.currentData() if futures else "isolated", limits=limits)
 
     def apply_cost_defaults(self) -> None:
         """The exchange's taker fee and a starting cash that suits its quote currency (KRW, USDT)."""
@@ -261,9 +265,11 @@ class LiveTab(QtWidgets.QWidget, LiveActions):
         self.stop_button.setEnabled(not stopped)
         self.flatten_button.setEnabled(not stopped)
         self.remove_button.setEnabled(snap.session_id in self.engine.stopped if self.engine is not None else False)
+        halted = self.engine.paper_risk.halted(snap.session_id) if self.engine is not None else ""
+        self.reset_paper_button.setVisible(bool(halted) and not stopped)
         self.pnl.setText(f"{snap.session_id}: {s['status']}  equity {s['equity']:,.2f}  ({s['return_pct']:+.2f} %)  "
                          f"realized {s['realized_pnl']:+,.2f}  unrealized {s['unrealized_pnl']:+,.2f}"
-                         + (f"  — {snap.error}" if snap.error else ""))
+                         + (f"  — HALTED: {halted}" if halted else "") + (f"  — {snap.error}" if snap.error else ""))
 
     def _apply(self, bar: Candle) -> None:
         ts = self.chart.pyramid.ts

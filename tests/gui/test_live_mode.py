@@ -218,3 +218,44 @@ def test_on_upbit_the_live_panel_says_the_stop_is_watched_locally_and_leverage_i
     assert state["leverage"] == (False, False)
     assert "LOCAL guardian (not at the exchange)" in state["stops"] and "Position 0 " not in state["stops"]
     assert state["exchange"]["open_orders"] == []  # nothing resting at Upbit: the stop lives in the session
+
+
+def test_risk_limits_in_the_form_halt_a_paper_session_too_and_reset_halt_is_offered(
+        qloop: qasync.QEventLoop, container: Container, tmp_path: Path) -> None:
+    from app.live.session import session_name
+    from domain.market import Timeframe
+    from infrastructure.exchanges import ExchangeGateways
+    from infrastructure.simulator.server import SimulatorServer
+    from tests.gui.test_live_tab import _Services
+    from tests.integration.live_helpers import SimClock, fast_config
+
+    config = fast_config()
+    state: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with SimulatorServer(config) as sim:
+            gateways = ExchangeGateways({"demo": sim.url})
+            stack = build_live_engine(gateways, {"demo": sim.url}, SimClock(config.clock),
+                                      sql_engine=container.engine, log_dir=tmp_path / "logs", flush_grace_ms=None)
+            record = container.strategies.create(ALWAYS_LONG).record
+            assert record is not None
+            tab = LiveTab(_Services(container, sim.url), lambda: stack)  # type: ignore[arg-type]
+            tab.load_strategies()
+            tab.strategy.setCurrentIndex(tab.strategy.findData(record.id))
+            tab.limits["max_order_notional"].setValue(100.0)  # type: ignore[attr-defined]
+            spec = tab.spec_from_form()
+            await tab.start_session(spec)
+            name = session_name("Live long", "KRW-BTC", Timeframe.M1)
+            await until(lambda: stack.engine.paper_risk.halted(name) != "")
+            tab.refresh()
+            state.update(limits=spec.limits.max_order_notional, pnl=tab.pnl.text(),
+                         reset=not tab.reset_paper_button.isHidden())
+            tab.reset_paper_button.click()
+            state.update(after=stack.engine.paper_risk.halted(name), reset_after=not tab.reset_paper_button.isHidden())
+            await tab.shutdown()
+            await gateways.aclose()
+
+    qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
+    assert state["limits"] == 100.0 and state["reset"]
+    assert "— HALTED: order notional " in state["pnl"] and "above the limit of 100.00" in state["pnl"]
+    assert state["after"] == "" and not state["reset_after"]
