@@ -143,6 +143,10 @@ def test_start_is_refused_without_keys_and_with_a_confirmation_that_is_not_the_m
             tab.start_button.click()
             tab.confirm.setText("BTCUSDT ")  # the exact symbol, a stray space trimmed: armed
             armed = tab.arming.text()
+            tab.leverage.setValue(5)
+            tab.limits["max_leverage"].setValue(3)  # type: ignore[attr-defined]
+            tab.start_button.click()
+            await until(lambda: len(said) == 3)
             tab.mode.setCurrentIndex(tab.mode.findData("paper"))
             said.append(f"paper:{tab.arming.text()}:{tab.start_button.text()}")
             await asyncio.sleep(0.2)
@@ -151,10 +155,11 @@ def test_start_is_refused_without_keys_and_with_a_confirmation_that_is_not_the_m
             said.extend([no_keys, wrong, armed, str(len(orders))])
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 60))
-    refused_no_keys, refused_wrong, paper, no_keys, wrong, armed, orders = said
+    refused_no_keys, refused_wrong, refused_leverage, paper, no_keys, wrong, armed, orders = said
     assert no_keys == refused_no_keys == "no binance API keys are stored: add them in Settings → Exchange keys"
     assert wrong == refused_wrong == ("not armed: type BTCUSDT exactly into the confirmation field to send real "
                                       "orders")
+    assert refused_leverage == "leverage 5x is above the leverage cap of 3x"
     assert armed == "" and paper == "paper::Start session" and orders == "0"
 
 

@@ -119,6 +119,9 @@ class LiveDesk:
     async def start(self, spec: LiveSpec, confirm: str) -> DeskSession:
         """Arm, build, reconcile and run a live session. Refused (UserError) unless armed."""
         problem = self.arming(spec.exchange, spec.market, confirm) or "; ".join(spec.limits.problems())
+        cap = spec.limits.max_leverage
+        if not problem and cap is not None and spec.leverage > cap:
+            problem = f"leverage {spec.leverage}x is above the leverage cap of {cap}x"
         if problem:
             raise UserError(problem)
         if spec.session_id in self.sessions and self.sessions[spec.session_id].status == LIVE:
@@ -130,6 +133,9 @@ class LiveDesk:
         except BaseException:
             await opened.close()
             raise
+        old = self.sessions.get(spec.session_id)
+        if old is not None:  # stopped or killed earlier: the new session takes its row, the old account is released
+            await self._close(old)
         self.sessions[spec.session_id] = session
         session.task = asyncio.get_running_loop().create_task(self._run(session), name=f"live-{spec.session_id}")
         self._save(session)
