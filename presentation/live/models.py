@@ -9,6 +9,8 @@ from typing import Any
 
 from PyQt6 import QtCore, QtGui
 
+from presentation.chart.widget import Marker
+
 _Role = QtCore.Qt.ItemDataRole
 LIVE_RED = "#d32f2f"
 _RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
@@ -154,3 +156,12 @@ class OrdersModel(RowsModel):
         ("Order", "id", str), ("Side", "side", _side), ("Action", "action", str), ("Reason", "reason", str),
         ("State", "state", str), ("Placed", "created_ts", _time),
     )
+
+
+def chart_marker(m: Any) -> Marker:
+    """A session fill marker as the chart's entry/exit mark."""
+    if m.action == "open":
+        kind = "long_entry" if m.side > 0 else "short_entry"
+    else:
+        kind = "long_exit" if m.side < 0 else "short_exit"
+    return Marker(m.ts, m.price, kind, f"{m.reason} @ {m.price:,.8g}")

@@ -18,22 +18,13 @@ from app.live.stack import LiveStack
 from domain.costs import pct_to_fraction
 from domain.market import Candle, SeriesKey, Timeframe
 from presentation.chart.panes import ChartTheme
-from presentation.chart.widget import Marker
 from presentation.live.layout import ask_flatten_or_keep, cost_defaults_into, setup_ui
 from presentation.live.live_actions import LiveActions
 from presentation.live.live_mode import limits_from_form
+from presentation.live.models import chart_marker
 from presentation.services import Services
 
 log = logging.getLogger("quantdesk.live")
-
-
-def chart_marker(m: Any) -> Marker:
-    """A session fill marker as the chart's entry/exit mark."""
-    if m.action == "open":
-        kind = "long_entry" if m.side > 0 else "short_entry"
-    else:
-        kind = "long_exit" if m.side < 0 else "short_exit"
-    return Marker(m.ts, m.price, kind, f"{m.reason} @ {m.price:,.8g}")
 
 
 class LiveTab(QtWidgets.QWidget, LiveActions):
