@@ -213,5 +213,16 @@ def mark_tab(tab: QtWidgets.QWidget, live: int) -> None:
         return
     base = parent.tabText(i).split(" ●")[0]
     parent.setTabText(i, f"{base} ● LIVE ({live})" if live else base)
-    parent.tabBar().setTabTextColor(i, QtGui.QColor(RED) if live else parent.palette().color(
-        QtGui.QPalette.ColorRole.WindowText))
+    parent.setTabIcon(i, _red_dot() if live else QtGui.QIcon())  # an icon keeps its colour under any style sheet
+
+
+def _red_dot() -> QtGui.QIcon:
+    pixmap = QtGui.QPixmap(12, 12)
+    pixmap.fill(QtGui.QColor(0, 0, 0, 0))
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QtGui.QColor(RED))
+    painter.setPen(QtGui.QColor(RED))
+    painter.drawEllipse(1, 1, 10, 10)
+    painter.end()
+    return QtGui.QIcon(pixmap)

@@ -91,6 +91,7 @@ def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_ki
             index = tab.sessions.index(0, 0)
             state.update(row=row, banner=tab.live_panel.banner.text(), stops=tab.live_panel.stops.text(),
                          rec=tab.live_panel.reconciled.text(), tab_text=tabs.tabText(0),
+                         tab_icon=tabs.tabIcon(0).pixmap(12, 12).toImage().pixelColor(6, 6).name(),
                          background=tab.sessions.data(index, QtCore.Qt.ItemDataRole.BackgroundRole).name(),
                          before=await exchange_state(sim))
             tab.live_panel.kill_button.click()
@@ -98,13 +99,14 @@ def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_ki
             await until(lambda: "confirmed clean" in tab.live_panel.kill_result.text(), 30)
             state.update(kill=tab.live_panel.kill_result.text(), after=await exchange_state(sim),
                          killed=tab.sessions.rows[0]["status"], stops_after=tab.live_panel.stops.text(),
-                         tab_after=tabs.tabText(0))
+                         tab_after=tabs.tabText(0), icon_after=tabs.tabIcon(0).isNull())
             await tab.shutdown()
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 120))
     assert state["row"]["mode"] == "live" and state["row"]["status"] == "LIVE · live"
     assert state["banner"].startswith("LIVE — REAL ORDERS on BINANCE BTCUSDT")
     assert state["tab_text"] == "Live ● LIVE (1)" and state["background"] == "#d32f2f"
+    assert state["tab_icon"] == "#d32f2f"  # a red dot on the window's Live tab
     assert "held by the exchange" in state["stops"] and "Reconciliation OK" in state["rec"]
     before = state["before"]
     sid = state["row"]["session_id"]
@@ -116,7 +118,7 @@ def test_a_live_session_armed_in_the_tab_sends_real_orders_shows_live_and_the_ki
     after = state["after"]
     assert after["open_orders"] == [] and all(p["amount"] == 0 for p in after["positions"])
     assert state["killed"] == "LIVE · killed" and state["stops_after"].startswith("Position 0 ")
-    assert state["tab_after"] == "Live"
+    assert state["tab_after"] == "Live" and state["icon_after"]
     audit = [json.loads(line) for line in (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()]
     kinds = [a["kind"] for a in audit]
     assert "ExchangeRequest" in kinds and "Reconciled" in kinds and "StopPlaced" in kinds
