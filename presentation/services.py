@@ -17,6 +17,7 @@ from domain.market import CandleSeries, Coverage, SeriesKey
 if TYPE_CHECKING:
     from app.backtests.service import BacktestService
     from app.live.stack import LiveStack
+    from app.live.trading.desk import LiveDesk
     from app.live.trading.ports import ApiKeyStore
     from app.market_data.collect import MarketDataService
     from app.market_data.files import DataService
@@ -64,6 +65,9 @@ class AppServices(Protocol):
 
     @property
     def bracket_tables(self) -> dict[str, BracketTable]: ...
+
+    @property
+    def trading(self) -> LiveDesk: ...
 
     def preload(self) -> None: ...
 
@@ -136,6 +140,11 @@ class Services:
     async def collect_funding(self, exchange: str, symbol: str, start_ms: int, end_ms: int) -> int:
         """Collect [start, end) of a market's funding history on the running loop; the events stored."""
         return (await self.app.funding.collect(exchange, symbol, start_ms, end_ms)).stored
+
+    @property
+    def trading(self) -> LiveDesk:
+        """Live (real-order) sessions, built on first use."""
+        return self.app.trading
 
     def stored(self) -> list[StoredSeries]:
         return list(self.candles.series())

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
 
     from app.backtests.service import BacktestService
     from app.live.stack import LiveStack
+    from app.live.trading.desk import LiveDesk
     from app.market_data.collect import MarketDataService, ProgressCallback
     from app.market_data.files import DataService
     from app.market_data.funding import FundingService
@@ -167,6 +168,16 @@ class Container:
 
         return build_live_engine(self.exchanges, self.base_urls, self.clock, candles=self.candles,
                                  sql_engine=self.engine, log_dir=default_log_dir())
+
+    @cached_property
+    def trading(self) -> LiveDesk:
+        """Live (real-order) sessions of the desktop: armed per session, keys from the keyring, every request and
+        state change in the audit log the live stack writes."""
+        from app.bootstrap.trading import DesktopTrading
+        from app.live.audit import AuditLog
+        from app.live.trading.desk import LiveDesk
+
+        return LiveDesk(DesktopTrading(self), self.clock, AuditLog().record)
 
     @property
     def keys(self) -> KeyStore:

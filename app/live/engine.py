@@ -36,6 +36,7 @@ from app.live.events import (
 from app.live.flow import Market, Observer, SessionFlow
 from app.live.journal import StoreJournal
 from app.live.metrics import LiveMetrics
+from app.live.paper_risk import PaperRisk
 from app.live.ports import FeedFactory, PaperStore
 from app.live.session import FLATTENED, RUNNING, STOPPED, PaperSession, SessionSpec, kept_session_message
 from app.live.snapshot import SessionSnapshot, snapshot_of
@@ -66,6 +67,7 @@ class LiveEngine(SessionFlow):
         self.markets: dict[tuple[str, str], Market] = {}
         self.observers: list[Observer] = []
         self.flush_grace_ms, self.history_bars = flush_grace_ms, history_bars
+        self.paper_risk = PaperRisk()
         self._timer: asyncio.Task[None] | None = None
         self._subscribe()
 
@@ -182,7 +184,14 @@ class LiveEngine(SessionFlow):
 
     def rows(self) -> list[dict[str, Any]]:
         """One summary row per session, for a sessions table."""
-        return [s.summary() for s in (*self.sessions.values(), *self.stopped.values())]
+        return [{**s.summary(), "halted": self.paper_risk.halted(s.id)}
+                for s in (*self.sessions.values(), *self.stopped.values())]
+
+    def reset_halt(self, session_id: str) -> None:
+        """Lift the halt a breached risk limit left on a paper session (the user has read why)."""
+        s = self._session(session_id)
+        self.paper_risk.reset(s)
+        self.audit.record("HaltReset", session_id=session_id)
 
     def snapshot(self, session_id: str, with_bars: bool = False) -> SessionSnapshot | None:
         """What a view shows of one session (None if it is not running here); `with_bars` adds the closed bars

@@ -37,6 +37,7 @@ from app.live.events import (
 )
 from app.live.futures_feed import KlinePath, path_prices
 from app.live.metrics import LiveMetrics
+from app.live.paper_risk import PaperRisk
 from app.live.ports import FeedFactory, MarketFeed, PaperStore
 from app.live.session import FAILED, FLATTENED, RUNNING, STOPPED, PaperSession
 from domain.live.funding_watch import FundingWatch
@@ -75,6 +76,7 @@ class SessionFlow:
     markets: dict[tuple[str, str], Market]
     observers: list[Observer]
     flush_grace_ms: int | None
+    paper_risk: PaperRisk
 
     def _session(self, session_id: str) -> PaperSession:
         s = self.sessions.get(session_id)
@@ -243,6 +245,7 @@ class SessionFlow:
             log.debug("%s bar %d close %s -> %s", s.id, bar.ts, bar.close, row)
         for obs in self.observers:
             obs(SessionBar(s.id, bar))
+        await self._refused(s, self.paper_risk.mark(s, bar.ts), bar.ts)
         if act and s.active and (row.entry_long or row.exit_long or row.entry_short or row.exit_short or row.scale_in):
             await self.bus.publish(SignalRaised(s.id, bar.ts + s.spec.timeframe.ms, row.entry_long, row.exit_long,
                                                 row.entry_short, row.exit_short, recv_ns, row.scale_in))
@@ -266,12 +269,23 @@ class SessionFlow:
         s = self.sessions.get(e.session_id)
         if s is None or not s.active:
             return
-        for order in s.act(SignalRow(e.entry_long, e.exit_long, e.entry_short, e.exit_short, e.scale_in), e.bar_ts):
+        orders = s.act(SignalRow(e.entry_long, e.exit_long, e.entry_short, e.exit_short, e.scale_in), e.bar_ts)
+        refused = self.paper_risk.check(s, orders, e.bar_ts)
+        for order in orders:
             if order.state.value == "rejected":
                 await self.bus.publish(OrderRejected(s.id, order.id, order.note, e.bar_ts))
-            else:
+            elif order not in refused:
                 await self.bus.publish(OrderRequested(s.id, order.id, order.side, order.action, order.reason,
                                                       e.bar_ts))
+        await self._refused(s, refused, e.bar_ts)
+
+    async def _refused(self, s: PaperSession, cancelled: list[Any], ts: int) -> None:
+        """Entries a breached risk limit cancelled are rejected; each new halt goes to the audit log."""
+        for order in cancelled:
+            await self.bus.publish(OrderRejected(s.id, order.id, order.note, ts))
+        for session_id, reason in self.paper_risk.take_halts():
+            self.audit.record("SessionHalted", session_id=session_id, reason=reason,
+                              cancelled=[o.id for o in cancelled])
 
     async def _publish_fills(self, s: PaperSession, fills: list[Fill]) -> None:
         b = s.broker

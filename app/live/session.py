@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from app.errors import UserError
@@ -12,6 +12,7 @@ from domain.futures import BracketTable, InvalidLeverage, check_leverage
 from domain.live.paper import Fill, PaperBroker, PaperSettings
 from domain.live.paper_futures import FuturesAccount, FuturesPaperBroker
 from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
+from domain.live.risk import RiskLimits
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
     IncrementalEvaluator,
@@ -55,6 +56,7 @@ class SessionSpec:
     strategy_id: int | None = None
     leverage: int = 1
     margin: str = "isolated"
+    limits: RiskLimits = RiskLimits()  # the pre-trade risk limits (app.live.paper_risk); none by default
 
     @property
     def futures(self) -> bool:
@@ -119,8 +121,8 @@ class SessionSpec:
         return {"session_id": self.session_id, "strategy": strategy_to_dict(self.strategy),
                 "strategy_id": self.strategy_id, "exchange": self.exchange, "symbol": self.symbol,
                 "timeframe": self.timeframe.code, "cash": self.cash, "commission": self.commission,
-                "slippage": self.slippage, "lot_size": self.lot_size, "leverage": self.leverage,
-                "margin": self.margin}
+                "slippage": self.slippage, "lot_size": self.lot_size, "leverage": self.leverage, "margin": self.margin,
+                "limits": asdict(self.limits)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SessionSpec:
@@ -131,7 +133,7 @@ class SessionSpec:
         return cls(str(d["session_id"]), strategy, str(d["exchange"]), str(d["symbol"]),
                    Timeframe.parse(str(d["timeframe"])), float(d["cash"]), float(d["commission"]),
                    float(d["slippage"]), float(d["lot_size"]), d.get("strategy_id"), int(d.get("leverage", 1)),
-                   str(d.get("margin", "isolated")))
+                   str(d.get("margin", "isolated")), RiskLimits(**d.get("limits", {})))
 
 
 @dataclass

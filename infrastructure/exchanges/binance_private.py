@@ -58,6 +58,11 @@ def parse_order_update(event: dict[str, Any]) -> OrderState:
                       float(o["ap"]), float(o["p"]), float(o["sp"]), bool(o["R"] or o.get("cp")), int(o["T"]), o)
 
 
+def parse_account_update(event: dict[str, Any]) -> list[Balance]:
+    """ACCOUNT_UPDATE of the user-data stream: each asset's wallet balance (`wb`) as `free` (no split is sent)."""
+    return [Balance(str(b["a"]), float(b["wb"]), 0.0) for b in event.get("a", {}).get("B") or ()]
+
+
 class BinancePrivateClient:
     """Signed USDⓈ-M endpoints against `base_url` (the simulator's URL offline)."""
 

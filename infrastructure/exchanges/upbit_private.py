@@ -56,6 +56,32 @@ def parse_order(data: dict[str, Any]) -> OrderState:
                       float(data.get("price") or 0), 0.0, False, 0, data)
 
 
+_STREAM_STATUS = {"wait": "NEW", "watch": "NEW", "trade": "PARTIALLY_FILLED", "done": "FILLED", "cancel": "CANCELED"}
+
+
+def parse_my_order(m: dict[str, Any]) -> OrderState:
+    """A `myOrder` message of the private websocket as an OrderState; `raw` keeps the trade's fee (`trade_fee`).
+    A market buy by amount has no volume: its size is what was executed."""
+    executed = float(m.get("executed_volume") or 0)
+    status = _STREAM_STATUS.get(str(m.get("state")), "NEW")
+    if status == "NEW" and executed > 0:
+        status = "PARTIALLY_FILLED"
+    avg = float(m.get("avg_price") or 0)
+    if not avg and executed:
+        avg = float(m.get("executed_funds") or 0) / executed
+    volume = float(m.get("volume") or 0) or executed
+    return OrderState("upbit", str(m["code"]), str(m.get("identifier") or ""), str(m.get("uuid") or ""),
+                      "BUY" if str(m.get("ask_bid")).upper() == "BID" else "SELL", str(m.get("order_type") or ""),
+                      status, volume, executed, avg, float(m.get("price") or 0), 0.0, False,
+                      int(m.get("timestamp") or 0), m)
+
+
+def parse_my_asset(m: dict[str, Any]) -> list[Balance]:
+    """A `myAsset` message: every currency it names, free and locked."""
+    return [Balance(str(a["currency"]), float(a.get("balance") or 0), float(a.get("locked") or 0))
+            for a in m.get("assets") or ()]
+
+
 class UpbitPrivateClient:
     """JWT-signed endpoints against `base_url`; new orders in Upbit's `order` rate group (8/s), the rest in
     `default` (30/s)."""

@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtWidgets
 from domain.costs import default_cash, default_costs, fraction_to_pct, quote_currency
 from domain.market import valid_codes
 from presentation.chart.widget import ChartWidget
+from presentation.live.live_mode import LivePanel, add_live_rows
 from presentation.live.models import FillsModel, OrdersModel, SessionsModel
 from presentation.live.monitor import MonitorPanel
 from presentation.services import EXCHANGE_LABELS, EXCHANGES
@@ -44,6 +45,9 @@ def setup_ui(tab: LiveTab) -> None:
     tab.stop_button = QtWidgets.QPushButton("Stop")
     tab.flatten_button = QtWidgets.QPushButton("Flatten")
     tab.remove_button = QtWidgets.QPushButton("Remove")
+    tab.reset_paper_button = QtWidgets.QPushButton("Reset halt")
+    tab.reset_paper_button.setToolTip("A risk limit halted this paper session (no new entries): let it enter again")
+    tab.reset_paper_button.setVisible(False)
     for button in (tab.stop_button, tab.flatten_button, tab.remove_button):
         button.setEnabled(False)  # they act on the selected session: none yet
     tab.remove_button.setToolTip("Remove the selected stopped session from this list (its history stays stored)")
@@ -74,6 +78,7 @@ def setup_ui(tab: LiveTab) -> None:
     status.addWidget(tab.stop_button)
     status.addWidget(tab.flatten_button)
     status.addWidget(tab.remove_button)
+    status.addWidget(tab.reset_paper_button)
     tab.sessions = SessionsModel(tab)
     tab.fills = FillsModel(tab)
     tab.orders = OrdersModel(tab)
@@ -109,15 +114,21 @@ def setup_ui(tab: LiveTab) -> None:
     body.addWidget(lower_body)
     body.setStretchFactor(1, 1)
     body.setSizes([130, 700])
+    add_live_rows(tab, form)
+    tab.live_panel = LivePanel()
     lay = QtWidgets.QVBoxLayout(tab)
     lay.addLayout(form)
     lay.addLayout(status)
+    lay.addWidget(tab.live_panel)
     lay.addWidget(body, 1)
     tab.start_button.clicked.connect(tab.on_start)
     tab.stop_button.clicked.connect(lambda: tab._spawn(tab.stop_selected()))
     tab.flatten_button.clicked.connect(lambda: tab._spawn(tab.flatten_selected()))
     tab.remove_button.clicked.connect(tab.remove_selected)
     tab.session_view.selectionModel().currentRowChanged.connect(tab._on_row)
+    tab.reset_paper_button.clicked.connect(tab.reset_paper)
+    tab.live_panel.kill_button.clicked.connect(tab.on_kill)
+    tab.live_panel.reset_button.clicked.connect(lambda: tab._spawn(tab.reset_live()))
 
 def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
     v = QtWidgets.QTableView()

@@ -7,9 +7,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PyQt6 import QtCore
+from PyQt6 import QtCore, QtGui
+
+from presentation.chart.widget import Marker
 
 _Role = QtCore.Qt.ItemDataRole
+LIVE_RED = "#d32f2f"
 _RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
 
 
@@ -115,7 +118,17 @@ class SessionsModel(RowsModel):
         ("Unrealized", "unrealized_pnl", _signed), ("Trades", "trades", str),
     )
 
+    def data(self, index: QtCore.QModelIndex, role: int = _Role.DisplayRole) -> Any:
+        if role in (_Role.BackgroundRole, _Role.ForegroundRole) and index.isValid() \
+                and 0 <= index.row() < len(self.rows) and self.rows[index.row()].get("mode") == "live":
+            # a live (real-order) session is unmistakable: its row is red
+            return QtGui.QColor(LIVE_RED) if role == _Role.BackgroundRole else QtGui.QColor("white")
+        return super().data(index, role)
+
     def tooltip(self, row: dict[str, Any]) -> str | None:
+        if row.get("mode") == "live":
+            return (f"LIVE — real orders: {row.get('strategy')} on {row.get('exchange')}:{row.get('market')} "
+                    f"{row.get('timeframe')}; stops held by {row.get('stop_held_by')}")
         return (f"{row.get('strategy')} on {row.get('exchange')}:{row.get('market')} {row.get('timeframe')}; "
                 f"{row.get('fills', 0)} fills, {row.get('wins', 0)} of {row.get('trades', 0)} trades won")
 
@@ -143,3 +156,12 @@ class OrdersModel(RowsModel):
         ("Order", "id", str), ("Side", "side", _side), ("Action", "action", str), ("Reason", "reason", str),
         ("State", "state", str), ("Placed", "created_ts", _time),
     )
+
+
+def chart_marker(m: Any) -> Marker:
+    """A session fill marker as the chart's entry/exit mark."""
+    if m.action == "open":
+        kind = "long_entry" if m.side > 0 else "short_entry"
+    else:
+        kind = "long_exit" if m.side < 0 else "short_exit"
+    return Marker(m.ts, m.price, kind, f"{m.reason} @ {m.price:,.8g}")

@@ -18,24 +18,18 @@ from app.live.stack import LiveStack
 from domain.costs import pct_to_fraction
 from domain.market import Candle, SeriesKey, Timeframe
 from presentation.chart.panes import ChartTheme
-from presentation.chart.widget import Marker
 from presentation.live.layout import ask_flatten_or_keep, cost_defaults_into, setup_ui
+from presentation.live.live_actions import LiveActions
+from presentation.live.live_mode import limits_from_form
+from presentation.live.models import chart_marker
 from presentation.services import Services
 
 log = logging.getLogger("quantdesk.live")
 
 
-def chart_marker(m: Any) -> Marker:
-    """A session fill marker as the chart's entry/exit mark."""
-    if m.action == "open":
-        kind = "long_entry" if m.side > 0 else "short_entry"
-    else:
-        kind = "long_exit" if m.side < 0 else "short_exit"
-    return Marker(m.ts, m.price, kind, f"{m.reason} @ {m.price:,.8g}")
-
-
-class LiveTab(QtWidgets.QWidget):
-    """`stack_provider()` returns the live stack (engine + logs); by default the services' own, built on first use."""
+class LiveTab(QtWidgets.QWidget, LiveActions):
+    """Paper and live sessions. `stack_provider()` returns the paper stack (engine + logs); by default the services'
+    own, built on first use. Live (real-order) sessions run on the services' LiveDesk (see LiveActions)."""
 
     sessionStarted = QtCore.pyqtSignal(str)
     failed = QtCore.pyqtSignal(str)
@@ -132,15 +126,23 @@ class LiveTab(QtWidgets.QWidget):
         market = self.market.symbol().upper()
         if not market:
             raise UserError("enter a market, e.g. KRW-BTC")
+        futures = self.exchange.currentData() == "binance"
+        limits = limits_from_form(self)
+        if limits.problems():
+            raise UserError("risk limits: " + "; ".join(limits.problems()))
         return SessionSpec(session_name(strategy.name, market, tf), strategy, self.exchange.currentData(), market, tf,
                            cash=self.cash.value(), commission=pct_to_fraction(self.fee.value()),
-                           strategy_id=int(sid))
+                           strategy_id=int(sid), leverage=self.leverage.value() if futures else 1,
+                           margin=self.margin.currentData() if futures else "isolated", limits=limits)
 
     def apply_cost_defaults(self) -> None:
         """The exchange's taker fee and a starting cash that suits its quote currency (KRW, USDT)."""
         cost_defaults_into(self)
 
     def on_start(self) -> None:
+        if self.mode_is_live():
+            self.start_live_from_form()
+            return
         try:
             spec = self.spec_from_form()
         except UserError as err:
@@ -159,6 +161,9 @@ class LiveTab(QtWidgets.QWidget):
         self.sessionStarted.emit(session.id)
 
     async def stop_selected(self) -> None:
+        if self.selected_live() is not None:
+            await self.stop_live(str(self.selected))
+            return
         engine = self.engine
         if engine is not None and self.selected in engine.sessions:
             await engine.stop_session(self.selected, flatten=True)
@@ -210,22 +215,29 @@ class LiveTab(QtWidgets.QWidget):
 
     def refresh(self) -> None:
         engine = self.engine
-        if engine is None:
+        live = self.live_rows()
+        if engine is None and not live:
             return
-        self.sessions.set_rows(engine.rows())
+        self.sessions.set_rows((engine.rows() if engine is not None else []) + live)
         if self.selected is None and self.sessions.rows:
             self.selected = self.sessions.row_key(0)
         bars, self._new_bars = self._new_bars, {}
+        live_row = self.selected_live()
+        self.live_panel.show_row(live_row)
         if self.selected is None:
             for button in (self.stop_button, self.flatten_button, self.remove_button):
                 button.setEnabled(False)
-        else:
+        elif live_row is not None:
+            self._show_live(live_row)
+        elif engine is not None:
             redraw = getattr(self.chart, "title", None) != self.selected
             snap = engine.snapshot(self.selected, with_bars=redraw)
             if snap is not None:
                 self._show_session(snap, bars.get(snap.session_id, []))
-        self.monitor.show_snapshot(engine.metrics.snapshot())
+        if engine is not None:
+            self.monitor.show_snapshot(engine.metrics.snapshot())
         self._dirty = False
+
 
     def _show_session(self, snap: SessionSnapshot, new_bars: list[Candle]) -> None:
         if snap.bars is not None:
@@ -244,9 +256,11 @@ class LiveTab(QtWidgets.QWidget):
         self.stop_button.setEnabled(not stopped)
         self.flatten_button.setEnabled(not stopped)
         self.remove_button.setEnabled(snap.session_id in self.engine.stopped if self.engine is not None else False)
+        halted = self.engine.paper_risk.halted(snap.session_id) if self.engine is not None else ""
+        self.reset_paper_button.setVisible(bool(halted) and not stopped)
         self.pnl.setText(f"{snap.session_id}: {s['status']}  equity {s['equity']:,.2f}  ({s['return_pct']:+.2f} %)  "
                          f"realized {s['realized_pnl']:+,.2f}  unrealized {s['unrealized_pnl']:+,.2f}"
-                         + (f"  — {snap.error}" if snap.error else ""))
+                         + (f"  — HALTED: {halted}" if halted else "") + (f"  — {snap.error}" if snap.error else ""))
 
     def _apply(self, bar: Candle) -> None:
         ts = self.chart.pyramid.ts
@@ -279,6 +293,10 @@ class LiveTab(QtWidgets.QWidget):
     async def shutdown(self) -> None:
         """Stop streams, flatten (unless the user chose to keep positions) and close the audit log."""
         self.timer.stop()
+        if self.desk is not None:
+            await self.desk.shutdown()  # live positions and their exchange-held stops stay
+        if self.stack is None and self.audit_stack is not None:
+            self.audit_stack.close_logs()
         if self.stack is not None:
             if self.stack.engine.bus.running:
                 await self.stack.engine.shutdown(flatten=self.flatten_on_exit)

@@ -9,7 +9,7 @@ from typing import Any
 
 from app.clock import Clock
 from app.live.trading.broker import SentOrder
-from app.live.trading.ports import AccountView, OrderIntent, OrderRefused, OrderReport
+from app.live.trading.ports import AccountView, BalanceUpdate, OrderIntent, OrderRefused, OrderReport
 from app.live.trading.router import OrderRouter
 from app.live.trading.stops import ExchangeStop
 from domain.live.paper import decide
@@ -52,6 +52,7 @@ class LiveBroker:
         self.guard_level = 0.0  # the local guardian's stop (0 = none)
         self._peak = self._entry = 0.0
         self.baseline = 0.0  # spot: coin held before the session started (not the session's to trade)
+        self.balances: dict[str, float] = {}  # the account's balances as its private stream last announced them
 
     def bind(self, symbol: str, position: float) -> None:
         self.symbol = self.stop.symbol = symbol
@@ -211,6 +212,11 @@ class LiveBroker:
             self.audit("StopFilled" if report.status == "FILLED" else "StopGone", client_id=report.client_id,
                        status=report.status)
         return report.executed > 0
+
+    def on_balances(self, update: BalanceUpdate) -> None:
+        """Balances from the account's stream (Binance ACCOUNT_UPDATE, Upbit myAsset)."""
+        self.balances.update(dict(update.balances))
+        self.audit("BalanceUpdate", balances=dict(update.balances))
 
     async def mark(self) -> str:
         """Follow the account's equity for the daily loss limit; a breach halts (returns why)."""

@@ -12,14 +12,16 @@ from typing import Any
 from app.errors import UserError
 from app.live.events import FeedReconnected
 from app.live.ports import MarketFeed
+from app.live.trading.balances import BalanceLedger
 from app.live.trading.driver import SessionDriver
 from app.live.trading.live_broker import LiveBroker
-from app.live.trading.ports import OrderReport, net_filled
+from app.live.trading.ports import BalanceUpdate, OrderReport, net_filled
 from app.live.trading.reconcile import Reconciliation, reconcile
 
 log = logging.getLogger("quantdesk.live.trading")
-AccountStream = Callable[[], AsyncIterator[OrderReport]]
-"""Opens the account's private stream (Binance user data, Upbit myOrder) as order updates; ends when it drops."""
+AccountStream = Callable[[], AsyncIterator[OrderReport | BalanceUpdate]]
+"""Opens the account's private stream (Binance user data; Upbit myOrder and myAsset) as order and balance updates;
+ends when it drops."""
 
 
 @dataclass
@@ -32,6 +34,7 @@ class LiveTrader:
     driver: SessionDriver
     broker: LiveBroker
     account_stream: AccountStream | None = None
+    ledger: BalanceLedger | None = None  # the quote balance reconciled too (None: orders and position only)
     reconcile_every_s: float = 60.0
     reconnect_wait_s: float = 1.0
     last: Reconciliation | None = None
@@ -50,7 +53,23 @@ class LiveTrader:
         expected = net_filled(router.journal.orders(self.session_id)) if resume else 0.0
         self.broker.bind(self.broker.symbol, expected)
         await self._restore_stop()
+        await self._baseline()
         return await self.reconcile("resume" if resume else "start")
+
+    async def _baseline(self) -> None:
+        if self.ledger is not None:
+            b = self.broker
+            await self.ledger.start(b.router.journal.orders(self.session_id), await b.gateway.position(),
+                                    b.clock.now_ms())
+
+    async def reset_halt(self) -> Reconciliation:
+        """The user lifts a halt: balances are taken afresh as the new baseline (the user has seen the report),
+        then the session reconciles again — a difference that remains (a position nothing explains) halts again."""
+        async with self._lock:
+            self.broker.risk.halted = ""
+            self.broker.audit("HaltReset", session_id=self.session_id)
+            await self._baseline()
+        return await self.reconcile("halt reset")
 
     async def _restore_stop(self) -> None:
         for cid in self.broker.router.journal.open_client_ids(self.session_id):
@@ -75,7 +94,11 @@ class LiveTrader:
                 if b.stop.current is not None and b.stop.current.client_id not in {o.client_id for o in
                                                                                     rec.open_orders}:
                     b.stop.current = None
-            rec = Reconciliation(rec.position, rec.open_orders, tuple(differences))
+            if self.ledger is not None:
+                unexplained = await self.ledger.check(journal.orders(self.session_id), now)
+                if unexplained:
+                    differences.append(unexplained)
+            rec = Reconciliation(rec.position, rec.open_orders, tuple(differences), now)
             self.last = rec
             b.audit("Reconciled", why=why, position=rec.position.amount, open_orders=len(rec.open_orders),
                     differences=list(rec.differences))
@@ -144,9 +167,13 @@ class LiveTrader:
                 if not first:
                     await self.reconcile("account stream reconnected")  # REST fills what the stream missed
                 first = False
-                async for report in self.account_stream():
+                async for update in self.account_stream():
                     async with self._lock:
-                        if self.broker.on_report(report):
+                        if isinstance(update, BalanceUpdate):
+                            self.broker.on_balances(update)
+                            if self.ledger is not None:
+                                self.ledger.last = dict(update.balances).get(self.ledger.currency, self.ledger.last)
+                        elif self.broker.on_report(update):
                             await self.broker.refresh()
             except Exception as err:  # any failure of the stream: reconnect, and reconcile over REST
                 log.warning("%s: account stream dropped: %s", self.session_id, err)

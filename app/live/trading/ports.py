@@ -65,6 +65,14 @@ class Position:
     entry_price: float
 
 
+@dataclass(frozen=True, slots=True)
+class BalanceUpdate:
+    """Balances the account's private stream announced: (currency, total) pairs, total = free + locked (futures:
+    the wallet balance)."""
+
+    balances: tuple[tuple[str, float], ...]
+
+
 class OrderGateway(Protocol):
     """One exchange account, for one market. The exchange's answers are the truth."""
 

@@ -15,6 +15,7 @@ class Reconciliation:
     position: Position
     open_orders: tuple[OrderReport, ...]
     differences: tuple[str, ...]
+    at_ms: int = 0  # when the exchange was asked
 
     @property
     def clean(self) -> bool:
@@ -42,4 +43,4 @@ async def reconcile(gateway: OrderGateway, journal: OrderJournal, session_id: st
     if abs(position.amount - expected_position) > step / 2:
         differences.append(f"position at the exchange is {position.amount:g}, the session expects "
                            f"{expected_position:g}")
-    return Reconciliation(position, orders, tuple(differences))
+    return Reconciliation(position, orders, tuple(differences), now_ms)
