@@ -9,6 +9,7 @@ from typing import Any
 
 from PyQt6 import QtCore, QtGui
 
+from presentation.chart.markers import fill_marker
 from presentation.chart.widget import Marker
 
 _Role = QtCore.Qt.ItemDataRole
@@ -159,9 +160,5 @@ class OrdersModel(RowsModel):
 
 
 def chart_marker(m: Any) -> Marker:
-    """A session fill marker as the chart's entry/exit mark."""
-    if m.action == "open":
-        kind = "long_entry" if m.side > 0 else "short_entry"
-    else:
-        kind = "long_exit" if m.side < 0 else "short_exit"
-    return Marker(m.ts, m.price, kind, f"{m.reason} @ {m.price:,.8g}")
+    """A session fill marker as the chart's entry/exit mark (a liquidation gets its own mark)."""
+    return fill_marker(m.ts, m.price, m.side, m.action, m.reason)

@@ -79,3 +79,14 @@ def test_the_chart_draws_a_liquidation_as_a_distinct_star_with_its_tooltip(qtbot
     assert chart.markers.opts["hoverable"]
     assert chart.markers.opts["tip"](liq.pos().x(), liq.pos().y(), liq.data()) == liquidation_text(950.25)
     assert liquidation_text(950.25) == "liquidation at 950.25"
+
+
+def test_the_live_chart_marks_a_liquidated_session_fill_as_a_liquidation() -> None:
+    from types import SimpleNamespace
+
+    from presentation.live.models import chart_marker
+
+    fill = SimpleNamespace(ts=60_000, price=950.0, side=-1, action="close", reason="liquidation")
+    marker = chart_marker(fill)
+    assert marker.kind == LIQUIDATION_KIND and marker.text == liquidation_text(950.0)
+    assert chart_marker(SimpleNamespace(ts=0, price=1.0, side=1, action="open", reason="signal")).kind == "long_entry"
