@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.sweep import FAST, SLOW, definition, year  # noqa: E402
+from bench.sweep import FAST, SLOW, definition, machine_parallelism, year  # noqa: E402
 
 FASTS, SLOWS = "2:41", "50:962:38"  # 40 × 25 = 1,000 points
 
@@ -36,6 +36,8 @@ def main() -> None:
     import pyarrow.feather as feather
 
     series = year(args.bars)
+    print(f"machine check: two CPU-bound processes run {machine_parallelism():.2f}x as fast as one "
+          "(2.00 on two idle cores)")
     with tempfile.TemporaryDirectory() as tmp:
         data, strategy = Path(tmp) / "year.feather", Path(tmp) / "sma.json"
         feather.write_feather(pa.table({"time": series.ts, "open": series.open, "high": series.high,
