@@ -15,6 +15,7 @@ from domain.sweep import (
     DEFAULT_CAP,
     DEFAULT_MIN_TRADES,
     DEFAULT_OBJECTIVE,
+    MARKET_KEYS,
     Below,
     Constraint,
     Coords,
@@ -149,7 +150,9 @@ def make_plan(cmd: RunSweep, n_bars: int) -> SweepPlan:
                                 _longest_warmup(cmd.definition, space) + 2) if cmd.walk_forward else []
     except (SpaceError, ObjectiveError, WalkForwardError) as err:
         raise UserError(str(err)) from None
-    job = SweepJob(cmd.definition, space, cmd.settings, data_key=uuid.uuid4().hex)
+    ranked_on = {objective.key, *(c.key for c in constraints)}
+    job = SweepJob(cmd.definition, space, cmd.settings, data_key=uuid.uuid4().hex,
+                   market_stats=any(k in ranked_on for k in MARKET_KEYS))
     return SweepPlan(cmd, job, coords, objective, constraints, windows, n_bars, order, before - len(coords))
 
 

@@ -29,6 +29,7 @@ from domain.sweep import (
     SweepTask,
     WalkForwardReport,
     batches,
+    full_stats,
     rank,
     robustness,
     score,
@@ -213,6 +214,8 @@ class SweepService:
 
         ranked = rank([p for p in points if not plan.windows], plan.objective, plan.rules)
         top = ranked[0] if ranked and ranked[0].passed and not math.isnan(ranked[0].score) else None
+        if top is not None:  # the points ran without Alpha/Beta unless ranked on them; the best one shows all
+            top = ranked[0] = Scored(full_stats(plan.job, top.result, series), top.score, top.passed)
         rob = robustness(top, points, plan.objective, plan.rules) if top is not None else None
         report = None
         if plan.windows and not cancelled:

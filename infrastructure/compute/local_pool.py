@@ -58,11 +58,10 @@ def attach(name: str, n: int, timeframe: str) -> tuple[SharedMemory, CandleSerie
 
 
 def warm(job: SweepJob, series: CandleSeries) -> None:
-    """Load the strategy's compiled (numba, cached on disk) kernels once, on a short slice of the data."""
-    from domain.sweep import run_point
-
+    """Load the compiled (numba, cached on disk) kernels a sweep's points use once, on a short slice of the data
+    (a task as the workers run them, so exactly their kernels)."""
     coords = tuple(0 for _ in job.space.axes)
-    run_point(job, coords, series.take(slice(0, min(len(series), 2_000))))
+    run_task(SweepTask(job, (coords,), 0, min(len(series), 2_000)), series)
 
 
 def _init(name: str, n: int, timeframe: str, job: SweepJob) -> None:

@@ -17,6 +17,7 @@ from domain.backtest import BacktestSettings
 from domain.backtest.run import json_value, run_backtest
 from domain.market import CandleSeries
 from domain.strategy import parse_strategy
+from domain.sweep import MARKET_KEYS
 from domain.sweep.metrics import with_bar_metrics
 
 SETTINGS = BacktestSettings(cash=10_000, commission=0.001)
@@ -36,15 +37,33 @@ def test_grid_results_on_the_process_pool_equal_running_each_backtest_alone(db_p
     assert out.status == "done" and len(out.ranked) == 9 and out.counts["ok"] == 9
     series = walk()
     for s in out.ranked:
-        fast, slow = (int(v) for v in s.result.params)
-        alone = run_backtest(parse_strategy(sma_cross(fast, slow)), series, SETTINGS)
-        # backtesting.py's statistics of the lone run, plus the per-bar objectives of its equity curve
-        lone = {k: json_value(v) for k, v in alone.stats.items()}
-        assert s.result.stats == with_bar_metrics(series.ts, alone.equity, lone)
+        # backtesting.py's statistics of the lone run, plus the per-bar objectives of its equity curve; the
+        # points leave out Alpha and Beta (not ranked on), the best one has them too
+        lone = lone_stats(series, s.result.params)
+        assert s.result.stats == (lone if s is out.ranked[0] else
+                                  {k: v for k, v in lone.items() if k not in MARKET_KEYS})
+    assert out.best is out.ranked[0] and set(MARKET_KEYS) <= set(out.best.result.stats)
     scores = [s.score for s in out.ranked]
     assert scores == sorted(scores, reverse=True) and out.best is not None
     assert events[-1].stage == "done" and events[-2].done == 9
     assert any(e.new for e in events)
+
+
+def lone_stats(series: CandleSeries, params: tuple[float, ...]) -> dict[str, object]:
+    """A point's statistics as a single backtest reports them, with the per-bar objectives."""
+    fast, slow = (int(v) for v in params)
+    alone = run_backtest(parse_strategy(sma_cross(fast, slow)), series, SETTINGS)
+    return with_bar_metrics(series.ts, alone.equity, {k: json_value(v) for k, v in alone.stats.items()})
+
+
+@pytest.mark.parametrize(("objective", "constraints"), [("Beta", ()), ("Return [%]", ("Alpha [%] > -1000",))])
+def test_a_sweep_ranking_or_filtering_on_alpha_or_beta_has_them_for_every_point(
+        db_path: Path, objective: str, constraints: tuple[str, ...]) -> None:
+    out = make_service(db_path).run(grid(objective=objective, constraints=constraints), workers=2)
+    series = walk()
+    assert out.counts["ok"] == 9
+    for s in out.ranked:
+        assert s.result.stats == lone_stats(series, s.result.params)
 
 
 def test_every_result_is_stored_with_the_sweep_and_reopens(db_path: Path) -> None:

@@ -51,6 +51,17 @@ def test_the_cache_drops_the_least_recently_used_outputs_past_its_budget() -> No
     assert cache.get("huge") is None and cache.bytes <= cache.budget
 
 
+def test_the_cache_keeps_the_facts_of_the_last_few_bar_ranges_and_computes_each_once() -> None:
+    series = walk()
+    cache = IndicatorCache()
+    first = cache.facts(("walk", 0, 600), series.take(slice(0, 600)))
+    assert cache.facts(("walk", 0, 600), series.take(slice(0, 600))) is first
+    for lo in range(1, IndicatorCache.FACTS_KEPT + 1):
+        cache.facts(("walk", lo, 600), series.take(slice(lo, 600)))
+    again = cache.facts(("walk", 0, 600), series.take(slice(0, 600)))
+    assert again is not first and np.array_equal(again.market, first.market) and np.array_equal(again.ends, first.ends)
+
+
 def test_a_task_stops_between_points_when_asked() -> None:
     series, j = walk(), job()
     calls = iter([False, False, True])
