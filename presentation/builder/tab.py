@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
-from domain.strategy import StrategyInvalid, ValidationIssue, parse_strategy
+from domain.market import Timeframe
+from domain.strategy import StrategyInvalid, ValidationIssue, check_timeframes, parse_strategy
 from presentation.builder.commands import SetValue, describe
 from presentation.builder.draft import (
+    CROSSOVER_HELP,
+    CROSSOVER_LABELS,
     DIRECTION_LABELS,
     SIDE_HELP,
     SIDE_LABELS,
@@ -27,9 +30,11 @@ from presentation.builder.draft import (
     side_enabled,
 )
 from presentation.builder.files import DraftFiles
-from presentation.builder.form import RiskPanel, SidePanel, mark
+from presentation.builder.form import RiskPanel, ScaleInPanel, SidePanel, mark
+from presentation.builder.lookahead import LookaheadRunner, report_text
+from presentation.builder.operand import Ctx
 from presentation.builder.preview import PreviewPane
-from presentation.builder.status import issue_text, save_state
+from presentation.builder.status import banner_label, issue_text, save_state
 
 if TYPE_CHECKING:
     from app.strategies.service import StrategyService
@@ -62,6 +67,11 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.debounce = QtCore.QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
         self.debounce.timeout.connect(self.update_preview)
         self.preview = PreviewPane(services)
+        self.preview.series_changed.connect(self._on_series)
+        self.base: Timeframe | None = None  # the preview's bar length: operand timeframes are its multiples
+        self.lookahead = LookaheadRunner(self)
+        self.lookahead.finished.connect(self._on_lookahead)
+        self.lookahead.failed.connect(lambda text, token: self._say(f"Look-ahead check failed: {text}", False))
         self._build()
         self.set_draft(new_strategy(), None)  # a fresh template: nothing unsaved until the user edits it
 
@@ -78,13 +88,15 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(8, 4, 8, 8)
         outer.addWidget(self.toolbar)
+        self.banner = banner_label()  # what blocks Save, the look-ahead result: under the toolbar, in view
+        outer.addWidget(self.banner)
         outer.addWidget(split, 1)
 
     def _build_toolbar(self) -> None:
         self.toolbar = QtWidgets.QToolBar()
         self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.act_new = self._act("New", "Ctrl+N", self.new_draft, "Start a new strategy")
-        self.act_save = self._act("Save", "Ctrl+S", self.save, "Save the strategy (disabled while invalid)")
+        self.act_save = self._act("Save", "Ctrl+S", self.save, "Save the strategy")
         self.act_save_as = self._act("Save as…", "Ctrl+Shift+S", self.save_as, "Save a copy under a new name")
         self.act_revert = self._act("Revert", "", self.revert, "Go back to the last saved version (undoable)")
         self.toolbar.addSeparator()
@@ -95,6 +107,10 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.toolbar.addSeparator()
         self._act("Import JSON…", "", self.import_file, "Open a strategy JSON file as a new draft")
         self._act("Export JSON…", "", self.export_file, "Write the draft as a strategy JSON file")
+        self.toolbar.addSeparator()
+        self.act_lookahead = self._act("Check look-ahead", "", self.check_lookahead,
+                                       "Cut the preview's candles at several bars, re-run the strategy on each cut and "
+                                       "report any earlier signal, value or trade that changes (it never should)")
         self.state = QtWidgets.QLabel("")
         self.state.setObjectName("hint")
         self.toolbar.addWidget(_spacer())
@@ -114,6 +130,11 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.tags = QtWidgets.QLineEdit()
         self.tags.setPlaceholderText("tags, comma separated")
         self.tags.textEdited.connect(lambda t: self.edit(("tags",), _tags(t), False))
+        self.crossover = QtWidgets.QComboBox()
+        for key, label in CROSSOVER_LABELS.items():
+            self.crossover.addItem(label, key)
+        self.crossover.setToolTip(CROSSOVER_HELP)
+        self.crossover.activated.connect(lambda _: self.edit(("crossover",), self.crossover.currentData(), False))
         self.body = QtWidgets.QWidget()
         self.body_layout = QtWidgets.QVBoxLayout(self.body)
         scroll = QtWidgets.QScrollArea()
@@ -130,6 +151,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.name_note = _note_label()
         form.addRow("", self.name_note)
         form.addRow("Direction", self.direction)
+        form.addRow("Crossing", self.crossover)
         form.addRow("Tags", self.tags)
         lay = QtWidgets.QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -162,13 +184,17 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
             self.name.setText(str(self.doc.get("name") or ""))
         self.direction.setCurrentIndex(max(0, self.direction.findData(self.doc.get("direction"))))
         self.tags.setText(", ".join(self.doc.get("tags") or []))
+        self.crossover.setCurrentIndex(max(0, self.crossover.findData(self.doc.get("crossover", "inclusive"))))
+        self.fields["crossover"] = self.crossover
         direction = str(self.doc.get("direction"))
+        ctx = Ctx(self.edit, self._register, self._note, self.base, False, self.doc)
         for side in SIDE_LABELS:
             if side_enabled(direction, side):
-                panel = SidePanel(side, self.doc.get(side), self.edit, self._register, self._note)
+                panel = SidePanel(side, self.doc.get(side), ctx)
                 panel.setToolTip(SIDE_HELP[side])
                 self.body_layout.addWidget(panel)
-        self.body_layout.addWidget(RiskPanel(self.doc["risk"], self.edit, self._register, self._note))
+        self.body_layout.addWidget(ScaleInPanel(self.doc.get("scale_in"), ctx))
+        self.body_layout.addWidget(RiskPanel(self.doc["risk"], ctx))
         self.body_layout.addStretch(1)
         for i in range(self.body_layout.count()):  # show now, not on the next event loop pass
             item = self.body_layout.itemAt(i)
@@ -188,7 +214,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         old = copy.deepcopy(self.doc) if not path else _get(self.doc, path)
         if old == value:
             return
-        self.undo.push(SetValue(self, path, old, value, structural, describe(path)))
+        self.undo.push(SetValue(self, path, old, value, structural, describe(path, self.doc)))
         self._update_state()
 
     def _step(self, move: Callable[[], None]) -> None:
@@ -237,13 +263,71 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
     # ---- validation and preview -------------------------------------------------------------------------
     def validate(self) -> list[ValidationIssue]:
         self.issues = list(self.service.validate(self.doc))
+        if not self.issues and self.base is not None:  # timeframes must be whole multiples of the preview's bars
+            self.issues = check_timeframes(parse_strategy(for_validation(self.doc)), self.base)
         unplaced = mark(self.issues, self.fields, self.notes)
-        self.problems.setText("\n".join(issue_text(i) for i in unplaced))
+        self.problems.setText("\n".join(issue_text(i, self.doc) for i in unplaced))
         self.problems.setVisible(bool(unplaced))
+        if not self.issues and self.banner.property("blocking"):
+            self._say("", True)
         self._update_state()
         self.debounce.start()
         self.validated.emit(len(self.issues))
         return self.issues
+
+    def show_blockers(self) -> None:
+        """Say, under the toolbar, what keeps the draft from being saved, and go to the first offending field."""
+        first = self.issues[0]
+        more = len(self.issues) - 1
+        tail = f"  (and {more} more problem{'s' if more != 1 else ''}: see the marked fields)" if more else ""
+        self._say(f"Can't save — {issue_text(first, self.doc)}{tail}", False, blocking=True)
+        widget = self.fields.get(first.path) or next(
+            (w for key, w in sorted(self.fields.items(), key=lambda kv: -len(kv[0]))
+             if first.path.startswith(key)), None)
+        if widget is not None and widget is not self.name:
+            scroll = self.body.parentWidget()
+            area = scroll.parentWidget() if scroll is not None else None
+            if isinstance(area, QtWidgets.QScrollArea):
+                area.ensureWidgetVisible(widget)
+        if widget is not None:
+            widget.setFocus()
+
+    def _say(self, text: str, ok: bool, blocking: bool = False) -> None:
+        self.banner.setText(text)
+        self.banner.setProperty("blocking", blocking)
+        self.banner.setStyleSheet("" if ok else "color: #ef5350;")
+        self.banner.setVisible(bool(text))
+
+    # ---- look-ahead ---------------------------------------------------------------------------------------
+    def check_lookahead(self) -> bool:
+        """Start the look-ahead check on the preview's candles (in a thread); False when it cannot start."""
+        if self.issues:
+            self._say(f"Look-ahead not checked: fix the draft first — {issue_text(self.issues[0], self.doc)}", False)
+            return False
+        series = self.preview.series
+        if not len(series):
+            self._say("Look-ahead not checked: no candles in the preview — collect some in the Data tab", False)
+            return False
+        strategy = parse_strategy(for_validation(self.doc))
+        if not self.lookahead.start(strategy, series, copy.deepcopy(self.doc)):
+            return False
+        self.act_lookahead.setEnabled(False)
+        self._say(f"Checking look-ahead on {len(series):,} bars…", True)
+        return True
+
+    def _on_lookahead(self, report: object, token: object) -> None:
+        self.act_lookahead.setEnabled(True)
+        text, ok = report_text(report)  # type: ignore[arg-type]
+        if token != self.doc:
+            text += "  (checked before your last edits)"
+        self._say(text, ok)
+
+    def _on_series(self) -> None:
+        """The preview shows another market: operand timeframes are offered as multiples of its bars."""
+        base = self.preview.series.timeframe if self.preview.key is not None else None
+        if base != self.base:
+            self.base = base
+            self.rebuild()
 
     def update_preview(self) -> None:
         self.debounce.stop()
@@ -260,14 +344,14 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
     def _update_state(self) -> None:
         if not hasattr(self, "act_save"):
             return
-        self.act_save.setEnabled(not self.issues and self.dirty)
-        self.act_save_as.setEnabled(not self.issues)
+        self.act_save.setEnabled(bool(self.issues) or self.dirty)  # invalid: Save says what blocks it
+        self.act_save_as.setEnabled(True)
         self.act_revert.setEnabled(self.saved_doc is not None and not self.undo.isClean())
         for act, able, text in ((self.act_undo, self.undo.canUndo(), self.undo.undoText()),
                                 (self.act_redo, self.undo.canRedo(), self.undo.redoText())):
             act.setEnabled(able)
             act.setStatusTip(text)
-        state, tip = save_state(self.issues, self.dirty, self.strategy_id is None)
+        state, tip = save_state(self.issues, self.dirty, self.strategy_id is None, self.doc)
         self.state.setText(f"{state}   ")
         self.state.setToolTip(tip)
         self.act_save.setToolTip(tip)
