@@ -6,7 +6,7 @@ from typing import Any
 
 from PyQt6 import QtWidgets
 
-from presentation.builder.operand import Ctx, operand_editor, wrap_button
+from presentation.builder.operand import TIGHT, Ctx, operand_editor, wrap_button
 from presentation.builder.words import ARITH_SIGNS, operand_words
 
 OP_HELP = {"add": "plus", "sub": "minus", "mul": "times", "div": "divided by (a zero divisor gives no value, "
@@ -29,7 +29,10 @@ class ArithEditor(QtWidgets.QFrame):
         lay.setContentsMargins(6, 0, 0, 0)
         lay.setSpacing(2)
         self.first = operand_editor(first_value, path + (self.kind, 0), ctx, depth + 1)
-        lay.addWidget(self.first)
+        top = QtWidgets.QHBoxLayout()  # the first term, then what acts on the whole: more arithmetic, or remove it
+        top.addWidget(self.first)
+        top.addStretch(1)
+        lay.addLayout(top)
         line = QtWidgets.QHBoxLayout()
         line.setSpacing(4)
         self.op = QtWidgets.QComboBox()
@@ -38,26 +41,28 @@ class ArithEditor(QtWidgets.QFrame):
             self.op.setItemData(self.op.count() - 1, OP_HELP[key], 3)  # ToolTipRole
         self.op.setCurrentIndex(self.op.findData(self.kind))
         self.op.setToolTip(f"{operand_words(value)}  — change the operation here")
-        self.op.activated.connect(lambda _: self._switch(args))
+        self.op.activated.connect(lambda _: self._switch())
         self.op.setAccessibleName("operation")
         line.addWidget(self.op)
         self.second = operand_editor(second_value, path + (self.kind, 1), ctx, depth + 1)
         line.addWidget(self.second)
         line.addStretch(1)
         self.wrap = wrap_button(value, path, ctx, depth)
-        line.addWidget(self.wrap)
+        self.wrap.setToolTip(f"Do arithmetic on the whole of {operand_words(value)}")
+        top.addWidget(self.wrap)
         self.unwrap = QtWidgets.QToolButton()
         self.unwrap.setText("✕")
         self.unwrap.setAutoRaise(True)
+        self.unwrap.setStyleSheet(TIGHT)
         self.unwrap.setToolTip(f"Remove “{ARITH_SIGNS[self.kind]} {operand_words(second_value)}”: keep only "
                                f"{operand_words(first_value)}")
-        self.unwrap.clicked.connect(lambda: ctx.edit(path, first_value, True))
-        line.addWidget(self.unwrap)
+        self.unwrap.clicked.connect(lambda: ctx.edit(path, ctx.current(path + (self.kind, 0)), True))
+        top.addWidget(self.unwrap)
         lay.addLayout(line)
         self.notes: list[QtWidgets.QLabel] = [*getattr(self.first, "notes", []), *getattr(self.second, "notes", [])]
         ctx.register(path, self)
 
-    def _switch(self, args: list[Any]) -> None:
+    def _switch(self) -> None:
         new = str(self.op.currentData())
         if new != self.kind:
-            self.ctx.edit(self.path, {new: args}, True)
+            self.ctx.edit(self.path, {new: self.ctx.current(self.path + (self.kind,))}, True)

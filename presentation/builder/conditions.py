@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6 import QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from domain.strategy import OPERATORS
 from presentation.builder.draft import (
@@ -19,7 +20,7 @@ from presentation.builder.draft import (
     new_group,
     scale_condition,
 )
-from presentation.builder.operand import Ctx, Note, operand_editor
+from presentation.builder.operand import TIGHT, Ctx, Note, operand_editor
 from presentation.builder.words import operand_words
 
 __all__ = ["ConditionRow", "GroupEditor", "Note", "message_label", "small_button"]
@@ -69,6 +70,7 @@ class ConditionRow(QtWidgets.QFrame):
         ctx.register(path + ("op",), self.op)
         self.right = operand_editor(cond.get("right") or {}, path + ("right",), ctx)
         first.addWidget(self.left)
+        first.addWidget(self.op, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         first.addStretch(1)
         parent, index = path[:-1], int(path[-1])
         for text, tip, slot, ok in (
@@ -76,14 +78,15 @@ class ConditionRow(QtWidgets.QFrame):
                 ("↓", "Move down", lambda: self._swap(parent, index, index + 1, siblings), index < len(siblings) - 1),
                 ("✕", "Remove this condition", lambda: self._remove(parent, index, siblings), True)):
             b = small_button(text, tip, slot)
+            b.setStyleSheet(TIGHT)
             b.setEnabled(ok)
             first.addWidget(b)
-        second.addSpacing(18)  # the operator and right side read as the continuation of the left side
-        second.addWidget(self.op)
+        second.addSpacing(18)  # the right side reads as the continuation of the left side and operator
         second.addWidget(self.right)
         second.addStretch(1)
         outer.addLayout(first)
         outer.addLayout(second)
+        self.ctx = ctx
         self.words = QtWidgets.QLabel(condition_words(cond))
         self.words.setObjectName("hint")
         self.words.setWordWrap(True)
@@ -95,6 +98,11 @@ class ConditionRow(QtWidgets.QFrame):
         outer.addWidget(self.message)
         ctx.register(path, self)
         ctx.note(path, self.message)
+
+    def refresh_words(self) -> None:
+        """The plain-words line after an edit that kept the row (a number typed, a timeframe picked)."""
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # the row's place is gone: a rebuild follows
+            self.words.setText(condition_words(self.ctx.current(self.path)))
 
     def _swap(self, parent: Path, i: int, j: int, siblings: list[Any]) -> None:
         items = copy.deepcopy(siblings)

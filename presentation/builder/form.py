@@ -10,9 +10,10 @@ from PyQt6 import QtWidgets
 from domain.strategy import ValidationIssue
 from presentation.builder.conditions import GroupEditor, message_label, small_button
 from presentation.builder.draft import SIDE_LABELS, default_op, new_group, new_scale_in
-from presentation.builder.numbers import explain_limits
+from presentation.builder.numbers import explain_limits, fit_decimals
 from presentation.builder.operand import Ctx
 from presentation.builder.risk import RiskPanel
+from presentation.builder.words import message_words
 
 INVALID_STYLE = "border: 1px solid #ef5350; border-radius: 3px;"
 
@@ -108,6 +109,8 @@ class ScaleInPanel(QtWidgets.QGroupBox):
         box.setKeyboardTracking(True)
         box.setMaximumWidth(110)
         raw = scale.get(key, 1 if key == "min_bars_between" else 0)
+        if isinstance(box, QtWidgets.QDoubleSpinBox) and isinstance(raw, int | float):
+            fit_decimals(box, float(raw))
         box.setValue(raw if isinstance(raw, int | float) else 0)  # type: ignore[arg-type]
         box.setToolTip(tip)
         box.valueChanged.connect(lambda v: ctx.edit(("scale_in", key), _num(v), False))  # type: ignore[attr-defined]
@@ -161,11 +164,11 @@ def mark(issues: list[ValidationIssue], fields: dict[str, QtWidgets.QWidget],
             widget.setProperty("invalid", True)
             framed = isinstance(widget, QtWidgets.QGroupBox | QtWidgets.QFrame) and widget.objectName()
             widget.setStyleSheet(f"#{widget.objectName()} {{ {INVALID_STYLE} }}" if framed else INVALID_STYLE)
-            widget.setToolTip(issue.message)
+            widget.setToolTip(message_words(issue.message))
         if label is None:
             unplaced.append(issue)
         else:
-            by_label.setdefault(label, []).append(issue.message)
+            by_label.setdefault(label, []).append(message_words(issue.message))
     for label in set(notes.values()):
         texts = by_label.get(label, [])
         label.setText("\n".join(texts))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ from domain.indicators import CATALOG, CATEGORIES
 from domain.market import Timeframe
 from domain.strategy.model import MAX_ARITH_DEPTH, POSITION_VARS
 from presentation.builder.draft import Path, var_operand
-from presentation.builder.numbers import explain_limits
+from presentation.builder.numbers import explain_limits, fit_decimals
 from presentation.builder.words import ARITH_SIGNS, POSITION_WORDS, indicator_short
 
 NUMBER = "__const__"
@@ -21,6 +22,7 @@ Edit = Callable[[Path, Any, bool], None]  # (path, value, structural)
 Register = Callable[[Path, QtWidgets.QWidget], None]
 Note = Callable[[Path, QtWidgets.QLabel], None]  # where messages for a path (and below) are shown
 DAY_MS = 86_400_000
+TIGHT = "QToolButton { padding: 2px 3px; }"  # small buttons inside rows: the theme's 8 px sides cost a row its fit
 POSITION_HELP = {"position_return_pct": "The open position's unrealised return in %, from its average entry "
                                         "(long: up is positive; short: down is positive). Nothing while flat.",
                  "bars_in_position": "How many bars the open position has been held."}
@@ -37,6 +39,13 @@ class Ctx:
     base: Timeframe | None = None
     position_ok: bool = False  # exit rules and the scale-in rule may read the open position
     doc: dict[str, Any] = field(default_factory=dict)
+
+    def current(self, path: Path) -> Any:
+        """The draft's value at `path` now (a widget's own copy goes stale after edits that keep the editor)."""
+        node: Any = self.doc
+        for part in path:
+            node = node[part]
+        return copy.deepcopy(node)
 
 
 def higher_timeframes(base: Timeframe | None) -> list[Timeframe]:
@@ -140,26 +149,36 @@ WRAPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
 )
 
 
-def wrap_button(value: dict[str, Any], path: Path, ctx: Ctx, depth: int) -> QtWidgets.QToolButton:
-    """"± × ÷": a menu that turns the operand into `operand op term` (disabled where nesting would go too deep)."""
-    button = QtWidgets.QToolButton()
-    button.setText("± × ÷")
-    button.setAutoRaise(True)
-    button.setToolTip("Do arithmetic on this value: × 1.02, − 2 × ATR(14), ÷ close, …")
-    button.setPopupMode(QtWidgets.QToolButton.ToolButtonPopupMode.InstantPopup)
-    menu = QtWidgets.QMenu(button)
-    height = arith_height(value)
-    for text, op, term in WRAPS:
-        act = menu.addAction(text)
-        assert act is not None
-        act.setEnabled(depth + max(height, arith_height(term)) <= MAX_ARITH_DEPTH)
-        act.triggered.connect(lambda _=False, o=op, t=term: ctx.edit(path, {o: [value, t]}, True))
-    button.setMenu(menu)
-    button.setEnabled(depth + height <= MAX_ARITH_DEPTH)
-    if not button.isEnabled():
-        button.setToolTip(f"Arithmetic nests at most {MAX_ARITH_DEPTH} levels deep")
-    ctx.register(path + ("wrap",), button)
-    return button
+class WrapButton(QtWidgets.QToolButton):
+    """"±×÷": a menu that turns the operand into `operand op term` (entries disabled where nesting would go too
+    deep). The menu opens on click rather than as the button's own menu, which reserves room for an arrow."""
+
+    def __init__(self, value: dict[str, Any], path: Path, ctx: Ctx, depth: int) -> None:
+        super().__init__()
+        self.setText("±×÷")
+        self.setAutoRaise(True)
+        self.setStyleSheet(TIGHT)
+        self.setToolTip("Do arithmetic on this value: × 1.02, − 2 × ATR(14), ÷ close, …")
+        self.menu_ = QtWidgets.QMenu(self)
+        height = arith_height(value)
+        for text, op, term in WRAPS:
+            act = self.menu_.addAction(text)
+            assert act is not None
+            act.setEnabled(depth + max(height, arith_height(term)) <= MAX_ARITH_DEPTH)
+            act.triggered.connect(lambda _=False, o=op, t=term: ctx.edit(path, {o: [ctx.current(path), t]}, True))
+        self.clicked.connect(lambda: self.menu_.popup(self.mapToGlobal(QtCore.QPoint(0, self.height()))))
+        self.setEnabled(depth + height <= MAX_ARITH_DEPTH)
+        if not self.isEnabled():
+            self.setToolTip(f"Arithmetic nests at most {MAX_ARITH_DEPTH} levels deep")
+        ctx.register(path + ("wrap",), self)
+
+    def action(self, text: str) -> QtGui.QAction:
+        """The menu entry whose text starts with `text` (what a user reads before clicking it)."""
+        return next(a for a in self.menu_.actions() if a.text().startswith(text))
+
+
+def wrap_button(value: dict[str, Any], path: Path, ctx: Ctx, depth: int) -> WrapButton:
+    return WrapButton(value, path, ctx, depth)
 
 
 def operand_editor(value: Any, path: Path, ctx: Ctx, depth: int = 1) -> QtWidgets.QWidget:
@@ -192,7 +211,7 @@ class OperandEditor(QtWidgets.QWidget):
         self.field: QtWidgets.QComboBox | None = None
         self.const: QtWidgets.QDoubleSpinBox | None = None
         self.timeframe: QtWidgets.QComboBox | None = None
-        self.wrap: QtWidgets.QToolButton | None = None
+        self.wrap: WrapButton | None = None
         self.notes: list[QtWidgets.QLabel] = []  # why a typed number is not taken; the row shows them
         if is_const:
             self._const_box(value, lay)
@@ -202,12 +221,13 @@ class OperandEditor(QtWidgets.QWidget):
         if value.get("var") not in POSITION_VARS:
             self.wrap = wrap_button(value, path, ctx, depth)
             lay.addWidget(self.wrap)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Maximum, QtWidgets.QSizePolicy.Policy.Preferred)
         ctx.register(path, self)
 
     def _const_box(self, value: dict[str, Any], lay: QtWidgets.QHBoxLayout) -> None:
         box = QtWidgets.QDoubleSpinBox()
         box.setRange(-1e12, 1e12)
-        box.setDecimals(4)
+        fit_decimals(box, float(value.get("const") or 0), least=4)
         box.setValue(float(value.get("const") or 0))
         box.setToolTip("The number to compare with (in the other side's unit: a price, 0..100 for RSI, …)")
         box.valueChanged.connect(lambda v: self.edit(self.path + ("const",), _num(v), False))
@@ -221,13 +241,16 @@ class OperandEditor(QtWidgets.QWidget):
         given = value.get("params") or {}
         for p in ind.params:
             box = param_box(p)
+            if isinstance(box, QtWidgets.QDoubleSpinBox):
+                fit_decimals(box, float(given.get(p.name, p.default)))
             box.setValue(given.get(p.name, p.default))  # type: ignore[attr-defined]
             box.valueChanged.connect(  # type: ignore[attr-defined]
                 lambda v, n=p.name: self.edit(self.path + ("params", n), _num(v), False))
-            label = QtWidgets.QLabel(p.name.replace("_", " "))
-            label.setObjectName("hint")
-            label.setToolTip(p.help)
-            lay.addWidget(label)
+            if len(ind.params) > 1:  # one parameter needs no name: the box's tooltip and the words below say it
+                label = QtWidgets.QLabel(p.name.replace("_", " "))
+                label.setObjectName("hint")
+                label.setToolTip(p.help)
+                lay.addWidget(label)
             lay.addWidget(box)
             self.params[p.name] = box
             self.notes.append(explain_limits(box, f"{short_label(ind)} {p.name.replace('_', ' ')}"))
@@ -249,18 +272,19 @@ class OperandEditor(QtWidgets.QWidget):
         """"on [1h]": the bars the operand is computed on; the chart's own by default, else a whole multiple."""
         base, current = self.ctx.base, value.get("timeframe")
         combo = QtWidgets.QComboBox()
-        combo.addItem(f"{base.code} (chart)" if base is not None else "chart", None)
-        combo.setItemData(0, "The bars the strategy runs on", _ROLE.ToolTipRole)
+        combo.addItem(base.code if base is not None else "chart", None)
+        combo.setItemData(0, "The chart's own bars (the ones the strategy runs on)", _ROLE.ToolTipRole)
         codes = [tf.code for tf in higher_timeframes(base)]
         if isinstance(current, str) and current not in codes:
             codes.append(current)  # kept as loaded; validation says when it is not a whole multiple
         for code in codes:
-            combo.addItem(code, code)
+            combo.addItem(code if base is None or code != base.code else f"{code} (set)", code)
         combo.setCurrentIndex(max(0, combo.findData(current)) if current else 0)
         combo.setToolTip("Compute this value on longer bars built from the chart's: only bars that have closed "
                          "count, never the one still forming (no look-ahead).")
         combo.activated.connect(lambda _: self._set_timeframe(combo.currentData()))
         combo.setAccessibleName("timeframe")
+        combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         on = QtWidgets.QLabel("on")
         on.setObjectName("hint")
         lay.addWidget(on)
@@ -277,10 +301,7 @@ class OperandEditor(QtWidgets.QWidget):
         self.edit(self.path, value, False)
 
     def _current(self) -> dict[str, Any]:
-        node: Any = self.ctx.doc
-        for part in self.path:
-            node = node[part]
-        return dict(node)
+        return dict(self.ctx.current(self.path))
 
     def _on_pick(self) -> None:
         name = self.picker.chosen()

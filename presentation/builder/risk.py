@@ -8,7 +8,7 @@ from typing import Any
 from PyQt6 import QtWidgets
 
 from presentation.builder.conditions import message_label, small_button
-from presentation.builder.numbers import explain_limits
+from presentation.builder.numbers import explain_limits, fit_decimals
 from presentation.builder.operand import Ctx, Path
 
 PCT_HIGH = {"stop_loss": 100.0, "take_profit": 10_000.0, "trailing_stop": 100.0}
@@ -29,13 +29,17 @@ ANCHOR_HELP = ("Best price: the stop trails the highest high (long) or lowest lo
                "(backtesting.py's TrailingStrategy).")
 
 
-def _box(lo: float, hi: float, decimals: int = 2, suffix: str = "") -> QtWidgets.QDoubleSpinBox:
+def _box(lo: float, hi: float, decimals: int = 2, suffix: str = "", value: Any = None) -> QtWidgets.QDoubleSpinBox:
+    """A number box showing `value` (when a number) with the decimals it needs."""
     box = QtWidgets.QDoubleSpinBox()
     box.setDecimals(decimals)
     box.setRange(lo, hi)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        fit_decimals(box, float(value), least=decimals)
+        box.setValue(float(value))
     box.setSuffix(suffix)
     box.setKeyboardTracking(True)
-    box.setMaximumWidth(110)
+    box.setMaximumWidth(84)
     return box
 
 
@@ -43,7 +47,7 @@ def _int_box(lo: int, hi: int) -> QtWidgets.QSpinBox:
     box = QtWidgets.QSpinBox()
     box.setRange(lo, hi)
     box.setKeyboardTracking(True)
-    box.setMaximumWidth(90)
+    box.setMaximumWidth(100)
     return box
 
 
@@ -67,10 +71,10 @@ class DistanceEditor(QtWidgets.QWidget):
         if allow_off:
             self.kind.addItem("Off", None)
         self.kind.addItem("% of price", "pct")
-        self.kind.addItem("× ATR", "atr")
+        self.kind.addItem("ATR multiple", "atr")
         self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
         self.kind.setAccessibleName(f"{what} kind")
-        self.kind.activated.connect(lambda _: self._switch(doc))
+        self.kind.activated.connect(lambda _: self._switch())
         lay.addWidget(self.kind)
         self.notes: list[QtWidgets.QLabel] = []
         self.pct: QtWidgets.QDoubleSpinBox | None = None
@@ -78,33 +82,34 @@ class DistanceEditor(QtWidgets.QWidget):
         self.mult: QtWidgets.QDoubleSpinBox | None = None
         root = path[1] if len(path) > 1 else "stop_loss"
         if kind == "pct":
-            self.pct = _box(0.0, PCT_HIGH.get(str(root), 100.0), suffix=" %")
+            self.pct = _box(0.0, PCT_HIGH.get(str(root), 100.0), suffix=" %", value=doc["pct"])
             self.pct.setSingleStep(0.5)
-            self.pct.setValue(float(doc["pct"]) if isinstance(doc["pct"], int | float) else 0.0)
             self.pct.valueChanged.connect(lambda v: ctx.edit(path + ("pct",), _num(v), False))
             self.notes.append(explain_limits(self.pct, f"{what} %"))
             lay.addWidget(self.pct)
             ctx.register(path + ("pct",), self.pct)
         elif kind == "atr":
             atr = doc["atr"] if isinstance(doc["atr"], dict) else {}
-            self.mult = _box(0.0, 100.0)
+            self.mult = _box(0.0, 100.0, value=atr.get("mult", 0))
             self.mult.setSingleStep(0.5)
-            self.mult.setValue(float(atr.get("mult", 0)) if isinstance(atr.get("mult"), int | float) else 0.0)
             self.mult.valueChanged.connect(lambda v: ctx.edit(path + ("atr", "mult"), _num(v), False))
             self.period = _int_box(1, 500)
+            self.period.setSuffix(" bars")
             self.period.setValue(int(atr.get("period", 14)) if isinstance(atr.get("period"), int | float) else 14)
             self.period.valueChanged.connect(lambda v: ctx.edit(path + ("atr", "period"), int(v), False))
             self.notes += [explain_limits(self.mult, f"{what} ATR multiple"),
                            explain_limits(self.period, f"{what} ATR period")]
-            for widget in (self.mult, QtWidgets.QLabel("× ATR of"), self.period, QtWidgets.QLabel("bars")):
+            for widget in (self.mult, QtWidgets.QLabel("× ATR of"), self.period):
                 lay.addWidget(widget)
             ctx.register(path + ("atr", "mult"), self.mult)
             ctx.register(path + ("atr", "period"), self.period)
         lay.addStretch(1)
         ctx.register(path, self.kind)
 
-    def _switch(self, doc: dict[str, Any]) -> None:
+    def _switch(self) -> None:
         kind = self.kind.currentData()
+        now = self.ctx.current(self.path)
+        doc: dict[str, Any] = now if isinstance(now, dict) else {}
         extra = {k: v for k, v in doc.items() if k not in ("pct", "atr")}
         root = str(self.path[1]) if len(self.path) > 1 else "stop_loss"
         if kind is None:
@@ -125,10 +130,9 @@ class RiskPanel(QtWidgets.QGroupBox):
         self.ctx = ctx
         self.form = QtWidgets.QFormLayout(self)
         self.form.setFieldGrowthPolicy(QtWidgets.QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        size = _box(0.0, 100.0, suffix=" %")
+        self.form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels go above
+        size = _box(0.0, 100.0, suffix=" %", value=risk.get("position_size_pct"))
         size.setSingleStep(0.5)
-        value = risk.get("position_size_pct")
-        size.setValue(float(value) if isinstance(value, int | float) else 0.0)
         size.setToolTip(HELP["position_size_pct"])
         size.valueChanged.connect(lambda v: ctx.edit(("risk", "position_size_pct"), _num(v), False))
         self.size = size
@@ -176,7 +180,7 @@ class TakeProfitEditor(QtWidgets.QWidget):
             self.mode.addItem(text, key)
         self.mode.setCurrentIndex(self.mode.findData(mode))
         self.mode.setAccessibleName("Take profit mode")
-        self.mode.activated.connect(lambda _: self._switch(value, mode))
+        self.mode.activated.connect(lambda _: self._switch(mode))
         head = QtWidgets.QHBoxLayout()
         head.addWidget(self.mode)
         self.notes: list[QtWidgets.QLabel] = []
@@ -201,14 +205,12 @@ class TakeProfitEditor(QtWidgets.QWidget):
             row.addWidget(QtWidgets.QLabel(f"{i + 1}."))
             editor = DistanceEditor(level, path, self.ctx, f"Take profit level {i + 1}", allow_off=False)
             row.addWidget(editor)
-            share = _box(0.0, 100.0, suffix=" %")
-            raw = level.get("close_pct") if isinstance(level, dict) else None
-            share.setValue(float(raw) if isinstance(raw, int | float) else 0.0)
+            share = _box(0.0, 100.0, suffix=" %", value=level.get("close_pct") if isinstance(level, dict) else None)
             share.setToolTip("The share of the position's largest size this level closes")
             share.valueChanged.connect(lambda v, p=path: self.ctx.edit(p + ("close_pct",), _num(v), False))
             row.addWidget(QtWidgets.QLabel("close"))
             row.addWidget(share)
-            remove = small_button("✕", "Remove this level", lambda i=i: self._remove(levels, i))
+            remove = small_button("✕", "Remove this level", lambda i=i: self._remove(self.ctx.current(self.path), i))
             remove.setEnabled(len(levels) > 1)
             row.addWidget(remove)
             lay.addLayout(row)
@@ -218,7 +220,7 @@ class TakeProfitEditor(QtWidgets.QWidget):
             self.ctx.register(path + ("close_pct",), share)
             self.ctx.register(path, editor.kind)
         foot = QtWidgets.QHBoxLayout()
-        self.add = small_button("+ Level", "Add a take-profit level", lambda: self._add(levels))
+        self.add = small_button("+ Level", "Add a take-profit level", lambda: self._add(self.ctx.current(self.path)))
         self.add.setEnabled(len(levels) < 10)
         foot.addWidget(self.add)
         total = sum(float(lv.get("close_pct", 0)) for lv in levels if isinstance(lv, dict)
@@ -229,10 +231,11 @@ class TakeProfitEditor(QtWidgets.QWidget):
         foot.addStretch(1)
         lay.addLayout(foot)
 
-    def _switch(self, value: Any, mode: str) -> None:
+    def _switch(self, mode: str) -> None:
         new = str(self.mode.currentData())
         if new == mode:
             return
+        value = self.ctx.current(self.path)
         first = (value[0] if isinstance(value, list) and value else value) if value is not None else None
         distance = {k: v for k, v in first.items() if k != "close_pct"} if isinstance(first, dict) else {"pct": 4}
         if new == "off":

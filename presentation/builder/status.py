@@ -9,6 +9,7 @@ from PyQt6 import QtCore, QtWidgets
 
 from domain.strategy import ValidationIssue
 from presentation.builder.draft import path_words
+from presentation.builder.words import message_words
 
 SHOWN_CHARS = 90  # the toolbar line stays one short line; the tooltip has every problem
 
@@ -16,7 +17,8 @@ SHOWN_CHARS = 90  # the toolbar line stays one short line; the tooltip has every
 def issue_text(issue: ValidationIssue, doc: Any = None) -> str:
     """"Long entry › condition 1 › SMA period: must be …" rather than the validator's dotted path."""
     words = path_words(issue.path, doc) if issue.path else ""
-    return f"{words}: {issue.message}" if words else issue.message
+    message = message_words(issue.message)
+    return f"{words}: {message}" if words else message
 
 
 def save_state(issues: Sequence[ValidationIssue], dirty: bool, new: bool, doc: Any = None) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from domain.market import Timeframe
 from domain.strategy import StrategyInvalid, ValidationIssue, check_timeframes, parse_strategy
 from presentation.builder.commands import SetValue, describe
+from presentation.builder.conditions import ConditionRow
 from presentation.builder.draft import (
     CROSSOVER_HELP,
     CROSSOVER_LABELS,
@@ -84,7 +85,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         split.addWidget(self.preview)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])  # proportions: the editor gets 60 % of whatever width the tab has
+        split.setSizes([620, 380])  # proportions: the editor gets 62 % of whatever width the tab has
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(8, 4, 8, 8)
         outer.addWidget(self.toolbar)
@@ -187,7 +188,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.crossover.setCurrentIndex(max(0, self.crossover.findData(self.doc.get("crossover", "inclusive"))))
         self.fields["crossover"] = self.crossover
         direction = str(self.doc.get("direction"))
-        ctx = Ctx(self.edit, self._register, self._note, self.base, False, self.doc)
+        ctx = self.editor_ctx = Ctx(self.edit, self._register, self._note, self.base, False, self.doc)
         for side in SIDE_LABELS:
             if side_enabled(direction, side):
                 panel = SidePanel(side, self.doc.get(side), ctx)
@@ -266,6 +267,9 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         if not self.issues and self.base is not None:  # timeframes must be whole multiples of the preview's bars
             self.issues = check_timeframes(parse_strategy(for_validation(self.doc)), self.base)
         unplaced = mark(self.issues, self.fields, self.notes)
+        for widget in self.fields.values():
+            if isinstance(widget, ConditionRow):
+                widget.refresh_words()
         self.problems.setText("\n".join(issue_text(i, self.doc) for i in unplaced))
         self.problems.setVisible(bool(unplaced))
         if not self.issues and self.banner.property("blocking"):

@@ -132,3 +132,14 @@ def _number(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_MESSAGE_WORDS = (("the levels' close_pct", "the levels' close %"), ("close_pct", "close %"),
+                  ("scale_in.when", "the scale-in rule"), ("scale_in", "scale-in"))
+
+
+def message_words(message: str) -> str:
+    """A validator message with the JSON key names the Builder does not show put in its own words."""
+    for code, words in _MESSAGE_WORDS:
+        message = message.replace(code, words)
+    return message
