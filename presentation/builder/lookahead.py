@@ -23,19 +23,19 @@ class LookaheadRunner(QtCore.QObject):
 
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread: threading.Thread | None = None
+        self.worker: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.is_alive()
+        return self.worker is not None and self.worker.is_alive()
 
     def start(self, strategy: Strategy, series: CandleSeries, token: object) -> bool:
         """Begin checking `strategy` on `series`; False when a check is still running."""
         if self.running:
             return False
-        self.thread = threading.Thread(target=self._run, args=(strategy, series, token), name="lookahead",
+        self.worker = threading.Thread(target=self._run, args=(strategy, series, token), name="lookahead",
                                        daemon=True)
-        self.thread.start()
+        self.worker.start()
         return True
 
     def _run(self, strategy: Strategy, series: CandleSeries, token: object) -> None:

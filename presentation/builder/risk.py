@@ -8,8 +8,9 @@ from typing import Any
 from PyQt6 import QtWidgets
 
 from presentation.builder.conditions import message_label, small_button
+from presentation.builder.draft import Path
 from presentation.builder.numbers import explain_limits, fit_decimals
-from presentation.builder.operand import Ctx, Path
+from presentation.builder.operand import Ctx
 
 PCT_HIGH = {"stop_loss": 100.0, "take_profit": 10_000.0, "trailing_stop": 100.0}
 PCT_DEFAULT = {"stop_loss": 2, "take_profit": 4, "trailing_stop": 3}
@@ -135,7 +136,7 @@ class RiskPanel(QtWidgets.QGroupBox):
         size.setSingleStep(0.5)
         size.setToolTip(HELP["position_size_pct"])
         size.valueChanged.connect(lambda v: ctx.edit(("risk", "position_size_pct"), _num(v), False))
-        self.size = size
+        self.size_box = size
         self._row("Position size %", size, ("risk", "position_size_pct"), [explain_limits(size, "Position size %")])
         ctx.register(("risk", "position_size_pct"), size)
         self.stop = DistanceEditor(risk.get("stop_loss"), ("risk", "stop_loss"), ctx, "Stop loss")

@@ -46,3 +46,20 @@ def banner_label() -> QtWidgets.QLabel:
                                   | QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
     label.hide()
     return label
+
+
+def tags_of(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def note_label() -> QtWidgets.QLabel:
+    label = QtWidgets.QLabel("")
+    label.setStyleSheet("color: #ef5350;")
+    label.hide()
+    return label
+
+
+def spacer() -> QtWidgets.QWidget:
+    w = QtWidgets.QLabel("")
+    w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
+    return w

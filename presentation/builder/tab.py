@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from PyQt6 import QtCore, QtGui, QtWidgets
 
 from domain.market import Timeframe
-from domain.strategy import StrategyInvalid, ValidationIssue, check_timeframes, parse_strategy
+from domain.strategy import StrategyInvalid, ValidationIssue, parse_strategy
+from presentation.builder.checks import DraftChecks
 from presentation.builder.commands import SetValue, describe
-from presentation.builder.conditions import ConditionRow
 from presentation.builder.draft import (
     CROSSOVER_HELP,
     CROSSOVER_LABELS,
@@ -31,11 +31,11 @@ from presentation.builder.draft import (
     side_enabled,
 )
 from presentation.builder.files import DraftFiles
-from presentation.builder.form import RiskPanel, ScaleInPanel, SidePanel, mark
-from presentation.builder.lookahead import LookaheadRunner, report_text
+from presentation.builder.form import RiskPanel, ScaleInPanel, SidePanel
+from presentation.builder.lookahead import LookaheadRunner
 from presentation.builder.operand import Ctx
 from presentation.builder.preview import PreviewPane
-from presentation.builder.status import banner_label, issue_text, save_state
+from presentation.builder.status import banner_label, note_label, save_state, spacer, tags_of
 
 if TYPE_CHECKING:
     from app.strategies.service import StrategyService
@@ -46,7 +46,7 @@ PREVIEW_DEBOUNCE_MS = 250
 Ask = Callable[[str, str], str]  # (title, text) -> "save" | "discard" | "cancel"
 
 
-class BuilderTab(DraftFiles, QtWidgets.QWidget):
+class BuilderTab(DraftChecks, DraftFiles, QtWidgets.QWidget):
     """Emits `saved(id)` after a successful save."""
 
     saved = QtCore.pyqtSignal(int)
@@ -114,7 +114,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
                                        "report any earlier signal, value or trade that changes (it never should)")
         self.state = QtWidgets.QLabel("")
         self.state.setObjectName("hint")
-        self.toolbar.addWidget(_spacer())
+        self.toolbar.addWidget(spacer())
         self.toolbar.addWidget(self.state)
 
     def _build_editor(self) -> QtWidgets.QWidget:
@@ -130,7 +130,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.direction.activated.connect(lambda _: self._on_direction())
         self.tags = QtWidgets.QLineEdit()
         self.tags.setPlaceholderText("tags, comma separated")
-        self.tags.textEdited.connect(lambda t: self.edit(("tags",), _tags(t), False))
+        self.tags.textEdited.connect(lambda t: self.edit(("tags",), tags_of(t), False))
         self.crossover = QtWidgets.QComboBox()
         for key, label in CROSSOVER_LABELS.items():
             self.crossover.addItem(label, key)
@@ -149,7 +149,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         left.setMinimumWidth(520)  # most conditions fit without scrolling; MACD against MACD scrolls
         form = QtWidgets.QFormLayout()
         form.addRow("Name", self.name)
-        self.name_note = _note_label()
+        self.name_note = note_label()
         form.addRow("", self.name_note)
         form.addRow("Direction", self.direction)
         form.addRow("Crossing", self.crossover)
@@ -262,77 +262,6 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         super().showEvent(event)
 
     # ---- validation and preview -------------------------------------------------------------------------
-    def validate(self) -> list[ValidationIssue]:
-        self.issues = list(self.service.validate(self.doc))
-        if not self.issues and self.base is not None:  # timeframes must be whole multiples of the preview's bars
-            self.issues = check_timeframes(parse_strategy(for_validation(self.doc)), self.base)
-        unplaced = mark(self.issues, self.fields, self.notes)
-        for widget in self.fields.values():
-            if isinstance(widget, ConditionRow):
-                widget.refresh_words()
-        self.problems.setText("\n".join(issue_text(i, self.doc) for i in unplaced))
-        self.problems.setVisible(bool(unplaced))
-        if not self.issues and self.banner.property("blocking"):
-            self._say("", True)
-        self._update_state()
-        self.debounce.start()
-        self.validated.emit(len(self.issues))
-        return self.issues
-
-    def show_blockers(self) -> None:
-        """Say, under the toolbar, what keeps the draft from being saved, and go to the first offending field."""
-        first = self.issues[0]
-        more = len(self.issues) - 1
-        tail = f"  (and {more} more problem{'s' if more != 1 else ''}: see the marked fields)" if more else ""
-        self._say(f"Can't save — {issue_text(first, self.doc)}{tail}", False, blocking=True)
-        widget = self.fields.get(first.path) or next(
-            (w for key, w in sorted(self.fields.items(), key=lambda kv: -len(kv[0]))
-             if first.path.startswith(key)), None)
-        if widget is not None and widget is not self.name:
-            scroll = self.body.parentWidget()
-            area = scroll.parentWidget() if scroll is not None else None
-            if isinstance(area, QtWidgets.QScrollArea):
-                area.ensureWidgetVisible(widget)
-        if widget is not None:
-            widget.setFocus()
-
-    def _say(self, text: str, ok: bool, blocking: bool = False) -> None:
-        self.banner.setText(text)
-        self.banner.setProperty("blocking", blocking)
-        self.banner.setStyleSheet("" if ok else "color: #ef5350;")
-        self.banner.setVisible(bool(text))
-
-    # ---- look-ahead ---------------------------------------------------------------------------------------
-    def check_lookahead(self) -> bool:
-        """Start the look-ahead check on the preview's candles (in a thread); False when it cannot start."""
-        if self.issues:
-            self._say(f"Look-ahead not checked: fix the draft first — {issue_text(self.issues[0], self.doc)}", False)
-            return False
-        series = self.preview.series
-        if not len(series):
-            self._say("Look-ahead not checked: no candles in the preview — collect some in the Data tab", False)
-            return False
-        strategy = parse_strategy(for_validation(self.doc))
-        if not self.lookahead.start(strategy, series, copy.deepcopy(self.doc)):
-            return False
-        self.act_lookahead.setEnabled(False)
-        self._say(f"Checking look-ahead on {len(series):,} bars…", True)
-        return True
-
-    def _on_lookahead(self, report: object, token: object) -> None:
-        self.act_lookahead.setEnabled(True)
-        text, ok = report_text(report)  # type: ignore[arg-type]
-        if token != self.doc:
-            text += "  (checked before your last edits)"
-        self._say(text, ok)
-
-    def _on_series(self) -> None:
-        """The preview shows another market: operand timeframes are offered as multiples of its bars."""
-        base = self.preview.series.timeframe if self.preview.key is not None else None
-        if base != self.base:
-            self.base = base
-            self.rebuild()
-
     def update_preview(self) -> None:
         self.debounce.stop()
         try:
@@ -365,20 +294,3 @@ def _get(doc: dict[str, Any], path: Path) -> Any:
         return copy.deepcopy(get_at(doc, path))
     except (KeyError, IndexError, TypeError):
         return None
-
-
-def _tags(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _note_label() -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel("")
-    label.setStyleSheet("color: #ef5350;")
-    label.hide()
-    return label
-
-
-def _spacer() -> QtWidgets.QWidget:
-    w = QtWidgets.QLabel("")
-    w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
-    return w
