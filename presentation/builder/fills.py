@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6 import QtGui
+from PyQt6 import QtCore, QtGui
 
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
@@ -49,10 +50,17 @@ def fills(strategy: Strategy, signals: Any, series: CandleSeries) -> tuple[np.nd
     return trades.exit_bar[later], trades.exit_price[later], adds
 
 
-class FillMarks:
-    """Diamonds where a take-profit level closed part of a position, plus signs where scaling in added to it."""
+class FillMarks(QtCore.QObject):
+    """Diamonds where a take-profit level closed part of a position, plus signs where scaling in added to it.
+
+    The engine runs in a thread (its first use compiles the loop, which takes seconds): `shown(texts)` arrives
+    on the UI thread once the marks are drawn; a result for an older request is dropped."""
+
+    shown = QtCore.pyqtSignal(object)
+    _done = QtCore.pyqtSignal(int, object)
 
     def __init__(self, chart: ChartWidget) -> None:
+        super().__init__(chart)
         self.chart = chart
         self.partial = pg.ScatterPlotItem(pxMode=True, symbol="d", size=11)
         self.adds = pg.ScatterPlotItem(pxMode=True, symbol="+", size=13)
@@ -60,6 +68,8 @@ class FillMarks:
             item.setZValue(31)
             chart.price.plot.addItem(item)
         self.apply_theme()
+        self.request_id = 0
+        self._done.connect(self._draw)
 
     def apply_theme(self) -> None:
         theme = self.chart.theme
@@ -67,14 +77,38 @@ class FillMarks:
             item.setBrush(pg.mkBrush(key))
             item.setPen(pg.mkPen(QtGui.QColor(key).darker(130), width=2))
 
-    def show(self, strategy: Strategy, signals: Any, series: CandleSeries) -> list[tuple[str, int]]:
-        """Draw them; the counts for the status line (none when the strategy neither scales in nor out)."""
-        bars, prices, adds = fills(strategy, signals, series)
+    def request(self, strategy: Strategy, signals: Any, series: CandleSeries) -> bool:
+        """Clear the marks and, when the strategy closes in parts or scales in, compute them off the UI thread;
+        False when there is nothing to compute."""
+        self.request_id += 1
+        self.partial.setData(x=[], y=[])
+        self.adds.setData(x=[], y=[])
+        if strategy.scale_in is None and len(strategy.risk.take_profit) < 2:
+            return False
+        token = self.request_id
+        threading.Thread(target=self._run, args=(token, strategy, signals, series), name="preview-fills",
+                         daemon=True).start()
+        return True
+
+    def _run(self, token: int, strategy: Strategy, signals: Any, series: CandleSeries) -> None:
+        try:
+            result: object = (strategy, series, fills(strategy, signals, series))
+        except ValueError as err:  # e.g. prices the engine refuses: the marks stay empty, the status says why
+            result = err
+        self._done.emit(token, result)
+
+    def _draw(self, token: int, result: object) -> None:
+        if token != self.request_id:
+            return  # the draft changed while the engine ran
+        if isinstance(result, ValueError):
+            self.shown.emit([f"partial exits and adds not shown: {result}"])
+            return
+        strategy, series, (bars, prices, adds) = result  # type: ignore[misc]
         self.partial.setData(x=bars.astype(np.float64), y=prices)
         self.adds.setData(x=adds.astype(np.float64), y=series.open[adds] if len(adds) else np.empty(0))
         out = []
         if len(strategy.risk.take_profit) > 1:
-            out.append(("Partial exits", len(bars)))
+            out.append(f"{len(bars):,} partial exits")
         if strategy.scale_in is not None:
-            out.append(("Adds", len(adds)))
-        return out
+            out.append(f"{len(adds):,} adds")
+        self.shown.emit(out)

@@ -94,6 +94,8 @@ class PreviewPane(QtWidgets.QWidget):
         readout.setMinimumHeight(2 * readout.fontMetrics().lineSpacing() + 4)  # two lines: no jump on hover
         self.marks = SignalMarks(self.chart)
         self.fills = FillMarks(self.chart)
+        self.fills.shown.connect(self._on_fills)
+        self._counts = self._tail = ""
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")
         self.empty.setWordWrap(True)
@@ -173,11 +175,16 @@ class PreviewPane(QtWidgets.QWidget):
             self.status.setText(f"Preview paused: {err}")
             return
         counts = self.marks.show(signals, self.series)
-        counts += self.fills.show(strategy, signals, self.series)
         ms = (time.perf_counter() - t) * 1000
-        self.status.setText("  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts) +
-                            f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)")
+        self._counts = "  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts)
+        self._tail = f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)"
+        more = self.fills.request(strategy, signals, self.series)
+        self.status.setText(self._counts + ("  ·  counting partial exits and adds…" if more else "") + self._tail)
         self.updated.emit(ms)
+
+    def _on_fills(self, texts: list[str]) -> None:
+        """The engine's partial exits and adds arrived: their counts join the signal counts."""
+        self.status.setText(self._counts + "".join(f"  ·  {t}" for t in texts) + self._tail)
 
     def _lines_of(self, strategy: Strategy) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
         """(pane, label, times, values) per operand: price-valued outputs on the candles, others in one pane per

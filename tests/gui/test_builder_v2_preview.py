@@ -29,8 +29,8 @@ def open_sample(qtbot: QtBot, container: Container, prefix: str, bars: int) -> B
     tab.show()
     tab.preview.refresh_markets()
     sample = next(s for s in container.strategies.page(limit=50).items if s.name.startswith(prefix))
-    with qtbot.waitSignal(tab.preview.updated, timeout=30_000):
-        tab.open_strategy(sample.id)
+    with qtbot.waitSignals([tab.preview.updated, tab.preview.fills.shown], timeout=60_000):
+        tab.open_strategy(sample.id)  # the signals at once, the engine's partial exits and adds from a thread
     return tab
 
 
