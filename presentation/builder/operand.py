@@ -14,7 +14,7 @@ from domain.market import Timeframe
 from domain.strategy.model import MAX_ARITH_DEPTH, POSITION_VARS
 from presentation.builder.draft import Path, var_operand
 from presentation.builder.numbers import explain_limits, fit_decimals
-from presentation.builder.words import ARITH_SIGNS, POSITION_WORDS, indicator_short
+from presentation.builder.words import ARITH_SIGNS, indicator_short
 
 NUMBER = "__const__"
 _ROLE = QtCore.Qt.ItemDataRole
@@ -23,6 +23,7 @@ Register = Callable[[Path, QtWidgets.QWidget], None]
 Note = Callable[[Path, QtWidgets.QLabel], None]  # where messages for a path (and below) are shown
 DAY_MS = 86_400_000
 TIGHT = "QToolButton { padding: 2px 3px; }"  # small buttons inside rows: the theme's 8 px sides cost a row its fit
+PICKER_WORDS = {"position_return_pct": "Return %", "bars_in_position": "Bars held"}  # under "Position"
 POSITION_HELP = {"position_return_pct": "The open position's unrealised return in %, from its average entry "
                                         "(long: up is positive; short: down is positive). Nothing while flat.",
                  "bars_in_position": "How many bars the open position has been held."}
@@ -73,7 +74,7 @@ class IndicatorPicker(QtWidgets.QComboBox):
         groups = [(cat.capitalize(), [(ind.name, short_label(ind), f"<b>{ind.label}</b><br>{ind.help}")
                                       for ind in by_cat.get(cat, [])]) for cat in CATEGORIES]
         if position:
-            groups.append(("Position", [(v, POSITION_WORDS[v].capitalize(), POSITION_HELP[v]) for v in POSITION_VARS]))
+            groups.append(("Position", [(v, PICKER_WORDS[v], POSITION_HELP[v]) for v in POSITION_VARS]))
         for heading_text, entries in groups:
             heading = QtGui.QStandardItem(heading_text)
             heading.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)
@@ -227,8 +228,9 @@ class OperandEditor(QtWidgets.QWidget):
     def _const_box(self, value: dict[str, Any], lay: QtWidgets.QHBoxLayout) -> None:
         box = QtWidgets.QDoubleSpinBox()
         box.setRange(-1e12, 1e12)
-        fit_decimals(box, float(value.get("const") or 0), least=4)
+        fit_decimals(box, float(value.get("const") or 0), least=4)  # 1.025 can be typed
         box.setValue(float(value.get("const") or 0))
+        box.setMaximumWidth(120)  # a billion-wide range would make the box as wide as the row
         box.setToolTip("The number to compare with (in the other side's unit: a price, 0..100 for RSI, …)")
         box.valueChanged.connect(lambda v: self.edit(self.path + ("const",), _num(v), False))
         self.const = box
