@@ -48,6 +48,7 @@ class ArithEditor(QtWidgets.QFrame):
         line.addWidget(self.second)
         line.addStretch(1)
         self.wrap = wrap_button(value, path, ctx, depth)
+        self.wrap.setText("(±×÷)")  # acts on the whole expression, not on its first term
         self.wrap.setToolTip(f"Do arithmetic on the whole of {operand_words(value)}")
         top.addWidget(self.wrap)
         self.unwrap = QtWidgets.QToolButton()
