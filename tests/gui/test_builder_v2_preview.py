@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from builder_clicks import type_number
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
@@ -102,3 +103,11 @@ def test_a_look_ahead_found_names_the_value_the_bar_and_the_cut() -> None:
         "2023-11-14 22:13 UTC"]
     short, ok = report_text(LookaheadReport(30, (), (), 0, 0, 0))
     assert not ok and short.startswith("Look-ahead not checked: 30 bars are too few")
+
+
+def test_check_look_ahead_on_an_invalid_draft_says_what_to_fix_first(qtbot: QtBot, container: Container) -> None:
+    tab = open_sample(qtbot, container, "ICT", 600)
+    type_number(qtbot, tab.fields["risk.take_profit[1].close_pct"], "40")  # the levels now close 90 %
+    assert not tab.check_lookahead() and not tab.lookahead.running
+    assert tab.banner.text() == ("Look-ahead not checked: fix the draft first — Risk › Take profit: the levels' "
+                                 "close % must add up to 100, not 90")
