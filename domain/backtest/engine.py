@@ -69,6 +69,7 @@ class SimResult:
     open_position: OpenPosition | None
     start: int
     funding: float = 0.0  # futures: total funding received over the run, negative = paid
+    adds: npt.NDArray[np.int64] | None = None  # bar of each scale-in fill (schema-2 spot loop; None elsewhere)
 
 
 DIRECTIONS = ("long_only", "short_only", "long_short")
@@ -134,7 +135,7 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels, atr = risk_arrays(series, risk, scale)
-        equity, rows, state = simulate_v2(
+        equity, rows, state, adds_at = simulate_v2(
             series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
             cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
             (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
@@ -142,10 +143,11 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         equity, rows, state = k.simulate_arrays(
             series.open, series.high, series.low, series.close, el, xl, es, xs, first, reverse, cfg,
             float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades))
+        adds_at = None
     open_pos = None
     if state[0] != 0:
         open_pos = OpenPosition(int(state[0]), float(state[1]), float(state[2]), int(state[3]))
-    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, first)
+    return SimResult(equity, TradeTable.from_rows(rows, series.ts), open_pos, first, adds=adds_at)
 
 
 def _simulate_futures(series: CandleSeries, flags: tuple[BoolArray, BoolArray, BoolArray, BoolArray], risk: RiskLike,

@@ -196,17 +196,19 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
-                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows:
     stop distance, trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the
     programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
-    position [side, size, average price, entry bar])."""
+    position [side, size, average price, entry bar], the bar of each add's fill)."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     programs = (False, pr[1][1] > 0, False, pr[1][3] > 0)  # exits that read the position (kept in registers)
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
     trades = np.empty((4 * n + 1, N_COLS))
+    add_bars = np.empty(n, dtype=np.int64)  # where scaling in filled: the trades table lists only closes
+    m = 0
     p = np.zeros(P_LEN)
     lv = levels.copy()
     sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
@@ -217,8 +219,12 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     trailing = r[R_TR_KIND] != NONE
     for i in range(start, n):
         if pend_close or pend_open != 0 or pend_add:
+            adds = p[P_ADDS]
             k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
                              sl_atr, tr_atr, tp_atr)
+            if p[P_ADDS] > adds:
+                add_bars[m] = i
+                m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
         if side != 0.0:
             if (lo[i] <= stop_lvl or h[i] >= target) if side > 0 else (h[i] >= stop_lvl or lo[i] <= target):
@@ -233,7 +239,7 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                 _record(trades, k, int(side), p[P_SIZE], int(p[P_EBAR]), i, avg, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
-            return equity, trades[:k].copy(), np.zeros(4)
+            return equity, trades[:k].copy(), np.zeros(4), add_bars[:m].copy()
         if i >= n - 1:
             break
         xl = _rule(sig, 1, i, p, c[i], pr, stack) if programs[1] else sig[1][i]
@@ -242,15 +248,19 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
         pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
                     and i - p[P_LAST_ADD] >= min_gap and _rule(sig, 4, i, p, c[i], pr, stack))
         if on_close and (pend_close or pend_open != 0 or pend_add):
+            adds = p[P_ADDS]
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
                              sl_atr, tr_atr, tp_atr)
+            if p[P_ADDS] > adds:
+                add_bars[m] = i
+                m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
             pend_close, pend_open, pend_add = False, 0, False
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
         cash += change
         equity[n - 1] = cash
-    return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
+    return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]]), add_bars[:m].copy()
 
 
 @njit(cache=True, inline="always")

@@ -44,8 +44,8 @@ class SetValue(QtGui.QUndoCommand):
         return True
 
 
-def describe(path: Path) -> str:
-    """Undo-menu text for an edit at `path`."""
+def describe(path: Path, doc: Any = None) -> str:
+    """Undo-menu text for an edit at `path` (in the Builder's words, naming the indicator when `doc` is given)."""
     if not path:
         return "Replace strategy"
-    return f"Edit {path_words(path)}"
+    return f"Edit {path_words(path, doc)}"

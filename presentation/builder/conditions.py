@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6 import QtWidgets
+from PyQt6 import QtCore, QtWidgets
 
 from domain.strategy import OPERATORS
 from presentation.builder.draft import (
@@ -17,10 +18,12 @@ from presentation.builder.draft import (
     group_kind,
     new_condition,
     new_group,
+    scale_condition,
 )
-from presentation.builder.operand import Edit, OperandEditor, Register
+from presentation.builder.operand import TIGHT, Ctx, Note, operand_editor
+from presentation.builder.words import operand_words
 
-Note = Callable[[Path, QtWidgets.QLabel], None]  # where messages for a path (and below) are shown
+__all__ = ["ConditionRow", "GroupEditor", "Note", "message_label", "small_button"]
 GROUP_LABELS = {"all": "ALL of", "any": "ANY of"}
 GROUP_HELP = "ALL: every condition must hold (AND).  ANY: at least one must hold (OR)."
 
@@ -46,18 +49,17 @@ def message_label() -> QtWidgets.QLabel:
 class ConditionRow(QtWidgets.QFrame):
     """left operand · operator · right operand, with move up/down and remove."""
 
-    def __init__(self, cond: dict[str, Any], path: Path, siblings: list[Any], edit: Edit, register: Register,
-                 note: Note) -> None:
+    def __init__(self, cond: dict[str, Any], path: Path, siblings: list[Any], ctx: Ctx) -> None:
         super().__init__()
         self.setObjectName("conditionRow")
-        self.path, self.edit = path, edit
+        self.path, self.edit = path, ctx.edit
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(4, 2, 4, 2)
         outer.setSpacing(2)
         first, second = QtWidgets.QHBoxLayout(), QtWidgets.QHBoxLayout()
         first.setSpacing(6)
         second.setSpacing(6)
-        self.left = OperandEditor(cond.get("left") or {}, path + ("left",), edit, register)
+        self.left = operand_editor(cond.get("left") or {}, path + ("left",), ctx)
         self.op = QtWidgets.QComboBox()
         for i, op in enumerate(OPERATORS):
             self.op.addItem(OPERATOR_LABELS[op], op)
@@ -65,9 +67,10 @@ class ConditionRow(QtWidgets.QFrame):
         self.op.setCurrentIndex(max(0, self.op.findData(cond.get("op"))))
         self.op.setToolTip(OPERATOR_HELP.get(str(cond.get("op")), ""))
         self.op.activated.connect(lambda _: self.edit(self.path + ("op",), self.op.currentData(), False))
-        register(path + ("op",), self.op)
-        self.right = OperandEditor(cond.get("right") or {}, path + ("right",), edit, register)
+        ctx.register(path + ("op",), self.op)
+        self.right = operand_editor(cond.get("right") or {}, path + ("right",), ctx)
         first.addWidget(self.left)
+        first.addWidget(self.op, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         first.addStretch(1)
         parent, index = path[:-1], int(path[-1])
         for text, tip, slot, ok in (
@@ -75,20 +78,31 @@ class ConditionRow(QtWidgets.QFrame):
                 ("↓", "Move down", lambda: self._swap(parent, index, index + 1, siblings), index < len(siblings) - 1),
                 ("✕", "Remove this condition", lambda: self._remove(parent, index, siblings), True)):
             b = small_button(text, tip, slot)
+            b.setStyleSheet(TIGHT)
             b.setEnabled(ok)
             first.addWidget(b)
-        second.addSpacing(18)  # the operator and right side read as the continuation of the left side
-        second.addWidget(self.op)
+        second.addSpacing(18)  # the right side reads as the continuation of the left side and operator
         second.addWidget(self.right)
         second.addStretch(1)
         outer.addLayout(first)
         outer.addLayout(second)
-        for number_note in self.left.notes + self.right.notes:
+        self.ctx = ctx
+        self.words = QtWidgets.QLabel(condition_words(cond))
+        self.words.setObjectName("hint")
+        self.words.setWordWrap(True)
+        self.words.setToolTip("The condition in plain words")
+        outer.addWidget(self.words)
+        for number_note in [*getattr(self.left, "notes", []), *getattr(self.right, "notes", [])]:
             outer.addWidget(number_note)
         self.message = message_label()
         outer.addWidget(self.message)
-        register(path, self)
-        note(path, self.message)
+        ctx.register(path, self)
+        ctx.note(path, self.message)
+
+    def refresh_words(self) -> None:
+        """The plain-words line after an edit that kept the row (a number typed, a timeframe picked)."""
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # the row's place is gone: a rebuild follows
+            self.words.setText(condition_words(self.ctx.current(self.path)))
 
     def _swap(self, parent: Path, i: int, j: int, siblings: list[Any]) -> None:
         items = copy.deepcopy(siblings)
@@ -102,12 +116,12 @@ class ConditionRow(QtWidgets.QFrame):
 class GroupEditor(QtWidgets.QFrame):
     """A group's kind (ALL/ANY), its rows and sub-groups, and buttons to add either."""
 
-    def __init__(self, group: dict[str, Any], path: Path, edit: Edit, register: Register, note: Note,
-                 remove: Callable[[], None] | None = None, depth: int = 0) -> None:
+    def __init__(self, group: dict[str, Any], path: Path, ctx: Ctx, remove: Callable[[], None] | None = None,
+                 depth: int = 0) -> None:
         super().__init__()
         self.setObjectName("conditionGroup")
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel if depth else QtWidgets.QFrame.Shape.NoFrame)
-        self.path, self.edit = path, edit
+        self.path, self.edit = path, ctx.edit
         kind = group_kind(group)
         items: list[Any] = group.get(kind) or []
         lay = QtWidgets.QVBoxLayout(self)
@@ -136,16 +150,16 @@ class GroupEditor(QtWidgets.QFrame):
         for i, item in enumerate(items):
             sub = path + (kind, i)
             if isinstance(item, dict) and ("all" in item or "any" in item):
-                w: QtWidgets.QWidget = GroupEditor(item, sub, edit, register, note,
+                w: QtWidgets.QWidget = GroupEditor(item, sub, ctx,
                                                    lambda i=i: self.edit(path + (kind,), _without(items, i), True),
                                                    depth + 1)
             else:
-                w = ConditionRow(item if isinstance(item, dict) else {}, sub, items, edit, register, note)
+                w = ConditionRow(item if isinstance(item, dict) else {}, sub, items, ctx)
             self.rows.append(w)
             lay.addWidget(w)
-        register(path, self)
-        register(path + (kind,), self)
-        note(path, self.message)
+        ctx.register(path, self)
+        ctx.register(path + (kind,), self)
+        ctx.note(path, self.message)
 
     def _switch(self, group: dict[str, Any], kind: str) -> None:
         new = str(self.kind.currentData())
@@ -155,8 +169,16 @@ class GroupEditor(QtWidgets.QFrame):
     def _add(self, items: list[Any], kind: str, nested: bool) -> None:
         op = default_op(self.path[0])
         extra = new_group("any" if kind == "all" else "all", op) if nested else new_condition(op)
+        if self.path[0] == "scale_in":
+            extra = {("any" if kind == "all" else "all"): [scale_condition()]} if nested else scale_condition()
         self.edit(self.path + (kind,), [*copy.deepcopy(items), extra], True)
 
 
 def _without(items: list[Any], i: int) -> list[Any]:
     return [copy.deepcopy(x) for k, x in enumerate(items) if k != i]
+
+
+def condition_words(cond: dict[str, Any]) -> str:
+    """"close crosses above EMA(50) on 1h − 2 × ATR(14)": the row as a sentence."""
+    op = OPERATOR_LABELS.get(str(cond.get("op")), str(cond.get("op")))
+    return f"{operand_words(cond.get('left'))} {op} {operand_words(cond.get('right'))}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from domain.indicators import CATALOG
+from domain.strategy import StrategyInvalid, migrate
+from presentation.builder import words
 
 Path = tuple[str | int, ...]
 
@@ -30,6 +31,14 @@ SIDE_HELP = {
     "entry_short": "Sell short when these conditions hold on a bar's close.",
     "exit_short": "Cover a short position when these hold. Optional.",
 }
+CROSSOVER_LABELS = {"inclusive": "Inclusive: touching, then crossing counts",
+                    "strict": "Strict: must come from the other side"}
+CROSSOVER_HELP = (
+    "How 'crosses above/below' treats a tie on the bar before.\n"
+    "Inclusive (default, TradingView's ta.crossover): A crosses above B when A > B now and A ≤ B on the bar "
+    "before — touching B and then moving above counts.\n"
+    "Strict (backtesting.py's crossover()): A must have been strictly below B (A < B) on the bar before; a bar "
+    "that only touched B does not start a cross. The two differ only on exact ties (flat bars, round numbers).")
 DIRECTION_LABELS = {"long_only": "Long only", "short_only": "Short only", "long_short": "Long and short"}
 RISK_FIELDS = (("position_size_pct", "Position size %", "Share of current equity put into each position "
                 "(100 = all of it)."),
@@ -49,27 +58,9 @@ def path_text(path: Path) -> str:
     return out
 
 
-_PART_WORDS = {"left": "left", "right": "right", "op": "comparison", "var": "indicator", "const": "number",
-               "field": "output", "name": "Name", "direction": "Direction", "tags": "Tags", "risk": "Risk"}
-
-
-def path_words(path: Path | str) -> str:
-    """The Builder's words for a place in the draft: exit_long.all[0].left.params.period reads
-    "Long exit › condition 1 › left › period"; a nested group reads "group N"."""
-    parts: list[str | int] = list(path) if not isinstance(path, str) else [
-        int(t[1:-1]) if t.startswith("[") else t for t in re.findall(r"\[\d+\]|[A-Za-z_]+", path)]
-    words: list[str] = []
-    for i, part in enumerate(parts):
-        after = parts[i + 1] if i + 1 < len(parts) else None
-        if isinstance(part, int):
-            words.append(f"{'group' if after in ('all', 'any') else 'condition'} {part + 1}")
-        elif part in SIDE_LABELS:
-            words.append(SIDE_LABELS[part])
-        elif parts[i - 1:i] == ["risk"]:
-            words.append(next((label for key, label, _ in RISK_FIELDS if key == part), part.replace("_", " ")))
-        elif part not in ("all", "any", "params"):
-            words.append(_PART_WORDS.get(part, part.replace("_", " ")))
-    return " › ".join(words)
+def path_words(path: Path | str, doc: Any = None) -> str:
+    """The Builder's words for a place in the draft (see `words.path_words`)."""
+    return words.path_words(path, doc)
 
 
 def get_at(doc: Any, path: Path) -> Any:
@@ -107,36 +98,51 @@ def new_group(kind: str = "all", op: str = "crosses_above") -> dict[str, Any]:
     return {kind: [new_condition(op)]}
 
 
+def new_scale_in() -> dict[str, Any]:
+    """Scaling in as a new section starts: add half the first entry when the position is up 2 %, twice at most."""
+    return {"when": {"any": [scale_condition()]}, "size_pct": 50, "max_adds": 2, "min_bars_between": 1}
+
+
+def scale_condition() -> dict[str, Any]:
+    return {"left": {"var": "position_return_pct"}, "op": "ge", "right": {"const": 2}}
+
+
 def group_kind(group: dict[str, Any]) -> str:
     return "any" if "any" in group else "all"
 
 
 def new_strategy(name: str = "New strategy") -> dict[str, Any]:
-    return {"schema": 1, "name": name, "direction": "long_only", "entry_long": new_group(),
-            "entry_short": None, "exit_long": None, "exit_short": None,
-            "risk": {"position_size_pct": 100, "stop_loss_pct": None, "take_profit_pct": None,
-                     "trailing_stop_pct": None}}
+    return {"schema": 2, "name": name, "direction": "long_only", "crossover": "inclusive", "entry_long": new_group(),
+            "entry_short": None, "exit_long": None, "exit_short": None, "risk": dict(NEW_RISK)}
+
+
+NEW_RISK: dict[str, Any] = {"position_size_pct": 100, "stop_loss": None, "take_profit": None, "trailing_stop": None}
 
 
 def normalized(doc: dict[str, Any]) -> dict[str, Any]:
-    """A loaded definition with every key the editor shows present (missing sides as null, full risk)."""
+    """A loaded definition as the schema-2 dict the editor shows: a valid one exactly as the domain writes it
+    (schema 1 migrated), an invalid one with every key the editor shows present and schema 1's risk percentages
+    in their schema-2 places."""
+    try:
+        out = migrate(doc)
+        if doc.get("tags") == []:
+            out["tags"] = []
+        return out
+    except StrategyInvalid:
+        pass
     out = copy.deepcopy(doc)
     for side in SIDE_LABELS:
         out.setdefault(side, None)
     risk = dict(out["risk"]) if isinstance(out.get("risk"), dict) else {}
-    for key, _, _ in RISK_FIELDS:  # the editor's percent fields; a schema-2 {"pct": x} shows in them
-        v2 = key.removesuffix("_pct")
-        if key != "position_size_pct" and _pct_only(risk.get(v2)):
-            risk[key] = risk.pop(v2)["pct"]
-        risk.setdefault(key, 100 if key == "position_size_pct" else None)
-    out["risk"] = risk  # every other risk setting (ATR stops, take-profit levels, anchors) is kept as it was
-    out.setdefault("schema", 1)
+    for old in ("stop_loss_pct", "take_profit_pct", "trailing_stop_pct"):
+        value = risk.pop(old, None)
+        new = old.removesuffix("_pct")
+        if value is not None and risk.get(new) is None:
+            risk[new] = {"pct": value}
+    out["risk"] = {**NEW_RISK, **risk}
+    out["schema"] = 2
+    out.setdefault("crossover", "inclusive")
     return out
-
-
-def _pct_only(value: object) -> bool:
-    """A schema-2 distance the percent field can show: exactly {"pct": number}."""
-    return isinstance(value, dict) and set(value) == {"pct"} and isinstance(value["pct"], int | float)
 
 
 def side_enabled(direction: str, side: str) -> bool:

@@ -47,8 +47,11 @@ class DraftFiles:
 
         def edit(self, path: Any, value: Any, structural: bool) -> None: ...
 
+        def show_blockers(self) -> None: ...
+
     def save(self) -> bool:
         if self.issues:
+            self.show_blockers()
             return False
         doc = copy.deepcopy(self.doc)
         result = (self.service.update(self.strategy_id, doc) if self.strategy_id is not None
@@ -56,17 +59,20 @@ class DraftFiles:
         return self._after_save(result)
 
     def save_as(self, name: str | None = None) -> bool:
+        if self.issues:
+            self.show_blockers()
+            return False
         name = name or self.ask_name(f"{self.doc.get('name', '')} (copy)")
-        if not name or self.issues:
+        if not name:
             return False
         doc = copy.deepcopy(self.doc) | {"name": name}
         return self._after_save(self.service.create(doc))
 
     def _after_save(self, result: Any) -> bool:
-        if not result.ok:
-            mark(list(result.errors), self.fields, self.notes)
-            self.problems.setText("\n".join(str(e) for e in result.errors))
-            self.problems.show()
+        if not result.ok:  # e.g. the name is taken: said where the user looks, in the Builder's words
+            self.issues = list(result.errors)
+            mark(self.issues, self.fields, self.notes)
+            self.show_blockers()
             return False
         record = result.record
         self.set_draft(record.definition | {"tags": list(record.summary.tags)}, record.id)

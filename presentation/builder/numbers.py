@@ -42,3 +42,12 @@ def explain_limits(box: Box, what: str) -> QtWidgets.QLabel:
 
     line.textEdited.connect(check)
     return note
+
+
+def fit_decimals(box: QtWidgets.QDoubleSpinBox, value: float, least: int = 2, most: int = 10) -> None:
+    """Show `value` exactly: as many decimals as it needs (at least `least`), so a loaded 0.125 is not shown, and
+    then saved, as 0.13."""
+    decimals = least
+    while decimals < most and round(value, decimals) != value:
+        decimals += 1
+    box.setDecimals(decimals)

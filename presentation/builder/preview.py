@@ -12,6 +12,7 @@ from PyQt6 import QtCore, QtGui, QtWidgets
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, SeriesKey, Timeframe
 from domain.strategy import Strategy, Var, evaluate, indicator_columns, iter_vars
+from presentation.builder.fills import FillMarks, steps
 from presentation.chart.panes import ChartTheme
 from presentation.chart.tab import series_title
 from presentation.chart.widget import ChartWidget
@@ -67,6 +68,7 @@ class PreviewPane(QtWidgets.QWidget):
     """`updated(ms)` is emitted after each redraw with the time it took."""
 
     updated = QtCore.pyqtSignal(float)
+    series_changed = QtCore.pyqtSignal()  # another market (or none) is shown: its bar length may differ
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +93,9 @@ class PreviewPane(QtWidgets.QWidget):
         readout.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Minimum)
         readout.setMinimumHeight(2 * readout.fontMetrics().lineSpacing() + 4)  # two lines: no jump on hover
         self.marks = SignalMarks(self.chart)
+        self.fills = FillMarks(self.chart)
+        self.fills.shown.connect(self._on_fills)
+        self._counts = self._tail = ""
         self.empty = QtWidgets.QLabel("No candles stored yet — collect some in the Data tab to preview signals.")
         self.empty.setObjectName("emptyText")
         self.empty.setWordWrap(True)
@@ -110,6 +115,7 @@ class PreviewPane(QtWidgets.QWidget):
     def apply_theme(self, theme: ChartTheme) -> None:
         self.chart.apply_theme(theme)
         self.marks.apply_theme()
+        self.fills.apply_theme()
 
     def refresh_markets(self) -> None:
         current = self.market.currentData()
@@ -139,6 +145,7 @@ class PreviewPane(QtWidgets.QWidget):
         self.key = key if isinstance(key, SeriesKey) else None
         if self.key is None:
             self.stack.setCurrentWidget(self.empty)
+            self.series_changed.emit()
             return
         series = self.services.load(self.key)
         self.series = series.take(slice(-PREVIEW_BARS, None)) if len(series) > PREVIEW_BARS else series
@@ -149,6 +156,7 @@ class PreviewPane(QtWidgets.QWidget):
             self.chart.price.remove_line(key_)
         self.chart.set_series(self.series, series_title(self.key))
         self.stack.setCurrentWidget(self.chart if len(self.series) else self.empty)
+        self.series_changed.emit()
         self.show_strategy(self.strategy)
 
     def show_strategy(self, strategy: Strategy | None) -> None:
@@ -160,29 +168,43 @@ class PreviewPane(QtWidgets.QWidget):
         self.strategy = strategy
         if not len(self.series):
             return
-        self._draw_lines(self._lines_of(strategy))
-        counts = self.marks.show(evaluate(strategy, self.series), self.series)
+        try:
+            self._draw_lines(self._lines_of(strategy))
+            signals = evaluate(strategy, self.series)
+        except ValueError as err:  # e.g. an operand timeframe the bars cannot build
+            self.status.setText(f"Preview paused: {err}")
+            return
+        counts = self.marks.show(signals, self.series)
         ms = (time.perf_counter() - t) * 1000
-        self.status.setText("  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts) +
-                            f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)")
+        self._counts = "  ·  ".join(f"{n:,} {label.lower()}" for label, n in counts)
+        self._tail = f"   on the last {len(self.series):,} bars  ({ms:.0f} ms)"
+        more = self.fills.request(strategy, signals, self.series)
+        self.status.setText(self._counts + ("  ·  counting partial exits and adds…" if more else "") + self._tail)
         self.updated.emit(ms)
 
-    def _lines_of(self, strategy: Strategy) -> list[tuple[str, str, np.ndarray]]:
-        """(pane, label, values) per operand: price-valued outputs on the candles, others in one pane per
-        indicator instance (MACD's three outputs share a pane)."""
+    def _on_fills(self, texts: list[str]) -> None:
+        """The engine's partial exits and adds arrived: their counts join the signal counts."""
+        self.status.setText(self._counts + "".join(f"  ·  {t}" for t in texts) + self._tail)
+
+    def _lines_of(self, strategy: Strategy) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+        """(pane, label, times, values) per operand: price-valued outputs on the candles, others in one pane per
+        indicator instance (MACD's three outputs share a pane); a higher-timeframe operand as steps (its value
+        holds from one closed higher bar to the next)."""
         out = []
         cols = indicator_columns(strategy, self.series)
         for var, (label, values) in zip(iter_vars(strategy), cols.items(), strict=True):
             ind = CATALOG[var.var]
+            ts, ys = steps(self.series.ts, values) if var.timeframe else (self.series.ts, values)
             if ind.overlay_of(var.field or ind.outputs[0]):
-                if var.var != "close":  # the candles already show it
-                    out.append(("price", label, values))
+                if var.var != "close" or var.timeframe:  # the candles already show the chart's own close
+                    out.append(("price", label, ts, ys))
             else:
-                out.append((Var(var.var, var.params).label, label, values))
+                pane = Var(var.var, var.params).label + (f" on {var.timeframe}" if var.timeframe else "")
+                out.append((pane, label, ts, ys))
         return out
 
-    def _draw_lines(self, lines: list[tuple[str, str, np.ndarray]]) -> None:
-        wanted = {(pane, label) for pane, label, _ in lines}
+    def _draw_lines(self, lines: list[tuple[str, str, np.ndarray, np.ndarray]]) -> None:
+        wanted = {(pane, label) for pane, label, _, _ in lines}
         for pane, label in self._lines:
             if (pane, label) in wanted:
                 continue
@@ -192,11 +214,11 @@ class PreviewPane(QtWidgets.QWidget):
                 self.chart.remove_pane(pane)
             elif (target := self.chart.pane(pane)) is not None:
                 target.remove_line(label)
-        palette, used = self.chart.theme.lines, {pane: 0 for pane, _, _ in lines}
-        for pane, label, values in lines:  # each line of a pane its own colour, the same on every redraw
-            self.chart.set_line(pane, label, self.series.ts, values, palette[used[pane] % len(palette)])
+        palette, used = self.chart.theme.lines, {pane: 0 for pane, _, _, _ in lines}
+        for pane, label, ts, values in lines:  # each line of a pane its own colour, the same on every redraw
+            self.chart.set_line(pane, label, ts, values, palette[used[pane] % len(palette)])
             used[pane] += 1
-        self._lines = [(pane, label) for pane, label, _ in lines]
+        self._lines = [(pane, label) for pane, label, _, _ in lines]
 
 
 def _index_of(combo: QtWidgets.QComboBox, key: object) -> int:

@@ -9,9 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
+from domain.market import Timeframe
 from domain.strategy import StrategyInvalid, ValidationIssue, parse_strategy
+from presentation.builder.checks import DraftChecks
 from presentation.builder.commands import SetValue, describe
 from presentation.builder.draft import (
+    CROSSOVER_HELP,
+    CROSSOVER_LABELS,
     DIRECTION_LABELS,
     SIDE_HELP,
     SIDE_LABELS,
@@ -27,9 +31,11 @@ from presentation.builder.draft import (
     side_enabled,
 )
 from presentation.builder.files import DraftFiles
-from presentation.builder.form import RiskPanel, SidePanel, mark
+from presentation.builder.form import RiskPanel, ScaleInPanel, SidePanel
+from presentation.builder.lookahead import LookaheadRunner
+from presentation.builder.operand import Ctx
 from presentation.builder.preview import PreviewPane
-from presentation.builder.status import issue_text, save_state
+from presentation.builder.status import banner_label, note_label, save_state, spacer, tags_of
 
 if TYPE_CHECKING:
     from app.strategies.service import StrategyService
@@ -40,7 +46,7 @@ PREVIEW_DEBOUNCE_MS = 250
 Ask = Callable[[str, str], str]  # (title, text) -> "save" | "discard" | "cancel"
 
 
-class BuilderTab(DraftFiles, QtWidgets.QWidget):
+class BuilderTab(DraftChecks, DraftFiles, QtWidgets.QWidget):
     """Emits `saved(id)` after a successful save."""
 
     saved = QtCore.pyqtSignal(int)
@@ -62,6 +68,11 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.debounce = QtCore.QTimer(self, singleShot=True, interval=PREVIEW_DEBOUNCE_MS)
         self.debounce.timeout.connect(self.update_preview)
         self.preview = PreviewPane(services)
+        self.preview.series_changed.connect(self._on_series)
+        self.base: Timeframe | None = None  # the preview's bar length: operand timeframes are its multiples
+        self.lookahead = LookaheadRunner(self)
+        self.lookahead.finished.connect(self._on_lookahead)
+        self.lookahead.failed.connect(lambda text, token: self._say(f"Look-ahead check failed: {text}", False))
         self._build()
         self.set_draft(new_strategy(), None)  # a fresh template: nothing unsaved until the user edits it
 
@@ -74,17 +85,19 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         split.addWidget(self.preview)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
-        split.setSizes([600, 400])  # proportions: the editor gets 60 % of whatever width the tab has
+        split.setSizes([620, 380])  # proportions: the editor gets 62 % of whatever width the tab has
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(8, 4, 8, 8)
         outer.addWidget(self.toolbar)
+        self.banner = banner_label()  # what blocks Save, the look-ahead result: under the toolbar, in view
+        outer.addWidget(self.banner)
         outer.addWidget(split, 1)
 
     def _build_toolbar(self) -> None:
         self.toolbar = QtWidgets.QToolBar()
         self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.act_new = self._act("New", "Ctrl+N", self.new_draft, "Start a new strategy")
-        self.act_save = self._act("Save", "Ctrl+S", self.save, "Save the strategy (disabled while invalid)")
+        self.act_save = self._act("Save", "Ctrl+S", self.save, "Save the strategy")
         self.act_save_as = self._act("Save as…", "Ctrl+Shift+S", self.save_as, "Save a copy under a new name")
         self.act_revert = self._act("Revert", "", self.revert, "Go back to the last saved version (undoable)")
         self.toolbar.addSeparator()
@@ -95,9 +108,13 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.toolbar.addSeparator()
         self._act("Import JSON…", "", self.import_file, "Open a strategy JSON file as a new draft")
         self._act("Export JSON…", "", self.export_file, "Write the draft as a strategy JSON file")
+        self.toolbar.addSeparator()
+        self.act_lookahead = self._act("Check look-ahead", "", self.check_lookahead,
+                                       "Cut the preview's candles at several bars, re-run the strategy on each cut and "
+                                       "report any earlier signal, value or trade that changes (it never should)")
         self.state = QtWidgets.QLabel("")
         self.state.setObjectName("hint")
-        self.toolbar.addWidget(_spacer())
+        self.toolbar.addWidget(spacer())
         self.toolbar.addWidget(self.state)
 
     def _build_editor(self) -> QtWidgets.QWidget:
@@ -113,7 +130,12 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         self.direction.activated.connect(lambda _: self._on_direction())
         self.tags = QtWidgets.QLineEdit()
         self.tags.setPlaceholderText("tags, comma separated")
-        self.tags.textEdited.connect(lambda t: self.edit(("tags",), _tags(t), False))
+        self.tags.textEdited.connect(lambda t: self.edit(("tags",), tags_of(t), False))
+        self.crossover = QtWidgets.QComboBox()
+        for key, label in CROSSOVER_LABELS.items():
+            self.crossover.addItem(label, key)
+        self.crossover.setToolTip(CROSSOVER_HELP)
+        self.crossover.activated.connect(lambda _: self.edit(("crossover",), self.crossover.currentData(), False))
         self.body = QtWidgets.QWidget()
         self.body_layout = QtWidgets.QVBoxLayout(self.body)
         scroll = QtWidgets.QScrollArea()
@@ -127,9 +149,10 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         left.setMinimumWidth(520)  # most conditions fit without scrolling; MACD against MACD scrolls
         form = QtWidgets.QFormLayout()
         form.addRow("Name", self.name)
-        self.name_note = _note_label()
+        self.name_note = note_label()
         form.addRow("", self.name_note)
         form.addRow("Direction", self.direction)
+        form.addRow("Crossing", self.crossover)
         form.addRow("Tags", self.tags)
         lay = QtWidgets.QVBoxLayout(left)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -162,13 +185,17 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
             self.name.setText(str(self.doc.get("name") or ""))
         self.direction.setCurrentIndex(max(0, self.direction.findData(self.doc.get("direction"))))
         self.tags.setText(", ".join(self.doc.get("tags") or []))
+        self.crossover.setCurrentIndex(max(0, self.crossover.findData(self.doc.get("crossover", "inclusive"))))
+        self.fields["crossover"] = self.crossover
         direction = str(self.doc.get("direction"))
+        ctx = self.editor_ctx = Ctx(self.edit, self._register, self._note, self.base, False, self.doc)
         for side in SIDE_LABELS:
             if side_enabled(direction, side):
-                panel = SidePanel(side, self.doc.get(side), self.edit, self._register, self._note)
+                panel = SidePanel(side, self.doc.get(side), ctx)
                 panel.setToolTip(SIDE_HELP[side])
                 self.body_layout.addWidget(panel)
-        self.body_layout.addWidget(RiskPanel(self.doc["risk"], self.edit, self._register, self._note))
+        self.body_layout.addWidget(ScaleInPanel(self.doc.get("scale_in"), ctx))
+        self.body_layout.addWidget(RiskPanel(self.doc["risk"], ctx))
         self.body_layout.addStretch(1)
         for i in range(self.body_layout.count()):  # show now, not on the next event loop pass
             item = self.body_layout.itemAt(i)
@@ -188,7 +215,7 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         old = copy.deepcopy(self.doc) if not path else _get(self.doc, path)
         if old == value:
             return
-        self.undo.push(SetValue(self, path, old, value, structural, describe(path)))
+        self.undo.push(SetValue(self, path, old, value, structural, describe(path, self.doc)))
         self._update_state()
 
     def _step(self, move: Callable[[], None]) -> None:
@@ -235,16 +262,6 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
         super().showEvent(event)
 
     # ---- validation and preview -------------------------------------------------------------------------
-    def validate(self) -> list[ValidationIssue]:
-        self.issues = list(self.service.validate(self.doc))
-        unplaced = mark(self.issues, self.fields, self.notes)
-        self.problems.setText("\n".join(issue_text(i) for i in unplaced))
-        self.problems.setVisible(bool(unplaced))
-        self._update_state()
-        self.debounce.start()
-        self.validated.emit(len(self.issues))
-        return self.issues
-
     def update_preview(self) -> None:
         self.debounce.stop()
         try:
@@ -260,14 +277,14 @@ class BuilderTab(DraftFiles, QtWidgets.QWidget):
     def _update_state(self) -> None:
         if not hasattr(self, "act_save"):
             return
-        self.act_save.setEnabled(not self.issues and self.dirty)
-        self.act_save_as.setEnabled(not self.issues)
+        self.act_save.setEnabled(bool(self.issues) or self.dirty)  # invalid: Save says what blocks it
+        self.act_save_as.setEnabled(True)
         self.act_revert.setEnabled(self.saved_doc is not None and not self.undo.isClean())
         for act, able, text in ((self.act_undo, self.undo.canUndo(), self.undo.undoText()),
                                 (self.act_redo, self.undo.canRedo(), self.undo.redoText())):
             act.setEnabled(able)
             act.setStatusTip(text)
-        state, tip = save_state(self.issues, self.dirty, self.strategy_id is None)
+        state, tip = save_state(self.issues, self.dirty, self.strategy_id is None, self.doc)
         self.state.setText(f"{state}   ")
         self.state.setToolTip(tip)
         self.act_save.setToolTip(tip)
@@ -277,20 +294,3 @@ def _get(doc: dict[str, Any], path: Path) -> Any:
         return copy.deepcopy(get_at(doc, path))
     except (KeyError, IndexError, TypeError):
         return None
-
-
-def _tags(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
-def _note_label() -> QtWidgets.QLabel:
-    label = QtWidgets.QLabel("")
-    label.setStyleSheet("color: #ef5350;")
-    label.hide()
-    return label
-
-
-def _spacer() -> QtWidgets.QWidget:
-    w = QtWidgets.QLabel("")
-    w.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Preferred)
-    return w

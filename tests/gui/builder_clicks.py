@@ -62,3 +62,12 @@ def build_sma_cross(qtbot: QtBot, tab: BuilderTab, name: str = "SMA 10/20 cross"
     choose(qtbot, tab.direction, "long_short")
     set_condition(qtbot, tab, "entry_long.all[0]", ("sma", "10"), "crosses_above", ("sma", "20"))
     set_condition(qtbot, tab, "entry_short.all[0]", ("sma", "10"), "crosses_below", ("sma", "20"))
+
+
+def set_distance(qtbot: QtBot, tab: BuilderTab, path: str, kind: str, *numbers: str) -> None:
+    """Make the stop, target or trail at `path` a percentage (one number) or an ATR distance (mult, period)."""
+    if tab.fields[path].currentData() != kind:
+        choose(qtbot, tab.fields[path], kind)
+    boxes = [f"{path}.pct"] if kind == "pct" else [f"{path}.atr.mult", f"{path}.atr.period"]
+    for box, number in zip(boxes, numbers, strict=False):
+        type_number(qtbot, tab.fields[box], number)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from builder_clicks import build_sma_cross, choose, group, row, set_condition, type_number
+from builder_clicks import build_sma_cross, choose, group, row, set_condition, set_distance, type_number
 from pytestqt.qtbot import QtBot
 from strategy_helpers import sma_cross
 
@@ -37,7 +37,7 @@ def test_a_strategy_clicked_together_is_saved_as_the_documented_json(qtbot: QtBo
     assert tab.state.text().strip() == "Saved" and not tab.act_save.isEnabled()
 
 
-def test_an_offending_field_is_outlined_with_the_domains_message_and_save_is_disabled(
+def test_an_offending_field_is_outlined_with_the_domains_message_and_save_says_what_blocks_it(
         qtbot: QtBot, container: Container) -> None:
     tab = open_builder(qtbot, container)
     build_sma_cross(qtbot, tab)
@@ -46,14 +46,19 @@ def test_an_offending_field_is_outlined_with_the_domains_message_and_save_is_dis
     assert box.property("invalid") and "must be a number > 0" in box.toolTip()
     note = tab.notes["risk.position_size_pct"]
     assert note.isVisibleTo(tab) and "must be a number > 0" in note.text()
-    assert not tab.act_save.isEnabled() and "1 problem" in tab.state.text()
+    assert "1 problem" in tab.state.text()
+    before = container.strategies.count()
+    tab.act_save.trigger()  # not silently disabled: it says why nothing was saved
+    assert container.strategies.count() == before
+    assert tab.banner.isVisibleTo(tab) and tab.banner.text().startswith("Can't save — Risk › Position size %")
     type_number(qtbot, tab.fields["risk.position_size_pct"], "50")
     assert tab.issues == [] and tab.act_save.isEnabled() and not note.isVisibleTo(tab)
     # Comparing an oscillator with a price is refused by the domain; the row says why.
     set_condition(qtbot, tab, "entry_long.all[0]", ("rsi", "14"), "gt", ("sma", "20"))
     message = row(tab, "entry_long.all[0]").message
     assert message.isVisibleTo(tab) and "units differ" in message.text()
-    assert [i.path for i in tab.issues] == ["entry_long.all[0]"] and not tab.act_save.isEnabled()
+    assert [i.path for i in tab.issues] == ["entry_long.all[0]"] and not tab.save()
+    assert tab.banner.text().startswith("Can't save — Long entry › condition 1: cannot compare")
 
 
 def test_undo_and_redo_walk_through_edits_and_a_typed_number_is_one_step(qtbot: QtBot, container: Container) -> None:
@@ -84,7 +89,8 @@ def test_rows_are_added_moved_and_removed_and_groups_switch_to_any_and_nest(qtbo
     group(tab, "entry_long").add_group.click()  # a nested ANY group
     set_condition(qtbot, tab, "entry_long.all[2].any[0]", ("volume", ""), "gt", ("volume_sma", "20"))
     assert tab.issues == []
-    row(tab, "entry_long.all[1]").findChildren(type(group(tab, "entry_long").add_condition))[0].click()  # ↑
+    [b for b in row(tab, "entry_long.all[1]").findChildren(type(group(tab, "entry_long").add_condition))
+     if b.text() == "↑"][0].click()
     items = tab.doc["entry_long"]["all"]
     assert items[0]["left"]["var"] == "rsi" and items[1]["left"]["var"] == "close" and "any" in items[2]
     choose(qtbot, group(tab, "entry_long").kind, "any")
@@ -103,7 +109,7 @@ def test_removing_the_last_condition_is_reported_on_its_side(qtbot: QtBot, conta
      if b.text() == "✕"][0].click()
     assert any(i.path == "entry_long.all" and "at least one" in i.message for i in tab.issues)
     assert "at least one" in tab.notes["entry_long"].text()
-    assert not tab.act_save.isEnabled()
+    assert not tab.save() and "Long entry: must hold at least one condition" in tab.banner.text()
 
 
 def test_leaving_unsaved_changes_asks_first(qtbot: QtBot, container: Container) -> None:
@@ -111,7 +117,7 @@ def test_leaving_unsaved_changes_asks_first(qtbot: QtBot, container: Container) 
     sample = container.strategies.get_by_name("RSI mean reversion")
     assert sample is not None and tab.open_strategy(sample.id)
     assert not tab.dirty and tab.state.text().strip() == "Saved" and not tab.act_undo.isEnabled()
-    type_number(qtbot, tab.fields["risk.stop_loss_pct"], "2.5")
+    set_distance(qtbot, tab, "risk.stop_loss", "pct", "2.5")
     assert tab.dirty and tab.act_undo.isEnabled() and tab.act_revert.isEnabled()
     asked: list[str] = []
     tab.ask_unsaved = lambda title, text: asked.append(text) or "cancel"

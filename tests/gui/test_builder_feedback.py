@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from builder_clicks import choose, group, row, set_condition, type_number
 from PyQt6 import QtCore, QtGui
 from pytestqt.qtbot import QtBot
 from stored import store_walk
+from strategy_helpers import sma_cross
 
 from app.bootstrap.container import Container
 from domain.market import SeriesKey, Timeframe
@@ -47,12 +51,31 @@ def test_typing_period_0_or_emptying_a_number_says_why_it_is_not_taken(qtbot: Qt
 
 
 def test_save_in_an_invalid_state_says_what_blocks_it_in_the_builders_words(
-        qtbot: QtBot, container: Container) -> None:
+        qtbot: QtBot, container: Container, tmp_path: Path) -> None:
     tab = open_builder(qtbot, container)
     type_number(qtbot, tab.fields["risk.position_size_pct"], "0")
-    assert not tab.act_save.isEnabled()
     assert tab.state.text().startswith("Can't save: 1 problem to fix — Risk › Position size %: must be a number > 0")
     assert "Save is blocked" in tab.act_save.toolTip() and "Risk › Position size %" in tab.act_save.toolTip()
+    assert tab.act_save.isEnabled()  # not silently disabled: pressing it explains
+    tab.activateWindow()
+    qtbot.waitUntil(tab.isActiveWindow)
+    tab.name.setFocus()
+    qtbot.keyClick(tab.name, QtCore.Qt.Key.Key_S, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert container.strategies.get_by_name("New strategy") is None
+    assert tab.banner.isVisibleTo(tab)
+    assert tab.banner.text() == "Can't save — Risk › Position size %: must be a number > 0 and ≤ 100, not 0"
+    assert tab.fields["risk.position_size_pct"].hasFocus()  # taken to the field to fix
+    type_number(qtbot, tab.fields["risk.position_size_pct"], "100")
+    assert not tab.banner.isVisibleTo(tab)  # fixed: the message goes
+    # A file with an impossible period: the message names the condition and the indicator's parameter.
+    doc = sma_cross("Zero period")
+    doc["entry_long"]["all"][0]["left"]["params"]["period"] = 0
+    (tmp_path / "zero.json").write_text(json.dumps(doc), encoding="utf-8")
+    tab.ask_unsaved = lambda title, text: "discard"
+    assert tab.import_file(str(tmp_path / "zero.json"))
+    tab.act_save.trigger()
+    assert tab.banner.text().startswith("Can't save — Long entry › condition 1 › SMA period: must be an integer ≥ 1")
+    assert container.strategies.get_by_name("Zero period") is None
 
 
 def test_new_opens_a_template_that_is_not_marked_unsaved(qtbot: QtBot, container: Container) -> None:
@@ -87,7 +110,7 @@ def test_the_undo_step_names_the_place_in_the_builders_words(qtbot: QtBot, conta
     choose(qtbot, row(tab, "exit_long.all[0]").left.picker, "ema")
     assert tab.act_undo.statusTip() == "Edit Long exit › condition 1 › left"
     type_number(qtbot, row(tab, "exit_long.all[0]").left.params["period"], "30")
-    assert tab.act_undo.statusTip() == "Edit Long exit › condition 1 › left › period"
+    assert tab.act_undo.statusTip() == "Edit Long exit › condition 1 › EMA period"
 
 
 def test_ema_and_sma_lines_get_different_colours_in_the_preview(qtbot: QtBot, container: Container) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder_clicks import type_number
+from builder_clicks import choose, type_number
 from pytestqt.qtbot import QtBot
 from stored import store_walk
 
@@ -52,7 +52,8 @@ def test_closing_the_window_with_unsaved_builder_changes_asks_and_cancel_keeps_i
     builder = window.strategy_work.builder
     record = container.strategies.get_by_name("SMA 10/20 cross")
     assert record is not None and builder.open_strategy(record.id)
-    type_number(qtbot, builder.fields["risk.take_profit_pct"], "4")
+    choose(qtbot, builder.fields["risk.take_profit"], "one")  # one target…
+    type_number(qtbot, builder.fields["risk.take_profit.pct"], "5")  # …of 5 %
     asked: list[str] = []
     builder.ask_unsaved = lambda title, text: asked.append(text) or "cancel"
     assert not window.close() and window.isVisible() and asked
