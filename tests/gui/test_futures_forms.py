@@ -84,7 +84,9 @@ def test_collecting_funding_from_the_form_turns_the_indicator_covered_and_the_ru
 
     text, state = qloop.run_until_complete(scenario())
     assert text.startswith("Collected ") and state == COVERED and not f.collect_btn.isEnabled()
-    assert len(ticks) > 3  # the UI kept running while the collect awaited the exchange
+    # the UI timer fired while the collect awaited the exchange (a blocking collect lets none fire before stop());
+    # how many depends only on how fast the simulator answers
+    assert len(ticks) >= 1
     assert f.state.text().startswith("Funding data: covered (30 events)")  # 10 days × 3 events
     f.leverage.setValue(10)
     f.margin.setCurrentIndex(f.margin.findData("cross"))
