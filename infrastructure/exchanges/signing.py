@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
-import jwt
-
 Params = Sequence[tuple[str, str | Sequence[str]]] | Mapping[str, str | Sequence[str]]
 DEFAULT_RECV_WINDOW_MS = 5000
 MAX_RECV_WINDOW_MS = 60000
@@ -115,6 +113,8 @@ class UpbitSigner:
             text = upbit_query_hash_text(params)
             payload["query_hash"] = hashlib.sha512(text.encode()).hexdigest()
             payload["query_hash_alg"] = "SHA512"
+        import jwt  # here: PyJWT loads the cryptography bindings (~17 MB) that only a signed Upbit request needs
+
         return jwt.encode(payload, self.secret, algorithm="HS256")
 
     def headers(self, params: Params | None = None) -> dict[str, str]:

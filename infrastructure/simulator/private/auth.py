@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-import jwt
 from aiohttp import web
 
 from infrastructure.simulator.private.accounts import Account, AccountBook
@@ -121,6 +120,8 @@ def verify_upbit(request: web.Request, book: AccountBook, body: Any = None) -> A
     if not header.startswith("Bearer "):
         raise upbit_refusal(401, "jwt_verification", "Authorization: Bearer <JWT> is required")
     token = header[len("Bearer "):]
+    import jwt  # here: PyJWT loads the cryptography bindings (~17 MB) that only private-API requests need
+
     try:
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
