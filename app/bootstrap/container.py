@@ -136,8 +136,16 @@ class Container:
         from infrastructure.db.strategies import SqlStrategyRepository
 
         service = StrategyService(SqlStrategyRepository(self.engine), self.clock)
-        service.ensure_samples(bundled_strategies())
+        if not self.read_only:  # a read-only database is listed as it is
+            service.ensure_samples(bundled_strategies())
         return service
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the database was opened read-only (its file or folder is not writable)."""
+        from infrastructure.db.engine import is_read_only
+
+        return is_read_only(self.engine)
 
     @cached_property
     def backtests(self) -> BacktestService:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -86,8 +87,9 @@ def open_container(args: argparse.Namespace) -> Container:
 
 @contextmanager
 def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr; yields `update(done, total)`."""
-    if quiet:
+    """A rich progress bar on stderr; yields `update(done, total)`. None when stderr is not a terminal: a log or a
+    pipe would only get the bar's closing blank line, ahead of any error line."""
+    if quiet or not sys.stderr.isatty():
         yield lambda done, total: None
         return
     from rich.console import Console

@@ -1,0 +1,122 @@
+"""A database whose file or folder is not writable: reading commands work, writing ones say "read-only"."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from backtesting.test import GOOG
+
+from app.bootstrap.cli import main
+from tests.integration.unprivileged import how_permissions_bind, run_cli
+
+HOW = how_permissions_bind()
+pytestmark = pytest.mark.skipif(HOW is None, reason="no way to run the CLI without write rights here")
+STRATEGY = {"schema": 1, "name": "SMA cross", "direction": "long_only",
+            "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_above",
+                                    "right": {"var": "sma", "params": {"period": 30}}}]},
+            "entry_short": None, "exit_long": None, "exit_short": None,
+            "risk": {"position_size_pct": 100, "stop_loss_pct": None, "take_profit_pct": None,
+                     "trailing_stop_pct": None}}
+
+
+@pytest.fixture(scope="module")
+def stocked() -> Iterator[Path]:
+    """A folder others may enter, holding a database with candles, one stored run, and a CSV to import."""
+    base = Path(tempfile.mkdtemp(prefix="qd-ro-"))
+    base.chmod(0o755)
+    folder = base / "db"
+    folder.mkdir()
+    GOOG.to_csv(base / "goog.csv")
+    (base / "sma.json").write_text(json.dumps(STRATEGY))
+    (base / "other.json").write_text(json.dumps({**STRATEGY, "name": "Another cross"}))
+    db = folder / "q.db"
+    assert main(["--db", str(db), "import-csv", str(base / "goog.csv"), "--exchange", "csv", "--market", "GOOG",
+                 "--quiet"]) == 0
+    assert main(["--db", str(db), "backtest", "--strategy", str(base / "sma.json"), "--exchange", "csv",
+                 "--market", "GOOG", "--timeframe", "1d", "--lot-size", "1"]) == 0
+    assert main(["--db", str(db), "strategy", "import", str(base / "sma.json")]) == 0
+    for p in (base, base / "goog.csv", base / "sma.json", base / "other.json", db):
+        p.chmod(p.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if p.is_dir() else 0))
+    yield folder
+    folder.chmod(0o755)
+    shutil.rmtree(base)
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file in the database's folder (the database, any -wal or -shm) by its content."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(params=["file", "folder"])
+def locked(request: pytest.FixtureRequest, stocked: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[Path, Path]]:
+    """The database made read-only (its file, or its folder), and a home its user can write."""
+    db = stocked / "q.db"
+    target = db if request.param == "file" else stocked
+    mode = target.stat().st_mode
+    target.chmod(0o444 if request.param == "file" else 0o555)
+    home = stocked.parent / f"home-{request.param}"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o777)
+    yield db, home
+    target.chmod(mode)
+
+
+@pytest.mark.parametrize("argv", [["db", "info"], ["backtest-runs", "list"], ["backtest-runs", "show", "1"],
+                                  ["strategy", "list"]])
+def test_reading_commands_work_on_a_read_only_database(locked: tuple[Path, Path], argv: list[str]) -> None:
+    db, home = locked
+    before = fingerprint(db.parent)
+    r = run_cli(HOW or "", home, "--db", str(db), *argv)
+    assert r.returncode == 0, r.stderr
+    assert "GOOG" in r.stdout or "SMA cross" in r.stdout
+    assert fingerprint(db.parent) == before
+
+
+def test_export_from_a_read_only_database_writes_every_bar(locked: tuple[Path, Path]) -> None:
+    db, home = locked
+    before = fingerprint(db.parent)
+    r = run_cli(HOW or "", home, "--db", str(db), "export-csv", "--exchange", "csv", "--market", "GOOG",
+                "--timeframe", "1d", "-o", str(home / "out.csv"))
+    assert r.returncode == 0, r.stderr
+    assert len((home / "out.csv").read_text().splitlines()) == len(GOOG) + 1
+    assert fingerprint(db.parent) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["import-csv", "{base}/goog.csv", "--exchange", "csv", "--market", "OTHER"],
+    ["db", "delete", "--exchange", "csv", "--market", "GOOG", "--timeframe", "1d", "--all"],
+    ["backtest-runs", "delete", "1"],
+    ["strategy", "import", "{base}/other.json"],
+    ["backtest", "--strategy", "{base}/sma.json", "--exchange", "csv", "--market", "GOOG", "--timeframe", "1d"],
+])
+def test_writing_commands_say_read_only_in_one_line_and_change_nothing(locked: tuple[Path, Path],
+                                                                        argv: list[str]) -> None:
+    db, home = locked
+    before = fingerprint(db.parent)
+    args = [a.replace("{base}", str(db.parent.parent)) for a in argv]
+    r = run_cli(HOW or "", home, "--db", str(db), *args)
+    assert r.returncode != 0
+    assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert "read-only" in r.stderr and "corrupt" not in r.stderr and "Traceback" not in r.stderr
+    assert fingerprint(db.parent) == before
+
+
+def test_a_new_database_in_a_read_only_folder_is_refused_in_one_line(stocked: Path) -> None:
+    home = stocked.parent / "home-new"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o777)
+    stocked.chmod(0o555)
+    try:
+        r = run_cli(HOW or "", home, "--db", str(stocked / "new.db"), "db", "info")
+    finally:
+        stocked.chmod(0o755)
+    assert r.returncode != 0 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+    assert "read-only" in r.stderr and not (stocked / "new.db").exists()
