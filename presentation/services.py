@@ -127,6 +127,14 @@ class Services:
     def delete(self, key: SeriesKey, start_ms: int | None, end_ms: int | None) -> int:
         return int(self.data.delete_range(key, start_ms, end_ms))
 
+    async def forget_known_empty(self, key: SeriesKey) -> int:
+        """Forget every range of `key` recorded as having no trades (stored candles stay), so the next collect
+        asks the exchange for them again; the bars forgotten."""
+        cov = await asyncio.to_thread(self.coverage, key)
+        if not cov.known_empty:
+            return 0
+        return await self.market_data.forget_known_empty(key, cov.known_empty[0][0], cov.known_empty[-1][1])
+
     async def collect(self, key: SeriesKey, start_ms: int, end_ms: int,
                       on_progress: Callable[[CollectProgress], None]) -> CollectSummary:
         """Collect [start, end) of `key` on the running asyncio loop; returns the service's summary."""
