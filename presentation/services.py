@@ -63,6 +63,8 @@ class AppServices(Protocol):
 
     async def seed_demo(self, on_progress: Callable[[AppCollectProgress], None] | None = None) -> None: ...
 
+    async def top_up_demo(self, on_progress: Callable[[AppCollectProgress], None] | None = None) -> int: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -172,6 +174,10 @@ class Services:
     async def seed_demo(self, on_progress: Callable[[CollectProgress], None]) -> None:
         """Fill an empty store from the Demo exchange."""
         await self.app.seed_demo(on_progress=lambda p: on_progress(CollectProgress.of(p)))
+
+    async def top_up_demo(self, on_progress: Callable[[CollectProgress], None]) -> int:
+        """Collect the stored Demo series up to now (a later start); how many series were topped up."""
+        return await self.app.top_up_demo(on_progress=lambda p: on_progress(CollectProgress.of(p)))
 
     async def aclose(self) -> None:
         await self.app.aclose()

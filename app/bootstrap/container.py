@@ -213,6 +213,14 @@ class Container:
         await self.start_demo()
         await self.demo_seed.run(on_progress=on_progress)
 
+    async def top_up_demo(self, on_progress: ProgressCallback | None = None) -> int:
+        """A later start: the stored Demo series collected up to now; how many series were topped up."""
+        stored = [s for s in self.candles.series() if s.key.exchange == "demo"]
+        if not stored:
+            return 0
+        await self.start_demo()
+        return len(await self.demo_seed.top_up(stored, on_progress=on_progress))
+
     async def aclose(self) -> None:
         """Stop what runs on the event loop: exchange sessions and the Demo simulator."""
         if "exchanges" in self.__dict__:
