@@ -114,8 +114,9 @@ def cost_defaults(exchange: str | None, market: str | None, cash: float | None,
                   commission: float | None) -> tuple[float, float]:
     """Cash and commission (a fraction) as given, else the costs model's defaults for the exchange and the
     market's quote currency (one source for the CLI and the desktop)."""
-    from domain.costs import default_cash, default_costs, quote_currency
+    from domain.costs import default_cash, default_costs, priced_as, quote_currency
 
+    exchange = priced_as(exchange) if exchange else None  # a file's own label costs like CSV data
     costs = default_costs(exchange) if exchange else None
     if commission is None:
         commission = costs.fee() if costs is not None else CSV_COMMISSION
