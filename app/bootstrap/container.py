@@ -216,7 +216,7 @@ class Container:
     async def top_up_demo(self, on_progress: ProgressCallback | None = None) -> int:
         """A later start: the stored Demo series collected up to now; how many series were topped up."""
         stored = [s for s in self.candles.series() if s.key.exchange == "demo"]
-        if not stored:
+        if not stored or self.read_only:  # a read-only database is shown as it is
             return 0
         await self.start_demo()
         return len(await self.demo_seed.top_up(stored, on_progress=on_progress))

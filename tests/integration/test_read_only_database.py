@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import shutil
 import stat
 import tempfile
@@ -120,3 +121,35 @@ def test_a_new_database_in_a_read_only_folder_is_refused_in_one_line(stocked: Pa
         stocked.chmod(0o755)
     assert r.returncode != 0 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
     assert "read-only" in r.stderr and not (stocked / "new.db").exists()
+
+
+def relabel(db: Path, exchange: str) -> None:
+    conn = sqlite3.connect(db)  # closed, so that no -wal or -shm file stays behind
+    try:
+        with conn:
+            conn.execute("UPDATE candle_blocks SET exchange = ?", (exchange,))
+    finally:
+        conn.close()
+
+
+def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: Path) -> None:
+    from tests.integration.unprivileged import run_python
+
+    home = stocked.parent / "home-demo"
+    home.mkdir(exist_ok=True)
+    home.chmod(0o777)
+    db = stocked / "q.db"
+    db.chmod(0o644)
+    relabel(db, "demo")  # a Demo series the last run collected
+    stocked.chmod(0o555)
+    try:
+        before = fingerprint(stocked)
+        code = ("import asyncio; from app.bootstrap.container import Container; c = Container.open(%r); "
+                "print(c.read_only, asyncio.run(c.top_up_demo())); c.close()" % str(db))
+        r = run_python(HOW or "", home, "-c", code)
+        after = fingerprint(stocked)
+    finally:
+        stocked.chmod(0o755)
+        relabel(db, "csv")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True", "0"] and after == before

@@ -47,7 +47,12 @@ def _probe(prefix: list[str], user: int | None = None) -> bool:
 
 def run_cli(how: str, home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     """`python -m app ARGV` under file permissions; `home` (HOME and the XDG dirs) must be writable for it."""
-    cmd = [sys.executable, "-m", "app", *argv]
+    return run_python(how, home, "-m", "app", *argv)
+
+
+def run_python(how: str, home: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`python ARGV` under file permissions, as `run_cli`."""
+    cmd = [sys.executable, *argv]
     user: int | None = None
     if how == "setpriv":
         cmd = [shutil.which("setpriv") or "setpriv", DROPPED, *cmd]
