@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import shutil
+import sqlite3
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -144,8 +144,8 @@ def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: 
     stocked.chmod(0o555)
     try:
         before = fingerprint(stocked)
-        code = ("import asyncio; from app.bootstrap.container import Container; c = Container.open(%r); "
-                "print(c.read_only, asyncio.run(c.top_up_demo())); c.close()" % str(db))
+        code = (f"import asyncio; from app.bootstrap.container import Container; c = Container.open({str(db)!r}); "
+                "print(c.read_only, asyncio.run(c.top_up_demo())); c.close()")
         r = run_python(HOW or "", home, "-c", code)
         after = fingerprint(stocked)
     finally:
