@@ -165,3 +165,13 @@ def test_a_bad_candle_file_names_its_line_and_stores_nothing(
     code, _out, err = run(capsys, "--db", str(db), "import-csv", str(path), "--exchange", "csv", "--market", "X")
     assert refused(code, err) and f"{path}:2" in err, (name, err)
     assert db.read_bytes() == before
+
+
+def test_a_strategy_file_with_no_strategy_in_it_is_refused_not_reported_as_an_import(
+        capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    before = db.read_bytes()
+    code, out, err = run(capsys, "--db", str(db), "strategy", "import", str(empty))
+    assert refused(code, err) and "no strategy in it" in err and str(empty) in err and out == ""
+    assert db.read_bytes() == before
