@@ -290,8 +290,7 @@ class DataTab(QtWidgets.QWidget):
         except UserError as err:
             self.forget_note.setText(f"Could not forget: {err}")
             return
-        self.forget_note.setText(f"Forgot {n:,} known-empty bars of {series_title(key)}; Collect asks for them "
-                                 f"again.")
+        self.forget_note.setText(f"Forgot {n:,} known-empty bars; Collect asks again.")
         log.info("forgot %s known-empty bars of %s", f"{n:,}", key)
         self._after_change()
         self.forgotten.emit(key, n)
