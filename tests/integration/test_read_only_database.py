@@ -52,7 +52,7 @@ def stocked() -> Iterator[Path]:
 
 def fingerprint(folder: Path) -> dict[str, str]:
     """Every file in the database's folder (the database, any -wal or -shm) by its content."""
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 @pytest.fixture(params=["file", "folder"])
@@ -153,3 +153,29 @@ def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: 
         relabel(db, "csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True", "0"] and after == before
+
+
+def test_a_read_only_database_of_an_older_schema_says_it_needs_an_upgrade_and_is_left_as_it_was() -> None:
+    from contextlib import closing
+
+    from app.bootstrap.container import Container
+
+    base = Path(tempfile.mkdtemp(prefix="qd-ro-old-"))
+    try:
+        base.chmod(0o755)
+        db = base / "old.db"
+        Container.open(db).close()
+        with closing(sqlite3.connect(db)) as conn, conn:  # as migration 0006 left it
+            conn.execute("DROP TABLE live_orders")
+            conn.execute("UPDATE alembic_version SET version_num = '0006'")
+        db.chmod(0o444)
+        home = base / "home"
+        home.mkdir()
+        home.chmod(0o777)
+        before = fingerprint(base)
+        r = run_cli(HOW or "", home, "--db", str(db), "db", "info")
+        assert r.returncode != 0 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+        assert "read-only" in r.stderr and "0006" in r.stderr and "writable" in r.stderr
+        assert fingerprint(base) == before
+    finally:
+        shutil.rmtree(base)
