@@ -17,8 +17,6 @@ from backtesting.test import GOOG
 from app.bootstrap.cli import main
 from tests.integration.unprivileged import how_permissions_bind, run_cli
 
-HOW = how_permissions_bind()
-pytestmark = pytest.mark.skipif(HOW is None, reason="no way to run the CLI without write rights here")
 STRATEGY = {"schema": 1, "name": "SMA cross", "direction": "long_only",
             "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_above",
                                     "right": {"var": "sma", "params": {"period": 30}}}]},
@@ -28,7 +26,16 @@ STRATEGY = {"schema": 1, "name": "SMA cross", "direction": "long_only",
 
 
 @pytest.fixture(scope="module")
-def stocked() -> Iterator[Path]:
+def how() -> str:
+    """How the CLI is run without write rights here (probed once, when a test first needs it)."""
+    found = how_permissions_bind()
+    if found is None:
+        pytest.skip("no way to run the CLI without write rights here")
+    return found
+
+
+@pytest.fixture(scope="module")
+def stocked(how: str) -> Iterator[Path]:
     """A folder others may enter, holding a database with candles, one stored run, and a CSV to import."""
     base = Path(tempfile.mkdtemp(prefix="qd-ro-"))
     base.chmod(0o755)
@@ -72,19 +79,19 @@ def locked(request: pytest.FixtureRequest, stocked: Path, tmp_path_factory: pyte
 
 @pytest.mark.parametrize("argv", [["db", "info"], ["backtest-runs", "list"], ["backtest-runs", "show", "1"],
                                   ["strategy", "list"]])
-def test_reading_commands_work_on_a_read_only_database(locked: tuple[Path, Path], argv: list[str]) -> None:
+def test_reading_commands_work_on_a_read_only_database(locked: tuple[Path, Path], argv: list[str], how: str) -> None:
     db, home = locked
     before = fingerprint(db.parent)
-    r = run_cli(HOW or "", home, "--db", str(db), *argv)
+    r = run_cli(how, home, "--db", str(db), *argv)
     assert r.returncode == 0, r.stderr
     assert "GOOG" in r.stdout or "SMA cross" in r.stdout
     assert fingerprint(db.parent) == before
 
 
-def test_export_from_a_read_only_database_writes_every_bar(locked: tuple[Path, Path]) -> None:
+def test_export_from_a_read_only_database_writes_every_bar(locked: tuple[Path, Path], how: str) -> None:
     db, home = locked
     before = fingerprint(db.parent)
-    r = run_cli(HOW or "", home, "--db", str(db), "export-csv", "--exchange", "csv", "--market", "GOOG",
+    r = run_cli(how, home, "--db", str(db), "export-csv", "--exchange", "csv", "--market", "GOOG",
                 "--timeframe", "1d", "-o", str(home / "out.csv"))
     assert r.returncode == 0, r.stderr
     assert len((home / "out.csv").read_text().splitlines()) == len(GOOG) + 1
@@ -99,24 +106,24 @@ def test_export_from_a_read_only_database_writes_every_bar(locked: tuple[Path, P
     ["backtest", "--strategy", "{base}/sma.json", "--exchange", "csv", "--market", "GOOG", "--timeframe", "1d"],
 ])
 def test_writing_commands_say_read_only_in_one_line_and_change_nothing(locked: tuple[Path, Path],
-                                                                        argv: list[str]) -> None:
+                                                                        argv: list[str], how: str) -> None:
     db, home = locked
     before = fingerprint(db.parent)
     args = [a.replace("{base}", str(db.parent.parent)) for a in argv]
-    r = run_cli(HOW or "", home, "--db", str(db), *args)
+    r = run_cli(how, home, "--db", str(db), *args)
     assert r.returncode != 0
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
     assert "read-only" in r.stderr and "corrupt" not in r.stderr and "Traceback" not in r.stderr
     assert fingerprint(db.parent) == before
 
 
-def test_a_new_database_in_a_read_only_folder_is_refused_in_one_line(stocked: Path) -> None:
+def test_a_new_database_in_a_read_only_folder_is_refused_in_one_line(stocked: Path, how: str) -> None:
     home = stocked.parent / "home-new"
     home.mkdir(exist_ok=True)
     home.chmod(0o777)
     stocked.chmod(0o555)
     try:
-        r = run_cli(HOW or "", home, "--db", str(stocked / "new.db"), "db", "info")
+        r = run_cli(how, home, "--db", str(stocked / "new.db"), "db", "info")
     finally:
         stocked.chmod(0o755)
     assert r.returncode != 0 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
@@ -132,7 +139,7 @@ def relabel(db: Path, exchange: str) -> None:
         conn.close()
 
 
-def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: Path) -> None:
+def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: Path, how: str) -> None:
     from tests.integration.unprivileged import run_python
 
     home = stocked.parent / "home-demo"
@@ -146,7 +153,7 @@ def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: 
         before = fingerprint(stocked)
         code = (f"import asyncio; from app.bootstrap.container import Container; c = Container.open({str(db)!r}); "
                 "print(c.read_only, asyncio.run(c.top_up_demo())); c.close()")
-        r = run_python(HOW or "", home, "-c", code)
+        r = run_python(how, home, "-c", code)
         after = fingerprint(stocked)
     finally:
         stocked.chmod(0o755)
@@ -155,7 +162,7 @@ def test_the_desktops_demo_top_up_leaves_a_read_only_database_as_it_is(stocked: 
     assert r.stdout.split() == ["True", "0"] and after == before
 
 
-def test_a_read_only_database_of_an_older_schema_says_it_needs_an_upgrade_and_is_left_as_it_was() -> None:
+def test_a_read_only_database_of_an_older_schema_says_it_needs_an_upgrade_and_is_left_as_it_was(how: str) -> None:
     from contextlib import closing
 
     from app.bootstrap.container import Container
@@ -173,7 +180,7 @@ def test_a_read_only_database_of_an_older_schema_says_it_needs_an_upgrade_and_is
         home.mkdir()
         home.chmod(0o777)
         before = fingerprint(base)
-        r = run_cli(HOW or "", home, "--db", str(db), "db", "info")
+        r = run_cli(how, home, "--db", str(db), "db", "info")
         assert r.returncode != 0 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
         assert "read-only" in r.stderr and "0006" in r.stderr and "writable" in r.stderr
         assert fingerprint(base) == before
