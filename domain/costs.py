@@ -80,6 +80,12 @@ DEFAULT_CASH = {"KRW": 10_000_000.0, "USDT": 10_000.0}
 _BINANCE_QUOTES = ("USDT", "USDC", "FDUSD", "BUSD")
 
 
+def priced_as(exchange: str) -> str:
+    """The exchange whose costs and market kind apply to candles stored under `exchange`: itself when QuantDesk
+    knows it, else "csv" (candles imported from a file under a label of the user's own choosing)."""
+    return exchange if exchange in _KINDS else "csv"
+
+
 def market_kind(exchange: str) -> MarketKind | None:
     """Spot for Upbit and the Demo exchange, USDT-M futures for Binance, None for a CSV (unknown)."""
     if exchange == "csv":

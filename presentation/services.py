@@ -75,6 +75,8 @@ class AppServices(Protocol):
 
     async def seed_demo(self, on_progress: Callable[[AppCollectProgress], None] | None = None) -> None: ...
 
+    async def top_up_demo(self, on_progress: Callable[[AppCollectProgress], None] | None = None) -> int: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -158,6 +160,14 @@ class Services:
     def delete(self, key: SeriesKey, start_ms: int | None, end_ms: int | None) -> int:
         return int(self.data.delete_range(key, start_ms, end_ms))
 
+    async def forget_known_empty(self, key: SeriesKey) -> int:
+        """Forget every range of `key` recorded as having no trades (stored candles stay), so the next collect
+        asks the exchange for them again; the bars forgotten."""
+        cov = await asyncio.to_thread(self.coverage, key)
+        if not cov.known_empty:
+            return 0
+        return await self.market_data.forget_known_empty(key, cov.known_empty[0][0], cov.known_empty[-1][1])
+
     async def collect(self, key: SeriesKey, start_ms: int, end_ms: int,
                       on_progress: Callable[[CollectProgress], None]) -> CollectSummary:
         """Collect [start, end) of `key` on the running asyncio loop; returns the service's summary."""
@@ -195,6 +205,10 @@ class Services:
     async def seed_demo(self, on_progress: Callable[[CollectProgress], None]) -> None:
         """Fill an empty store from the Demo exchange."""
         await self.app.seed_demo(on_progress=lambda p: on_progress(CollectProgress.of(p)))
+
+    async def top_up_demo(self, on_progress: Callable[[CollectProgress], None]) -> int:
+        """Collect the stored Demo series up to now (a later start); how many series were topped up."""
+        return await self.app.top_up_demo(on_progress=lambda p: on_progress(CollectProgress.of(p)))
 
     async def aclose(self) -> None:
         await self.app.aclose()

@@ -73,7 +73,7 @@ def money_label(key: str, quote: str | None) -> str:
 
 def market_money_label(key: str, exchange: str | None, symbol: str | None) -> str:
     """`money_label` for a market: the quote currency from the costs model (unchanged when unknown, e.g. CSV)."""
-    from domain.costs import quote_currency
+    from domain.costs import priced_as, quote_currency
 
-    quote = quote_currency(exchange, symbol) if exchange and symbol else None
+    quote = quote_currency(priced_as(exchange), symbol) if exchange and symbol else None
     return money_label(key, quote)

@@ -16,7 +16,7 @@ from app.backtests.ports import (
     WorkerPool,
     WorkerProcess,
 )
-from app.backtests.worker import check_series, prepare_failure, simulate_checked
+from app.backtests.worker import STAGE_FRACTIONS, check_series, prepare_failure, simulate_checked
 from app.clock import Clock
 from app.errors import DataError, UserError
 from app.jobs import BackgroundJob
@@ -45,7 +45,7 @@ class RunBacktest:
 
 @dataclass(frozen=True, slots=True)
 class BacktestProgressed:
-    """Progress of one run: `stage` in loading/starting/signals/simulating/saving/done/cancelled/failed."""
+    """Progress of one run: `stage` in loading/starting/signals/simulating/statistics/saving/done/cancelled/failed."""
 
     stage: str
     fraction: float
@@ -111,7 +111,8 @@ class BacktestService:
         emit(BacktestProgressed("loading", 0.0))
         series = self.load(cmd)  # prices and length checked here, once
         emit(BacktestProgressed("simulating", 0.3))
-        result = simulate_checked(cmd.strategy, series, evaluate(cmd.strategy, series), cmd.settings)
+        result = simulate_checked(cmd.strategy, series, evaluate(cmd.strategy, series), cmd.settings,
+                                  lambda stage: emit(BacktestProgressed(stage, STAGE_FRACTIONS[stage])))
         return self._save(cmd, series, result, emit)
 
     def start(self, cmd: RunBacktest, on_progress: Listener | None = None) -> BacktestJob:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
@@ -10,6 +11,8 @@ from domain.backtest.curve import first_bad_price
 from domain.backtest.run import BacktestResult, indicator_warmup
 from domain.market import CandleSeries
 from domain.strategy import Signals, Strategy
+
+STAGE_FRACTIONS = {"statistics": 0.85}  # where a stage reported from inside the engine starts on the bar
 
 
 def check_series(series: CandleSeries) -> str | None:
@@ -34,13 +37,14 @@ def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     return None
 
 
-def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Signals,
-                     settings: BacktestSettings) -> BacktestResult:
-    """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan)."""
+def simulate_checked(strategy: Strategy, series: CandleSeries, signals: Signals, settings: BacktestSettings,
+                     on_stage: Callable[[str], None] | None = None) -> BacktestResult:
+    """Simulate `signals` on candles `prepare_failure` has already passed (no second price scan); `on_stage`
+    hears "statistics" when the simulation is done and the statistics begin."""
     from domain.backtest.run import backtest_signals
 
     return backtest_signals(series, signals, strategy.direction, strategy.risk, settings,
-                            indicator_warmup(strategy, series))
+                            indicator_warmup(strategy, series), on_stage=on_stage)
 
 
 def serve(conn: Connection) -> None:
@@ -64,6 +68,8 @@ def work(conn: Connection, payload: tuple[Strategy, CandleSeries, BacktestSettin
         conn.send(("progress", ("signals", 0.2)))
         signals = evaluate(strategy, series)
         conn.send(("progress", ("simulating", 0.5)))
-        conn.send(("result", simulate_checked(strategy, series, signals, settings)))
+        result = simulate_checked(strategy, series, signals, settings,
+                                  lambda stage: conn.send(("progress", (stage, STAGE_FRACTIONS[stage]))))
+        conn.send(("result", result))
     except Exception as err:  # reported to the parent as a one-line failure
         conn.send(("error", f"backtest failed: {type(err).__name__}: {err}"))

@@ -137,8 +137,16 @@ class Container:
         from infrastructure.db.strategies import SqlStrategyRepository
 
         service = StrategyService(SqlStrategyRepository(self.engine), self.clock)
-        service.ensure_samples(bundled_strategies())
+        if not self.read_only:  # a read-only database is listed as it is
+            service.ensure_samples(bundled_strategies())
         return service
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the database was opened read-only (its file or folder is not writable)."""
+        from infrastructure.db.engine import is_read_only
+
+        return is_read_only(self.engine)
 
     @cached_property
     def backtests(self) -> BacktestService:
@@ -215,6 +223,14 @@ class Container:
         """First run: the Demo exchange's recent candles, so charts show data at once."""
         await self.start_demo()
         await self.demo_seed.run(on_progress=on_progress)
+
+    async def top_up_demo(self, on_progress: ProgressCallback | None = None) -> int:
+        """A later start: the stored Demo series collected up to now; how many series were topped up."""
+        stored = [s for s in self.candles.series() if s.key.exchange == "demo"]
+        if not stored or self.read_only:  # a read-only database is shown as it is
+            return 0
+        await self.start_demo()
+        return len(await self.demo_seed.top_up(stored, on_progress=on_progress))
 
     async def aclose(self) -> None:
         """Stop what runs on the event loop: exchange sessions and the Demo simulator."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -86,8 +87,9 @@ def open_container(args: argparse.Namespace) -> Container:
 
 @contextmanager
 def progress_bar(description: str, quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr; yields `update(done, total)`."""
-    if quiet:
+    """A rich progress bar on stderr; yields `update(done, total)`. None when stderr is not a terminal: a log or a
+    pipe would only get the bar's closing blank line, ahead of any error line."""
+    if quiet or not sys.stderr.isatty():
         yield lambda done, total: None
         return
     from rich.console import Console
@@ -112,8 +114,9 @@ def cost_defaults(exchange: str | None, market: str | None, cash: float | None,
                   commission: float | None) -> tuple[float, float]:
     """Cash and commission (a fraction) as given, else the costs model's defaults for the exchange and the
     market's quote currency (one source for the CLI and the desktop)."""
-    from domain.costs import default_cash, default_costs, quote_currency
+    from domain.costs import default_cash, default_costs, priced_as, quote_currency
 
+    exchange = priced_as(exchange) if exchange else None  # a file's own label costs like CSV data
     costs = default_costs(exchange) if exchange else None
     if commission is None:
         commission = costs.fee() if costs is not None else CSV_COMMISSION

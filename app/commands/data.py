@@ -94,8 +94,9 @@ def _info(args: argparse.Namespace) -> int:
     print(f"{'exchange':<10} {'market':<14} {'tf':<4} {'first bar':<21} {'last bar':<21} {'rows':>9} {'gaps':>5}")
     for r in rows:
         s = r.stored
+        first, last = (describe_ms(s.first_ts), describe_ms(s.last_ts)) if s.rows else ("-", "-")  # known empty only
         print(f"{printable(s.key.exchange):<10} {printable(s.key.symbol):<14} {s.key.timeframe.code:<4} "
-              f"{describe_ms(s.first_ts):<21} {describe_ms(s.last_ts):<21} {s.rows:>9} {len(r.gaps):>5}")
+              f"{first:<21} {last:<21} {s.rows:>9} {len(r.gaps):>5}")
         for a, b in r.gaps[: args.gaps]:
             print(f"    gap {describe_ms(a)} .. {describe_ms(b)} ({_span(b - a)})")
         if len(r.gaps) > args.gaps:

@@ -52,6 +52,8 @@ def register(sub: Any) -> None:
     p.add_argument("--log-dir", type=Path, help="audit and app log folder (default: the user log dir)")
     p.add_argument("--keep-positions", action="store_true", help="do not flatten on exit; keep the session to resume")
     p.add_argument("--resume", action="store_true", help="resume the sessions left running last time")
+    p.add_argument("--new-session", action="store_true",
+                   help="start afresh under a name whose finished session is stored, deleting that history")
     p.set_defaults(func=_paper)
 
 
@@ -124,7 +126,8 @@ async def _run(ctx: CliContext, args: argparse.Namespace) -> int:
         await engine.start()
         sessions = await engine.resume() if args.resume else []
         if args.strategy:
-            sessions.append(await engine.add_session(_spec(container, args)))
+            sessions.append(await engine.add_session(_spec(container, args),
+                                                     stored_name="replace" if args.new_session else "refuse"))
         for s in sessions:
             print(f"paper session {s.id}: {s.spec.strategy.name} on {s.spec.exchange}:{s.spec.symbol} "
                   f"{s.spec.timeframe.code}, cash {s.broker.cash:,.2f}, warmed up on {len(s.evaluator)} bars",

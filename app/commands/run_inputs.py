@@ -83,14 +83,11 @@ def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tu
     """The settings with the futures account of a Binance USDT-M market (brackets, leverage, margin, stored
     funding) and a line saying whether funding data covered the range; spot markets and CSV files refuse
     leverage ≠ 1 (InvalidLeverage's message, as a UserError)."""
-    from domain.costs import MarketKind, market_kind
+    from domain.costs import MarketKind, market_kind, priced_as
     from domain.futures import InvalidLeverage, check_leverage
 
-    exchange, symbol = ("csv", args.csv) if args.csv else (args.exchange, args.market)
-    try:
-        kind = market_kind(exchange)
-    except ValueError:
-        kind = None
+    exchange, symbol = ("csv", args.csv) if args.csv else (priced_as(args.exchange), args.market)
+    kind = market_kind(exchange)
     table = open_container(args).bracket_tables.get(symbol) if kind is MarketKind.USDT_FUTURES else None
     try:
         leverage = check_leverage(exchange, symbol, args.leverage, table)

@@ -80,8 +80,11 @@ def _import(args: argparse.Namespace) -> int:
     if not result.ok:
         for issue in result.errors:
             print(str(issue), file=sys.stderr)
-        print(f"nothing imported: {len(result.errors)} problem(s)", file=sys.stderr)
+        n = len(result.errors)
+        print(f"nothing imported: {n} problem{'' if n == 1 else 's'}", file=sys.stderr)
         return 1
+    if not result.created:
+        raise UserError(f"{', '.join(str(p) for p in args.files)}: no strategy in it; nothing imported")
     print(f"imported {len(result.created)} strateg{'y' if len(result.created) == 1 else 'ies'}: "
           + ", ".join(printable(n) for n in result.created))
     return 0

@@ -11,7 +11,8 @@ import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from app.clock import Clock
 from app.errors import UserError
@@ -38,7 +39,15 @@ from app.live.journal import StoreJournal
 from app.live.metrics import LiveMetrics
 from app.live.paper_risk import PaperRisk
 from app.live.ports import FeedFactory, PaperStore
-from app.live.session import FLATTENED, RUNNING, STOPPED, PaperSession, SessionSpec, kept_session_message
+from app.live.session import (
+    FLATTENED,
+    RUNNING,
+    STOPPED,
+    PaperSession,
+    SessionSpec,
+    finished_session_message,
+    kept_session_message,
+)
 from app.live.snapshot import SessionSnapshot, snapshot_of
 from domain.futures import BracketTable
 from domain.market import CandleSeries, Timeframe
@@ -46,6 +55,7 @@ from domain.strategy import warmup_bars
 
 log = logging.getLogger(__name__)
 HistoryLoader = Callable[[str, str, Timeframe, int], Awaitable[CandleSeries]]
+StoredNamePolicy = Literal["refuse", "replace", "rename"]  # what starting a name with a stored history does
 """(exchange, symbol, timeframe, bars) -> the latest `bars` complete bars (stored, topped up over REST)."""
 
 
@@ -113,19 +123,23 @@ class LiveEngine(SessionFlow):
 
     # ----- sessions
     async def add_session(self, spec: SessionSpec, state: dict[str, Any] | None = None,
-                          last_bar_ts: int = -1, persist: bool = True) -> PaperSession:
-        """Warm the strategy up on history, then trade it live (resuming `state` after a restart)."""
+                          last_bar_ts: int = -1, persist: bool = True,
+                          stored_name: StoredNamePolicy = "refuse") -> PaperSession:
+        """Warm the strategy up on history, then trade it live (resuming `state` after a restart). A name that
+        has a stored history is refused, or ("replace") a finished one's history deleted, or ("rename") the
+        session started under the next free name "NAME (2)" - never silently reset."""
         if spec.session_id in self.sessions:
             raise UserError(f"a paper session named {spec.session_id!r} is already running")
+        wipe = stored_name == "replace"
         if persist and self.store is not None and state is None:
-            await asyncio.to_thread(self._refuse_kept, spec.session_id)
+            spec = await asyncio.to_thread(self._claim_name, spec, stored_name)
         bars = max(self.history_bars, 3 * warmup_bars(spec.strategy, spec.timeframe) + 10)
         history = await self.history(spec.exchange, spec.symbol, spec.timeframe, bars)
         # Warming the evaluator streams every history bar through the indicators: off the loop.
         session = await asyncio.to_thread(PaperSession.build, spec, history, state, last_bar_ts,
                                           self.brackets.get(spec.symbol) if spec.futures else None)
         if persist and self.store is not None and state is None:
-            await asyncio.to_thread(self.store.create, spec.session_id, spec.to_dict(), self.clock.now_ms())
+            await asyncio.to_thread(self.store.create, spec.session_id, spec.to_dict(), self.clock.now_ms(), wipe)
         market = self._market(spec.exchange, spec.symbol)
         for bar in await market.bars.join(spec.timeframe, session.last_bar_ts):
             session.on_bar(bar)  # bars missed before joining: warm-up only, too late to act on
@@ -141,11 +155,24 @@ class LiveEngine(SessionFlow):
             market.task = asyncio.create_task(self._run_feed(market), name=f"feed-{spec.exchange}-{spec.symbol}")
         return session
 
-    def _refuse_kept(self, session_id: str) -> None:
-        """A new session must not reuse the name of one kept with its positions: starting it would reset them."""
-        stored = self.store.get(session_id) if self.store is not None else None
-        if stored is not None and stored.status == RUNNING:
-            raise UserError(kept_session_message(session_id))
+    def _claim_name(self, spec: SessionSpec, policy: StoredNamePolicy) -> SessionSpec:
+        """The spec to start under `policy`: a stored name is refused (a kept one always), kept for replacing
+        a finished one's history, or swapped for the next name nothing has used."""
+        assert self.store is not None
+        stored = self.store.get(spec.session_id)
+        if stored is None:
+            return spec
+        if policy == "rename":
+            taken = {*self.sessions, *self.stopped}
+            n = 2
+            while f"{spec.session_id} ({n})" in taken or self.store.get(f"{spec.session_id} ({n})") is not None:
+                n += 1
+            return replace(spec, session_id=f"{spec.session_id} ({n})")
+        if stored.status == RUNNING:
+            raise UserError(kept_session_message(spec.session_id))
+        if policy == "refuse":
+            raise UserError(finished_session_message(spec.session_id, stored.status))
+        return spec
 
     async def resume(self) -> list[PaperSession]:
         """Restart every session that was running when the app stopped, with its positions."""

@@ -44,7 +44,9 @@ class StoredSession:
 class PaperStore(Protocol):
     """Persistence of paper sessions, their orders and fills. Each call is one transaction."""
 
-    def create(self, session_id: str, spec: dict[str, Any], created_ms: int) -> None: ...
+    def create(self, session_id: str, spec: dict[str, Any], created_ms: int, replace: bool = False) -> None:
+        """Start a session's record. A stored session of that name is refused: a kept (running) one always, a
+        finished one unless `replace` (which deletes its orders and fills)."""
 
     def save_state(self, session_id: str, status: str, state: dict[str, Any], last_bar_ts: int,
                    updated_ms: int) -> None: ...

@@ -38,6 +38,12 @@ def kept_session_message(session_id: str) -> str:
             f"(the desktop app resumes it on start), or start a new one under another name (--session NAME)")
 
 
+def finished_session_message(session_id: str, status: str) -> str:
+    """Why a new session may not silently take the name of a finished one (starting it would delete its record)."""
+    return (f"paper session {session_id!r} already has a stored history ({status}); start the new one under another "
+            f"name (--session NAME), or replace that history with --new-session (its orders and fills are deleted)")
+
+
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
     """What to trade: the strategy (by value, so a later edit does not change a running session), the

@@ -86,27 +86,40 @@ class _Run:
         self.t0 = time.monotonic()
         self.first_bar: int | None = None  # the market's first bar, once a page with data showed it
         self.probed_to = 0  # newer pages asked on behalf of empty answers answered empty up to here
+        self._listing_asked = asyncio.Lock()  # a forward exchange is asked for the market's first bar once a run
+        self._listing_known = False
 
     async def fetch(self, req: FetchRequest) -> FetchResult:
         """One exchange call, counted; a backward page that shows the market's first bar records it."""
         key, geometry = self.summary.key, self.gw.geometry
         result = await self.gw.fetch_candles(key.symbol, key.timeframe, (req.start, req.end))
-        s = self.summary
-        s.requests += 1
-        s.retries += result.retries
-        s.throttled += result.throttled
-        s.rejected.update(r.reason for r in result.rejected_rows)
+        self._count(result)
         shown = first_bar_shown(req, result.series.ts, result.returned, geometry)
         if shown is not None and not result.rejected_rows:
             self.first_bar = shown if self.first_bar is None else min(self.first_bar, shown)
         return result
 
+    async def first_bar_listed(self) -> int | None:
+        """The market's first bar as a forward exchange answers it (one probe a run: Binance's oldest kline from
+        startTime 0); None when the answer shows no bar (an empty or spoiled answer proves nothing)."""
+        async with self._listing_asked:
+            if not self._listing_known:
+                self._listing_known = True
+                key = self.summary.key
+                result = await self.gw.first_candle(key.symbol, key.timeframe)
+                if result is not None:
+                    self._count(result)
+                    if result.returned and not result.rejected_rows and len(result.series.ts):
+                        self.first_bar = int(result.series.ts[0])
+        return self.first_bar
+
     async def first_bar_after(self, end_ms: int) -> int | None:
         """The market's first bar if it opens at or after `end_ms`, found by asking the newer pages (Upbit-style
-        exchanges only) up to one page past the collection; None where no page with data shows it."""
+        exchanges) up to one page past the collection, or asking a forward exchange for it; None where no
+        answer with data shows it."""
         geometry, tf = self.gw.geometry, self.summary.key.timeframe
         if geometry.direction != "backward":
-            return None
+            return await self.first_bar_listed()
         step = geometry.max_candles * tf.ms
         limit = self.summary.end_ms + step
         probe = max(end_ms, self.probed_to)
@@ -117,6 +130,13 @@ class _Run:
             probe += step
             self.probed_to = max(self.probed_to, probe)  # empty up to here: never asked twice in one run
         return self.first_bar
+
+    def _count(self, result: FetchResult) -> None:
+        s = self.summary
+        s.requests += 1
+        s.retries += result.retries
+        s.throttled += result.throttled
+        s.rejected.update(r.reason for r in result.rejected_rows)
 
     def emit(self, finished: bool = False) -> None:
         if self.on_progress is None:
@@ -192,7 +212,8 @@ class MarketDataService:
             result = await run.fetch(req)
             settled = proven(req, result.series.ts, result.returned, tf, gw.geometry, floor)
             if settled is None:  # an empty answer: "no trades" only where a page with data proves it
-                settled = empty_page_proven(req, await run.first_bar_after(req.end), floor)
+                back = gw.geometry.direction == "backward"  # a forward page proves only its own window
+                settled = empty_page_proven(req, await run.first_bar_after(req.end), floor if back else req.start)
             if settled is None:
                 run.summary.unproven += req.count  # asked again next run, never trusted as known-empty
                 run.remaining[lane] = subtract(run.remaining[lane], [(req.start, req.end)])

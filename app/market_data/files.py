@@ -83,10 +83,17 @@ class DataService:
         return series
 
     def info(self) -> list[SeriesInfo]:
+        """Every stored series, then every series with no candles but ranges known to have none (rows 0)."""
         out = []
         for s in self._candles.series():
             cov = self._candles.coverage(s.key)
             out.append(SeriesInfo(s, cov.holes(), cov.known_empty))
+        stored = {i.stored.key for i in out}
+        for key in self._candles.fetched_series():
+            cov = self._candles.coverage(key)
+            if key not in stored and cov.known_empty:
+                empty = StoredSeries(key, cov.known_empty[0][0], cov.known_empty[-1][1] - key.timeframe.ms, 0)
+                out.append(SeriesInfo(empty, [], cov.known_empty))
         return out
 
     def delete_range(self, key: SeriesKey, start_ms: int | None = None, end_ms: int | None = None) -> int:

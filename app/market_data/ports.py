@@ -47,3 +47,7 @@ class CandleRepository(Protocol):
         """Every stored series with its first/last bar and row count."""
         ...
 
+    def fetched_series(self) -> list[SeriesKey]:
+        """Every series with windows recorded as fetched, candles or not (e.g. only ranges before a listing)."""
+        ...
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,8 +53,9 @@ def indicator_warmup(strategy: Strategy, base: Timeframe | CandleSeries | None =
 
 
 def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
-                     settings: BacktestSettings, warmup: int = 0, scale: ScaleSpec | None = None) -> BacktestResult:
-    """Simulate precomputed signals and compute statistics.
+                     settings: BacktestSettings, warmup: int = 0, scale: ScaleSpec | None = None,
+                     on_stage: Callable[[str], None] | None = None) -> BacktestResult:
+    """Simulate precomputed signals and compute statistics (`on_stage("statistics")` between the two).
 
     As in backtesting.py, the first bar acted on is `warmup + 1` (every indicator valid on it and on the
     bar before), and buy & hold is measured from the close of bar `warmup`.
@@ -66,6 +68,8 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
             f"so at least {warmup + 2} bars are required"
         )
     sim = simulate(series, signals, direction, risk, settings, start=warmup + 1, scale=scale)
+    if on_stage is not None:
+        on_stage("statistics")
     dd = drawdown(sim.equity)
     stats = compute_stats(series.ts, series.close, sim.equity, sim.trades, first_trading_bar=warmup, dd=dd)
     if settings.futures:

@@ -192,6 +192,14 @@ class SqlCandleRepository:
         return int(n or 0)
 
     @storage_errors
+    def fetched_series(self) -> list[SeriesKey]:
+        stmt = sa.select(fr.c.exchange, fr.c.symbol, fr.c.timeframe).distinct().order_by(
+            fr.c.exchange, fr.c.symbol, fr.c.timeframe)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [SeriesKey(e, s, Timeframe.parse(t)) for e, s, t in rows]
+
+    @storage_errors
     def series(self) -> list[StoredSeries]:
         stmt = (
             sa.select(cb.c.exchange, cb.c.symbol, cb.c.timeframe, sa.func.min(cb.c.first_ts),

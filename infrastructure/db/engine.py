@@ -7,10 +7,12 @@ import os
 import sqlite3
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -78,6 +80,12 @@ os.register_at_fork(before=_FORK_LOCK.acquire, after_in_parent=_FORK_LOCK.releas
                     after_in_child=_FORK_LOCK.release)
 
 _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.WeakKeyDictionary()
+_READ_ONLY: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether the engine opened its file read-only (the file or its folder is not writable)."""
+    return engine in _READ_ONLY
 
 
 def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
@@ -86,15 +94,22 @@ def checkpointer_of(engine: Engine) -> WalCheckpointer | None:
 
 
 def _set_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
-    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+    _set_read_pragmas(dbapi_conn)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA wal_autocheckpoint=0")  # the engine's WalCheckpointer does it, off the write path
+    cur.close()
+
+
+def _set_read_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry | None = None) -> None:
+    """The pragmas that change nothing in the file: all a read-only connection may set."""
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+    cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA temp_store=MEMORY")
-    cur.execute("PRAGMA wal_autocheckpoint=0")  # the engine's WalCheckpointer does it, off the write path
     cur.close()
 
 
@@ -104,8 +119,9 @@ def _begin(conn: Connection) -> None:
     conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
-def _check_file(path: Path) -> None:
-    """Refuse early, with one clear line, a path we cannot use; never modify an existing file here."""
+def _check_file(path: Path) -> bytes:
+    """Refuse early, with one clear line, a path we cannot use; never modify an existing file here. The file's
+    first 20 bytes (empty for a new file)."""
     if path.is_dir():
         raise StorageError(f"database path {path} is a directory")
     parent = path.parent
@@ -114,7 +130,7 @@ def _check_file(path: Path) -> None:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise StorageError(f"cannot create the folder for database {path}: {err.strerror}") from None
-        return
+        return b""
     try:
         with path.open("rb") as fh:
             head = fh.read(20)
@@ -134,6 +150,7 @@ def _check_file(path: Path) -> None:
         raise StorageError(f"database {path} is corrupt or unreadable: {err}") from None
     if not ok or ok[0] != "ok":
         raise StorageError(f"database {path} failed its integrity check: {ok[0] if ok else '?'}")
+    return head
 
 
 def _read_only_uri(path: Path, head: bytes) -> str:
@@ -145,15 +162,46 @@ def _read_only_uri(path: Path, head: bytes) -> str:
     return f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if idle else "")
 
 
+def writable(path: Path) -> bool:
+    """Whether SQLite may write the database: the file (if any) and its folder, where WAL keeps its -wal and -shm
+    files (a folder that is not writable is fine only when both exist already and are writable)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    if os.access(path.parent, os.W_OK | os.X_OK):
+        return True
+    side = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    return path.exists() and all(os.access(s, os.W_OK) for s in side)
+
+
+def _refuse_read_only_writes(path: Path) -> Callable[[ExceptionContext], None]:
+    def handle(ctx: ExceptionContext) -> None:
+        err = ctx.original_exception
+        if isinstance(err, sqlite3.OperationalError) and "readonly" in str(err).replace("read-only", "readonly"):
+            raise StorageError(f"database {path} is read-only (the file or its folder is not writable); "
+                               f"nothing was changed") from None
+    return handle
+
+
 def create_sqlite_engine(path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> Engine:
     """Engine for a SQLite file; creates the folder, sets WAL and the pragmas on every new connection, and
-    checkpoints the log on a thread of its own (stopped when the engine is disposed)."""
+    checkpoints the log on a thread of its own (stopped when the engine is disposed). A file (or folder) that is
+    not writable is opened read-only: reading works, any write fails with one "read-only" StorageError."""
     p = Path(path)
-    _check_file(p)
-    engine = create_engine(sqlite_url(p), pool_size=5, max_overflow=5, pool_pre_ping=False)
-    event.listen(engine, "connect", _set_pragmas)
+    head = _check_file(p)
+    if writable(p):
+        engine = create_engine(sqlite_url(p), pool_size=5, max_overflow=5, pool_pre_ping=False)
+        event.listen(engine, "connect", _set_pragmas)
+        checkpointer = _CHECKPOINTERS[engine] = WalCheckpointer(p, checkpoint_every_s)
+        event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
+    else:
+        if not head:
+            raise StorageError(f"cannot create database {p}: its folder is read-only")
+        uri = _read_only_uri(p, head)
+        # the URL still names the file (messages, pool choice); the creator opens it read-only
+        engine = create_engine(sqlite_url(p), pool_size=5, max_overflow=5, pool_pre_ping=False,
+                               creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+        event.listen(engine, "connect", _set_read_pragmas)
+        _READ_ONLY.add(engine)
     event.listen(engine, "begin", _begin)
-    checkpointer = _CHECKPOINTERS[engine] = WalCheckpointer(p, checkpoint_every_s)
-    event.listen(engine, "engine_disposed", lambda _engine: checkpointer.stop())
+    event.listen(engine, "handle_error", _refuse_read_only_writes(p))
     return engine
-

@@ -55,10 +55,17 @@ def _stored_revisions(engine: Engine) -> list[str] | None:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Create or upgrade the schema. A newer or unknown schema is refused before anything is written."""
+    from infrastructure.db.engine import is_read_only  # (engine.py imports this module's neighbours)
+
     where = engine.url.database or str(engine.url)
     try:
-        if _stored_revisions(engine) == [newest_migration()]:
+        stored = _stored_revisions(engine)
+        if stored == [newest_migration()]:
             return  # up to date, the usual start: no Alembic needed
+        if is_read_only(engine) and stored and stored[0] in known_migrations():
+            raise StorageError(f"database {where} is read-only and at schema {stored[0]}, older than this QuantDesk's "
+                               f"{newest_migration()}; make it writable once so it can be upgraded (nothing was "
+                               f"changed)")
         from alembic import command
         from alembic.script import ScriptDirectory
 

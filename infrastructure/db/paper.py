@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from app.errors import UserError
 from app.live.ports import StoredSession
-from app.live.session import RUNNING, kept_session_message
+from app.live.session import RUNNING, finished_session_message, kept_session_message
 from infrastructure.db.errors import storage_errors
 
 metadata = sa.MetaData()
@@ -63,12 +63,15 @@ class SqlPaperStore:
         self._engine = engine
 
     @storage_errors
-    def create(self, session_id: str, spec: dict[str, Any], created_ms: int) -> None:
-        """Start a session's record, replacing a finished one of that name; a kept (running) one is refused."""
+    def create(self, session_id: str, spec: dict[str, Any], created_ms: int, replace: bool = False) -> None:
+        """Start a session's record. A kept (running) one of that name is refused; a finished one too, unless
+        `replace` says to delete its history."""
         with self._engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE") as c, c.begin():
             status = c.execute(sa.select(sessions.c.status).where(sessions.c.session_id == session_id)).scalar()
             if status == RUNNING:
                 raise UserError(kept_session_message(session_id))
+            if status is not None and not replace:
+                raise UserError(finished_session_message(session_id, str(status)))
             c.execute(sessions.delete().where(sessions.c.session_id == session_id))
             c.execute(orders.delete().where(orders.c.session_id == session_id))
             c.execute(fills.delete().where(fills.c.session_id == session_id))

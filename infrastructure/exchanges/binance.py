@@ -56,6 +56,19 @@ class BinanceGateway:
             raise ExchangeError(f"{self.name}: unexpected answer for {symbol}: {err}") from None
         return FetchResult(series, returned, rejected, reply.retries, reply.throttled)
 
+    async def first_candle(self, symbol: str, timeframe: Timeframe) -> FetchResult:
+        """The market's first kline: from startTime 0 Binance answers the oldest bars there are."""
+        if not timeframe.binance:
+            raise ExchangeError(f"{self.name} has no {timeframe.code} candles")
+        params = {"symbol": symbol, "interval": timeframe.binance, "startTime": "0", "limit": "1"}
+        reply = await self._http.get_json("/fapi/v1/klines", params, weight=kline_weight(1),
+                                          what=f"the first {timeframe.code} kline of {symbol}")
+        try:
+            series, rejected, returned = parse_rows(self.name, reply.data, timeframe, binance_row)
+        except ValueError as err:
+            raise ExchangeError(f"{self.name}: unexpected answer for {symbol}: {err}") from None
+        return FetchResult(series, returned, rejected, reply.retries, reply.throttled)
+
     async def fetch_funding(self, symbol: str, window: tuple[int, int]) -> FundingPage:
         """The oldest (at most 1000) funding events with start ≤ fundingTime < end."""
         start, end = window

@@ -54,6 +54,10 @@ class UpbitGateway:
             raise ExchangeError(f"{self.name}: unexpected answer for {symbol}: {err}") from None
         return FetchResult(series, returned, rejected, reply.retries, reply.throttled)
 
+    async def first_candle(self, symbol: str, timeframe: Timeframe) -> None:
+        """Upbit cannot be asked for a market's first candle; a short backward page shows it instead."""
+        return None
+
     async def list_markets(self) -> list[Market]:
         reply = await self._http.get_json("/v1/market/all")
         if not isinstance(reply.data, list):

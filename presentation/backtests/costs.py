@@ -5,7 +5,7 @@ from __future__ import annotations
 from PyQt6 import QtWidgets
 
 from domain.backtest import BacktestSettings
-from domain.costs import default_cash, default_costs, fraction_to_pct, pct_to_fraction, quote_currency
+from domain.costs import default_cash, default_costs, fraction_to_pct, pct_to_fraction, priced_as, quote_currency
 from presentation.settings import app_settings
 
 LAST_FEE, LAST_SLIPPAGE = "costs/last_fee_pct", "costs/last_slippage_pct"  # CSV data: the last used values
@@ -48,6 +48,7 @@ class CostsFields:
         quote currency again keep what is shown."""
         if not exchange or not symbol:
             return
+        exchange = priced_as(exchange)  # candles imported under a label of the user's own cost like CSV data
         quote = quote_currency(exchange, symbol) if exchange != "csv" else None
         if (exchange, quote) == (self.exchange, self.quote):
             return

@@ -33,6 +33,7 @@ class DataTab(QtWidgets.QWidget):
     progressed = QtCore.pyqtSignal(object)  # CollectProgress
     finished = QtCore.pyqtSignal(str)  # "done", "cancelled" or "failed"
     collected = QtCore.pyqtSignal(object)  # SeriesKey whose stored bars grew
+    forgotten = QtCore.pyqtSignal(object, int)  # SeriesKey, bars no longer known to have no trades
 
     def __init__(self, services: Services, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -182,13 +183,23 @@ class DataTab(QtWidgets.QWidget):
         for w in (QtWidgets.QLabel("From"), self.del_start, QtWidgets.QLabel("to"), self.del_end, self.delete_btn):
             row.addWidget(w)
         row.addStretch(1)
+        self.forget_btn = QtWidgets.QPushButton("Forget known-empty ranges…")
+        self.forget_btn.setToolTip("Collect skips ranges the exchange proved to have no trades; forget them so the "
+                                   "next Collect asks again. Stored candles are kept.")
+        self.forget_btn.clicked.connect(self.confirm_forget)
+        self.forget_note = ElidedLabel("")
+        self.forget_note.setObjectName("hint")
+        forget_row = QtWidgets.QHBoxLayout()
+        forget_row.addWidget(self.forget_btn)
+        forget_row.addWidget(self.forget_note, 1)
         self.coverage_summary = QtWidgets.QLabel("")
         self.coverage_summary.setObjectName("hint")
         self.coverage_summary.setWordWrap(True)
         self.strip = CoverageStrip()
         return group("Stored data and coverage", [("Series", self.series_pick), ("", self.strip),
                                                   ("", self.coverage_summary),
-                                                  ("", self.coverage_view), ("Delete", row)])
+                                                  ("", self.coverage_view), ("Delete", row),
+                                                  ("Known empty", forget_row)])
 
     def refresh(self) -> None:
         """Reload the list of stored series (keeps the current one selected)."""
@@ -253,6 +264,36 @@ class DataTab(QtWidgets.QWidget):
         log.info("deleted %s bars of %s", f"{n:,}", key)
         self._after_change()
         return n
+
+    def confirm_forget(self) -> asyncio.Task[None] | None:
+        """Ask, then forget the picked series' known-empty ranges (never a candle); the task doing it, if any."""
+        key = self.picked()
+        cov = self.services.coverage(key) if key is not None else None
+        if key is None or cov is None:
+            return None
+        bars = total(cov.known_empty) // cov.timeframe.ms
+        if not bars:
+            self.forget_note.setText(f"{series_title(key)} has no ranges known to be empty.")
+            return None
+        stretch = "range" if len(cov.known_empty) == 1 else "ranges"
+        answer = QtWidgets.QMessageBox.question(
+            self, "Forget known-empty ranges",
+            f"Forget {len(cov.known_empty):,} {stretch} ({bars:,} bars) of {series_title(key)} known to have no "
+            f"trades? Stored candles are kept; the next Collect asks the exchange for these ranges again.")
+        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            return None
+        return asyncio.get_event_loop().create_task(self._forget(key))
+
+    async def _forget(self, key: SeriesKey) -> None:
+        try:
+            n = await self.services.forget_known_empty(key)
+        except UserError as err:
+            self.forget_note.setText(f"Could not forget: {err}")
+            return
+        self.forget_note.setText(f"Forgot {n:,} known-empty bars; Collect asks again.")
+        log.info("forgot %s known-empty bars of %s", f"{n:,}", key)
+        self._after_change()
+        self.forgotten.emit(key, n)
 
     def _after_change(self) -> None:
         self.refresh()

@@ -152,7 +152,7 @@ class LiveTab(QtWidgets.QWidget, LiveActions):
 
     async def start_session(self, spec: SessionSpec) -> None:
         engine = await self.ensure_engine()
-        session = await engine.add_session(spec)
+        session = await engine.add_session(spec, stored_name="rename")  # a stored history is kept: "NAME (2)"
         log.info("paper session %s started: %s on %s:%s %s, cash %s", session.id, spec.strategy.name, spec.exchange,
                  spec.symbol, spec.timeframe.code, f"{spec.cash:,.2f}")
         self.selected = session.id

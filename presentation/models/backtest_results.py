@@ -13,7 +13,7 @@ from app.backtests.provenance import costs_text, fill_rule, overrides_text
 from domain.backtest import STAT_KEYS, TradeTable
 from domain.backtest.stats import meaningless_ratio
 from domain.backtest.trades import EXIT_REASONS
-from domain.costs import quote_currency
+from domain.costs import priced_as, quote_currency
 from presentation.chart.panes import DARK
 from presentation.models.market_tree import short_time
 
@@ -252,7 +252,7 @@ def run_header(run: StoredRun) -> str:
     range, cash, fees, slippage and fill rule."""
     s, settings = run.summary, run.settings
     cash = settings.get("cash")
-    quote = quote_currency(s.exchange, s.symbol) if s.exchange != "csv" else None
+    quote = quote_currency(priced_as(s.exchange), s.symbol)
     money = "?" if cash is None else f"{cash:,.0f}" + (f" {quote}" if quote else "")
     changed = overrides_text(run.overrides)
     strategy = html.escape(f"#{s.id} {s.strategy_name}", quote=False)

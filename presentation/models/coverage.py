@@ -13,12 +13,13 @@ from presentation.models.market_tree import short_time
 Index = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 HEADERS = ("Kind", "From", "To", "Bars", "No-trade bars")
 _ROLE = QtCore.Qt.ItemDataRole
-KIND_COLORS = {"Covered": "#26a69a", "Hole": "#ef5350"}
+KIND_COLORS = {"Covered": "#26a69a", "Known empty": "#8c8f99", "Hole": "#ef5350"}
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A covered run (stored bars plus minutes known to have had no trades) or a hole nobody fetched yet."""
+    """A covered run (stored bars plus minutes known to have had no trades), a run known to have had no trades
+    at all ("Known empty", e.g. before a market's listing) or a hole nobody fetched yet."""
 
     kind: str
     start: int
@@ -30,8 +31,11 @@ class Span:
 def spans_of(cov: Coverage) -> list[Span]:
     """Covered runs and holes in time order, with stored and known-empty bar counts."""
     ms = cov.timeframe.ms
-    out = [Span("Covered", a, b, total(intersect(cov.stored, [(a, b)])) // ms,
-                total(intersect(cov.known_empty, [(a, b)])) // ms) for a, b in cov.covered]
+    out = []
+    for a, b in cov.covered:
+        bars = total(intersect(cov.stored, [(a, b)])) // ms
+        out.append(Span("Covered" if bars else "Known empty", a, b, bars,
+                        total(intersect(cov.known_empty, [(a, b)])) // ms))
     out += [Span("Hole", a, b, 0, 0) for a, b in cov.holes()]
     return sorted(out, key=lambda s: s.start)
 

@@ -16,9 +16,10 @@ log = logging.getLogger("quantdesk.gui")
 
 
 class Startup:
-    """Starts the Demo exchange once the engines are loaded, seeds an empty database from it (when
-    `first_run_demo`), then tells the window (`demoFinished`: "done", "skipped" or "failed"). Paper sessions
-    left running last time resume once the Live tab exists, after the Demo exchange has started."""
+    """Starts the Demo exchange once the engines are loaded, seeds an empty database from it or tops the stored
+    Demo series up to now (when `first_run_demo`), then tells the window (`demoFinished`: "done", "skipped" or
+    "failed"). Paper sessions left running last time resume once the Live tab exists, after the Demo exchange has
+    started."""
 
     def __init__(self, window: MainWindow, first_run_demo: bool) -> None:
         self.window = window
@@ -66,8 +67,10 @@ class Startup:
 
     async def _seed_if_empty(self) -> str:
         services, status = self.window.services, self.window.status
-        if not self.first_run_demo or services.stored():
+        if not self.first_run_demo:
             return "skipped"
+        if services.stored():
+            return await self._top_up()
         log.info("empty database: collecting three days of Demo 1m candles for two markets")
         status.showMessage("First start: collecting Demo candles…")
         await services.seed_demo(lambda p: self.window.on_data_changed() if p.requests % 8 == 1 else None)
@@ -75,3 +78,14 @@ class Startup:
             log.info("%s: %s bars stored", s.key, f"{s.rows:,}")
         status.showMessage("Demo candles ready", 5000)
         return "done"
+
+    async def _top_up(self) -> str:
+        """A later start: the stored Demo series end where the last run stopped; collect them up to now."""
+        status = self.window.status
+        status.showMessage("Bringing Demo candles up to date…")
+        n = await self.window.services.top_up_demo(
+            lambda p: self.window.on_data_changed() if p.requests % 8 == 1 else None)
+        status.showMessage("Demo candles up to date" if n else "", 5000)
+        if n:
+            log.info("%s Demo series collected up to now", n)
+        return "done" if n else "skipped"

@@ -102,3 +102,39 @@ def test_engine_tabs_built_before_the_loader_ran_still_let_the_demo_exchange_sta
 
     assert qloop.run_until_complete(scenario()) == "skipped"
     assert windows[0].engines.loader is None  # the loader never ran
+
+
+def test_a_later_start_collects_the_stored_demo_series_up_to_now_and_the_chart_shows_the_newest_bar(
+        qtbot: QtBot, container: Container, qloop: qasync.QEventLoop) -> None:
+    import time
+
+    from infrastructure.simulator import simulator_candles
+
+    key = SeriesKey("demo", "KRW-BTC", Timeframe.M1)
+    minute = Timeframe.M1.ms
+    last_run = Timeframe.M1.floor(int(time.time() * 1000)) - 180 * minute  # the last run ended 3 hours ago
+    seeded = (last_run - 120 * minute, last_run)  # stored as a collection stores it: bars and the range asked
+    last_runs = simulator_candles("demo", "KRW-BTC", Timeframe.M1, *seeded)
+    container.candles.upsert(key, last_runs, seeded)
+    other = SeriesKey("csv", "GOOG", Timeframe.D1)
+    store_walk(container, other, 50)
+    window = MainWindow(Services(container))
+    qtbot.addWidget(keep(window))
+    window.show()
+
+    async def scenario() -> str:
+        window.start()
+        (outcome,) = await fired(window.demoFinished, timeout=120)
+        window.show_series(key)
+        if window.loading is not None:
+            await window.loading
+        await window.shutdown()
+        return str(outcome)
+
+    assert qloop.run_until_complete(scenario()) == "done"
+    now = Timeframe.M1.floor(int(time.time() * 1000))
+    [demo] = [s for s in container.candles.series() if s.key == key]
+    assert demo.first_ts == int(last_runs.ts[0]) and demo.last_ts >= now - 3 * minute  # current again
+    assert container.candles.coverage(key).holes() == []  # the three hours between are filled
+    assert container.candles.count(other) == 50  # other exchanges' series are left as they were
+    assert int(window.chart_tab.chart.pyramid.ts[-1]) == demo.last_ts

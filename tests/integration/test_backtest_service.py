@@ -178,3 +178,19 @@ def test_a_run_of_a_stored_strategy_and_its_headline_are_written_in_one_transact
     sweep_point = service.run_here(command())  # a run of an unsaved variant (no strategy id) leaves it alone
     assert sweep_point.run_id != done.run_id
     assert strategies.get(record.id).summary.last_backtest_trades == len(done.result.trades)  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_worker_run_reports_each_stage_once_in_order_at_the_fractions_the_progress_bar_expects(
+        service: BacktestService) -> None:
+    from presentation.backtests.tab import STAGE_STARTS
+
+    events: list[BacktestProgressed] = []
+    service.run(command(), events.append)
+    in_process: list[BacktestProgressed] = []
+    service.run_here(command(), in_process.append)
+    stages = [e.stage for e in events]
+    assert stages == ["loading", "starting", "signals", "simulating", "statistics", "saving", "done"]
+    bar = dict(STAGE_STARTS)
+    assert [e.fraction for e in events[:-1]] == [bar[s] for s in stages[:-1]]  # the bar jumps where it expects
+    assert [e.stage for e in in_process] == ["loading", "simulating", "statistics", "saving", "done"]

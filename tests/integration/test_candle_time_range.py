@@ -116,3 +116,10 @@ def test_db_info_refuses_a_negative_gap_count(db: Path, capsys: pytest.CaptureFi
         main(["--db", str(db), "db", "info", "--gaps", "-2"])
     assert exc.value.code == 2
     assert "'-2' is not a count" in capsys.readouterr().err
+
+
+def test_negative_epochs_are_refused_naming_the_bar_and_its_time(
+        db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = import_refused(db, epoch_csv(tmp_path / "negative.csv", [-1_704_067_200_000, -1_704_067_140_000]),
+                             capsys)
+    assert "bar 1" in message and "-1704067200000" in message and "1916-01-02" in message

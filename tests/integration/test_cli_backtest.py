@@ -127,3 +127,15 @@ def test_nan_prices_and_missing_sources_are_refused(capsys: pytest.CaptureFixtur
     assert code == 2 and "no candles stored for csv:NOPE:1h" in err
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("select count(*) from backtest_runs").fetchone() == (0,)
+
+
+def test_candles_imported_under_a_label_of_the_users_own_backtest_with_file_data_costs(
+        capsys: pytest.CaptureFixture[str], files: dict[str, Path], db_path: Path) -> None:
+    assert run(capsys, "--db", str(db_path), "import-csv", str(files["goog"]), "--exchange", "mybroker",
+               "--market", "GOOG", "--quiet")[0] == 0
+    code, out, err = run(capsys, "--db", str(db_path), "backtest", "--strategy", str(files["sma"]), "--exchange",
+                         "mybroker", "--market", "GOOG", "--timeframe", "1d", "--lot-size", "1")
+    assert code == 0 and "stored as run 1" in out, err
+    code, out, _ = run(capsys, "--db", str(db_path), "backtest-runs", "show", "1", "--json")
+    settings = json.loads(out)["settings"]
+    assert settings["commission"] == 0.002 and settings["cash"] == 10_000.0  # CSV data's defaults

@@ -151,6 +151,19 @@ def test_a_corrupt_database_gives_one_line_and_is_left_untouched(capsys, tmp_pat
     assert bad.read_bytes() == before
 
 
+def test_a_quantdesk_database_cut_short_gives_one_line_and_is_left_untouched(capsys, tmp_path, db_path,
+                                                                            csv_file) -> None:
+    assert run(capsys, "--db", str(db_path), "import-csv", str(csv_file), "--exchange", "e", "--market", "m",
+               "--quiet")[0] == 0
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(db_path.read_bytes()[: 3 * 4096])  # a copy that stopped part-way (a full disk, a bad USB stick)
+    before = cut.read_bytes()
+    for argv in (["db", "info"], ["import-csv", str(csv_file), "--exchange", "e", "--market", "m2"]):
+        code, _, err = run(capsys, "--db", str(cut), *argv)
+        assert code != 0 and err.startswith("error: ") and err.count("\n") == 1 and "corrupt" in err, err
+    assert cut.read_bytes() == before and sorted(p.name for p in tmp_path.glob("cut.db*")) == ["cut.db"]
+
+
 def test_a_newer_schema_gives_one_line_and_is_left_untouched(capsys, db_path, csv_file) -> None:
     assert run(capsys, "--db", str(db_path), "db", "info")[0] == 0
     conn = sqlite3.connect(db_path)

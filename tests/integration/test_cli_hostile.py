@@ -79,6 +79,23 @@ CASES = [
     ("unknown timeframe", ["export-csv", "--exchange", "demo", "--market", "KRW-BTC", "--timeframe", "7m"]),
     ("no such strategy", ["backtest", "--strategy", "No such strategy", "--exchange", "demo", "--market", "X",
                           "--timeframe", "1m"]),
+    # our own, beyond the report's list
+    ("keys for an unknown exchange", ["keys", "delete", "--exchange", "nowhere"]),
+    ("export a series that is not stored", ["export-csv", "--exchange", "demo", "--market", "NOPE", "--timeframe",
+                                            "1m", "-o", "/tmp/never-written.csv"]),
+    ("delete a run that does not exist", ["backtest-runs", "delete", "999"]),
+    ("export a strategy that does not exist", ["strategy", "export", "No such strategy"]),
+    ("collect a range that ends before it starts", ["collect", "--exchange", "demo", "--market", "KRW-BTC",
+                                                    "--start", "2024-02-01", "--end", "2024-01-01"]),
+    ("a start that is not a time", ["collect", "--exchange", "demo", "--market", "KRW-BTC",
+                                    "--start", "yesterday-ish"]),
+    ("paper for a duration that is not one", ["paper", "--strategy", "SMA 10/20 cross", "--market", "KRW-BTC",
+                                              "--duration", "soon"]),
+    ("a negative cash", ["backtest", "--strategy", "SMA 10/20 cross", "--exchange", "demo", "--market", "KRW-BTC",
+                         "--timeframe", "1m", "--cash", "-5"]),
+    ("an optimize parameter without a range", ["optimize", "--strategy", "SMA 10/20 cross", "--exchange", "demo",
+                                               "--market", "KRW-BTC", "--timeframe", "1m", "--param", "period"]),
+    ("a new paper session over a kept one, resumed at once", ["paper", "--resume", "--new-session", "--speed", "-1"]),
 ]
 
 
@@ -138,6 +155,7 @@ def test_duplicate_markets_are_collected_once(capsys: pytest.CaptureFixture[str]
     ("a field over 128 KB", f"1704067200000,1,2,0.5,1.5,{'9' * 200_000}\n1704067260000,1,2,0.5,1.5,10\n"),
     ("a zero price", "1704067200000,0,2,0,1.5,10\n1704067260000,1,2,0.5,1.5,10\n1704067320000,1,2,0.5,1.5,10\n"),
     ("high below the close", "1704067200000,1,1.2,0.5,1.5,10\n1704067260000,1,2,0.5,1.5,10\n"),
+    ("a negative price", "1704067200000,-1,2,-1,1.5,10\n1704067260000,1,2,0.5,1.5,10\n"),
 ])
 def test_a_bad_candle_file_names_its_line_and_stores_nothing(
         capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path, name: str, body: str) -> None:
@@ -146,4 +164,14 @@ def test_a_bad_candle_file_names_its_line_and_stores_nothing(
     before = db.read_bytes()
     code, _out, err = run(capsys, "--db", str(db), "import-csv", str(path), "--exchange", "csv", "--market", "X")
     assert refused(code, err) and f"{path}:2" in err, (name, err)
+    assert db.read_bytes() == before
+
+
+def test_a_strategy_file_with_no_strategy_in_it_is_refused_not_reported_as_an_import(
+        capsys: pytest.CaptureFixture[str], db: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    before = db.read_bytes()
+    code, out, err = run(capsys, "--db", str(db), "strategy", "import", str(empty))
+    assert refused(code, err) and "no strategy in it" in err and str(empty) in err and out == ""
     assert db.read_bytes() == before

@@ -75,7 +75,8 @@ def test_a_kept_session_still_resumes_with_its_position_after_a_refused_restart(
     assert row[0] != "running"  # type: ignore[index]
 
 
-def test_the_store_itself_refuses_to_recreate_a_kept_session_and_replaces_only_a_finished_one(tmp_path: Path) -> None:
+def test_the_store_refuses_to_recreate_a_kept_session_and_replaces_a_finished_one_only_when_told(
+        tmp_path: Path) -> None:
     from app.errors import UserError
     from infrastructure.db.engine import create_sqlite_engine
     from infrastructure.db.migrate import upgrade_to_head
@@ -92,10 +93,38 @@ def test_the_store_itself_refuses_to_recreate_a_kept_session_and_replaces_only_a
     with pytest.raises(UserError, match="--resume"):
         store.create("kept", {"v": 2}, 3)
     assert store.get("kept").spec == {"v": 1} and len(store.fills("kept")) == 1  # type: ignore[union-attr]
+    with pytest.raises(UserError, match="--resume"):
+        store.create("kept", {"v": 2}, 3, replace=True)  # a kept session is resumed, never replaced
     store.save_state("kept", "flattened", {"side": 0}, 60_000, 4)
-    store.create("kept", {"v": 2}, 5)
+    with pytest.raises(UserError, match="--new-session"):
+        store.create("kept", {"v": 2}, 5)  # finished: its history goes only when asked
+    assert store.get("kept").spec == {"v": 1} and len(store.fills("kept")) == 1  # type: ignore[union-attr]
+    store.create("kept", {"v": 2}, 5, replace=True)
     assert store.get("kept").spec == {"v": 2} and store.fills("kept") == []  # type: ignore[union-attr]
     engine.dispose()
+
+
+def test_starting_a_finished_sessions_name_again_refuses_and_keeps_its_history_until_new_session_is_given(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "q.db"
+    strategy = tmp_path / "long.json"
+    strategy.write_text(json.dumps(ALWAYS_LONG))
+    assert paper(db, tmp_path, strategy, "--duration", "3s") == 0  # flattened on exit: a finished session
+    capsys.readouterr()
+    finished = stored_history(db, "kept")
+    row, orders, fills = finished
+    assert row[0] == "flattened" and [f[1] for f in fills] == [1, -1]  # type: ignore[index]
+
+    code = paper(db, tmp_path, strategy, "--duration", "1s")
+    out, err = capsys.readouterr()
+    assert code != 0 and err.startswith("error: ") and len(err.strip().splitlines()) == 1
+    assert "'kept'" in err and "--session" in err and "--new-session" in err and "flattened" in err
+    assert "paper session kept" not in out and stored_history(db, "kept") == finished
+
+    assert paper(db, tmp_path, strategy, "--duration", "2s", "--new-session") == 0
+    assert "paper session kept" in capsys.readouterr().out
+    _, _, new_fills = stored_history(db, "kept")
+    assert new_fills and new_fills[0] != fills[0]  # type: ignore[index]  # the old history went, as asked
 
 
 def test_a_log_dir_that_is_a_file_or_holds_the_database_under_a_log_name_is_refused(

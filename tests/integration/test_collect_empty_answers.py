@@ -38,7 +38,7 @@ class LyingProxy:
         self.url = ""
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
-        if "/candles/" in request.path:
+        if "/candles/" in request.path or request.path.endswith("/klines"):
             self.candle_requests += 1
             if self.lie:
                 self.lies += 1
@@ -80,11 +80,12 @@ def repo(db_path: Path) -> SqlCandleRepository:
     return SqlCandleRepository(engine)
 
 
-async def collect(url: str, repo: SqlCandleRepository, start: int = START, end: int = END) -> object:
-    gateways = ExchangeGateways({"upbit": url}, RetryPolicy(base_s=0.05, cap_s=0.5, timeout_s=5.0))
+async def collect(url: str, repo: SqlCandleRepository, start: int = START, end: int = END,
+                  exchange: str = "upbit", market: str = "KRW-BTC") -> object:
+    gateways = ExchangeGateways({exchange: url}, RetryPolicy(base_s=0.05, cap_s=0.5, timeout_s=5.0))
     try:
         [summary] = await MarketDataService(repo, gateways, SystemClock()).collect_many(
-            [CollectJob("upbit", "KRW-BTC", M1, start, end)])
+            [CollectJob(exchange, market, M1, start, end)])
     finally:
         await gateways.aclose()
     return summary
@@ -117,6 +118,47 @@ async def test_a_range_before_the_listing_is_known_empty_once_a_newer_page_with_
     asked = lying.candle_requests
     await collect(lying.url, repo, start, end)
     assert lying.candle_requests == asked  # proven once, not asked again
+
+
+BINANCE = SeriesKey("binance", "BTCUSDT", M1)
+
+
+async def test_binance_windows_before_the_listing_are_known_empty_once_the_first_kline_proves_it(
+        proxy: tuple[SimulatorServer, LyingProxy], repo: SqlCandleRepository) -> None:
+    _, lying = proxy
+    lying.lie = False
+    start, end = LISTING_MS - 4000 * M1.ms, LISTING_MS - 100 * M1.ms  # three pages, all before the first kline
+    summary = await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    assert summary.known_empty == (end - start) // M1.ms and summary.unproven == 0  # type: ignore[attr-defined]
+    assert repo.coverage(BINANCE).known_empty == [(start, end)]
+    asked = lying.candle_requests
+    again = await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    assert lying.candle_requests == asked and again.requests == 0  # type: ignore[attr-defined]
+
+
+async def test_binance_windows_straddling_the_listing_store_every_kline_and_the_rest_is_known_empty(
+        proxy: tuple[SimulatorServer, LyingProxy], repo: SqlCandleRepository) -> None:
+    _, lying = proxy
+    lying.lie = False
+    start, end = LISTING_MS - 3000 * M1.ms, LISTING_MS + 600 * M1.ms
+    summary = await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    truth = simulator_candles("binance", "BTCUSDT", M1, start, end)
+    assert len(truth) and repo.read(BINANCE, start, end) == truth
+    assert summary.unproven == 0 and summary.known_empty + summary.stored == (end - start) // M1.ms  # type: ignore
+    asked = lying.candle_requests
+    await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    assert lying.candle_requests == asked
+
+
+async def test_empty_binance_answers_with_no_first_kline_to_prove_them_are_asked_again(
+        proxy: tuple[SimulatorServer, LyingProxy], repo: SqlCandleRepository) -> None:
+    _, lying = proxy  # answers `200 []` to the windows and to the probe of the first kline alike
+    start, end = LISTING_MS - 2000 * M1.ms, LISTING_MS - 100 * M1.ms
+    first = await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    assert first.unproven == (end - start) // M1.ms and repo.coverage(BINANCE).known_empty == []  # type: ignore
+    asked = lying.candle_requests
+    await collect(lying.url, repo, start, end, "binance", "BTCUSDT")
+    assert lying.candle_requests > asked
 
 
 def test_the_collect_summary_tells_the_user_about_empty_answers_it_did_not_trust() -> None:

@@ -59,3 +59,18 @@ def test_refetch_asks_again_for_a_range_wrongly_recorded_known_empty_and_keeps_t
     repo = SqlCandleRepository(engine)
     assert repo.read(KEY, DAY1, DAY3) == truth  # the first day's candles kept, the second day's fetched
     engine.dispose()
+
+
+def test_a_series_known_only_to_be_empty_is_listed_by_db_info_and_refetch_forgets_it(
+        sim: SimulatorServer, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = create_sqlite_engine(db_path)
+    upgrade_to_head(engine)
+    SqlCandleRepository(engine).upsert(KEY, CandleSeries.empty(M1), (DAY1, DAY3))  # e.g. a range before a listing
+    engine.dispose()
+    assert main(["--db", str(db_path), "db", "info"]) == 0
+    out = capsys.readouterr().out
+    line = next(ln for ln in out.splitlines() if "KRW-BTC" in ln)
+    assert line.split() == ["demo", "KRW-BTC", "1m", "-", "-", "0", "0"]
+    assert "known empty 2024-01-01T00:00:00Z .. 2024-01-03T00:00:00Z (2d)" in out
+    assert collect(db_path, sim, "--refetch") == 0
+    assert "forgot 2,880 known-empty 1m bars" in capsys.readouterr().out

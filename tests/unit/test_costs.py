@@ -97,3 +97,10 @@ def test_default_cash_is_ten_million_won_or_ten_thousand_tether() -> None:
     assert default_cash("USDT") == 10_000
     assert default_cash(quote_currency("binance", "BTCUSDT")) == 10_000
     assert default_cash(None) is None and default_cash("BTC") is None
+
+
+def test_candles_stored_under_a_label_of_the_users_own_are_priced_as_file_data() -> None:
+    from domain.costs import priced_as
+
+    assert [priced_as(x) for x in ("upbit", "binance", "demo", "csv")] == ["upbit", "binance", "demo", "csv"]
+    assert priced_as("mybroker") == "csv" and default_costs(priced_as("mybroker")) is None

@@ -71,6 +71,9 @@ class FakeExchange:
             return FetchResult(self.bars(kept), len(page), (RejectedRow(len(page) // 2, "high_price is not a number"),))
         return FetchResult(self.bars(page), len(page), retries=1)
 
+    async def first_candle(self, symbol: str, timeframe: Timeframe) -> None:
+        return None  # answers like Upbit: no first-candle question
+
     async def list_markets(self) -> list[Market]:
         return [Market("fake", "KRW-BTC")]
 
