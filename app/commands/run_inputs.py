@@ -21,7 +21,8 @@ def add_settings_args(p: argparse.ArgumentParser) -> None:
                    "market, 10,000 for USDT and for --csv)")
     p.add_argument("--commission", type=float,
                    help="fraction of traded value per fill, in [0, 0.1) (default: the exchange's taker fee, "
-                   "0.0005 on Upbit, Binance USDT-M and Demo; 0.002 with --csv)")
+                   "0.0005 on Upbit, Binance USDT-M and Demo; 0.002 with --csv and for candles stored under another "
+                   "exchange name)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
     p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
     p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
@@ -88,12 +89,15 @@ def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tu
 
     exchange, symbol = ("csv", args.csv) if args.csv else (args.exchange, args.market)
     try:
-        kind = market_kind(exchange)
-    except ValueError:
-        kind = None
+        kind, model = market_kind(exchange), exchange
+    except ValueError:  # candles stored under a name of the user's own (import-csv --exchange mydata): like CSV
+        if args.leverage != 1:
+            raise UserError(f"--leverage: {exchange!r} is not an exchange QuantDesk trades (upbit, binance, demo), "
+                            "so its candles are traded as spot like CSV data and leverage must be 1") from None
+        kind, model = None, "csv"
     table = open_container(args).bracket_tables.get(symbol) if kind is MarketKind.USDT_FUTURES else None
     try:
-        leverage = check_leverage(exchange, symbol, args.leverage, table)
+        leverage = check_leverage(model, symbol, args.leverage, table)
     except InvalidLeverage as err:
         raise UserError(f"--{err}") from None
     if kind is not MarketKind.USDT_FUTURES:
