@@ -22,6 +22,15 @@ def check_series(series: CandleSeries) -> str | None:
     return f"bar {i} ({when}) has {name} = {series.column(name)[i]}; prices must be positive numbers"
 
 
+def warm_engine() -> None:
+    """Load the compiled engine's machinery now: numba sets itself up on the first compiled call of a process
+    (~0.3 s), so a caller waiting for something else (a file being parsed) can have it done meanwhile."""
+    import numpy as np
+
+    one = np.ones(1)
+    first_bad_price(one, one, one, one)  # the same signature a series' columns use: loaded once, not twice
+
+
 def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     """Why `strategy` cannot be backtested on `series` (bad prices, too few bars), or None."""
     bad = check_series(series)

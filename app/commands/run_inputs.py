@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.commands.common import context, cost_defaults, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
-from domain.backtest import BacktestSettings
-from domain.futures import FundingRates
 from domain.market import CandleSeries, SeriesKey
-from domain.strategy import Strategy, StrategyInvalid
+
+if TYPE_CHECKING:  # the engine (numba) is imported where it runs, after a CSV file's read has started
+    from domain.backtest import BacktestSettings
+    from domain.futures import FundingRates
+    from domain.strategy import Strategy
 
 
 def add_settings_args(p: argparse.ArgumentParser) -> None:
@@ -31,6 +36,8 @@ def add_settings_args(p: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     """Cash, costs and fill options; lot size 1 for CSV files (stocks), 1e-8 for exchange candles."""
+    from domain.backtest import BacktestSettings
+
     lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
     exchange, market = (None, None) if args.csv else (args.exchange, args.market)
     cash, commission = cost_defaults(exchange, market, args.cash, args.commission)
@@ -44,7 +51,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
 
 def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
     """A strategy JSON file, else a stored strategy of that name (names may contain '/', e.g. "SMA 10/20")."""
-    from domain.strategy import loads_strategy
+    from domain.strategy import StrategyInvalid, loads_strategy
 
     ref = args.strategy
     try:
@@ -63,7 +70,37 @@ def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
 
 def csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
     """Candles from `--csv` (never stored), cut to [start, end)."""
-    series = context(args).read_candles_file(args.csv, args.timeframe)
+    return csv_series_soon(args)(start, end)
+
+
+def csv_series_soon(args: argparse.Namespace) -> Callable[[int | None, int | None], CandleSeries]:
+    """Start reading `--csv` on a thread now; the returned call waits for it and gives `csv_series`'s answer.
+
+    Arrow parses without the interpreter lock, so the caller meanwhile loads the engine (numba: ~0.5 s of
+    imports and set-up in a fresh process) instead of waiting for the file first.
+    """
+    done: list[CandleSeries] = []
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            done.append(context(args).read_candles_file(args.csv, args.timeframe))
+        except BaseException as err:  # handed to the waiting call, raised there
+            failed.append(err)
+
+    reader = threading.Thread(target=read, name="read-csv", daemon=True)
+    reader.start()
+
+    def series_in(start: int | None, end: int | None) -> CandleSeries:
+        reader.join()
+        if failed:
+            raise failed[0]
+        return _in_range(args, done[0], start, end)
+
+    return series_in
+
+
+def _in_range(args: argparse.Namespace, series: CandleSeries, start: int | None, end: int | None) -> CandleSeries:
     part = series.slice_time(start, end)
     if len(part) == 0:
         raise DataError(f"{args.csv}: no bars in the requested range (the file covers "
@@ -117,6 +154,7 @@ def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tu
 def _stored_funding(args: argparse.Namespace, exchange: str, symbol: str) -> tuple[FundingRates, str]:
     """Stored funding events over the backtest's range and whether collected data covers it."""
     from app.timeparse import parse_range
+    from domain.futures import FundingRates
 
     start, end = parse_range(args.start, args.end)
     container = open_container(args)
