@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.commands.common import context, cost_defaults, open_container
+from app.commands.common import candles_soon, cost_defaults, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
 from domain.market import CandleSeries, SeriesKey
@@ -74,30 +73,10 @@ def csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> 
 
 
 def csv_series_soon(args: argparse.Namespace) -> Callable[[int | None, int | None], CandleSeries]:
-    """Start reading `--csv` on a thread now; the returned call waits for it and gives `csv_series`'s answer.
-
-    Arrow parses without the interpreter lock, so the caller meanwhile loads the engine (numba: ~0.5 s of
-    imports and set-up in a fresh process) instead of waiting for the file first.
-    """
-    done: list[CandleSeries] = []
-    failed: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            done.append(context(args).read_candles_file(args.csv, args.timeframe))
-        except BaseException as err:  # handed to the waiting call, raised there
-            failed.append(err)
-
-    reader = threading.Thread(target=read, name="read-csv", daemon=True)
-    reader.start()
-
-    def series_in(start: int | None, end: int | None) -> CandleSeries:
-        reader.join()
-        if failed:
-            raise failed[0]
-        return _in_range(args, done[0], start, end)
-
-    return series_in
+    """Start reading `--csv` on a thread now (`candles_soon`); the returned call waits for it and gives
+    `csv_series`'s answer, while the caller loads the engine (numba: ~0.5 s in a fresh process) meanwhile."""
+    pending = candles_soon(args, args.csv, args.timeframe)
+    return lambda start, end: _in_range(args, pending(), start, end)
 
 
 def _in_range(args: argparse.Namespace, series: CandleSeries, start: int | None, end: int | None) -> CandleSeries:
