@@ -92,3 +92,13 @@ def test_a_csv_backtest_loads_no_database_gui_or_network_code(tmp_path: Path) ->
                             "--json"], str(ROOT))
     assert loaded & {"sqlalchemy", "alembic", "PyQt6", "aiohttp", "dask", "pandas"} == set()
     assert "numba" in loaded  # the check is real: the engine ran
+
+
+def test_parsing_a_backtest_or_import_loads_neither_the_engine_nor_the_database_nor_arrow() -> None:
+    """What lets those commands start reading the file on a thread before numba and SQLAlchemy load."""
+    code = ("import sys\nfrom app.bootstrap.cli import build_parser\n"
+            "build_parser(['backtest']).parse_args(['backtest', '--strategy', 's.json', '--csv', 'a.csv'])\n"
+            "build_parser(['import-csv']).parse_args(['import-csv', 'a.csv', '--exchange', 'e', '--market', 'm'])\n"
+            "print(sorted(m for m in ('numba', 'sqlalchemy', 'pyarrow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
