@@ -48,10 +48,10 @@ def snapshot_revision() -> str:
     return str(json.loads(SNAPSHOT.read_text(encoding="utf-8"))["revision"])
 
 
-def create_schema(engine: Engine) -> bool:
+def create_schema(engine: Engine, snapshot: Path = SNAPSHOT) -> bool:
     """Create every table of a database that has none, stamped at the snapshot's revision, in one transaction.
     False (nothing done) when the database already has a table: Alembic's migrations take it from there."""
-    doc = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    doc = json.loads(snapshot.read_text(encoding="utf-8"))
     with engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE") as conn, conn.begin():
         if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
             return False

@@ -11,7 +11,8 @@ from pathlib import Path
 from app.bootstrap.container import Container
 from infrastructure.db.engine import create_sqlite_engine
 from infrastructure.db.migrate import newest_migration, run_migrations, upgrade_to_head
-from infrastructure.db.schema import SNAPSHOT, migrated_snapshot
+from infrastructure.db.schema import SNAPSHOT, create_schema, migrated_snapshot
+from infrastructure.db.strategies import SqlStrategyRepository
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,3 +86,26 @@ def test_an_older_database_is_still_brought_up_by_the_migrations(tmp_path: Path)
     upgrade_to_head(engine)
     engine.dispose()
     assert everything(path)[0] == everything(migrated(tmp_path / "migrated.db"))[0]
+
+
+def test_a_sqlite_without_the_name_index_gets_every_other_table_and_strategies_still_save(tmp_path: Path) -> None:
+    doc = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    doc["statements"] = [sql.replace("USING fts5(", "USING no_such_module(") for sql in doc["statements"]]
+    (tmp_path / "snapshot.json").write_text(json.dumps(doc))  # as a SQLite built without FTS5's trigram would
+    engine = create_sqlite_engine(tmp_path / "new.db")
+    assert create_schema(engine, tmp_path / "snapshot.json")
+    assert not create_schema(engine, tmp_path / "snapshot.json")  # a database with tables is left alone
+    engine.dispose()
+    master, _rows = everything(tmp_path / "new.db")
+    reference, _ = everything(migrated(tmp_path / "migrated.db"))
+    index = {"strategy_names", "strategy_names_data", "strategy_names_idx", "strategy_names_docsize",
+             "strategy_names_config", "strategy_names_ai", "strategy_names_ad", "strategy_names_au"}
+    assert master == [m for m in reference if m[1] not in index]
+    engine = create_sqlite_engine(tmp_path / "new.db")
+    repo = SqlStrategyRepository(engine)
+    with engine.connect() as conn:
+        assert not repo._indexed(conn)  # the repository filters names by scanning instead
+    engine.dispose()
+    c = Container.open(tmp_path / "new.db")
+    assert c.strategies.count() > 0  # the bundled samples saved without the index's triggers
+    c.close()
