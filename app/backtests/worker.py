@@ -27,8 +27,9 @@ def warm_engine() -> None:
     (~0.3 s), so a caller waiting for something else (a file being parsed) can have it done meanwhile."""
     import numpy as np
 
-    one = np.ones(1)
-    first_bad_price(one, one, one, one)  # the same signature a series' columns use: loaded once, not twice
+    from domain.backtest.curve import drawdown_nb
+
+    drawdown_nb(np.ones(1))  # every run's statistics call it with this signature: loaded once, not twice
 
 
 def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:

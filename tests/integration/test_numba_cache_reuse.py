@@ -50,3 +50,34 @@ def test_a_second_fresh_process_compiles_no_kernel_of_a_backtest(tmp_path: Path)
     second = kernels_of_one_run(argv)
     assert len(second) >= 3  # the indicator, the simulation and the statistics' kernels ran
     assert {name: counts for name, counts in second.items() if counts[1] or not counts[0]} == {}
+
+
+WARM = '''
+import numpy as np
+from app.backtests.worker import warm_engine
+from domain.backtest import BacktestSettings
+from domain.backtest.curve import drawdown_nb
+from domain.backtest.run import run_backtest
+from domain.market import CandleSeries, Timeframe
+from domain.strategy import loads_strategy
+import sys
+warm_engine()
+warmed = list(drawdown_nb.signatures)
+close = 100 + np.sin(np.arange(500) / 9.0) * 5
+series = CandleSeries.from_columns(Timeframe.M1, 1_704_067_200_000 + np.arange(500, dtype=np.int64) * 60_000, close,
+                                   close + 1, close - 1, close, np.ones(500))
+run_backtest(loads_strategy(open(sys.argv[1], "rb").read()), series, BacktestSettings(cash=10_000))
+print(len(warmed), warmed == list(drawdown_nb.signatures))
+'''
+
+
+def test_warming_the_engine_loads_the_signature_a_real_run_uses_so_the_run_loads_it_no_second_time(
+        tmp_path: Path) -> None:
+    doc = {"schema": 1, "name": "SMA", "direction": "long_only",
+           "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 5}}, "op": "crosses_above",
+                                   "right": {"var": "sma", "params": {"period": 20}}}]},
+           "entry_short": None, "exit_long": None, "exit_short": None, "risk": {"position_size_pct": 100}}
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    out = subprocess.run([sys.executable, "-c", WARM, str(tmp_path / "s.json")], capture_output=True, text=True,
+                         check=True, cwd=ROOT, timeout=600).stdout
+    assert out.split() == ["1", "True"]
