@@ -5,8 +5,11 @@ then each command runs N times in a new interpreter, interleaved so a busy machi
 `quantdesk backtest --csv year.csv --json` (SMA 10/30 cross long_short, 2 % stop), `quantdesk backtest` on stored
 candles, `quantdesk import-csv` of the CSV, Parquet and Feather files (each into a fresh copy of an empty database),
 `quantdesk --help`, a million-row CSV import, and a plain backtesting.py script running the same strategy on the
-same CSV. One untimed run of each QuantDesk command first fills caches (numba's on-disk cache, the OS file cache).
-Each process's peak RSS is reported too; the in-process read time of each file is printed first.
+same CSV. One untimed run of each QuantDesk command first fills caches (numba's on-disk cache, the OS file cache);
+the project's modules are byte-compiled first, as an installed package's are (an environment with
+PYTHONDONTWRITEBYTECODE set would otherwise compile ~100 modules from source in every process).
+Each process's peak RSS and CPU time (user + system, less sensitive to a busy machine than the wall clock) are
+reported too; the in-process read time of each file is printed first.
 
 Run: python bench/wholeprocess.py [--runs N] [--script-runs N] [--skip-script] [--skip-million]
 """
@@ -116,17 +119,18 @@ class Case:
     before: Callable[[], None] = lambda: None
     times: list[float] = field(default_factory=list)
     peaks_mb: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
     runs: int = 0
 
     def run(self, env: dict[str, str], out: Path, timed: bool = True) -> None:
-        """One fresh process: wall clock, and its peak RSS through GNU time when there is one.
+        """One fresh process: wall clock, and its peak RSS and CPU time through GNU time when there is one.
 
         The child is started by `time`, not forked from this process: a forked child's peak RSS starts at its
         parent's, and this process holds the generated candles.
         """
         self.before()
         err, peak = out.with_suffix(".err"), out.with_suffix(".rss")
-        argv = [TIME, "-f", "%M", "-o", str(peak), *self.argv] if TIME else self.argv
+        argv = [TIME, "-f", "%M %U %S", "-o", str(peak), *self.argv] if TIME else self.argv
         with out.open("wb") as sink, err.open("wb") as errors:
             t = time.perf_counter()
             code = subprocess.run(argv, stdout=sink, stderr=errors, env=env, cwd=ROOT).returncode
@@ -136,7 +140,9 @@ class Case:
         if timed:
             self.times.append(spent)
             if TIME:
-                self.peaks_mb.append(int(peak.read_text().split()[-1]) / 1024)
+                rss, user, system = peak.read_text().split()[-3:]
+                self.peaks_mb.append(int(rss) / 1024)
+                self.cpu_s.append(float(user) + float(system))
 
 
 def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list[Case]:
@@ -144,9 +150,12 @@ def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list
     empty, stored = tmp / "empty.db", tmp / "stored.db"
     fresh = tmp / "fresh.db"
 
-    def fresh_db() -> None:
+    def no_db() -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{fresh}{suffix}").unlink(missing_ok=True)
+
+    def fresh_db() -> None:
+        no_db()
         shutil.copy(empty, fresh)
 
     settings = ["--cash", str(CASH), "--commission", str(COMMISSION), "--lot-size", "1", "--json"]
@@ -161,6 +170,9 @@ def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list
     for name in ("year.csv", "year.parquet", "year.feather", *(["million.csv"] if million else [])):
         out.append(Case(f"quantdesk import-csv {name}", [*qd, "--db", str(fresh), "import-csv", str(tmp / name),
                                                        "--exchange", "bench", "--market", "YEAR", "--quiet"], fresh_db))
+    out.append(Case("quantdesk import-csv year.csv (new database)", [*qd, "--db", str(fresh), "import-csv",
+                                                                     str(tmp / "year.csv"), "--exchange", "bench",
+                                                                     "--market", "YEAR", "--quiet"], no_db))
     out.append(Case("quantdesk --help", [*qd, "--help"]))
     if not skip_script:
         out.append(Case("backtesting.py script on year.csv", [sys.executable, str(tmp / "bt_script.py"),
@@ -169,6 +181,8 @@ def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list
 
 
 def prepare(tmp: Path, env: dict[str, str], million: bool) -> None:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "domain", "infrastructure", "resources"],
+                   cwd=ROOT, check=True, capture_output=True)
     write_year(tmp, million)
     (tmp / "sma.json").write_text(json.dumps(strategy_doc(10, 30)))
     (tmp / "bt_script.py").write_text(SCRIPT.format(stop=STOP, cash=CASH, commission=COMMISSION))
@@ -183,12 +197,13 @@ def prepare(tmp: Path, env: dict[str, str], million: bool) -> None:
 def report(all_cases: list[Case]) -> None:
     script = next((c for c in all_cases if c.label.startswith("backtesting.py")), None)
     ref = statistics.median(script.times) if script and script.times else None
-    print(f"{'command':<46} {'median s':>9} {'min s':>7} {'runs':>5} {'vs script':>10} {'peak RSS':>9}")
+    print(f"{'command':<46} {'median s':>9} {'min s':>7} {'runs':>5} {'vs script':>10} {'peak RSS':>9} {'CPU s':>6}")
     for c in all_cases:
         med = statistics.median(c.times)
         ratio = f"{ref / med:9.1f}x" if ref and c is not script else ""
         peak = f"{statistics.median(c.peaks_mb):6.0f} MB" if c.peaks_mb else "n/a"
-        print(f"{c.label:<46} {med:9.3f} {min(c.times):7.3f} {len(c.times):5d} {ratio:>10} {peak:>9}")
+        cpu = f"{statistics.median(c.cpu_s):6.2f}" if c.cpu_s else "n/a"
+        print(f"{c.label:<46} {med:9.3f} {min(c.times):7.3f} {len(c.times):5d} {ratio:>10} {peak:>9} {cpu:>6}")
 
 
 def trades(quantdesk_out: Path, script_out: Path | None) -> None:

@@ -97,15 +97,15 @@ def market_kind(exchange: str) -> MarketKind | None:
 
 
 def default_costs(exchange: str) -> Costs | None:
-    """The exchange's published fees (Demo = Upbit's); None for CSV data: the user gives them (or the last used)."""
-    if market_kind(exchange) is None:
-        return None
-    return _DEFAULTS[exchange]
+    """The exchange's published fees (Demo = Upbit's); None for CSV data and for candles stored under a name the
+    model does not know (imported with `--exchange mydata`): the user gives them (or the last used)."""
+    return _DEFAULTS.get(exchange)
 
 
 def quote_currency(exchange: str, symbol: str) -> str | None:
-    """The currency money is counted in: KRW-BTC -> KRW, BTCUSDT -> USDT; None for CSV data or an unknown quote."""
-    if market_kind(exchange) is MarketKind.SPOT:
+    """The currency money is counted in: KRW-BTC -> KRW, BTCUSDT -> USDT; None for CSV data, an exchange the model
+    does not know, or an unknown quote."""
+    if _KINDS.get(exchange) is MarketKind.SPOT:
         quote, dash, base = symbol.partition("-")
         return quote.upper() if dash and quote and base else None
     if exchange == "binance":

@@ -25,6 +25,16 @@ def check_series(series: CandleSeries) -> str | None:
     return f"bar {i} ({when}) has {name} = {series.column(name)[i]}; prices must be positive numbers"
 
 
+def warm_engine() -> None:
+    """Load the compiled engine's machinery now: numba sets itself up on the first compiled call of a process
+    (~0.3 s), so a caller waiting for something else (a file being parsed) can have it done meanwhile."""
+    import numpy as np
+
+    from domain.backtest.curve import drawdown_nb
+
+    drawdown_nb(np.ones(1))  # every run's statistics call it with this signature: loaded once, not twice
+
+
 def prepare_failure(strategy: Strategy, series: CandleSeries) -> str | None:
     """Why `strategy` cannot be backtested on `series` (bad prices, too few bars), or None."""
     bad = check_series(series)

@@ -8,8 +8,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.market_data.seed import DemoSeed
-
 if TYPE_CHECKING:  # imported where built, so a command pays only for what it uses
     from sqlalchemy import Engine
 
@@ -19,6 +17,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from app.market_data.collect import MarketDataService, ProgressCallback
     from app.market_data.files import DataService
     from app.market_data.funding import FundingService
+    from app.market_data.seed import DemoSeed
     from app.strategies.service import StrategyService
     from app.sweeps.service import SweepService
     from domain.futures import BracketTable
@@ -197,6 +196,8 @@ class Container:
     @cached_property
     def demo_seed(self) -> DemoSeed:
         """First-run seeding of the Demo exchange's candles."""
+        from app.market_data.seed import DemoSeed
+
         return DemoSeed(self.market_data, self.clock)
 
     def preload(self) -> None:

@@ -60,11 +60,13 @@ class CliContext:
         return KeyStore()  # no database needed: `keys` commands never open it
 
     @staticmethod
-    def read_candles_file(path: Path, timeframe: Timeframe | None) -> CandleSeries:
-        """Candles from a CSV file, never stored (DataError naming the line on bad input)."""
+    def read_candles_file(path: Path | str, timeframe: Timeframe | None,
+                          on_progress: Callable[[int, int], None] | None = None) -> CandleSeries:
+        """Candles from a CSV (or Parquet, Feather, JSON by extension) file (DataError naming the line on bad
+        input); thread-safe, so a command can read while it loads what it needs next."""
         from infrastructure.csv_io import read_candles_csv
 
-        return read_candles_csv(path, timeframe)
+        return read_candles_csv(path, timeframe, on_progress)
 
     @staticmethod
     def freqtrade_files(root: Path, exchange: str | None) -> tuple[list[FreqtradeFile], list[Skipped]]:

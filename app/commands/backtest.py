@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.backtests.display import stat_text
 from app.commands.common import add_range_args, open_container, timeframe_arg
-from app.commands.output import write_json
+from app.commands.output import iso_times, write_json
 from app.commands.run_inputs import (
     add_futures_args,
     add_settings_args,
-    csv_series,
+    csv_series_soon,
     futures_settings,
     settings_from_args,
     strategy_from_args,
 )
 from app.errors import DataError, UserError
 from app.timeparse import format_ms, parse_range
-from domain.backtest.run import BacktestResult, json_value
 from domain.market import SeriesKey
-from domain.strategy import Strategy
+
+if TYPE_CHECKING:  # the engine (numba) loads inside the command, while a CSV file is being read
+    from domain.backtest import TradeTable
+    from domain.backtest.run import BacktestResult
+    from domain.strategy import Strategy
 
 
 def register(sub: Any) -> None:
@@ -62,6 +64,7 @@ def register(sub: Any) -> None:
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    read_csv = csv_series_soon(args) if args.csv and not (args.exchange or args.market) else None
     settings = settings_from_args(args)
     start, end = parse_range(args.start, args.end)
     if bool(args.csv) == bool(args.exchange or args.market):
@@ -70,11 +73,12 @@ def _backtest(args: argparse.Namespace) -> int:
     if args.csv or (args.exchange and args.market and args.timeframe):
         settings, funding_note = futures_settings(args, settings)
     strategy, strategy_id = strategy_from_args(args)
-    if args.csv:
-        from app.backtests.worker import prepare_failure
+    if read_csv is not None:
+        from app.backtests.worker import prepare_failure, warm_engine
         from domain.backtest.run import run_backtest
 
-        series = csv_series(args, start, end)
+        warm_engine()  # numba's set-up, while Arrow is still parsing the file
+        series = read_csv(start, end)
         failure = prepare_failure(strategy, series)
         if failure:
             raise DataError(f"{args.csv}: {failure}")
@@ -91,19 +95,34 @@ def _backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def trade_rows(trades: TradeTable) -> list[dict[str, Any]]:
+    """One plain dict per trade for JSON: side and exit reason as names, times ISO 8601, duration in days
+    (the keys in the order `TradeTable.records()` gives them, `duration_ms` replaced by `duration_days`)."""
+    from domain.backtest.trades import EXIT_REASONS, SIDE_NAMES
+
+    cols: dict[str, list[Any]] = {name: arr.tolist() for name, arr in trades.columns().items()}
+    cols["side"] = [SIDE_NAMES[x] for x in cols["side"]]
+    cols["exit_reason"] = [EXIT_REASONS[x] for x in cols["exit_reason"]]
+    cols["entry_time"], cols["exit_time"] = iso_times(trades.entry_time), iso_times(trades.exit_time)
+    del cols["duration_ms"]
+    cols["duration_days"] = (trades.duration_ms / 86_400_000).tolist()
+    names = list(cols)
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+
+
 def _print(strategy: Strategy, result: BacktestResult, run_id: int | None, where: str, as_json: bool,
            funding_note: str | None = None) -> None:
+    from domain.backtest.run import json_value
+
     if as_json:
-        trades = result.trades.records()
-        for t in trades:
-            t["entry_time"], t["exit_time"] = format_ms(t["entry_time"]), format_ms(t["exit_time"])
-            t["duration_days"] = t.pop("duration_ms") / 86_400_000
         doc = {"strategy": strategy.name, "data": where, "run_id": run_id,
-               "stats": {k: json_value(v) for k, v in result.stats.items()}, "trades": trades}
+               "stats": {k: json_value(v) for k, v in result.stats.items()}, "trades": trade_rows(result.trades)}
         if funding_note is not None:
             doc["funding"] = funding_note
         write_json(doc, sys.stdout)
         return
+    from app.backtests.display import stat_text
+
     print(f"{strategy.name} on {where}")
     if funding_note is not None:
         print(funding_note)
@@ -130,9 +149,8 @@ def _list_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def _show_run(args: argparse.Namespace) -> int:
-    from app.backtests.display import market_money_label
+    from app.backtests.display import market_money_label, stat_text
     from app.backtests.provenance import costs_text, fill_rule, overrides_text, run_document
 
     run = open_container(args).backtests.get(args.run_id)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from app.errors import UserError, redact_url
-from domain.market import Timeframe, UnknownTimeframe
+from domain.market import CandleSeries, Timeframe, UnknownTimeframe
 
 if TYPE_CHECKING:
     from app.bootstrap.container import Container
@@ -83,6 +85,32 @@ def context(args: argparse.Namespace) -> CliContext:
 def open_container(args: argparse.Namespace) -> Container:
     """The container for `--db`, opened on first use and closed when the command ends."""
     return context(args).container
+
+
+def candles_soon(args: argparse.Namespace, path: str | Path, timeframe: Timeframe | None,
+                 on_progress: Callable[[int, int], None] | None = None) -> Callable[[], CandleSeries]:
+    """Start reading a candle file on a thread now; the returned call waits for the series (or raises what the
+    read raised). Arrow parses without the interpreter lock, so the command meanwhile loads what it needs next
+    (SQLAlchemy and the database, numba) instead of waiting for the file first."""
+    done: list[CandleSeries] = []
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            done.append(context(args).read_candles_file(path, timeframe, on_progress))
+        except BaseException as err:  # handed to the waiting call, raised there
+            failed.append(err)
+
+    reader = threading.Thread(target=read, name="read-candles", daemon=True)
+    reader.start()
+
+    def series() -> CandleSeries:
+        reader.join()
+        if failed:
+            raise failed[0]
+        return done[0]
+
+    return series
 
 
 @contextmanager

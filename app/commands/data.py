@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from app.commands.common import (
     add_range_args,
     add_series_args,
+    candles_soon,
     count_arg,
     open_container,
     printable,
@@ -51,11 +53,18 @@ def register(sub: Any) -> None:
     rm.set_defaults(func=_delete)
 
 
-
 def _import(args: argparse.Namespace) -> int:
-    c = open_container(args)
+    bar: list[Callable[[int, int], None]] = []  # the progress bar, once the database is known to be usable
+
+    def progress(done: int, total: int) -> None:
+        for update in bar:
+            update(done, total)
+
+    pending = candles_soon(args, args.file, args.timeframe, progress)
+    c = open_container(args)  # SQLAlchemy loads and the database is checked (its errors first) while Arrow parses
     with progress_bar(f"importing {args.file}", args.quiet) as update:
-        r = c.data.import_file(args.file, args.exchange, args.market, args.timeframe, update)
+        bar.append(update)
+        r = c.data.import_series(args.file, pending(), args.exchange, args.market)
     print(f"imported {r.rows} {r.key.timeframe.code} bars into {r.key} "
           f"({format_ms(r.first_ts)} .. {format_ms(r.last_ts)}); "
           f"{r.rows_after - r.rows_before} new, {r.rows - (r.rows_after - r.rows_before)} replaced")

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.commands.common import context, cost_defaults, open_container
+from app.commands.common import candles_soon, cost_defaults, open_container
 from app.errors import DataError, UserError
 from app.timeparse import format_ms
-from domain.backtest import BacktestSettings
-from domain.futures import FundingRates
 from domain.market import CandleSeries, SeriesKey
-from domain.strategy import Strategy, StrategyInvalid
+
+if TYPE_CHECKING:  # the engine (numba) is imported where it runs, after a CSV file's read has started
+    from domain.backtest import BacktestSettings
+    from domain.futures import FundingRates
+    from domain.strategy import Strategy
 
 
 def add_settings_args(p: argparse.ArgumentParser) -> None:
@@ -21,7 +25,8 @@ def add_settings_args(p: argparse.ArgumentParser) -> None:
                    "market, 10,000 for USDT and for --csv)")
     p.add_argument("--commission", type=float,
                    help="fraction of traded value per fill, in [0, 0.1) (default: the exchange's taker fee, "
-                   "0.0005 on Upbit, Binance USDT-M and Demo; 0.002 with --csv)")
+                   "0.0005 on Upbit, Binance USDT-M and Demo; 0.002 with --csv and for candles stored under another "
+                   "exchange name)")
     p.add_argument("--slippage", type=float, default=0.0, help="fraction of price against you per fill (default 0)")
     p.add_argument("--lot-size", type=float, help="quantity step (default: 1 with --csv, 1e-8 for exchanges)")
     p.add_argument("--trade-on-close", action="store_true", help="fill on the signal bar's close")
@@ -30,6 +35,8 @@ def add_settings_args(p: argparse.ArgumentParser) -> None:
 
 def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
     """Cash, costs and fill options; lot size 1 for CSV files (stocks), 1e-8 for exchange candles."""
+    from domain.backtest import BacktestSettings
+
     lot = args.lot_size if args.lot_size is not None else (1.0 if args.csv else 1e-8)
     exchange, market = (None, None) if args.csv else (args.exchange, args.market)
     cash, commission = cost_defaults(exchange, market, args.cash, args.commission)
@@ -43,7 +50,7 @@ def settings_from_args(args: argparse.Namespace) -> BacktestSettings:
 
 def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
     """A strategy JSON file, else a stored strategy of that name (names may contain '/', e.g. "SMA 10/20")."""
-    from domain.strategy import loads_strategy
+    from domain.strategy import StrategyInvalid, loads_strategy
 
     ref = args.strategy
     try:
@@ -62,7 +69,17 @@ def strategy_from_args(args: argparse.Namespace) -> tuple[Strategy, int | None]:
 
 def csv_series(args: argparse.Namespace, start: int | None, end: int | None) -> CandleSeries:
     """Candles from `--csv` (never stored), cut to [start, end)."""
-    series = context(args).read_candles_file(args.csv, args.timeframe)
+    return csv_series_soon(args)(start, end)
+
+
+def csv_series_soon(args: argparse.Namespace) -> Callable[[int | None, int | None], CandleSeries]:
+    """Start reading `--csv` on a thread now (`candles_soon`); the returned call waits for it and gives
+    `csv_series`'s answer, while the caller loads the engine (numba: ~0.5 s in a fresh process) meanwhile."""
+    pending = candles_soon(args, args.csv, args.timeframe)
+    return lambda start, end: _in_range(args, pending(), start, end)
+
+
+def _in_range(args: argparse.Namespace, series: CandleSeries, start: int | None, end: int | None) -> CandleSeries:
     part = series.slice_time(start, end)
     if len(part) == 0:
         raise DataError(f"{args.csv}: no bars in the requested range (the file covers "
@@ -83,14 +100,20 @@ def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tu
     """The settings with the futures account of a Binance USDT-M market (brackets, leverage, margin, stored
     funding) and a line saying whether funding data covered the range; spot markets and CSV files refuse
     leverage ≠ 1 (InvalidLeverage's message, as a UserError)."""
-    from domain.costs import MarketKind, market_kind, priced_as
+    from domain.costs import MarketKind, market_kind
     from domain.futures import InvalidLeverage, check_leverage
 
-    exchange, symbol = ("csv", args.csv) if args.csv else (priced_as(args.exchange), args.market)
-    kind = market_kind(exchange)
+    exchange, symbol = ("csv", args.csv) if args.csv else (args.exchange, args.market)
+    try:
+        kind, model = market_kind(exchange), exchange
+    except ValueError:  # candles stored under a name of the user's own (import-csv --exchange mydata): like CSV
+        if args.leverage != 1:
+            raise UserError(f"--leverage: {exchange!r} is not an exchange QuantDesk trades (upbit, binance, demo), "
+                            "so its candles are traded as spot like CSV data and leverage must be 1") from None
+        kind, model = None, "csv"
     table = open_container(args).bracket_tables.get(symbol) if kind is MarketKind.USDT_FUTURES else None
     try:
-        leverage = check_leverage(exchange, symbol, args.leverage, table)
+        leverage = check_leverage(model, symbol, args.leverage, table)
     except InvalidLeverage as err:
         raise UserError(f"--{err}") from None
     if kind is not MarketKind.USDT_FUTURES:
@@ -110,6 +133,7 @@ def futures_settings(args: argparse.Namespace, settings: BacktestSettings) -> tu
 def _stored_funding(args: argparse.Namespace, exchange: str, symbol: str) -> tuple[FundingRates, str]:
     """Stored funding events over the backtest's range and whether collected data covers it."""
     from app.timeparse import parse_range
+    from domain.futures import FundingRates
 
     start, end = parse_range(args.start, args.end)
     container = open_container(args)

@@ -56,7 +56,10 @@ class DataService:
         on_progress: Progress | None = None, fmt: str | None = None,
     ) -> ImportResult:
         """Read the whole file first, then store it in one transaction: a bad row stores nothing."""
-        series = self._files.read(path, timeframe, on_progress, fmt)
+        return self.import_series(path, self._files.read(path, timeframe, on_progress, fmt), exchange, symbol)
+
+    def import_series(self, path: Path | str, series: CandleSeries, exchange: str, symbol: str) -> ImportResult:
+        """Store candles read from the file `path` (a caller that read it already) in one transaction."""
         if len(series) == 0:
             raise DataError(f"{path}: no candles to import")
         key = SeriesKey(exchange, symbol, series.timeframe)

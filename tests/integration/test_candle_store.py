@@ -178,6 +178,6 @@ def test_the_newest_migration_is_alembics_head_and_an_up_to_date_file_opens_with
     root = Path(__file__).resolve().parents[2]
     first, second = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                     cwd=root, timeout=60).stdout.strip() for _ in range(2))
-    assert (first, second) == ("True", "False")  # a new file is migrated by Alembic; an up-to-date one is not
+    assert (first, second) == ("False", "False")  # a new file gets the schema's snapshot; an up-to-date one is kept
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(newest_migration(),)]

@@ -86,6 +86,27 @@ def test_stored_candles_are_backtested_and_the_run_is_stored(capsys: pytest.Capt
     assert code == 2 and "no backtest run with id 1" in err
 
 
+
+def test_candles_stored_under_a_name_of_the_users_own_are_priced_like_csv_data(
+        capsys: pytest.CaptureFixture[str], files: dict[str, Path], db_path: Path) -> None:
+    assert run(capsys, "--db", str(db_path), "import-csv", str(files["goog"]), "--exchange", "mydata",
+               "--market", "GOOG", "--quiet")[0] == 0
+    stored = ["--db", str(db_path), "backtest", "--strategy", str(files["sma"]), "--exchange", "mydata",
+              "--market", "GOOG", "--timeframe", "1d", "--lot-size", "1"]
+    code, out, err = run(capsys, *stored, "--json")
+    assert code == 0, err
+    from_file = run(capsys, "backtest", "--strategy", str(files["sma"]), "--csv", str(files["goog"]), "--json")
+    assert json.loads(out)["stats"] == json.loads(from_file[1])["stats"]  # CSV's default cash and commission
+    assert json.loads(out)["trades"] == json.loads(from_file[1])["trades"]
+    code, out, err = run(capsys, "--db", str(db_path), "backtest-runs", "show", "1")
+    assert code == 0 and "Equity Final [$]" in out and "fee 0.2 %" in out, err
+    code, out, err = run(capsys, *stored, "--leverage", "3")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: --leverage: 'mydata' is not an exchange QuantDesk trades")
+    code, out, err = run(capsys, *stored, "--margin", "cross")
+    assert code == 2 and err == "error: --margin: mydata trades spot, there is no margin mode to choose\n"
+
+
 BAD = [
     (["--cash", "-5"], "cash: must be a positive amount"),
     (["--commission", "0.1"], "commission: must be a fraction in [0, 0.1)"),

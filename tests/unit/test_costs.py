@@ -46,7 +46,12 @@ def test_csv_data_has_no_default_costs_because_the_user_gives_them() -> None:
 
 def test_an_unknown_exchange_is_named_in_the_error() -> None:
     with pytest.raises(ValueError, match="unknown exchange 'kraken'"):
-        default_costs("kraken")
+        market_kind("kraken")
+
+
+def test_candles_stored_under_another_exchange_name_have_no_default_costs_or_quote_like_csv_data() -> None:
+    assert default_costs("mydata") is None
+    assert quote_currency("mydata", "KRW-BTC") is None and quote_currency("mydata", "BTCUSDT") is None
 
 
 def test_market_kinds_follow_the_exchange() -> None:
