@@ -166,15 +166,16 @@ Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @njit(cache=True, inline="always")
-def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
-    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
-    prog, length, masks, leaf_var, leaf_op, rhs = pr
-    if length[rule] == 0 or p[P_SIDE] == 0.0:
-        return bool(sig[rule][i])
-    ret = p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0
-    bars = i - p[P_EBAR]
+def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np.ndarray) -> bool:
+    """Run slot `rule`'s postfix program (`position_rules`) on bar i with the position's return % and bars held."""
+    prog, lengths, masks, leaf_var, leaf_op, rhs = pr
+    length = lengths[rule]
+    if length == 1 and prog[rule, 0, 0] == 1:  # a single position comparison: no stack
+        arg = prog[rule, 0, 1]
+        v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
+        return bool((v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x))
     sp = 0
-    for t in range(length[rule]):
+    for t in range(length):
         code, arg = prog[rule, t, 0], prog[rule, t, 1]
         if code == 0:
             stack[sp] = masks[arg, i]
@@ -193,6 +194,14 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
     return bool(stack[0])
 
 
+@njit(cache=True, inline="always")
+def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
+    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
+    if pr[1][rule] == 0 or p[P_SIDE] == 0.0:
+        return bool(sig[rule][i])
+    return _program(pr, rule, i, p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0, i - p[P_EBAR], stack)
+
+
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
@@ -202,7 +211,10 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
     position [side, size, average price, entry bar])."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
-    programs = (False, pr[1][1] > 0, False, pr[1][3] > 0)  # exits that read the position (kept in registers)
+    el_s, xl_s, es_s, xs_s, add_s = sig
+    # slots whose rule reads the position run their program while a position is open (kept in registers)
+    xl_prog, xs_prog, add_prog = pr[1][1] > 0, pr[1][3] > 0, pr[1][4] > 0
+    any_prog = xl_prog or xs_prog or add_prog
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
@@ -236,11 +248,15 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             return equity, trades[:k].copy(), np.zeros(4)
         if i >= n - 1:
             break
-        xl = _rule(sig, 1, i, p, c[i], pr, stack) if programs[1] else sig[1][i]
-        xs = _rule(sig, 3, i, p, c[i], pr, stack) if programs[3] else sig[3][i]
-        pend_close, pend_open = _decide(int(side), sig[0][i], xl, sig[2][i], xs, reverse)
+        ret, bars = np.nan, 0.0
+        if any_prog and side != 0.0:
+            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR]
+        xl = _program(pr, 1, i, ret, bars, stack) if xl_prog and side != 0.0 else xl_s[i]
+        xs = _program(pr, 3, i, ret, bars, stack) if xs_prog and side != 0.0 else xs_s[i]
+        pend_close, pend_open = _decide(int(side), el_s[i], xl, es_s[i], xs, reverse)
         pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
-                    and i - p[P_LAST_ADD] >= min_gap and _rule(sig, 4, i, p, c[i], pr, stack))
+                    and i - p[P_LAST_ADD] >= min_gap
+                    and (_program(pr, 4, i, ret, bars, stack) if add_prog else add_s[i]))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
                              sl_atr, tr_atr, tp_atr)
