@@ -8,6 +8,7 @@ from typing import Any
 
 from app.errors import UserError
 from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.live.paper_risk import RiskPaperBroker
 from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
 from domain.market import Candle, CandleSeries, Timeframe
 from domain.strategy import (
@@ -52,10 +53,6 @@ class SessionSpec:
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
-        if not r.is_v1:
-            raise UserError(f"paper session {self.session_id}: paper trading runs percentage stops, one take-profit "
-                            "and extreme-anchored trailing only; this strategy's ATR distances, take-profit "
-                            "levels or close-anchored trailing would be ignored")
         s = PaperSettings(cash=self.cash, commission=self.commission, slippage=self.slippage,
                           lot_size=self.lot_size, position_size_pct=r.position_size_pct,
                           stop_loss_pct=r.stop_loss_pct, take_profit_pct=r.take_profit_pct,
@@ -66,12 +63,15 @@ class SessionSpec:
         return s
 
     def new_broker(self) -> PaperBroker:
-        """A new paper broker for this spec: one that scales in and reports the position to the rules when the
-        strategy needs it, else the plain one."""
-        scale = self.strategy.scale_in
+        """A new paper broker for this spec: with stops, targets or trailing, one that runs them by the backtest's
+        rules (and scales in); else one that scales in and reports the position to the rules when the strategy
+        needs it; else the plain one."""
+        scale, risk = self.strategy.scale_in, self.strategy.risk
+        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
+        if risk.stop_loss or risk.take_profit or risk.trailing_stop:
+            return RiskPaperBroker(self.settings(), risk, steps, order_prefix=self.session_id)
         if scale is None and not uses_position(self.strategy):
             return PaperBroker(self.settings(), order_prefix=self.session_id)
-        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
         return ScalingPaperBroker(self.settings(), steps, order_prefix=self.session_id)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,6 +122,8 @@ class PaperSession:
         if history.timeframe is not spec.timeframe:
             raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
         broker = spec.new_broker()
+        if isinstance(broker, RiskPaperBroker):
+            broker.warm(history)
         if state is not None:
             broker.restore(state)
             if isinstance(broker, ScalingPaperBroker) and "scaling" in state:
@@ -151,7 +153,7 @@ class PaperSession:
             raise ValueError(f"bar at {bar.ts} has a non-finite price")
         self.last_bar_ts = bar.ts
         b = self.broker
-        return self.evaluator.update(bar, b.position_at_close(bar.close) if isinstance(b, ScalingPaperBroker) else None)
+        return self.evaluator.update(bar, b.close_bar(bar) if isinstance(b, ScalingPaperBroker) else None)
 
     def act(self, row: SignalRow, ts: int) -> list[Any]:
         """Turn a bar's signals into orders (only while running); returns the orders."""

@@ -65,8 +65,10 @@ def _entry_units(cash: float, price: float, side: int, cfg: np.ndarray) -> float
 
 
 @njit(cache=True, inline="always")
-def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int, cfg: np.ndarray) -> float:
-    """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords."""
+def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int,
+         cfg: np.ndarray) -> tuple[float, float]:
+    """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords.
+    Returns (cash, units added)."""
     side = int(p[P_SIDE])
     price = raw * (1.0 + side * cfg[C_SLIP])
     lot = cfg[C_LOT]
@@ -75,7 +77,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     room = equity / _unit_cost(raw, side, 1.0, cfg[C_COMM], cfg[C_SLIP]) - p[P_SIZE]
     units = min(units, (max(room, 0.0) // lot) * lot)
     if units <= 0.0:
-        return cash
+        return cash, 0.0
     size = p[P_SIZE] + units
     p[P_AVG] = (p[P_AVG] * p[P_SIZE] + price * units) / size
     p[P_SIZE] = size
@@ -84,7 +86,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     p[P_LAST_ADD] = i
     _remeasure(p, lv, r)
     left: float = cash - units * price * cfg[C_COMM]
-    return left
+    return left, units
 
 
 @njit(cache=True, inline="always")
@@ -294,5 +296,5 @@ def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
             _open(p, lv, r, open_side, units, price, i, s, sl_atr, tr_atr, tp_atr)
             cash -= units * price * cfg[C_COMM]
     elif add and p[P_SIDE] != 0.0:
-        cash = _add(p, lv, r, cash, raw, i, cfg)
+        cash = _add(p, lv, r, cash, raw, i, cfg)[0]
     return k, cash

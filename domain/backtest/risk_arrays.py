@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -65,7 +66,18 @@ class StreamingDistances:
         return self.last
 
 
-def risk_vectors(risk: Risk, scale: ScaleSpec | None) -> tuple[F64, F64]:
+class ScaleLimits(Protocol):
+    """How much and how often to add (`ScaleSpec` here, `ScaleSettings` on paper)."""
+
+    @property
+    def size_pct(self) -> float: ...
+    @property
+    def max_adds(self) -> int: ...
+    @property
+    def min_bars_between(self) -> int: ...
+
+
+def risk_vectors(risk: Risk, scale: ScaleLimits | None) -> tuple[F64, F64]:
     """(risk vector, level rows) of `kernel_v2`: what the stop, the trailing stop, the take-profit levels and
     scaling in are. The backtest and the paper broker (`domain.live.paper_risk`) both read these."""
     r = np.zeros(k2.R_LEN)
