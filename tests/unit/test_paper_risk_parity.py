@@ -4,6 +4,7 @@ exactly as the backtest does on the same bars: trade for trade and fill for fill
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,15 +27,15 @@ COSTS = BacktestSettings(cash=100_000, commission=0.001, slippage=0.0005, lot_si
 RET, HELD = {"var": "position_return_pct"}, {"var": "bars_in_position"}
 
 
-def walk(n: int, seed: int, gaps: bool = False) -> CandleSeries:
+def walk(n: int, seed: int, gaps: bool = False, tf: Timeframe = Timeframe.M1) -> CandleSeries:
     """Tick-rounded bars with wicks; each opens at the last close, or with `gaps` a little away from it."""
     rng = np.random.default_rng(seed)
     close = np.round(1000 * np.exp(np.cumsum(rng.normal(0, 0.006, n))), 1)
     open_ = np.round(np.r_[close[0], close[:-1]] * np.exp(rng.normal(0, 0.003 if gaps else 0.0, n)), 1)
     high = np.maximum(open_, close) + np.round(rng.exponential(2.0, n), 1)
     low = np.minimum(open_, close) - np.round(rng.exponential(2.0, n), 1)
-    ts = np.arange(n, dtype=np.int64) * Timeframe.M1.ms
-    return CandleSeries.from_columns(Timeframe.M1, ts, open_, high, low, close, np.ones(n))
+    ts = np.arange(n, dtype=np.int64) * tf.ms
+    return CandleSeries.from_columns(tf, ts, open_, high, low, close, np.ones(n))
 
 
 def strategy(risk: dict[str, Any], direction: str, scale: dict[str, Any] | None, hold: int | None,
@@ -52,10 +53,10 @@ def strategy(risk: dict[str, Any], direction: str, scale: dict[str, Any] | None,
         "exit_long": exit_rule, "exit_short": exit_rule, "risk": risk, **({"scale_in": scale} if scale else {})})
 
 
-def session_for(s: Strategy) -> PaperSession:
-    spec = SessionSpec("p", s, "demo", "KRW-BTC", Timeframe.M1, cash=COSTS.cash, commission=COSTS.commission,
+def session_for(s: Strategy, tf: Timeframe = Timeframe.M1) -> PaperSession:
+    spec = SessionSpec("p", s, "demo", "KRW-BTC", tf, cash=COSTS.cash, commission=COSTS.commission,
                        slippage=COSTS.slippage, lot_size=COSTS.lot_size)
-    return PaperSession.build(spec, CandleSeries.empty(Timeframe.M1))
+    return PaperSession.build(spec, CandleSeries.empty(tf))
 
 
 def trade_bar(session: PaperSession, series: CandleSeries, i: int, act: bool) -> None:
@@ -74,7 +75,7 @@ def trade_bar(session: PaperSession, series: CandleSeries, i: int, act: bool) ->
 
 
 def paper_run(s: Strategy, series: CandleSeries) -> PaperSession:
-    session = session_for(s)
+    session = session_for(s, series.timeframe)
     first = indicator_warmup(s, series) + 1
     for i in range(len(series)):
         trade_bar(session, series, i, first <= i < len(series) - 1)
@@ -164,3 +165,16 @@ def test_a_resumed_session_keeps_its_levels_and_trades_on_as_if_never_stopped() 
     tail = [(f.action, f.side, f.quantity, f.price, f.reason) for f in first.fills if f.ts >= int(series.ts[k])]
     assert [(f.action, f.side, f.quantity, f.price, f.reason) for f in resumed.fills] == tail
     assert len(tail) > 5 and resumed.broker.cash == first.broker.cash
+
+
+SAMPLES = Path(__file__).parents[2] / "resources" / "strategies"
+
+
+@pytest.mark.parametrize(("name", "action", "reason"), [("ict_htf_bias", CLOSE, "take_profit"),
+                                                        ("upbit_scale_in", ADD, "scale_in")])
+def test_the_bundled_v2_samples_trade_on_paper_as_in_their_backtest(name: str, action: str, reason: str) -> None:
+    s = parse_strategy(json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8")))
+    series = walk(6000, 2, tf=Timeframe.M5)
+    session = paper_run(s, series)
+    assert_same_fills(session, run_backtest(s, series, COSTS), series)
+    assert sum(1 for f in session.fills if (f.action, f.reason) == (action, reason)) >= 3
