@@ -220,7 +220,7 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
-    trades = np.empty((4 * n + 1, N_COLS))
+    trades = np.empty((_most_rows(el_s, es_s, start, levels.shape[0]), N_COLS))
     p = np.zeros(P_LEN)
     lv = levels.copy()
     sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
@@ -269,6 +269,16 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
         cash += change
         equity[n - 1] = cash
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
+
+
+@njit(cache=True)
+def _most_rows(el: np.ndarray, es: np.ndarray, start: int, n_levels: int) -> int:
+    """An upper bound on the trade rows: a position opens only on a bar with an entry signal and closes in at
+    most one row per take-profit level (the last closes the rest) or one row (stop, signal, end), plus a ruin."""
+    entries = 0
+    for i in range(start, len(el)):
+        entries += el[i] or es[i]
+    return entries * max(n_levels, 1) + 2
 
 
 @njit(cache=True, inline="always")
