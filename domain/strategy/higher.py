@@ -67,8 +67,12 @@ def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int,
     """One pass over the base bars: each bucket's open time, first open, highest high, lowest low, last close
     and volume summed in bar order (as the live builder adds). A bucket is `[start, start + tf)`."""
     n = len(ts)
-    out_ts = np.empty(n, np.int64)
-    out = np.empty((5, n))
+    m, start = 0, 0
+    for i in range(n):  # count the buckets first: the outputs are that long, not n
+        if m == 0 or not start <= ts[i] < start + tf:
+            m, start = m + 1, (ts[i] - origin) // tf * tf + origin
+    out_ts = np.empty(m, np.int64)
+    out = np.empty((5, m))
     j, start = -1, 0
     bo = bh = bl = bc = bv = 0.0
     for i in range(n):
@@ -80,11 +84,9 @@ def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int,
             bo, bh, bl, bc, bv = o[i], h[i], lo[i], c[i], v[i]
         else:
             bh, bl, bc, bv = max(bh, h[i]), min(bl, lo[i]), c[i], bv + v[i]
-    m = j + 1
     if m > 0:
         out[0, j], out[1, j], out[2, j], out[3, j], out[4, j] = bo, bh, bl, bc, bv
-    return (out_ts[:m].copy(), out[0, :m].copy(), out[1, :m].copy(), out[2, :m].copy(), out[3, :m].copy(),
-            out[4, :m].copy())
+    return out_ts, out[0], out[1], out[2], out[3], out[4]
 
 
 @njit(cache=True)
