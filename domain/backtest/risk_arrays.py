@@ -7,9 +7,11 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from domain.backtest import kernel_v2 as k2
 from domain.indicators import CATALOG
+from domain.indicators.recursive import _tr
 from domain.market import CandleSeries
 from domain.strategy.risk import Distance, Risk
 
@@ -35,18 +37,41 @@ def distances(risk: Risk) -> list[Distance | None]:
 
 def atr_rows(series: CandleSeries, risk: Risk) -> F64:
     """mult × ATR(period) at every bar, one row per distance (`distances`); NaN rows for the others. Each ATR
-    period is computed once, however many distances use it."""
+    period runs once, writing every row that uses it as it goes (`_wilder_rows`)."""
     ds = distances(risk)
     out = np.empty((len(ds), len(series)))
-    atr: dict[int, F64] = {}
-    for row, d in zip(out, ds, strict=True):
+    for j, d in enumerate(ds):
         if d is None or d.kind != "atr":
-            row.fill(np.nan)
-            continue
-        if d.period not in atr:
-            atr[d.period] = CATALOG["atr"].compute(series, {"period": d.period})["value"]
-        np.multiply(d.value, atr[d.period], out=row)
+            out[j].fill(np.nan)
+    for period in sorted({d.period for d in ds if d is not None and d.kind == "atr"}):
+        rows = [j for j, d in enumerate(ds) if d is not None and d.kind == "atr" and d.period == period]
+        _wilder_rows(series.high, series.low, series.close, period, np.array(rows, dtype=np.int64),
+                     np.array([ds[j].value for j in rows]), out)  # type: ignore[union-attr]
     return out
+
+
+@njit(cache=True)
+def _wilder_rows(high: F64, low: F64, close: F64, period: int, rows: npt.NDArray[np.int64], mults: F64,
+                 out: F64) -> None:
+    """`out[rows[k]] = mults[k] × recursive.atr_wilder(high, low, close, period)`, the same operations in the same
+    order (bit for bit the catalog's ATR), in one pass: the writes hide in the recursion's division latency."""
+    n = high.size
+    for k in range(len(rows)):
+        out[rows[k], : min(period + 1, n)] = np.nan
+    if period >= n:
+        return
+    s = 0.0
+    for i in range(1, period + 1):
+        s += _tr(high, low, close, i)
+    prev = s / period
+    for k in range(len(rows)):
+        out[rows[k], period] = mults[k] * prev
+    for i in range(period + 1, n):
+        prev *= period - 1
+        prev += _tr(high, low, close, i)
+        prev /= period
+        for k in range(len(rows)):
+            out[rows[k], i] = mults[k] * prev
 
 
 class StreamingDistances:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
-from domain.backtest.risk_arrays import ScaleSpec
+from domain.backtest.risk_arrays import ScaleSpec, atr_rows
+from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Risk
 from domain.strategy.risk import Distance, TakeProfitLevel
@@ -77,3 +78,15 @@ def test_ten_levels_reached_on_every_bar_write_every_partial_close_within_the_tr
     assert len(t) > 4 * n  # more rows than bars: each position closes in ten parts
     assert (np.bincount(t.entry_bar)[2:] == 10).all() and (t.exit_reason == 2).all()  # a position a bar
     assert sim.equity[-1] == pytest.approx(10_000 + float(t.pnl.sum()))
+
+
+@pytest.mark.parametrize("n", [5, 14, 15, 400])
+def test_atr_distance_rows_are_the_catalog_atr_times_each_multiple_bit_for_bit(n: int) -> None:
+    series = walk(n, 4)
+    risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(14, 1.5), 50.0),
+                                            TakeProfitLevel(Distance.pct(3), 50.0)), Distance.atr(3, 0.7))
+    rows = atr_rows(series, risk)
+    atr = {p: CATALOG["atr"].compute(series, {"period": p})["value"] for p in (3, 14)}
+    expected = [2.5 * atr[14], 0.7 * atr[3], 1.5 * atr[14], np.full(n, np.nan)]
+    for row, want in zip(rows, expected, strict=True):
+        assert np.array_equal(row, want, equal_nan=True)
