@@ -229,7 +229,11 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
     side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
     trailing = r[R_TR_KIND] != NONE
+    skip_to = start  # flat with nothing pending and no entry signal before this bar: only equity to mark
     for i in range(start, n):
+        if i < skip_to:
+            equity[i] = cash
+            continue
         if pend_close or pend_open != 0 or pend_add:
             k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
                              sl_atr, tr_atr, tp_atr)
@@ -264,11 +268,21 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                              sl_atr, tr_atr, tp_atr)
             side, held, avg, stop_lvl, target = _state(p, lv)
             pend_close, pend_open, pend_add = False, 0, False
+        if side == 0.0 and not pend_close and pend_open == 0 and not pend_add:
+            skip_to = _next_entry(el_s, es_s, i + 1, n - 1)
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
         cash += change
         equity[n - 1] = cash
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]])
+
+
+@njit(cache=True, inline="always")
+def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
+    """The first bar from i with an entry signal (`last` if none before it)."""
+    while i < last and not (el[i] or es[i]):
+        i += 1
+    return i
 
 
 @njit(cache=True)
