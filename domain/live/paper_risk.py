@@ -1,17 +1,4 @@
-"""A paper broker for schema-2 risk that runs the backtest's own rules: ATR distances, take-profit levels with
-partial closes, close-anchored trailing and scaling in, on live prices.
-
-One set of rules: the position is `kernel_v2`'s state vector and level rows, and every rule is the compiled
-helper the backtest loop calls — `_open` (levels from the fill, ATR distances of the signal bar), `_add` (the
-average entry moves, levels re-measured), `_exits` (stop first, closing everything; else each level reached,
-closing its share of the peak size), `_trail` (after each closed bar: from the best extreme or from the close,
-only tightening) and `_close`. This module only feeds them prices and turns their trade rows into fills.
-
-Prices: the backtest sees a bar as open, high, low, close. Here each trade is checked as it prints, with the
-bar's open (its first trade) as the gap price: a stop crossed mid-bar fills at its level, one the bar opened
-through fills at the open, as in the backtest. A bar that reaches a target and the stop in the same bar is
-the one ambiguity: the backtest assumes the stop came first; here the trades' own order decides.
-"""
+"""A paper broker whose stops, take-profit levels, trailing stop and scale-ins are the backtest loop's own rules."""
 
 from __future__ import annotations
 
@@ -52,7 +39,19 @@ class _Slot:
 
 class RiskPaperBroker(ScalingPaperBroker):
     """ScalingPaperBroker whose position, stops, targets and trailing are `kernel_v2`'s. Feed it every closed
-    bar through `close_bar` (the session does), after warming its ATR on the history with `warm`."""
+    bar through `close_bar` (the session does), after warming its ATR on the history with `warm`.
+
+    One set of rules: the position is `kernel_v2`'s state vector and level rows, and every rule is the compiled
+    helper the backtest loop calls — `_open` (levels from the fill, ATR distances of the signal bar), `_add`
+    (the average entry moves, levels re-measured), `_exits` (stop first, closing everything; else each level
+    reached, closing its share of the peak size), `_trail` (after each closed bar: from the best extreme or from
+    the close, only tightening) and `_close`. This class only feeds them prices and turns their rows into fills.
+
+    Prices: the backtest sees a bar as open, high, low, close. Here each trade is checked as it prints, with the
+    bar's open (its first trade) as the gap price: a stop crossed mid-bar fills at its level, one the bar opened
+    through fills at the open, as in the backtest. The one case without a common path: a bar that opens beyond
+    a target and then reaches the stop — the backtest takes the stop (as backtesting.py), this the target.
+    """
 
     def __init__(self, settings: PaperSettings, risk: Risk, scale: ScaleSettings | None = None,
                  order_prefix: str = "o") -> None:

@@ -1,5 +1,4 @@
-"""A live paper session with ATR stops, take-profit levels and close-anchored trailing, fed a stream of trades,
-fills as the backtest of the bars it saw does."""
+"""A paper session on a trade stream stops, takes profit in parts and trails as the backtest of its bars."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A paper session with schema-2 risk (ATR stops, take-profit levels, close-anchored trailing, scaling in) fills
-exactly as the backtest does on the same bars: trade for trade and fill for fill."""
+"""Paper sessions with ATR stops, take-profit levels, close-anchored trailing and scale-ins fill as the backtest."""
 
 from __future__ import annotations
 
