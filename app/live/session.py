@@ -11,6 +11,7 @@ from domain.costs import MarketKind, market_kind
 from domain.futures import BracketTable, InvalidLeverage, check_leverage
 from domain.live.paper import Fill, PaperBroker, PaperSettings
 from domain.live.paper_futures import FuturesAccount, FuturesPaperBroker
+from domain.live.paper_risk import RiskPaperBroker
 from domain.live.paper_scale import ADD, ScaleSettings, ScalingPaperBroker
 from domain.live.risk import RiskLimits
 from domain.market import Candle, CandleSeries, Timeframe
@@ -94,10 +95,6 @@ class SessionSpec:
 
     def settings(self) -> PaperSettings:
         r = self.strategy.risk
-        if not r.is_v1:
-            raise UserError(f"paper session {self.session_id}: paper trading runs percentage stops, one take-profit "
-                            "and extreme-anchored trailing only; this strategy's ATR distances, take-profit "
-                            "levels or close-anchored trailing would be ignored")
         s = PaperSettings(cash=self.cash, commission=self.commission, slippage=self.slippage,
                           lot_size=self.lot_size, position_size_pct=r.position_size_pct,
                           stop_loss_pct=r.stop_loss_pct, take_profit_pct=r.take_profit_pct,
@@ -109,18 +106,25 @@ class SessionSpec:
 
     def new_broker(self, brackets: BracketTable | None = None) -> PaperBroker:
         """A new paper broker for this spec: on Binance USDT-M with the symbol's `brackets` the futures one
-        (docs/backtest.md, "Futures model"); one that scales in and reports the position to the rules when the
+        (docs/backtest.md, "Futures model"); with stops, targets or trailing, one that runs them by the
+        backtest's rules (and scales in); else one that scales in and reports the position to the rules when the
         strategy needs it; else the plain one."""
-        scale = self.strategy.scale_in
+        scale, risk = self.strategy.scale_in, self.strategy.risk
         account = self.futures_account(brackets)
         if account is not None:
             if scale is not None or uses_position(self.strategy):
                 raise UserError(f"paper session {self.session_id}: futures paper trading does not run scale-in or "
                                 "position operands yet")
+            if not risk.is_v1:
+                raise UserError(f"paper session {self.session_id}: futures paper trading runs percentage stops, one "
+                                "take-profit and extreme-anchored trailing only; this strategy's ATR distances, "
+                                "take-profit levels or close-anchored trailing would be ignored")
             return FuturesPaperBroker(self.settings(), account, order_prefix=self.session_id)
+        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
+        if risk.stop_loss or risk.take_profit or risk.trailing_stop:
+            return RiskPaperBroker(self.settings(), risk, steps, order_prefix=self.session_id)
         if scale is None and not uses_position(self.strategy):
             return PaperBroker(self.settings(), order_prefix=self.session_id)
-        steps = None if scale is None else ScaleSettings(scale.size_pct, scale.max_adds, scale.min_bars_between)
         return ScalingPaperBroker(self.settings(), steps, order_prefix=self.session_id)
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +179,8 @@ class PaperSession:
         if history.timeframe is not spec.timeframe:
             raise UserError(f"history is {history.timeframe.code} bars but the session trades {spec.timeframe.code}")
         broker = spec.new_broker(brackets)
+        if isinstance(broker, RiskPaperBroker):
+            broker.warm(history)
         if state is not None and isinstance(broker, FuturesPaperBroker) and "futures" not in state:
             PaperBroker.restore(broker, state)  # kept before sessions had futures accounts: margin as opened
             broker.margin = broker.size * broker.entry_price / broker.account.leverage
@@ -218,7 +224,7 @@ class PaperSession:
             raise ValueError(f"bar at {bar.ts} has a non-finite price")
         self.last_bar_ts = bar.ts
         b = self.broker
-        return self.evaluator.update(bar, b.position_at_close(bar.close) if isinstance(b, ScalingPaperBroker) else None)
+        return self.evaluator.update(bar, b.close_bar(bar) if isinstance(b, ScalingPaperBroker) else None)
 
     def act(self, row: SignalRow, ts: int) -> list[Any]:
         """Turn a bar's signals into orders (only while running); returns the orders."""

@@ -65,8 +65,10 @@ def _entry_units(cash: float, price: float, side: int, cfg: np.ndarray) -> float
 
 
 @njit(cache=True, inline="always")
-def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int, cfg: np.ndarray) -> float:
-    """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords."""
+def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, i: int,
+         cfg: np.ndarray) -> tuple[float, float]:
+    """Scale in at `raw`: `size_pct` of the initial size, as much of it as the equity at this price affords.
+    Returns (cash, units added)."""
     side = int(p[P_SIDE])
     price = raw * (1.0 + side * cfg[C_SLIP])
     lot = cfg[C_LOT]
@@ -75,7 +77,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     room = equity / _unit_cost(raw, side, 1.0, cfg[C_COMM], cfg[C_SLIP]) - p[P_SIZE]
     units = min(units, (max(room, 0.0) // lot) * lot)
     if units <= 0.0:
-        return cash
+        return cash, 0.0
     size = p[P_SIZE] + units
     p[P_AVG] = (p[P_AVG] * p[P_SIZE] + price * units) / size
     p[P_SIZE] = size
@@ -84,7 +86,7 @@ def _add(p: np.ndarray, lv: np.ndarray, r: np.ndarray, cash: float, raw: float, 
     p[P_LAST_ADD] = i
     _remeasure(p, lv, r)
     left: float = cash - units * price * cfg[C_COMM]
-    return left
+    return left, units
 
 
 @njit(cache=True, inline="always")
@@ -166,15 +168,16 @@ Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @njit(cache=True, inline="always")
-def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
-    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
-    prog, length, masks, leaf_var, leaf_op, rhs = pr
-    if length[rule] == 0 or p[P_SIDE] == 0.0:
-        return bool(sig[rule][i])
-    ret = p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0
-    bars = i - p[P_EBAR]
+def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np.ndarray) -> bool:
+    """Run slot `rule`'s postfix program (`position_rules`) on bar i with the position's return % and bars held."""
+    prog, lengths, masks, leaf_var, leaf_op, rhs = pr
+    length = lengths[rule]
+    if length == 1 and prog[rule, 0, 0] == 1:  # a single position comparison: no stack
+        arg = prog[rule, 0, 1]
+        v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
+        return bool((v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x))
     sp = 0
-    for t in range(length[rule]):
+    for t in range(length):
         code, arg = prog[rule, t, 0], prog[rule, t, 1]
         if code == 0:
             stack[sp] = masks[arg, i]
@@ -193,6 +196,14 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
     return bool(stack[0])
 
 
+@njit(cache=True, inline="always")
+def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRules, stack: np.ndarray) -> bool:
+    """Slot `rule` on bar i's close: its signal array, or its program run on the open position's values."""
+    if pr[1][rule] == 0 or p[P_SIDE] == 0.0:
+        return bool(sig[rule][i])
+    return _program(pr, rule, i, p[P_SIDE] * (c / p[P_AVG] - 1.0) * 100.0, i - p[P_EBAR], stack)
+
+
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
@@ -202,11 +213,14 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
     position [side, size, average price, entry bar], the bar of each add's fill)."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
-    programs = (False, pr[1][1] > 0, False, pr[1][3] > 0)  # exits that read the position (kept in registers)
+    el_s, xl_s, es_s, xs_s, add_s = sig
+    # slots whose rule reads the position run their program while a position is open (kept in registers)
+    xl_prog, xs_prog, add_prog = pr[1][1] > 0, pr[1][3] > 0, pr[1][4] > 0
+    any_prog = xl_prog or xs_prog or add_prog
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
-    trades = np.empty((4 * n + 1, N_COLS))
+    trades = np.empty((_most_rows(el_s, es_s, start, levels.shape[0]), N_COLS))
     add_bars = np.empty(n, dtype=np.int64)  # where scaling in filled: the trades table lists only closes
     m = 0
     p = np.zeros(P_LEN)
@@ -217,7 +231,11 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
     side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
     trailing = r[R_TR_KIND] != NONE
+    skip_to = start  # flat with nothing pending and no entry signal before this bar: only equity to mark
     for i in range(start, n):
+        if i < skip_to:
+            equity[i] = cash
+            continue
         if pend_close or pend_open != 0 or pend_add:
             adds = p[P_ADDS]
             k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
@@ -242,11 +260,15 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             return equity, trades[:k].copy(), np.zeros(4), add_bars[:m].copy()
         if i >= n - 1:
             break
-        xl = _rule(sig, 1, i, p, c[i], pr, stack) if programs[1] else sig[1][i]
-        xs = _rule(sig, 3, i, p, c[i], pr, stack) if programs[3] else sig[3][i]
-        pend_close, pend_open = _decide(int(side), sig[0][i], xl, sig[2][i], xs, reverse)
+        ret, bars = np.nan, 0.0
+        if any_prog and side != 0.0:
+            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR]
+        xl = _program(pr, 1, i, ret, bars, stack) if xl_prog and side != 0.0 else xl_s[i]
+        xs = _program(pr, 3, i, ret, bars, stack) if xs_prog and side != 0.0 else xs_s[i]
+        pend_close, pend_open = _decide(int(side), el_s[i], xl, es_s[i], xs, reverse)
         pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
-                    and i - p[P_LAST_ADD] >= min_gap and _rule(sig, 4, i, p, c[i], pr, stack))
+                    and i - p[P_LAST_ADD] >= min_gap
+                    and (_program(pr, 4, i, ret, bars, stack) if add_prog else add_s[i]))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             adds = p[P_ADDS]
             k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
@@ -256,11 +278,31 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                 m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
             pend_close, pend_open, pend_add = False, 0, False
+        if side == 0.0 and not pend_close and pend_open == 0 and not pend_add:
+            skip_to = _next_entry(el_s, es_s, i + 1, n - 1)
     if finalize and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, n - 1, p[P_SIZE], c[n - 1] * (1.0 - p[P_SIDE] * cfg[C_SLIP]), END, cfg)
         cash += change
         equity[n - 1] = cash
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]]), add_bars[:m].copy()
+
+
+@njit(cache=True, inline="always")
+def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
+    """The first bar from i with an entry signal (`last` if none before it)."""
+    while i < last and not (el[i] or es[i]):
+        i += 1
+    return i
+
+
+@njit(cache=True)
+def _most_rows(el: np.ndarray, es: np.ndarray, start: int, n_levels: int) -> int:
+    """An upper bound on the trade rows: a position opens only on a bar with an entry signal and closes in at
+    most one row per take-profit level (the last closes the rest) or one row (stop, signal, end), plus a ruin."""
+    entries = 0
+    for i in range(start, len(el)):
+        entries += el[i] or es[i]
+    return entries * max(n_levels, 1) + 2
 
 
 @njit(cache=True, inline="always")
@@ -288,5 +330,5 @@ def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
             _open(p, lv, r, open_side, units, price, i, s, sl_atr, tr_atr, tp_atr)
             cash -= units * price * cfg[C_COMM]
     elif add and p[P_SIDE] != 0.0:
-        cash = _add(p, lv, r, cash, raw, i, cfg)
+        cash = _add(p, lv, r, cash, raw, i, cfg)[0]
     return k, cash

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from domain.backtest import kernel_v2 as k2
 from domain.indicators import CATALOG
+from domain.indicators.recursive import _tr
 from domain.market import CandleSeries
 from domain.strategy.risk import Distance, Risk
 
@@ -26,18 +29,82 @@ class ScaleSpec:
     min_bars_between: int = 1
 
 
-def atr_distance(series: CandleSeries, d: Distance | None, cache: dict[int, F64] | None = None) -> F64:
-    """mult × ATR(period) at every bar for an ATR distance; NaN everywhere otherwise."""
-    if d is None or d.kind != "atr":
-        return np.full(len(series), np.nan)
-    cache = {} if cache is None else cache
-    if d.period not in cache:
-        cache[d.period] = CATALOG["atr"].compute(series, {"period": d.period})["value"]
-    return d.value * cache[d.period]
+def distances(risk: Risk) -> list[Distance | None]:
+    """The risk block's distances in the order of the ATR rows: stop, trailing, then each take-profit level."""
+    trail = risk.trailing_stop
+    return [risk.stop_loss, trail.distance if trail else None, *(level.distance for level in risk.take_profit)]
 
 
-def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tuple[F64, F64, F64]:
-    """(risk vector, level rows, ATR distance rows: stop, trailing, then each level)."""
+def atr_rows(series: CandleSeries, risk: Risk) -> F64:
+    """mult × ATR(period) at every bar, one row per distance (`distances`); NaN rows for the others. Each ATR
+    period runs once, writing every row that uses it as it goes (`_wilder_rows`)."""
+    ds = distances(risk)
+    out = np.empty((len(ds), len(series)))
+    for j, d in enumerate(ds):
+        if d is None or d.kind != "atr":
+            out[j].fill(np.nan)
+    for period in sorted({d.period for d in ds if d is not None and d.kind == "atr"}):
+        rows = [j for j, d in enumerate(ds) if d is not None and d.kind == "atr" and d.period == period]
+        _wilder_rows(series.high, series.low, series.close, period, np.array(rows, dtype=np.int64),
+                     np.array([ds[j].value for j in rows]), out)  # type: ignore[union-attr]
+    return out
+
+
+@njit(cache=True)
+def _wilder_rows(high: F64, low: F64, close: F64, period: int, rows: npt.NDArray[np.int64], mults: F64,
+                 out: F64) -> None:
+    """`out[rows[k]] = mults[k] × recursive.atr_wilder(high, low, close, period)`, the same operations in the same
+    order (bit for bit the catalog's ATR), in one pass: the writes hide in the recursion's division latency."""
+    n = high.size
+    for k in range(len(rows)):
+        out[rows[k], : min(period + 1, n)] = np.nan
+    if period >= n:
+        return
+    s = 0.0
+    for i in range(1, period + 1):
+        s += _tr(high, low, close, i)
+    prev = s / period
+    for k in range(len(rows)):
+        out[rows[k], period] = mults[k] * prev
+    for i in range(period + 1, n):
+        prev *= period - 1
+        prev += _tr(high, low, close, i)
+        prev /= period
+        for k in range(len(rows)):
+            out[rows[k], i] = mults[k] * prev
+
+
+class StreamingDistances:
+    """`atr_rows` one bar at a time (the catalog's streaming ATR, bit for bit the vectorised one): `push` a
+    closed bar, get that bar's column."""
+
+    def __init__(self, risk: Risk) -> None:
+        self._ds = distances(risk)
+        periods = sorted({d.period for d in self._ds if d is not None and d.kind == "atr"})
+        self._streams = {p: CATALOG["atr"].stream({"period": p}) for p in periods}
+        self.last = np.full(len(self._ds), np.nan)
+
+    def push(self, o: float, h: float, lo: float, c: float, v: float) -> F64:
+        atr = {p: stream(o, h, lo, c, v)[0] for p, stream in self._streams.items()}
+        self.last = np.array([d.value * atr[d.period] if d is not None and d.kind == "atr" else np.nan
+                              for d in self._ds])
+        return self.last
+
+
+class ScaleLimits(Protocol):
+    """How much and how often to add (`ScaleSpec` here, `ScaleSettings` on paper)."""
+
+    @property
+    def size_pct(self) -> float: ...
+    @property
+    def max_adds(self) -> int: ...
+    @property
+    def min_bars_between(self) -> int: ...
+
+
+def risk_vectors(risk: Risk, scale: ScaleLimits | None) -> tuple[F64, F64]:
+    """(risk vector, level rows) of `kernel_v2`: what the stop, the trailing stop, the take-profit levels and
+    scaling in are. The backtest and the paper broker (`domain.live.paper_risk`) both read these."""
     r = np.zeros(k2.R_LEN)
     if risk.stop_loss is not None:
         r[k2.R_SL_KIND] = k2.PCT if risk.stop_loss.kind == "pct" else k2.ATR
@@ -56,10 +123,13 @@ def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tu
         levels[j, k2.L_KIND] = 0.0 if pct else 1.0
         levels[j, k2.L_FRAC] = level.distance.value / 100.0 if pct else 0.0
         levels[j, k2.L_SHARE] = level.close_pct / 100.0
-    atr: dict[int, F64] = {}  # one ATR per period, however many distances use it
-    rows = [atr_distance(series, risk.stop_loss, atr), atr_distance(series, trail.distance if trail else None, atr),
-            *(atr_distance(series, level.distance, atr) for level in risk.take_profit)]
-    return r, levels, np.ascontiguousarray(np.vstack(rows))
+    return r, levels
+
+
+def risk_arrays(series: CandleSeries, risk: Risk, scale: ScaleSpec | None) -> tuple[F64, F64, F64]:
+    """(risk vector, level rows, ATR distance rows: stop, trailing, then each level)."""
+    r, levels = risk_vectors(risk, scale)
+    return r, levels, atr_rows(series, risk)
 
 
 def pct_risk_arrays(n: int, cfg: F64, scale: ScaleSpec | None) -> tuple[F64, F64, F64]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from domain.live.orders import OrderEvent, PaperOrder
 from domain.live.paper import Fill, PaperBroker, PaperSettings
+from domain.market import Candle
 
 ADD = "add"
 
@@ -34,6 +35,10 @@ class ScalingPaperBroker(PaperBroker):
         self.bar = -1  # index of the last closed bar
         self.entry_bar = self.last_add_bar = self.adds = 0
         self.initial_size = 0.0
+
+    def close_bar(self, bar: Candle) -> tuple[float, float] | None:
+        """A bar closed: the open position's values at its close (what the rules read), or None when flat."""
+        return self.position_at_close(bar.close)
 
     def position_at_close(self, close: float) -> tuple[float, float] | None:
         """Count one closed bar; the open position's (return % from the average entry, bars held), or None."""

@@ -261,9 +261,7 @@ def htf_warmup(var: Var, series: CandleSeries) -> int:
     """On this data, the index of the first bar where a higher-timeframe `var` has a value (len when none)."""
     assert var.timeframe is not None
     own = int(CATALOG[var.var].warmup(dict(var.params))) if var.var not in FIELDS else 0
-    index = higher.closed_index(series, higher.resample(series, Timeframe(var.timeframe)))
-    ready = np.flatnonzero(index >= own)
-    return int(ready[0]) if len(ready) else len(series)
+    return higher.first_with(series, Timeframe(var.timeframe), own)
 
 
 def var_warmup(var: Var, base: Timeframe | None = None) -> int:

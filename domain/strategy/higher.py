@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from domain.market import CandleSeries, Timeframe
 
@@ -29,36 +30,77 @@ def resample(series: CandleSeries, higher: Timeframe) -> CandleSeries:
     """The HTF bars of `series` (the last one may still be forming), stamped with their open times."""
     if len(series) == 0:
         return CandleSeries.empty(higher)
-    bucket = (series.ts - higher.origin_ms) // higher.ms
-    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
-    ends = np.r_[starts[1:], len(series)] - 1
-    ts = bucket[starts] * higher.ms + higher.origin_ms
-    group = np.cumsum(np.r_[True, bucket[1:] != bucket[:-1]]) - 1
-    volume = np.bincount(group, weights=series.volume)  # summed in bar order, as the live builder adds
-    return CandleSeries.from_columns(
-        higher, ts, series.open[starts], np.maximum.reduceat(series.high, starts),
-        np.minimum.reduceat(series.low, starts), series.close[ends], volume)
+    ts, o, h, lo, c, v = _resample(series.ts, series.open, series.high, series.low, series.close, series.volume,
+                                   higher.origin_ms, higher.ms)
+    return CandleSeries.from_columns(higher, ts, o, h, lo, c, v)
 
 
 def closed_index(series: CandleSeries, htf: CandleSeries) -> I64:
     """For each base bar, the index into `htf` of the last HTF bar closed by that bar's close (-1: none yet)."""
     higher = htf.timeframe
-    if len(series) == 0:
-        return np.empty(0, dtype=np.int64)
-    # `htf` holds one bar per bucket that has base bars, in order: bar i's own bucket is HTF bar group[i]; every
-    # earlier one has closed, and its own has closed when i's close reaches the bucket's end.
-    bucket = (series.ts - higher.origin_ms) // higher.ms
-    group = np.cumsum(np.r_[True, bucket[1:] != bucket[:-1]]) - 1
-    closes_own = series.ts + series.timeframe.ms >= (bucket + 1) * higher.ms + higher.origin_ms
-    return (group - 1 + closes_own).astype(np.int64)
+    return _closed_index(series.ts, series.timeframe.ms, higher.origin_ms, higher.ms, -1)
+
+
+def first_with(series: CandleSeries, higher: Timeframe, bars: int) -> int:
+    """Index of the first base bar by whose close `bars` + 1 HTF bars have closed (len(series) if none)."""
+    return len(_closed_index(series.ts, series.timeframe.ms, higher.origin_ms, higher.ms, bars))
 
 
 def align(values: F64, index: I64) -> F64:
     """HTF values placed on base bars through `closed_index` (NaN before the first closed HTF bar)."""
     if len(values) == 0:
         return np.full(len(index), np.nan)
-    out = values[np.maximum(index, 0)]
-    out[index < 0] = np.nan
+    return _align(np.ascontiguousarray(values, dtype=np.float64), index)
+
+
+@njit(cache=True)
+def _align(values: F64, index: I64) -> F64:
+    out = np.empty(len(index))
+    for i in range(len(index)):
+        out[i] = values[index[i]] if index[i] >= 0 else np.nan
+    return out
+
+
+@njit(cache=True)
+def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int,
+              tf: int) -> tuple[I64, F64, F64, F64, F64, F64]:
+    """One pass over the base bars: each bucket's open time, first open, highest high, lowest low, last close
+    and volume summed in bar order (as the live builder adds). A bucket is `[start, start + tf)`."""
+    n = len(ts)
+    m, start = 0, 0
+    for i in range(n):  # count the buckets first: the outputs are that long, not n
+        if m == 0 or not start <= ts[i] < start + tf:
+            m, start = m + 1, (ts[i] - origin) // tf * tf + origin
+    out_ts = np.empty(m, np.int64)
+    out = np.empty((5, m))
+    j, start = -1, 0
+    bo = bh = bl = bc = bv = 0.0
+    for i in range(n):
+        if j < 0 or not start <= ts[i] < start + tf:  # a new bucket: the only division
+            if j >= 0:
+                out[0, j], out[1, j], out[2, j], out[3, j], out[4, j] = bo, bh, bl, bc, bv
+            j, start = j + 1, (ts[i] - origin) // tf * tf + origin
+            out_ts[j] = start
+            bo, bh, bl, bc, bv = o[i], h[i], lo[i], c[i], v[i]
+        else:
+            bh, bl, bc, bv = max(bh, h[i]), min(bl, lo[i]), c[i], bv + v[i]
+    if m > 0:
+        out[0, j], out[1, j], out[2, j], out[3, j], out[4, j] = bo, bh, bl, bc, bv
+    return out_ts, out[0], out[1], out[2], out[3], out[4]
+
+
+@njit(cache=True)
+def _closed_index(ts: I64, base: int, origin: int, tf: int, stop_at: int) -> I64:
+    """Bar i's own bucket is HTF bar `group`: every earlier one has closed, and its own has closed when i's
+    close reaches the bucket's end. With `stop_at` ≥ 0, only the bars before the first whose index reaches it."""
+    out = np.empty(len(ts), np.int64)
+    group, start = -1, 0
+    for i in range(len(ts)):
+        if group < 0 or not start <= ts[i] < start + tf:
+            group, start = group + 1, (ts[i] - origin) // tf * tf + origin
+        out[i] = group - 1 + (ts[i] + base >= start + tf)
+        if 0 <= stop_at <= out[i]:
+            return out[:i]
     return out
 
 

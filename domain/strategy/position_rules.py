@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,7 +59,7 @@ def compile_position_rules(rules: list[Group | None], n: int, mask: MaskFn, valu
     masks: list[BoolArray] = []
     leaf_var: list[int] = []
     leaf_op: list[int] = []
-    rhs: list[F64] = []
+    rhs: list[F64 | float] = []
     programs: list[list[tuple[int, int]]] = []
 
     def emit(item: Condition | Group, out: list[tuple[int, int]]) -> None:
@@ -72,7 +73,7 @@ def compile_position_rules(rules: list[Group | None], n: int, mask: MaskFn, valu
             assert isinstance(pos, Position)
             leaf_var.append(POSITION_VARS.index(pos.var))
             leaf_op.append(OPS[op])
-            rhs.append(np.broadcast_to(np.asarray(values(other), dtype=np.float64), (n,)).copy())
+            rhs.append(values(other))
             out.append((POS, len(leaf_var) - 1))
         else:
             masks.append(mask(item))
@@ -90,6 +91,16 @@ def compile_position_rules(rules: list[Group | None], n: int, mask: MaskFn, valu
     for r, prog in enumerate(programs):
         if prog:
             program[r, : len(prog)] = prog
-    return PositionRules(program, np.array([len(p) for p in programs], np.int64),
-                         np.array(masks or [np.zeros(n, np.bool_)]), np.array(leaf_var or [0], np.int64),
-                         np.array(leaf_op or [0], np.int64), np.array(rhs) if rhs else np.zeros((1, n)))
+    return PositionRules(program, np.array([len(p) for p in programs], np.int64), _rows(masks, n, np.bool_),
+                         np.array(leaf_var or [0], np.int64), np.array(leaf_op or [0], np.int64),
+                         _rows(rhs, n, np.float64))
+
+
+def _rows(values: list[BoolArray] | list[F64 | float], n: int, dtype: type) -> npt.NDArray[Any]:
+    """One row of n per value (a constant fills its row), written once; a zero row when there is none."""
+    if not values:
+        return np.zeros((1, n), dtype)
+    out: npt.NDArray[Any] = np.empty((len(values), n), dtype)
+    for row, value in zip(out, values, strict=True):
+        row[:] = value
+    return out

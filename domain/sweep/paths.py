@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.indicators import CATALOG
 from domain.strategy import SIDES
+from domain.strategy.risk_parse import MAX_ATR_PERIOD, PCT_HIGH
 from domain.strategy.validation import RISK_LIMITS
 
 Token = str | int
@@ -73,6 +74,9 @@ def resolve_slot(definition: Mapping[str, Any], path: str) -> Slot:
         risk = definition.get("risk") or {}
         value = risk.get(tokens[1]) if isinstance(risk, Mapping) else None
         return Slot(name, "float", low, high, _num(value), name, open_low=True)
+    v2 = _risk_v2_slot(definition, tokens, name)
+    if v2 is not None:
+        return v2
     parent = _walk(definition, tokens[:-1], name)
     last = tokens[-1]
     if last == "const" and isinstance(parent, Mapping) and "const" in parent:
@@ -94,7 +98,36 @@ def resolve_slot(definition: Mapping[str, Any], path: str) -> Slot:
         raise PathError(f"{name}: no such key {last!r}; {format_path(tokens[:-1]) or 'the strategy'} has: {keys}")
     value = _walk(definition, tokens, name)
     raise PathError(f"{name}: not a numeric parameter (it holds {_describe(value)}); sweepable are indicator "
-                    "params, risk percentages and const values")
+                    "params, risk percentages, ATR periods and multiples, scale-in numbers and const values")
+
+
+# schema 2's numeric risk and scale-in fields, by their last path tokens: (kind, low, high, low excluded)
+_DISTANCE_FIELDS = {("pct",): ("float", 0.0, None, True), ("atr", "period"): ("int", 1.0, float(MAX_ATR_PERIOD), False),
+                    ("atr", "mult"): ("float", 0.0, 100.0, True)}
+_SCALE_FIELDS = {"size_pct": ("float", 0.0, 1000.0, True), "max_adds": ("int", 1.0, 100.0, False),
+                 "min_bars_between": ("int", 0.0, 1_000_000.0, False)}
+
+
+def _risk_v2_slot(definition: Mapping[str, Any], tokens: tuple[Token, ...], name: str) -> Slot | None:
+    """A schema-2 slot: `risk.stop_loss.atr.mult`, `risk.take_profit[1].pct`, `scale_in.size_pct`, ... (None when
+    `tokens` is none of these; a PathError when the strategy has no such field)."""
+    high: float | None
+    if len(tokens) == 2 and tokens[0] == "scale_in" and tokens[1] in _SCALE_FIELDS:
+        kind, low, high, open_low = _SCALE_FIELDS[str(tokens[1])]
+    elif len(tokens) >= 3 and tokens[0] == "risk" and tokens[1] in PCT_HIGH:
+        at = 3 if tokens[1] == "take_profit" and isinstance(tokens[2], int) else 2
+        tail = tuple(str(t) for t in tokens[at:])
+        if tail == ("close_pct",):
+            raise PathError(f"{name}: the levels' close_pct must add up to 100, so one share cannot be swept "
+                            "alone; sweep the levels' distances instead")
+        if tail not in _DISTANCE_FIELDS:
+            return None
+        kind, low, high, open_low = _DISTANCE_FIELDS[tail]
+        high = PCT_HIGH[str(tokens[1])] if high is None else high
+    else:
+        return None
+    value = _walk(definition, tokens, name)
+    return Slot(name, kind, low, high, _num(value), name, open_low=open_low)
 
 
 def _walk(doc: Any, tokens: tuple[Token, ...], full: str) -> Any:
@@ -138,9 +171,29 @@ def numeric_slots(definition: Mapping[str, Any]) -> list[Slot]:
         group = definition.get(side)
         if isinstance(group, Mapping):
             _group_slots(definition, group, side, out)
-    for key in RISK_LIMITS:
-        out.append(resolve_slot(definition, f"risk.{key}"))
+    risk = definition.get("risk")
+    if definition.get("schema") == 2 and isinstance(risk, Mapping):
+        out.append(resolve_slot(definition, "risk.position_size_pct"))
+        _risk_slots(definition, risk, out)
+    else:
+        for key in RISK_LIMITS:
+            out.append(resolve_slot(definition, f"risk.{key}"))
     return out
+
+
+def _risk_slots(definition: Mapping[str, Any], risk: Mapping[str, Any], out: list[Slot]) -> None:
+    """The schema-2 risk block's distances and the scale-in numbers present in `definition`."""
+    places: list[tuple[str, Any]] = [(f"risk.{k}", risk.get(k)) for k in ("stop_loss", "trailing_stop")]
+    tp = risk.get("take_profit")
+    places += [(f"risk.take_profit[{i}]", lv) for i, lv in enumerate(tp)] if isinstance(tp, list) else \
+        [("risk.take_profit", tp)]
+    for path, doc in places:
+        if isinstance(doc, Mapping) and "pct" in doc:
+            out.append(resolve_slot(definition, f"{path}.pct"))
+        elif isinstance(doc, Mapping) and isinstance(doc.get("atr"), Mapping):
+            out += [resolve_slot(definition, f"{path}.atr.{k}") for k in ("period", "mult")]
+    if isinstance(definition.get("scale_in"), Mapping):
+        out += [resolve_slot(definition, f"scale_in.{k}") for k in _SCALE_FIELDS if k in definition["scale_in"]]
 
 
 def _group_slots(definition: Mapping[str, Any], group: Mapping[str, Any], path: str, out: list[Slot]) -> None:
@@ -207,7 +260,9 @@ def short_label(definition: Mapping[str, Any], path: str) -> str:
     try:
         tokens = parse_path(path)
         if tokens[0] == "risk":
-            return str(tokens[-1])
+            return str(tokens[-1]) if len(tokens) == 2 else format_path(tokens[1:])
+        if tokens[0] == "scale_in":
+            return format_path(tokens)
         if tokens[-1] == "const":
             return f"const {_fmt(float(_walk(definition, tokens, path)))}"
         if len(tokens) >= 3 and tokens[-2] == "params":

@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
-from domain.backtest.risk_arrays import ScaleSpec
+from domain.backtest.risk_arrays import ScaleSpec, atr_rows
+from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Risk
+from domain.strategy.risk import Distance, TakeProfitLevel
 
 
 def walk(n: int, seed: int) -> CandleSeries:
@@ -58,3 +60,33 @@ def test_a_v1_run_has_trades_to_compare(direction: str) -> None:
     series = walk(400, 1)
     got = simulate(series, Sig(400, 1, 0.04), direction, Risk(100, 2, 4, 3), BacktestSettings())
     assert len(got.trades) > 10
+
+
+def test_ten_levels_reached_on_every_bar_write_every_partial_close_within_the_trades_table() -> None:
+    n = 300
+    rng = np.random.default_rng(1)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
+    open_ = np.r_[close[0], close[:-1]]
+    high, low = np.maximum(open_, close) * 1.2, np.minimum(open_, close) * 0.999  # every bar reaches every level
+    series = CandleSeries.from_columns(Timeframe.H1, np.arange(n, dtype=np.int64) * 3_600_000, open_, high, low,
+                                       close, np.ones(n))
+    levels = tuple(TakeProfitLevel(Distance.pct(0.5 * (j + 1)), 10.0) for j in range(10))
+    signals = Sig(n, 0, 0.0)
+    signals.entry_long = np.ones(n, dtype=np.bool_)  # an entry decided on every close
+    sim = simulate(series, signals, "long_only", Risk(100, None, levels), BacktestSettings(lot_size=1e-6))
+    t = sim.trades
+    assert len(t) > 4 * n  # more rows than bars: each position closes in ten parts
+    assert (np.bincount(t.entry_bar)[2:] == 10).all() and (t.exit_reason == 2).all()  # a position a bar
+    assert sim.equity[-1] == pytest.approx(10_000 + float(t.pnl.sum()))
+
+
+@pytest.mark.parametrize("n", [5, 14, 15, 400])
+def test_atr_distance_rows_are_the_catalog_atr_times_each_multiple_bit_for_bit(n: int) -> None:
+    series = walk(n, 4)
+    risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(14, 1.5), 50.0),
+                                            TakeProfitLevel(Distance.pct(3), 50.0)), Distance.atr(3, 0.7))
+    rows = atr_rows(series, risk)
+    atr = {p: CATALOG["atr"].compute(series, {"period": p})["value"] for p in (3, 14)}
+    expected = [2.5 * atr[14], 0.7 * atr[3], 1.5 * atr[14], np.full(n, np.nan)]
+    for row, want in zip(rows, expected, strict=True):
+        assert np.array_equal(row, want, equal_nan=True)

@@ -1,4 +1,4 @@
-"""A paper session picks the broker its strategy needs and refuses risk the paper broker cannot run."""
+"""A paper session picks its broker: plain, scaling in, or running stops and targets by the backtest's rules."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from app.errors import UserError
 from app.live.session import PaperSession, SessionSpec
 from domain.live.paper import PaperBroker
-from domain.live.paper_scale import ScalingPaperBroker
+from domain.live.paper_risk import RiskPaperBroker
+from domain.live.paper_scale import ScaleSettings, ScalingPaperBroker
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import parse_strategy
 
@@ -25,8 +26,8 @@ def spec(risk: dict[str, Any], **extra: Any) -> SessionSpec:
     return SessionSpec("p1", strategy, "demo", "KRW-BTC", Timeframe.M1)
 
 
-def test_a_strategy_without_scaling_or_position_rules_trades_on_the_plain_paper_broker() -> None:
-    broker = spec({"position_size_pct": 50, "stop_loss": {"pct": 2}}).new_broker()
+def test_a_strategy_without_stops_scaling_or_position_rules_trades_on_the_plain_paper_broker() -> None:
+    broker = spec({"position_size_pct": 50}).new_broker()
     assert type(broker) is PaperBroker
 
 
@@ -44,13 +45,23 @@ def test_an_exit_on_bars_held_gets_the_scaling_broker_for_the_position_values_on
     assert isinstance(broker, ScalingPaperBroker) and broker.scale is None
 
 
-@pytest.mark.parametrize("risk", [{"position_size_pct": 50, "stop_loss": {"atr": {"period": 14, "mult": 2}}},
+@pytest.mark.parametrize("risk", [{"position_size_pct": 50, "stop_loss": {"pct": 2}},
+                                  {"position_size_pct": 50, "stop_loss": {"atr": {"period": 14, "mult": 2}}},
                                   {"position_size_pct": 50, "take_profit": [{"pct": 2, "close_pct": 50},
                                                                             {"pct": 5, "close_pct": 50}]},
                                   {"position_size_pct": 50, "trailing_stop": {"pct": 3, "anchor": "close"}}])
-def test_risk_the_paper_broker_cannot_run_is_refused_naming_the_session(risk: dict[str, Any]) -> None:
-    with pytest.raises(UserError, match="paper session p1: .*would be ignored"):
-        spec(risk).new_broker()
+def test_stops_targets_and_trailing_run_on_the_broker_that_shares_the_backtest_s_rules(risk: dict[str, Any]) -> None:
+    when = {"all": [{"left": {"var": "position_return_pct"}, "op": "le", "right": {"const": -3}}]}
+    plain = spec(risk).new_broker()
+    scaling = spec(risk, scale_in={"when": when, "size_pct": 40, "max_adds": 2, "min_bars_between": 3}).new_broker()
+    assert isinstance(plain, RiskPaperBroker) and plain.scale is None
+    assert isinstance(scaling, RiskPaperBroker) and scaling.scale == ScaleSettings(40, 2, 3)
+
+
+def test_bad_account_settings_are_refused_naming_the_session() -> None:
+    bad = SessionSpec("p1", spec({"position_size_pct": 50}).strategy, "demo", "KRW-BTC", Timeframe.M1, cash=-5)
+    with pytest.raises(UserError, match="paper session p1: cash: must be a positive amount"):
+        bad.new_broker()
 
 
 def walk(n: int, seed: int) -> CandleSeries:

@@ -70,3 +70,22 @@ def test_a_session_kept_before_futures_accounts_resumes_with_the_margin_it_opene
     assert broker.margin == pytest.approx(plain.size * 100.0 / 10)
     assert session.on_funding(2, 0.001, 100.0) == pytest.approx(-plain.size * 0.1)
     assert session.funding == [(2, pytest.approx(-plain.size * 0.1))]
+
+
+def test_a_futures_session_refuses_atr_stops_it_would_otherwise_ignore_while_spot_runs_them() -> None:
+    from dataclasses import replace
+
+    atr = parse_strategy(STRATEGY_V2)
+    with pytest.raises(UserError, match="ATR distances, take-profit levels or close-anchored trailing"):
+        replace(spec("binance", "BTCUSDT", leverage=10), strategy=atr).new_broker(BTC)
+    from domain.live.paper_risk import RiskPaperBroker
+
+    assert isinstance(replace(spec("upbit", "KRW-BTC"), strategy=atr).new_broker(None), RiskPaperBroker)
+
+
+STRATEGY_V2 = {
+    "schema": 2, "name": "ATR stop", "direction": "long_only",
+    "entry_long": {"all": [{"left": {"var": "close"}, "op": "gt", "right": {"const": 0}}]},
+    "entry_short": None, "exit_long": None, "exit_short": None,
+    "risk": {"position_size_pct": 50, "stop_loss": {"atr": {"period": 14, "mult": 2}}, "take_profit": None,
+             "trailing_stop": None}}
