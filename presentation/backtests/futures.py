@@ -107,15 +107,17 @@ class FuturesFields(QtCore.QObject):
                                                       self.access is not None) else None
         if self.table is not None:
             self.leverage.setMaximum(self.table.max_leverage)
-            reason = ""
+            reason, short = "", ""
         elif kind is MarketKind.USDT_FUTURES:
             reason = f"No maintenance-margin brackets known for {symbol}: it trades at 1× without funding."
+            short = "1× (no brackets known)"
         elif exchange == "csv":
-            reason = "CSV data trades as spot: 1×, no margin, no funding."
+            reason, short = "CSV data trades as spot: 1×, no margin, no funding.", "1× (spot data)"
         elif exchange:
             reason = f"{exchange.capitalize()} trades spot only: 1×, no margin, no funding."
+            short = f"1× ({exchange.capitalize()} is spot)"
         else:
-            reason = "Leverage and funding apply to Binance futures markets."
+            reason, short = "Leverage and funding apply to Binance futures markets.", "1× (spot)"
         if not self.active:
             self.leverage.setValue(1)
             self.margin.setCurrentIndex(0)
@@ -124,7 +126,8 @@ class FuturesFields(QtCore.QObject):
             w.setToolTip(w.toolTip().split("\n\n")[0] + (f"\n\n{reason}" if reason else ""))
         for w in (self.leverage, self.margin, self.initial, self.funding_label, self._funding_box):
             w.setHidden(not self.active)
-        self.reason.setText(reason)
+        self.reason.setText(short)  # one line in the form; the whole reason on hover
+        self.reason.setToolTip(reason)
         self.reason.setHidden(not reason)
         self.refresh_funding()
 

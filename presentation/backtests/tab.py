@@ -81,8 +81,8 @@ class BacktestsTab(QtWidgets.QWidget):
             self.history_view.setColumnWidth(col, width)
         rows = self.history_view.verticalHeader().defaultSectionSize()
         bar = self.history_view.horizontalScrollBar().sizeHint().height()  # the columns are wider than the view
-        self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 3 * rows
-                                           + bar + 4)
+        self.history_view.setMinimumHeight(self.history_view.horizontalHeader().sizeHint().height() + 2 * rows
+                                           + bar + 4)  # two rows at least; at 1440 x 900 the form is whole above
         self.history_view.doubleClicked.connect(lambda i: self.show_run(int(i.siblingAtColumn(0).data(_USER))))
         hist_buttons = QtWidgets.QGridLayout()  # two rows: every label whole in the narrow history column
         for i, (text, slot) in enumerate((("Open", self.open_selected), ("Compare two", self.compare_selected),
@@ -95,7 +95,8 @@ class BacktestsTab(QtWidgets.QWidget):
                 self.load_btn = b
                 b.setToolTip("Put the selected (or shown) run's exact settings into the form: its strategy as it "
                              "ran, market, timeframe, range, cash, fees, slippage and fills")
-        left = QtWidgets.QVBoxLayout()
+        left = _ColumnLayout()
+        left.setSpacing(4)  # with the form's rows, the window's minimum height stays within a 900 px screen
         left.addWidget(self.form)
         left.addLayout(buttons)
         left.addWidget(self.message)
@@ -106,9 +107,17 @@ class BacktestsTab(QtWidgets.QWidget):
         left_w.setLayout(left)
         left_w.setMinimumWidth(340)
         left_w.setMaximumWidth(380)
+        # a short screen (or a large font) scrolls the form column rather than pushing the window off the screen
+        self.left_scroll = QtWidgets.QScrollArea()
+        self.left_scroll.setWidget(left_w)
+        self.left_scroll.setWidgetResizable(True)
+        self.left_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.left_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        bar = self.left_scroll.verticalScrollBar()
+        self.left_scroll.setFixedWidth(380 + (bar.sizeHint().width() if bar is not None else 0))
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(12, 12, 12, 12)
-        lay.addWidget(left_w)
+        lay.addWidget(self.left_scroll)
         lay.addWidget(self.view, 1)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
@@ -254,3 +263,11 @@ class BacktestsTab(QtWidgets.QWidget):
     def shutdown(self) -> None:
         self.cancel_run()
         self.poll.stop()
+
+
+class _ColumnLayout(QtWidgets.QVBoxLayout):
+    """The form column inside its scroll area: sized by its minimum, not by the preferred height its wrapped
+    labels report for a width (with that, the scroll area scrolled a column that fitted)."""
+
+    def hasHeightForWidth(self) -> bool:
+        return False

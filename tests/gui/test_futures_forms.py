@@ -50,7 +50,8 @@ def test_spot_and_binance_futures_markets_show_or_disable_leverage_with_a_reason
     assert tab.form.set_series(SPOT)
     assert not f.leverage.isEnabled() and not f.margin.isEnabled() and not f.collect_btn.isEnabled()
     assert f.leverage.isHidden() and f.funding_row().isHidden() and f.funding_label.isHidden()
-    assert f.reason.text() == "Upbit trades spot only: 1×, no margin, no funding." and not f.reason.isHidden()
+    assert f.reason.text() == "1× (Upbit is spot)" and not f.reason.isHidden()  # one line; the reason on hover
+    assert f.reason.toolTip() == "Upbit trades spot only: 1×, no margin, no funding."
     assert "Upbit trades spot only" in f.leverage.toolTip()
     assert tab.form.command().settings.brackets is None
     assert tab.form.set_series(FUT)
@@ -134,7 +135,7 @@ def test_the_optimize_form_sweeps_binance_futures_with_leverage_and_funding(
         view.data.setCurrentIndex(next(i for i in range(view.data.count()) if view.data.itemData(i).key == key))
 
     choose(SPOT)
-    assert not f.leverage.isEnabled() and "spot only" in f.reason.text()
+    assert not f.leverage.isEnabled() and "spot only" in f.reason.toolTip()
     choose(FUT)
     assert f.leverage.isEnabled() and f.state.property("funding") == NONE
     f.leverage.setValue(15)

@@ -234,3 +234,19 @@ def test_the_markets_tree_counts_bars_stored_when_a_paper_session_starts(qtbot: 
     store_walk(container, key, 900)  # what a starting session's history catch-up writes
     window.live_tab.sessionStarted.emit("eth")
     assert window.markets.index_of(key).siblingAtColumn(1).data() == "900"
+
+
+def test_with_every_tab_built_the_window_fits_a_1440_by_900_screen(qtbot: QtBot, container: Container) -> None:
+    """The Backtests form grew futures rows; its column once made the window's minimum 937 px tall, so on a
+    1440 x 900 screen the status bar and the run buttons fell off the bottom."""
+    window = open_window(qtbot, container)
+    window.ensure_workspaces()
+    need = window.minimumSizeHint()
+    assert need.width() <= 1440 and need.height() <= 880  # room for a window manager's title bar
+    window.resize(1440, 900)
+    window.show_tab("Backtests")
+    qtbot.wait(50)
+    assert window.height() == 900
+    # a column taller than the room (a large font, a tall log dock) scrolls inside the tab instead
+    scroll = window.pages["Backtests"].left_scroll
+    assert scroll.widget().height() >= scroll.widget().minimumSizeHint().height()  # never squeezed
