@@ -92,9 +92,13 @@ def setup_ui(tab: LiveTab) -> None:
     lower = QtWidgets.QTabWidget()
     tab.fills_view = _view(tab.fills)
     orders_view = _view(tab.orders)
-    for view in (tab.fills_view, orders_view):  # every column in view beside the Monitor: share the width
-        view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
-        view.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)  # time whole
+    # every column in view beside the Monitor: figures fitted to their text (an equal share clipped KRW prices
+    # and quantities), the words column takes what is left
+    fills_head = tab.fills_view.horizontalHeader()
+    fills_head.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+    fills_head.setSectionResizeMode(5, QtWidgets.QHeaderView.ResizeMode.Stretch)  # Reason
+    orders_view.horizontalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Stretch)
+    orders_view.horizontalHeader().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
     lower.addTab(tab.fills_view, "Fills")
     lower.addTab(orders_view, "Open orders")
     # The sessions table spans the whole width (ten columns of figures fit without scrolling sideways);

@@ -185,6 +185,8 @@ def _check_the_live_page_fits(qtbot: Any) -> None:
     qtbot.wait(10)
     fills = tab.fills_view  # every figure of a fill in view; its order id in the tooltip
     assert fills.horizontalHeader().length() <= fills.viewport().width()
+    for col in range(tab.fills.columnCount()):  # and none clipped ("28,326,0…" before)
+        assert fills.columnWidth(col) >= fills.sizeHintForColumn(col), col
     assert tab.strategy.width() >= tab.strategy.fontMetrics().horizontalAdvance("EMA(3) flip (demo)")
     # nothing on the page asks for more than the page has: a wider minimum used to widen the whole window
     tab.strategy.addItem("A strategy with a name much longer than anyone would ever type in", 2)
