@@ -114,8 +114,6 @@ def setup_ui(tab: LiveTab) -> None:
     lower_body.setStretchFactor(0, 3)
     lower_body.setStretchFactor(1, 1)
     body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
-    rows = tab.session_view.verticalHeader().defaultSectionSize()  # three sessions in view at 1440 x 900
-    tab.session_view.setMinimumHeight(tab.session_view.horizontalHeader().sizeHint().height() + 3 * rows + 4)
     body.addWidget(tab.session_view)
     body.addWidget(lower_body)
     body.setStretchFactor(1, 1)
