@@ -13,6 +13,7 @@ from app.timeparse import format_ms
 from domain.backtest import BacktestSettings
 from domain.costs import MarketKind, market_kind
 from domain.futures import BracketTable, FundingRates
+from presentation.widgets.forms import column, hbox
 
 COVERED, PARTLY, NONE = "covered", "partly", "none"
 
@@ -77,14 +78,14 @@ class FuturesFields(QtCore.QObject):
         self.range: tuple[int, int] | None = None
         self.coverage: FundingCoverage | None = None
         self.task: asyncio.Future[None] | None = None
-        self._funding_box = _column(self.funding, self.state, self.collect_btn)
+        self._funding_box = column(self.funding, self.state, self.collect_btn, spacing=2)
         self._show_initial()
         self.apply_market(None, None)
 
     # ---- layout helpers --------------------------------------------------------------------------------
     def leverage_row(self) -> QtWidgets.QWidget:
         """Leverage, margin mode and initial margin; on other markets only the reason they do not apply."""
-        return _column(_row(self.leverage, self.margin, self.initial), self.reason)
+        return column(hbox(self.leverage, self.margin, self.initial), self.reason, spacing=2)
 
     def funding_row(self) -> QtWidgets.QWidget:
         """Funding on or off, the collect button and the funding data indicator (hidden on spot markets)."""
@@ -197,20 +198,3 @@ class FuturesFields(QtCore.QObject):
         self.margin.setCurrentIndex(max(0, self.margin.findData(settings.margin)))
 
 
-def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QHBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        lay.addWidget(w)
-    return box
-
-
-def _column(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QVBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    lay.setSpacing(2)
-    for w in widgets:
-        lay.addWidget(w)
-    return box

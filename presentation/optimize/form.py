@@ -16,6 +16,7 @@ from domain.sweep import DEFAULT_MIN_TRADES, DEFAULT_OBJECTIVE, NUMERIC_KEYS, Sl
 from presentation.backtests.costs import CostsFields
 from presentation.backtests.futures import FuturesFields
 from presentation.optimize.labels import parameter_label
+from presentation.widgets.forms import hbox
 
 EXECUTORS = (("Local process pool", "local"), ("Dask LocalCluster", "dask-local"), ("Dask scheduler", "dask"))
 _CHECK = QtCore.Qt.ItemDataRole.CheckStateRole
@@ -155,15 +156,15 @@ class SweepForm(QtWidgets.QWidget):
 
     def _layout(self) -> None:
         form = QtWidgets.QFormLayout(self)
-        form.addRow("Objective", _row(self.objective, self.direction))
+        form.addRow("Objective", hbox(self.objective, self.direction))
         form.addRow("Constraints", self.constraints)
-        form.addRow("Min. trades", _row(self.min_trades, self.fast_below_slow))
-        form.addRow("Sampling", _row(self.method, QtWidgets.QLabel("samples"), self.samples,
+        form.addRow("Min. trades", hbox(self.min_trades, self.fast_below_slow))
+        form.addRow("Sampling", hbox(self.method, QtWidgets.QLabel("samples"), self.samples,
                                      QtWidgets.QLabel("seed"), self.seed))
-        form.addRow("Run on", _row(self.executor, self.address, QtWidgets.QLabel("workers"), self.workers))
-        form.addRow("Walk-forward", _row(self.walk_forward, QtWidgets.QLabel("OOS fraction"), self.oos,
+        form.addRow("Run on", hbox(self.executor, self.address, QtWidgets.QLabel("workers"), self.workers))
+        form.addRow("Walk-forward", hbox(self.walk_forward, QtWidgets.QLabel("OOS fraction"), self.oos,
                                          self.anchored))
-        form.addRow("Account", _row(self.costs.cash_label, self.cash, self.costs.fee_label, self.commission,
+        form.addRow("Account", hbox(self.costs.cash_label, self.cash, self.costs.fee_label, self.commission,
                                     self.costs.slippage_label, self.slippage))
         form.addRow(self.futures.leverage_label, self.futures.leverage_row())
         form.addRow(self.futures.funding_label, self.futures.funding_row())
@@ -192,25 +193,6 @@ def _spin(lo: int, hi: int, value: int) -> QtWidgets.QSpinBox:
     box = QtWidgets.QSpinBox()
     box.setRange(lo, hi)
     box.setValue(value)
-    return box
-
-
-def _row(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QHBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        lay.addWidget(w)
-    return box
-
-
-def column(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
-    """Widgets stacked top to bottom, no margins."""
-    box = QtWidgets.QWidget()
-    lay = QtWidgets.QVBoxLayout(box)
-    lay.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        lay.addWidget(w)
     return box
 
 

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from PyQt6 import QtGui, QtWidgets
 
-from presentation.optimize.form import ParamTable, SweepForm, column, pair
+from presentation.optimize.form import ParamTable, SweepForm, pair
 from presentation.optimize.results import SweepResults
+from presentation.widgets.forms import column
 
 if TYPE_CHECKING:
     from presentation.optimize.view import OptimizeView

@@ -7,11 +7,12 @@ from PyQt6 import QtCore, QtWidgets
 from app.sweeps.plan import SweepPlan
 from app.sweeps.service import SweepOutcome
 from domain.sweep import Scored, objective_grid
-from presentation.optimize.form import column, pair
+from presentation.optimize.form import pair
 from presentation.optimize.heatmap import HeatmapWidget
 from presentation.optimize.labels import parameter_label
 from presentation.optimize.results_model import SORT_ROLE, SweepResultsModel
 from presentation.optimize.walkforward import WalkForwardPanel
+from presentation.widgets.forms import column
 
 HEAT_REFRESH_MS = 250
 

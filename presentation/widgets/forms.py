@@ -41,3 +41,25 @@ def ms_of(edit: QtWidgets.QDateTimeEdit) -> int:
 def primary(button: QtWidgets.QPushButton) -> QtWidgets.QPushButton:
     button.setProperty("primary", True)
     return button
+
+
+def hbox(*widgets: QtWidgets.QWidget) -> QtWidgets.QWidget:
+    """Widgets side by side, no margins."""
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        lay.addWidget(w)
+    return box
+
+
+def column(*widgets: QtWidgets.QWidget, spacing: int | None = None) -> QtWidgets.QWidget:
+    """Widgets stacked top to bottom, no margins (`spacing` between them: the style's when None)."""
+    box = QtWidgets.QWidget()
+    lay = QtWidgets.QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    if spacing is not None:
+        lay.setSpacing(spacing)
+    for w in widgets:
+        lay.addWidget(w)
+    return box
