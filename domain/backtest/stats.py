@@ -116,6 +116,18 @@ def _beta(equity: F64, close: F64) -> float:
         return float(np.float64(np.einsum("i,i->", a, b)) / np.float64(np.einsum("i,i->", b, b)))
 
 
+def _equity_basics(s: dict[str, Any], trades: TradeTable, equity: F64, close: F64, first_trading_bar: int) -> None:
+    """Exposure, final and peak equity, commissions, return and buy & hold, in backtesting.py's order."""
+    n = len(equity)
+    s["Exposure Time [%]"] = _exposure(trades, n)
+    s["Equity Final [$]"] = float(equity[-1])
+    s["Equity Peak [$]"] = float(equity.max())
+    s["Commissions [$]"] = float(trades.commission.sum())
+    s["Return [%]"] = float((equity[-1] - equity[0]) / equity[0] * 100)
+    c0 = close[min(first_trading_bar, n - 1)]
+    s["Buy & Hold Return [%]"] = float((close[-1] - c0) / c0 * 100)
+
+
 def _risk_metrics(ts: I64, close: F64, equity: F64, s: dict[str, Any], risk_free_rate: float) -> float:
     """Annualised return, volatility, CAGR, Sharpe, Sortino, Alpha, Beta into `s`; returns annual return."""
     _, periods_per_year, ends = annual_periods(ts)
@@ -178,13 +190,7 @@ def compute_stats(ts: I64, close: F64, equity: F64, trades: TradeTable, first_tr
     s["Start"] = datetime.fromtimestamp(int(ts[0]) / 1000, UTC)
     s["End"] = datetime.fromtimestamp(int(ts[-1]) / 1000, UTC)
     s["Duration"] = timedelta(milliseconds=int(ts[-1] - ts[0]))
-    s["Exposure Time [%]"] = _exposure(trades, n)
-    s["Equity Final [$]"] = float(equity[-1])
-    s["Equity Peak [$]"] = float(equity.max())
-    s["Commissions [$]"] = float(trades.commission.sum())
-    s["Return [%]"] = float((equity[-1] - equity[0]) / equity[0] * 100)
-    c0 = close[min(first_trading_bar, n - 1)]
-    s["Buy & Hold Return [%]"] = float((close[-1] - c0) / c0 * 100)
+    _equity_basics(s, trades, equity, close, first_trading_bar)
     ann = _risk_metrics(ts, close, equity, s, risk_free_rate)
     max_dd = -float(np.nan_to_num(dd.max()))
     s["Calmar Ratio"] = _div(ann, _or_nan(-max_dd))

@@ -17,7 +17,7 @@ from domain.backtest.stats import (
     STAT_KEYS,
     _ceil_duration,
     _div,
-    _exposure,
+    _equity_basics,
     _or_nan,
     _period_returns,
     _trade_metrics,
@@ -65,16 +65,8 @@ def sweep_stats(facts: DataFacts, equity: F64, trades: TradeTable, first_trading
                 market: bool = True) -> dict[str, Any]:
     """`compute_stats(ts, close, equity, trades, first_trading_bar)` (same keys, same values, same order);
     without `market` the Alpha and Beta keys are left out."""
-    n = len(facts.ts)
-    close = facts.close
     s: dict[str, Any] = {"Start": facts.start, "End": facts.end, "Duration": facts.duration}
-    s["Exposure Time [%]"] = _exposure(trades, n)
-    s["Equity Final [$]"] = float(equity[-1])
-    s["Equity Peak [$]"] = float(equity.max())
-    s["Commissions [$]"] = float(trades.commission.sum())
-    s["Return [%]"] = float((equity[-1] - equity[0]) / equity[0] * 100)
-    c0 = close[min(first_trading_bar, n - 1)]
-    s["Buy & Hold Return [%]"] = float((close[-1] - c0) / c0 * 100)
+    _equity_basics(s, trades, equity, facts.close, first_trading_bar)
     ann = _risk_metrics(facts, equity, s, market)
     _drawdown_metrics(facts, equity, ann, s)
     _trade_metrics(trades, s, facts.resolution_ms)
