@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from domain.market import Timeframe
 from infrastructure.simulator.binance import kline_rows
 from infrastructure.simulator.funding import FUNDING_MS, mark_message, settlement_message
 from infrastructure.simulator.market import SimulatedMarket
+from infrastructure.simulator.pump import pump
 from infrastructure.simulator.state import STATE, SimulatorState
 
 _INTERVALS = {tf.binance: tf for tf in Timeframe if tf.binance}
@@ -88,19 +88,14 @@ async def combined_socket(request: web.Request) -> web.StreamResponse:
     streams = _streams(state, names)
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    reader = asyncio.create_task(ws.receive())
-    try:
-        while not ws.closed and not reader.done():
-            now = state.now_ms()
-            batch = sorted((m for s in streams for m in s.messages(now)), key=lambda m: (m[0], m[1]))
-            for _, _, name, payload in batch:
-                await ws.send_str(f'{{"stream":"{name}","data":{payload}}}')
-            await asyncio.wait([reader], timeout=max(state.config.stream_interval_s, 0.05) * 2.5)
-    except (ConnectionResetError, RuntimeError):
-        pass
-    finally:
-        reader.cancel()
-    await ws.close()
+
+    async def tick() -> None:
+        now = state.now_ms()
+        batch = sorted((m for s in streams for m in s.messages(now)), key=lambda m: (m[0], m[1]))
+        for _, _, name, payload in batch:
+            await ws.send_str(f'{{"stream":"{name}","data":{payload}}}')
+
+    await pump(ws, max(state.config.stream_interval_s, 0.05) * 2.5, tick)
     return ws
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import zlib
 from functools import lru_cache
@@ -15,6 +14,7 @@ from domain.futures import FundingRates
 from domain.market import DAY_MS
 from infrastructure.simulator.faults import json_answer
 from infrastructure.simulator.market import HORIZON_DAYS, LISTING_MS, SimulatedMarket, find_symbol
+from infrastructure.simulator.pump import pump
 from infrastructure.simulator.state import STATE
 
 FUNDING_MS = 8 * 3_600_000
@@ -129,17 +129,12 @@ async def mark_price_socket(request: web.Request, name: str) -> web.StreamRespon
         raise web.HTTPBadRequest(text=json.dumps({"code": -1121, "msg": f"Invalid stream {name!r}."}))
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    reader = asyncio.create_task(ws.receive())
     pause = max(state.config.stream_interval_s, 0.05) * (2.5 if name.endswith("@1s") else 7.5)
-    try:
-        while not ws.closed and not reader.done():
-            await ws.send_str(_mark_message(symbol, market, state.now_ms()))
-            await asyncio.wait([reader], timeout=pause)
-    except (ConnectionResetError, RuntimeError):
-        pass
-    finally:
-        reader.cancel()
-    await ws.close()
+
+    async def tick() -> None:
+        await ws.send_str(_mark_message(symbol, market, state.now_ms()))
+
+    await pump(ws, pause, tick)
     return ws
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from domain.market import DAY_MS, Timeframe
 from infrastructure.simulator.binance import kline_rows
 from infrastructure.simulator.funding import mark_price_socket
 from infrastructure.simulator.market import SimulatedMarket, Trades, newest_bars
+from infrastructure.simulator.pump import pump
 from infrastructure.simulator.state import STATE, SimulatorState
 
 _INTERVALS = {tf.binance: tf for tf in Timeframe if tf.binance}
@@ -119,27 +119,23 @@ async def upbit_socket(request: web.Request) -> web.StreamResponse:
     kinds_of = {c: [k for k, cs in subs.items() if c in cs] for c in codes}
     cursor = state.now_ms()
     days = {c: _Day(_market(state, c), cursor // DAY_MS, cursor) for c in codes}
-    reader = asyncio.create_task(ws.receive())
     seq = 0
-    try:
-        while not ws.closed and not reader.done():
-            now = state.now_ms()
-            for code in codes:
-                market = _market(state, code)
-                t = _trades_between(market, cursor, now)
-                for i in range(len(t.ts)):
-                    if int(t.ts[i]) // DAY_MS != days[code].day:
-                        days[code] = _Day(market, int(t.ts[i]) // DAY_MS, int(t.ts[i]))
-                    seq += 1
-                    for msg in _trade_messages(code, t, i, days[code], kinds_of[code], seq):
-                        await ws.send_bytes(json.dumps(msg).encode())  # Upbit sends binary frames
-            cursor = max(cursor, now)
-            await asyncio.wait([reader], timeout=state.config.stream_interval_s)
-    except (ConnectionResetError, RuntimeError):
-        pass
-    finally:
-        reader.cancel()
-    await ws.close()
+
+    async def tick() -> None:
+        nonlocal cursor, seq
+        now = state.now_ms()
+        for code in codes:
+            market = _market(state, code)
+            t = _trades_between(market, cursor, now)
+            for i in range(len(t.ts)):
+                if int(t.ts[i]) // DAY_MS != days[code].day:
+                    days[code] = _Day(market, int(t.ts[i]) // DAY_MS, int(t.ts[i]))
+                seq += 1
+                for msg in _trade_messages(code, t, i, days[code], kinds_of[code], seq):
+                    await ws.send_bytes(json.dumps(msg).encode())  # Upbit sends binary frames
+        cursor = max(cursor, now)
+
+    await pump(ws, state.config.stream_interval_s, tick)
     return ws
 
 
@@ -170,23 +166,18 @@ async def binance_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     symbol = sym.upper()
     open_ms = tf.floor(state.now_ms())
-    reader = asyncio.create_task(ws.receive())
-    try:
-        while not ws.closed and not reader.done():
-            now = state.now_ms()
-            while open_ms + tf.ms <= now:  # bars that closed since the last tick: final message, x true
-                rows = kline_rows(market.bars(tf, open_ms, open_ms + tf.ms, now), tf)
-                for row in rows:
-                    await ws.send_str(_kline_message(symbol, tf, row, True, now))
-                open_ms += tf.ms
+
+    async def tick() -> None:
+        nonlocal open_ms
+        now = state.now_ms()
+        while open_ms + tf.ms <= now:  # bars that closed since the last tick: final message, x true
             for row in kline_rows(market.bars(tf, open_ms, open_ms + tf.ms, now), tf):
-                await ws.send_str(_kline_message(symbol, tf, row, False, now))
-            await asyncio.wait([reader], timeout=max(state.config.stream_interval_s, 0.05) * 2.5)
-    except (ConnectionResetError, RuntimeError):
-        pass
-    finally:
-        reader.cancel()
-    await ws.close()
+                await ws.send_str(_kline_message(symbol, tf, row, True, now))
+            open_ms += tf.ms
+        for row in kline_rows(market.bars(tf, open_ms, open_ms + tf.ms, now), tf):
+            await ws.send_str(_kline_message(symbol, tf, row, False, now))
+
+    await pump(ws, max(state.config.stream_interval_s, 0.05) * 2.5, tick)
     return ws
 
 
