@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from domain.jit import njit
 
 DAY_MS = 86_400_000
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from domain.jit import njit
 
 # Exit reason codes stored in the trades table (names in domain.backtest.trades.EXIT_REASONS).
 SIGNAL, STOP, TAKE_PROFIT, TRAILING, END = 0, 1, 2, 3, 4

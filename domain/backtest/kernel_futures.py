@@ -8,7 +8,6 @@ path rule (`domain.futures.path`) between liquidation and the stop, then stops a
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from domain.backtest.kernel import END, N_COLS, SIGNAL, T_COMM, T_EPRICE, T_PNL, T_RET, T_SIZE, _decide, _record
 from domain.backtest.kernel_v2 import (
@@ -44,6 +43,7 @@ from domain.backtest.trades import LIQUIDATION, T_FUND
 from domain.futures.liquidation import isolated_liquidation_price_nb
 from domain.futures.path import LIQUIDATION as PATH_LIQ
 from domain.futures.path import first_exit_nb
+from domain.jit import njit
 
 # the futures vector fut[...]: leverage, cross margin (1.0) or isolated (0.0), largest notional at that leverage
 F_LEV, F_CROSS, F_MAX_NOTIONAL = 0, 1, 2

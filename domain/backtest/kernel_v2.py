@@ -9,9 +9,9 @@ The open position lives in a small float array `p` (indexes below) and the take-
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
+from domain.jit import njit
 
 # position state p[...]
 P_SIDE, P_SIZE, P_AVG, P_EBAR, P_SL, P_TRAIL, P_PEAK, P_PEAK_SIZE, P_INIT, P_ADDS, P_LAST_ADD, P_SL_D = range(12)

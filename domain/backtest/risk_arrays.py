@@ -7,11 +7,11 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from domain.backtest import kernel_v2 as k2
 from domain.indicators import CATALOG
 from domain.indicators.recursive import _tr
+from domain.jit import njit
 from domain.market import CandleSeries
 from domain.strategy.risk import Distance, Risk
 

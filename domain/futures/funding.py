@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from domain.futures.rates import FundingRates
+from domain.jit import njit
 
 # At each funding time t a position of signed size q (> 0 long, < 0 short) pays q × mark × rate: with a
 # positive rate longs pay shorts. A position pays at t when it is open at that instant: entry < t ≤ exit

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from domain.futures.brackets import BracketTable
+from domain.jit import njit
 
 # Isolated, one-way mode, one position of size Q > 0 entered at EP, isolated wallet balance WB (its margin
 # after funding paid or received), bracket ratio MMR and maintenance amount cum:

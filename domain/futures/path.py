@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numba import njit
+from domain.jit import njit
 
 # Only open/high/low/close are known, so the path is assumed adverse first: for a long open → low → high →
 # close, for a short open → high → low → close, whatever the bar's colour. This is the conservative rule

@@ -9,9 +9,9 @@ long series without making the result depend on the series length.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from domain.indicators.base import F64
+from domain.jit import njit
 
 _NOISE = 16 * 2.220446049250313e-16
 

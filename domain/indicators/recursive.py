@@ -7,9 +7,9 @@ differs (degenerate flat windows) the difference is noted on the function.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 from domain.indicators.base import F64
+from domain.jit import njit
 
 
 @njit(cache=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
+from domain.jit import njit
 from domain.market import CandleSeries, Timeframe
 
 I64 = npt.NDArray[np.int64]

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from domain.backtest.periods import annual_periods, bar_resolution_ms
 from domain.backtest.stats import (
@@ -25,6 +24,7 @@ from domain.backtest.stats import (
     geometric_mean,
 )
 from domain.backtest.trades import TradeTable
+from domain.jit import njit
 from domain.market import CandleSeries
 
 F64 = npt.NDArray[np.float64]

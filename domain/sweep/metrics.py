@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numba import njit
+
+from domain.jit import njit
 
 # backtesting.py's Sharpe divides a geometric annual return by a volatility compounded over 365 periods; on a
 # losing run of minute bars both underflow and the ratio is -8e8 or NaN. These use the equity curve's simple
