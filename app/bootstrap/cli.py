@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                          "import a freqtrade data folder (feather, parquet, json candle files)"),
     "live": ("app.commands.trading", "trade a strategy with REAL orders (armed with --confirm MARKET); status; kill"),
     "keys": ("app.commands.keys", "store, list or delete exchange API keys (kept in the OS keyring)"),
+    "kernels": ("app.commands.kernels", "compile the engine ahead of time (faster start-up) or show whether it is"),
 }
 
 
@@ -82,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", _run_gui)
     from app.bootstrap.context import CliContext
+    from app.bootstrap.kernels import use_compiled_kernels
 
+    use_compiled_kernels()
     args.ctx = ctx = CliContext(args.db)  # commands receive the container and adapters through this
     try:
         code = func(args)

@@ -69,6 +69,20 @@ class CliContext:
         return read_candles_csv(path, timeframe, on_progress)
 
     @staticmethod
+    def build_kernels(say: Callable[[str], None]) -> Path:
+        """Compile the engine's kernels ahead of time into the user cache (UserError when it cannot)."""
+        from app.bootstrap.kernels import build_kernels
+
+        return build_kernels(say)
+
+    @staticmethod
+    def built_kernels() -> Path | None:
+        """The folder of this code's compiled kernels, or None when they are not built (or turned off)."""
+        from app.bootstrap.kernels import built
+
+        return built()
+
+    @staticmethod
     def freqtrade_files(root: Path, exchange: str | None) -> tuple[list[FreqtradeFile], list[Skipped]]:
         """The candle files of a freqtrade data folder, mapped to QuantDesk markets, and those skipped (why)."""
         from infrastructure.freqtrade import find_freqtrade_files

@@ -1,0 +1,66 @@
+"""Kernels compiled ahead of time: installed before a process's first kernel call when a build for this exact
+code is in the user cache; built by `quantdesk kernels build` (or by the desktop, once, in the background)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from app.bootstrap.container import APP_NAME
+
+
+def default_cache_dir() -> Path:
+    """The platform's user cache dir (the compiled kernels live in its kernels/ folder)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def kernels_dir() -> Path | None:
+    """Where compiled kernels are looked for: $QUANTDESK_KERNELS names a folder (or "jit": nowhere)."""
+    from infrastructure.compute.aot import cache_dir
+
+    return cache_dir(default_cache_dir())
+
+
+def use_compiled_kernels() -> None:
+    """Have the first kernel call of this process install this code's compiled kernels, when they are built."""
+    from domain import jit
+
+    jit.set_loader(_load)
+
+
+def _load() -> None:
+    folder = kernels_dir()
+    if folder is not None:
+        from infrastructure.compute.aot import load
+
+        load(folder)
+
+
+def built() -> Path | None:
+    """This code's build folder when it exists (a stale build is another code's and does not count)."""
+    folder = kernels_dir()
+    if folder is None:
+        return None
+    from infrastructure.compute.aot import INDEX, build_folder
+
+    found = build_folder(folder)
+    return found if (found / INDEX).exists() else None
+
+
+def build_kernels(say: Callable[[str], None]) -> Path:
+    """Compile this code's kernels into the cache; UserError when that cannot be done (no C compiler, no pycc,
+    turned off), in which case every kernel keeps running through numba's JIT."""
+    from app.errors import UserError
+    from infrastructure.compute.aot.build import BuildError, build
+
+    folder = kernels_dir()
+    if folder is None:
+        raise UserError("compiled kernels are turned off (QUANTDESK_KERNELS=jit)")
+    os.environ.setdefault("NUMBA_DISABLE_PERFORMANCE_WARNINGS", "1")
+    try:
+        return build(folder, say)
+    except BuildError as err:
+        raise UserError(f"{err}; the kernels keep running through numba's JIT compiler") from None
