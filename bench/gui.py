@@ -129,6 +129,8 @@ def paint_event(view, event):  # the time the chart's pixels are done, as the fi
         painted.append(time.time())
 pg.GraphicsView.paintEvent = paint_event
 from app.bootstrap.container import Container
+from app.bootstrap.kernels import use_compiled_kernels
+use_compiled_kernels()  # as the `quantdesk` entry point does: kernels compiled ahead of time when they are built
 from domain.market import SeriesKey, Timeframe
 from presentation.app import make_app
 from presentation.main_window import MainWindow
@@ -163,8 +165,17 @@ async def until_engines_loaded():  # the loader thread keeps the cyclic collecto
     await asyncio.sleep(0.5)
 loop.run_until_complete(until_engines_loaded())
 print("rss", psutil.Process().memory_info().rss, flush=True)
+print("numba", "loaded" if "numba" in sys.modules else "not loaded", flush=True)
 loop.run_until_complete(window.shutdown())  # the Demo exchange it started
 """
+
+
+def kernels_state() -> str:
+    """Whether the app runs kernels compiled ahead of time (`quantdesk kernels build`) or numba's JIT."""
+    from app.bootstrap.kernels import built
+
+    folder = built()
+    return f"compiled kernels in {folder}" if folder else "no compiled kernels for this code, numba JIT"
 
 
 def switch_figures(container: object) -> None:
@@ -247,7 +258,8 @@ def app_figures() -> None:
         cold = float(lines["painted"]) - start
         rss = int(lines["rss"]) / 2**20
         print(f"cold start (new process → window with a year of 1m painted): {cold:.2f} s   target ≤ 2 s")
-        print(f"RSS with 3 markets × 1 year of 1m loaded in charts: {rss:.0f} MB   target ≤ 350 MB")
+        print(f"RSS with 3 markets × 1 year of 1m loaded in charts: {rss:.0f} MB   target ≤ 350 MB "
+              f"(numba {lines['numba']}: {kernels_state()})")
 
 
 if __name__ == "__main__":

@@ -151,12 +151,12 @@ class Container:
     def backtests(self) -> BacktestService:
         """Backtests in a warm worker process; stored runs."""
         from app.backtests.service import BacktestService
-        from app.backtests.worker import serve
+        from app.bootstrap.kernels import serve_backtests
         from infrastructure.compute.worker_pool import WorkerPool
         from infrastructure.db.backtests import SqlBacktestRepository
 
         return BacktestService(self.candles, SqlBacktestRepository(self.engine), self.clock,
-                               WorkerPool(serve, "quantdesk-backtest"))
+                               WorkerPool(serve_backtests, "quantdesk-backtest"))
 
     @cached_property
     def sweeps(self) -> SweepService:

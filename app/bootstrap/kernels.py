@@ -3,9 +3,14 @@ code is in the user cache; built by `quantdesk kernels build` (or by the desktop
 
 from __future__ import annotations
 
+import logging
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.bootstrap.container import APP_NAME
 
@@ -29,6 +34,14 @@ def use_compiled_kernels() -> None:
     from domain import jit
 
     jit.set_loader(_load)
+
+
+def serve_backtests(conn: Any) -> None:
+    """The backtest worker process's loop (`app.backtests.worker.serve`), with this code's compiled kernels."""
+    from app.backtests.worker import serve
+
+    use_compiled_kernels()
+    serve(conn)
 
 
 def _load() -> None:
@@ -64,3 +77,34 @@ def build_kernels(say: Callable[[str], None]) -> Path:
         return build(folder, say)
     except BuildError as err:
         raise UserError(f"{err}; the kernels keep running through numba's JIT compiler") from None
+
+
+def build_later(delay_s: float = 30.0) -> Callable[[], None]:
+    """Unless this code's kernels are built (or turned off), compile them in a low-priority child process once
+    `delay_s` has passed (the app has started by then); returns what stops it when the app quits. The next
+    start, and every command after, then runs without numba's set-up."""
+    if kernels_dir() is None or built() is not None:
+        return lambda: None
+    stop = threading.Event()
+    child: list[subprocess.Popen[bytes]] = []
+
+    def run() -> None:
+        if stop.wait(delay_s):
+            return
+        low = (lambda: os.nice(10)) if hasattr(os, "nice") else None
+        child.append(subprocess.Popen([sys.executable, "-m", "app", "kernels", "build", "--quiet"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=low))
+        _, err = child[0].communicate()
+        log = logging.getLogger(__name__)
+        if child[0].returncode == 0:
+            log.info("engine kernels compiled ahead of time: the next start needs no numba set-up")
+        elif not stop.is_set():
+            log.info("engine kernels not compiled ahead of time: %s", err.decode(errors="replace").strip())
+
+    def quit_() -> None:
+        stop.set()
+        if child and child[0].poll() is None:
+            child[0].terminate()
+
+    threading.Thread(target=run, name="build-kernels", daemon=True).start()
+    return quit_

@@ -11,9 +11,10 @@ from numba.core.registry import CPUDispatcher
 
 from domain import jit
 from domain.indicators import kernels as indicator_kernels
-from domain.indicators.kernels import rolling_mean
 
 F8 = ("a", "<f8", 1, "C", True)
+# The Kernel itself: once numba is in use, the module's own name is rebound to the numba dispatcher
+rolling_mean = next(k for k in jit.kernels() if k.name == "domain.indicators.kernels.rolling_mean")
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ import domain
 from domain import jit
 from infrastructure.compute.aot import INDEX, build_folder, cache_key
 
+NO_COMPILER = "no working C compiler was found (numba's pycc needs one: on Debian, apt install gcc python3-dev)"
+
 
 class BuildError(Exception):
     """The kernels could not be compiled ahead of time (no C compiler, no pycc); numba JIT still works."""
@@ -35,8 +37,11 @@ def build(cache_dir: Path, say: Callable[[str], None] = lambda _: None,
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from numba.pycc import CC  # type: ignore[attr-defined]
+        from numba.pycc.platform import external_compiler_works
     except ImportError as exc:
         raise BuildError(f"this numba has no ahead-of-time compiler (numba.pycc): {exc}") from None
+    if not external_compiler_works():
+        raise BuildError(NO_COMPILER)
     jit.install({})  # the workload must run through numba, which records each signature it compiles
     _import_domain()
     started = time.perf_counter()
@@ -54,15 +59,22 @@ def build(cache_dir: Path, say: Callable[[str], None] = lambda _: None,
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(work, folder)
+        _prune(folder)
     except Exception as exc:
         shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, BuildError):
             raise
-        if "without the compiler" in str(exc):
-            raise BuildError("no working C compiler was found (numba's pycc needs one: on Debian, "
-                             "apt install gcc python3-dev)") from exc
         raise BuildError(f"compiling the kernels failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
     return folder
+
+
+def _prune(kept: Path) -> None:
+    """Remove builds of other code made over 30 days ago and work folders an interrupted build left an hour ago."""
+    now = time.time()
+    for other in kept.parent.iterdir():
+        age = now - other.stat().st_mtime
+        if other != kept and other.is_dir() and age > (3_600 if other.name.startswith(".") else 30 * 86_400):
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _import_domain() -> None:

@@ -1,0 +1,33 @@
+"""The desktop compiles the engine's kernels in the background only when they are missing and not turned off."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.bootstrap import kernels
+
+
+def build_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "build-kernels"]
+
+
+def test_turned_off_kernels_start_no_background_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUANTDESK_KERNELS", "jit")
+    before = build_threads()
+    kernels.build_later(delay_s=0.0)()
+    assert build_threads() == before
+
+
+def test_quitting_before_the_delay_starts_no_compiler_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("QUANTDESK_KERNELS", str(tmp_path))
+    stop = kernels.build_later(delay_s=60.0)
+    assert len(build_threads()) == 1
+    stop()
+    deadline = time.monotonic() + 5
+    while build_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert build_threads() == [] and not (tmp_path / "kernels").exists()
