@@ -131,10 +131,11 @@ def kernels() -> list[Kernel]:
     return list(_KERNELS)
 
 
-def set_loader(load: Callable[[], None]) -> None:
-    """Run `load` (which may `install` compiled versions) just before the first kernel call of the process."""
+def set_loader(load: Callable[[], None] | None) -> None:
+    """Run `load` (which may `install` compiled versions) just before the first kernel call of the process
+    (None: run nothing)."""
     with _LOCK:
-        _loader[:] = [load]
+        _loader[:] = [load] if load is not None else []
 
 
 def _run_loader() -> None:

@@ -124,9 +124,18 @@ def test_a_build_for_other_code_is_ignored_and_status_says_so(built: Path, tmp_p
     assert cache_key() == build_folder(built).name
 
 
+def test_building_again_over_a_build_in_use_exports_every_kernel_again(built: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(built, cache)
+    before = json.loads((build_folder(cache) / "index.json").read_text())["kernels"]
+    again = quantdesk(["kernels", "build"], str(cache))  # its first kernel call would install the old build
+    assert again.returncode == 0, again.stderr
+    assert json.loads((build_folder(cache) / "index.json").read_text())["kernels"] == before
+
+
 def test_without_a_c_compiler_the_build_says_so_and_leaves_nothing_behind(tmp_path: Path) -> None:
     done = quantdesk(["kernels", "build"], str(tmp_path), CC="/bin/false")
     assert done.returncode == 2
     assert done.stderr.startswith("error: no working C compiler was found")
     assert "numba's JIT compiler" in done.stderr
-    assert list((tmp_path / "kernels").iterdir()) == []
+    assert not (tmp_path / "kernels").exists()  # found out before anything was run or written

@@ -42,7 +42,8 @@ def build(cache_dir: Path, say: Callable[[str], None] = lambda _: None,
         raise BuildError(f"this numba has no ahead-of-time compiler (numba.pycc): {exc}") from None
     if not external_compiler_works():
         raise BuildError(NO_COMPILER)
-    jit.install({})  # the workload must run through numba, which records each signature it compiles
+    jit.set_loader(None)  # the workload must run through numba, which records each signature it compiles
+    jit.install({})
     _import_domain()
     started = time.perf_counter()
     from infrastructure.compute.aot.workload import run_workload

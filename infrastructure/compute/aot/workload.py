@@ -2,7 +2,7 @@
 
 Every sample strategy and a v1 cross with each kind of exit, on 1m and 5m bars, on spot and futures accounts,
 with candles in writeable arrays (a CSV file, Arrow) and read-only ones (stored blocks); every catalog
-indicator; the data checks run before a backtest.
+indicator; the data checks run before a backtest; a small sweep (its per-point statistics and bar metrics).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from domain.futures import FundingRates
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Strategy, StrategyInvalid, loads_strategy, parse_strategy
+from domain.sweep import IndicatorCache, SweepJob, SweepSpace, SweepTask, full_stats, make_axis, run_task
 from infrastructure.futures_brackets import load_default_brackets
 
 BARS = 4_000
@@ -39,7 +40,22 @@ def run_workload() -> int:
                 except (ValueError, StrategyInvalid):  # a sample made for another base timeframe
                     continue
                 runs += 1
+        runs += _sweep(series)
     return runs
+
+
+def _sweep(series: CandleSeries) -> int:
+    """Sweep points as `quantdesk optimize` runs them (with and without Alpha/Beta), and the best's full stats."""
+    definition = _cross({"stop_loss_pct": 2.0})
+    fast, slow = "entry_long.all[0].left.params.period", "entry_long.all[0].right.params.period"
+    space = SweepSpace((make_axis(definition, [fast], "5,10"), make_axis(definition, [slow], "20,30")))
+    done = 0
+    for settings, market in zip(_settings(series), (True, False, True, False), strict=False):
+        job = SweepJob(definition, space, settings, data_key="workload", market_stats=market)
+        results = run_task(SweepTask(job, tuple(space.grid()), 0, len(series)), series, cache=IndicatorCache())
+        full_stats(job, results[0], series)
+        done += len(results)
+    return done
 
 
 def _series() -> Iterator[CandleSeries]:
