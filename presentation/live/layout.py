@@ -110,14 +110,24 @@ def setup_ui(tab: LiveTab) -> None:
     left.setSizes([480, 220])  # scaled to the real height: the chart gets most of it
     lower_body = QtWidgets.QSplitter()
     lower_body.addWidget(left)
-    lower_body.addWidget(tab.monitor)
+    # the Monitor scrolls inside its column: its tables' full height no longer sets the page's minimum, which
+    # squeezed the sessions table to a row and a half at 1440 x 900
+    monitor_scroll = QtWidgets.QScrollArea()
+    monitor_scroll.setWidget(tab.monitor)
+    monitor_scroll.setWidgetResizable(True)
+    monitor_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    monitor_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    lower_body.addWidget(monitor_scroll)
     lower_body.setStretchFactor(0, 3)
     lower_body.setStretchFactor(1, 1)
     body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     body.addWidget(tab.session_view)
     body.addWidget(lower_body)
     body.setStretchFactor(1, 1)
-    body.setSizes([130, 700])
+    three_rows = (tab.session_view.horizontalHeader().sizeHint().height()
+                  + 3 * tab.session_view.verticalHeader().defaultSectionSize() + 2 * tab.session_view.frameWidth())
+    tab.session_view.setMinimumHeight(three_rows)  # three sessions in view without scrolling
+    body.setSizes([three_rows, 700])
     add_live_rows(tab, form)
     tab.live_panel = LivePanel()
     lay = QtWidgets.QVBoxLayout(tab)

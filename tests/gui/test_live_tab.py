@@ -171,7 +171,8 @@ def _check_the_live_page_fits(qtbot: Any) -> None:
            "equity": 10_003_171.25, "return_pct": -12.34, "realized_pnl": -123_456.78, "unrealized_pnl": 98_765.43,
            "trades": 1234}
     tab.sessions.set_rows([{**row, "session_id": "SMA 10/20 cross · KRW-ETH · 1m"},
-                           {**row, "session_id": "EMA(3) flip (demo) · KRW-BTC · 15m"}])
+                           {**row, "session_id": "EMA(3) flip (demo) · KRW-BTC · 15m"},
+                           {**row, "session_id": "RSI mean reversion · KRW-XRP · 5m"}])
     tab.monitor.show_snapshot(snapshot(1000))  # the Monitor as wide as an hour of live figures make it
     tab.resize(1030, 760)  # the Live page of a 1440-px window
     tab.show()
@@ -179,6 +180,9 @@ def _check_the_live_page_fits(qtbot: Any) -> None:
     view = tab.session_view
     assert view.horizontalHeader().length() <= view.viewport().width()
     assert not view.horizontalScrollBar().isVisible()
+    # three sessions in view (it showed a row and a half: the Monitor's full height set the page's minimum)
+    assert view.viewport().height() >= view.verticalHeader().length() == 3 * view.rowHeight(0)
+    assert tab.minimumSizeHint().height() <= 760
     tab.fills.set_rows([{"order_id": "EMA(3) flip (demo) · KRW-BTC · 15m-12", "ts": 1_700_000_000_000, "side": 1,
                          "quantity": 0.00016885, "price": 29_546_000.0, "commission": 2.4944, "reason": "signal",
                          "realized_pnl": -7.87}])  # a fill arriving while the page is shown
