@@ -106,18 +106,14 @@ def setup_ui(tab: LiveTab) -> None:
     left = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
     left.addWidget(tab.chart)
     left.addWidget(lower)
-    left.setStretchFactor(0, 3)
-    left.setSizes([480, 220])  # scaled to the real height: the chart gets most of it
+    left.setStretchFactor(0, 1)
+    left.setStretchFactor(1, 0)
+    left.setSizes([480, 140])  # the fills keep about four rows; the chart gets the rest of the height
     lower_body = QtWidgets.QSplitter()
     lower_body.addWidget(left)
     # the Monitor scrolls inside its column: its tables' full height no longer sets the page's minimum, which
     # squeezed the sessions table to a row and a half at 1440 x 900
-    monitor_scroll = QtWidgets.QScrollArea()
-    monitor_scroll.setWidget(tab.monitor)
-    monitor_scroll.setWidgetResizable(True)
-    monitor_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    monitor_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-    lower_body.addWidget(monitor_scroll)
+    lower_body.addWidget(_VerticalScroll(tab.monitor))
     lower_body.setStretchFactor(0, 3)
     lower_body.setStretchFactor(1, 1)
     body = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
@@ -143,6 +139,37 @@ def setup_ui(tab: LiveTab) -> None:
     tab.reset_paper_button.clicked.connect(tab.reset_paper)
     tab.live_panel.kill_button.clicked.connect(tab.on_kill)
     tab.live_panel.reset_button.clicked.connect(lambda: tab._spawn(tab.reset_live()))
+
+class _VerticalScroll(QtWidgets.QScrollArea):
+    """Scrolls `widget` up and down only, asking for the width the widget asks for (a plain scroll area
+    would let a splitter squeeze it and clip the Monitor's figures)."""
+
+    def __init__(self, widget: QtWidgets.QWidget) -> None:
+        super().__init__()
+        self.setWidget(widget)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject | None, event: QtCore.QEvent | None) -> bool:
+        if event is not None and event.type() == QtCore.QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the Monitor's tables widened: ask the splitter again
+        return super().eventFilter(watched, event)
+
+    def _width(self, inner: int) -> int:
+        return inner + self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        inner = self.widget()
+        width = inner.minimumSizeHint().width() if inner is not None else 0
+        return QtCore.QSize(self._width(width), super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QtCore.QSize:
+        inner = self.widget()
+        width = inner.sizeHint().width() if inner is not None else 0
+        return QtCore.QSize(self._width(width), super().sizeHint().height())
+
 
 def _view(model: QtCore.QAbstractItemModel) -> QtWidgets.QTableView:
     v = QtWidgets.QTableView()

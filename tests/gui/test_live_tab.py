@@ -183,6 +183,8 @@ def _check_the_live_page_fits(qtbot: Any) -> None:
     # three sessions in view (it showed a row and a half: the Monitor's full height set the page's minimum)
     assert view.viewport().height() >= view.verticalHeader().length() == 3 * view.rowHeight(0)
     assert tab.minimumSizeHint().height() <= 760
+    for table in (tab.monitor.latency, tab.monitor.queues, tab.monitor.feeds):  # the Monitor's figures whole
+        assert table.horizontalHeader().length() <= table.viewport().width()
     tab.fills.set_rows([{"order_id": "EMA(3) flip (demo) · KRW-BTC · 15m-12", "ts": 1_700_000_000_000, "side": 1,
                          "quantity": 0.00016885, "price": 29_546_000.0, "commission": 2.4944, "reason": "signal",
                          "realized_pnl": -7.87}])  # a fill arriving while the page is shown
