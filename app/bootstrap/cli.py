@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -77,6 +78,10 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A command imports ~110,000 long-lived objects (numpy, numba, Arrow): at the default threshold (700) the
+    # collector runs ~250 times, twice over everything, ~65 ms of a stored-candles backtest; here ~17 times, ~28 ms.
+    # Cycles are still collected (long-running commands and the desktop included).
+    gc.set_threshold(10_000, 10, 10)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

@@ -66,15 +66,19 @@ class Container:
 
     @cached_property
     def database(self) -> Database:
-        """Plain sqlite3 connections to the checked file (candles, backtest runs: no SQLAlchemy to load); a file
-        not at the newest schema is migrated first, through the engine."""
+        """Plain sqlite3 connections to the checked file (candles, backtest runs: no SQLAlchemy to load). A new file
+        gets the schema here too; one at an older schema is migrated first, through the engine (Alembic)."""
         from infrastructure.db.connections import Database
         from infrastructure.db.migrate import newest_migration
+        from infrastructure.db.schema import create_schema, snapshot_revision
 
         db = Database.open(self.db_path)
         try:
-            if db.stored_revisions() != [newest_migration()]:
-                self.engine  # noqa: B018 - creates or upgrades the schema (or refuses it, saying why)
+            stored = db.stored_revisions()
+            if stored != [newest_migration()]:
+                fresh = stored is None and not db.read_only and snapshot_revision() == newest_migration()
+                if not (fresh and create_schema(db)):
+                    self.engine  # noqa: B018 - upgrades the schema (or refuses it, saying why)
         except BaseException:
             db.close()
             raise
