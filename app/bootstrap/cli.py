@@ -113,6 +113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def entry() -> int:
+    """The process entry (`quantdesk`, `python -m app`): `main()`, then the heap is frozen for the exit, whose last
+    collections would otherwise walk every object the command loaded once more (~0.13 s after a backtest)."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 def _log_bug() -> str:
     """Write the current exception's traceback to the app log; where it went."""
     import traceback
@@ -131,4 +139,4 @@ def _log_bug() -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())
