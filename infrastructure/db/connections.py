@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from infrastructure.db.sqlite import (
     BUSY_TIMEOUT_MS,
     CHECKPOINT_EVERY_S,
+    MMAP_BYTES,
     WalCheckpointer,
     check_file,
     read_only_uri,
@@ -27,7 +28,6 @@ from infrastructure.db.sqlite import (
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-MMAP_BYTES = 1 << 30  # candle blocks are read straight from the mapped file: no copy through the page cache
 _OPEN: weakref.WeakSet[Database] = weakref.WeakSet()
 
 

@@ -110,3 +110,22 @@ def test_a_backtest_on_stored_candles_loads_no_sqlalchemy_and_stores_its_run(sto
         "SMA 10/30", len(GOOG))
     conn.close()
     assert sorted(p.name for p in db_path.parent.glob(f"{db_path.name}*")) == [db_path.name]  # log checkpointed
+
+
+def test_a_database_with_a_damaged_page_is_refused_in_one_line_and_left_untouched(
+        capsys: pytest.CaptureFixture[str], stored: tuple[Path, Path], tmp_path: Path) -> None:
+    """The integrity check on opening (read through a memory map) still walks every page."""
+    db_path, strategy = stored
+    data = bytearray(db_path.read_bytes())
+    pages = len(data) // 4096
+    data[(pages - 4) * 4096:(pages - 3) * 4096] = b"\xff" * 4096  # a page of the candle blocks' chains
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(bytes(data))
+    for argv in (["db", "info"], ["backtest", "--strategy", str(strategy), "--exchange", "csv", "--market", "GOOG",
+                                  "--timeframe", "1d"]):
+        code = main(["--db", str(damaged), *argv])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("error: ") and err.count("\n") == 1, err
+        assert "failed its integrity check" in err
+    assert damaged.read_bytes() == bytes(data)
+    assert sorted(p.name for p in tmp_path.glob("damaged.db*")) == ["damaged.db"]
