@@ -72,6 +72,7 @@ class Database:
         self.path, self.head, self.read_only = path, head, read_only
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._closed = False
         self._checkpointer = None if read_only else WalCheckpointer(path, checkpoint_every_s)
         _OPEN.add(self)
 
@@ -109,7 +110,11 @@ class Database:
             yield conn
         finally:
             with self._lock:
-                self._idle.append(conn)
+                keep = not self._closed
+                if keep:
+                    self._idle.append(conn)
+            if not keep:  # closed meanwhile (the app quitting while a collection wrote): nothing keeps it
+                conn.close()
 
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -138,7 +143,7 @@ class Database:
     def close(self) -> None:
         """Close the idle connections (the last one to close checkpoints the log) and stop the checkpointer."""
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle, self._idle, self._closed = self._idle, [], True
         for conn in idle:
             conn.close()
         if self._checkpointer is not None:
