@@ -129,3 +129,35 @@ def test_a_database_with_a_damaged_page_is_refused_in_one_line_and_left_untouche
         assert "failed its integrity check" in err
     assert damaged.read_bytes() == bytes(data)
     assert sorted(p.name for p in tmp_path.glob("damaged.db*")) == ["damaged.db"]
+
+
+def test_a_database_at_the_previous_schema_is_upgraded_and_a_downgrade_writes_the_curves_back_raw(
+        capsys: pytest.CaptureFixture[str], stored: tuple[Path, Path]) -> None:
+    """Revision 0009 marks packed curves, so an older QuantDesk refuses the file rather than misreading them."""
+    from alembic import command
+
+    from infrastructure.db.engine import create_sqlite_engine
+    from infrastructure.db.migrate import _config, newest_migration
+
+    db_path, strategy = stored
+    run_id = stored_run(capsys, db_path, strategy)
+    packed, fresh = reopen_and_rerun(db_path, run_id)
+    engine = create_sqlite_engine(db_path)
+    cfg = _config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    engine.dispose()
+    conn = sqlite3.connect(db_path)
+    version, bars, equity, equity_ts = conn.execute(
+        "SELECT version_num, bars, equity, equity_ts FROM alembic_version, backtest_runs WHERE id = ?",
+        (run_id,)).fetchone()
+    conn.close()
+    assert version == "0008" and len(equity) == len(equity_ts) == 8 * bars  # what 0008's readers expect
+    assert np.array_equal(np.frombuffer(equity, "<f8").view(np.uint64), fresh.view(np.uint64))
+    assert np.array_equal(np.frombuffer(equity_ts, "<i8"), packed.equity_ts)
+    again, _ = reopen_and_rerun(db_path, run_id)  # opening upgrades it again; the raw curve reads the same
+    assert np.array_equal(again.equity.view(np.uint64), fresh.view(np.uint64))
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(newest_migration(),)]
+    conn.close()
