@@ -18,7 +18,7 @@ from app.backtests.ports import StoredRun
 from app.backtests.provenance import rerun_command
 from app.bootstrap.cli import main
 from app.bootstrap.container import Container
-from domain.market import Timeframe
+from domain.market import CandleSeries, SeriesKey, Timeframe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -133,7 +133,8 @@ def test_a_database_with_a_damaged_page_is_refused_in_one_line_and_left_untouche
 
 def test_a_database_at_the_previous_schema_is_upgraded_and_a_downgrade_writes_the_curves_back_raw(
         capsys: pytest.CaptureFixture[str], stored: tuple[Path, Path]) -> None:
-    """Revision 0009 marks packed curves, so an older QuantDesk refuses the file rather than misreading them."""
+    """Revision 0009 marks packed curves and block times, so an older QuantDesk refuses the file rather than
+    misreading them."""
     from alembic import command
 
     from infrastructure.db.engine import create_sqlite_engine
@@ -142,6 +143,14 @@ def test_a_database_at_the_previous_schema_is_upgraded_and_a_downgrade_writes_th
     db_path, strategy = stored
     run_id = stored_run(capsys, db_path, strategy)
     packed, fresh = reopen_and_rerun(db_path, run_id)
+    even = series_from_frame(GOOG, Timeframe.D1)
+    even = CandleSeries.from_columns(Timeframe.M1, 1_704_067_200_000 + 60_000 * np.arange(len(even)), even.open,
+                                     even.high, even.low, even.close, even.volume)  # evenly spaced: times packed
+    c = Container.open(db_path)
+    c.candles.upsert(SeriesKey("csv", "EVEN", Timeframe.M1), even)
+    c.close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM candle_blocks WHERE length(ts) = 20").fetchone() == (2,)
     engine = create_sqlite_engine(db_path)
     cfg = _config()
     with engine.begin() as conn:
@@ -154,6 +163,11 @@ def test_a_database_at_the_previous_schema_is_upgraded_and_a_downgrade_writes_th
         (run_id,)).fetchone()
     conn.close()
     assert version == "0008" and len(equity) == len(equity_ts) == 8 * bars  # what 0008's readers expect
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM candle_blocks WHERE length(ts) != 8 * n").fetchone() == (0,)
+        ts = np.concatenate([np.frombuffer(b, "<i8") for b, in conn.execute(
+            "SELECT ts FROM candle_blocks WHERE symbol = 'EVEN' ORDER BY block")])
+    assert np.array_equal(ts, even.ts)
     assert np.array_equal(np.frombuffer(equity, "<f8").view(np.uint64), fresh.view(np.uint64))
     assert np.array_equal(np.frombuffer(equity_ts, "<i8"), packed.equity_ts)
     again, _ = reopen_and_rerun(db_path, run_id)  # opening upgrades it again; the raw curve reads the same

@@ -92,3 +92,36 @@ def test_the_engine_and_the_plain_connections_see_each_others_writes(db: Databas
     finally:
         engine.dispose()
         db.close()
+
+
+def test_evenly_spaced_blocks_keep_their_times_in_20_bytes_and_every_block_reads_back_exactly(
+        db: Database, db_path: Path) -> None:
+    repo = SqlCandleRepository(db)
+    key = SeriesKey("e", "s", M1)
+    series = bars(3 * 1440)
+    gappy = series.take(np.r_[0:1500, 1501:2880, 2880:2882])  # day 2 lacks a bar; day 3 has two bars only
+    repo.upsert(key, gappy)
+    with sqlite3.connect(db_path) as conn:
+        sizes = [(n, len(ts)) for n, ts in conn.execute("SELECT n, ts FROM candle_blocks ORDER BY block")]
+    assert sizes == [(1440, 20), (1439, 8 * 1439), (2, 16)]
+    assert repo.read(key) == gappy
+    assert repo.coverage(key).stored == [(T0, T0 + 1500 * 60_000), (T0 + 1501 * 60_000, T0 + 2882 * 60_000)]
+    with sqlite3.connect(db_path) as conn:  # a block as earlier versions stored it: times raw
+        conn.execute("UPDATE candle_blocks SET ts = ? WHERE n = 1440", (series.ts[:1440].astype("<i8").tobytes(),))
+    assert repo.read(key) == gappy
+    repo.upsert(key, series.take(slice(1500, 1501)))  # the missing bar: its block is read, merged, written even
+    with sqlite3.connect(db_path) as conn:  # (the raw block, untouched, stays as it was)
+        assert [len(ts) for ts, in conn.execute("SELECT ts FROM candle_blocks ORDER BY block")] == [8 * 1440, 20, 16]
+    assert repo.read(key) == series.take(slice(0, 2882))
+    db.close()
+
+
+def test_a_block_whose_times_are_neither_raw_nor_even_is_refused_not_misread(db: Database, db_path: Path) -> None:
+    repo = SqlCandleRepository(db)
+    key = SeriesKey("e", "s", M1)
+    repo.upsert(key, bars(1440))
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE candle_blocks SET ts = ?", (b"QDA1" + b"\x00" * 15,))
+    with pytest.raises(StorageError, match="1440 bars has 19 bytes of times"):
+        repo.read(key)
+    db.close()
