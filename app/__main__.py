@@ -1,5 +1,5 @@
 """`python -m app`: the same entry point as the `quantdesk` command."""
 
-from app.bootstrap.cli import main
+from app.bootstrap.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -228,7 +228,7 @@ def main() -> None:
         tmp = Path(folder)
         prepare(tmp, env, not args.skip_million)
         sizes = ", ".join(f"{n} {(tmp / n).stat().st_size / 1e6:.0f} MB" for n in ("year.csv", "year.parquet",
-                                                                                    "year.feather"))
+                                                                                    "year.feather", "stored.db"))
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"{N:,} 1-minute bars ({sizes}); {os.cpu_count()} CPUs, load {load}; python {sys.version.split()[0]}")
         in_process_reads(tmp, args.runs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -78,6 +79,10 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A command imports ~110,000 long-lived objects (numpy, numba, Arrow): at the default threshold (700) the
+    # collector runs ~250 times, twice over everything, ~65 ms of a stored-candles backtest; here ~17 times, ~28 ms.
+    # Cycles are still collected (long-running commands and the desktop included).
+    gc.set_threshold(10_000, 10, 10)
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -111,6 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+def entry() -> int:
+    """The process entry (`quantdesk`, `python -m app`): `main()`, then the heap is frozen for the exit, whose last
+    collections would otherwise walk every object the command loaded once more (~0.13 s after a backtest)."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 def _log_bug() -> str:
     """Write the current exception's traceback to the app log; where it went."""
     import traceback
@@ -129,4 +142,4 @@ def _log_bug() -> str:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

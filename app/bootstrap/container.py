@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported where built, so a command pays only for what it us
     from domain.futures import BracketTable
     from infrastructure.clock import SystemClock
     from infrastructure.db.candles import SqlCandleRepository
+    from infrastructure.db.connections import Database
     from infrastructure.exchanges import ExchangeGateways
     from infrastructure.keys import KeyStore
     from infrastructure.simulator.server import SimulatorServer
@@ -60,15 +61,37 @@ class Container:
     def open(cls, db: str | Path | None = None) -> Container:
         path = Path(db).expanduser() if db else default_db_path()
         c = cls(path)
-        c.engine  # noqa: B018 - opening checks and migrates the file now, with a clear error if unusable
+        c.database  # noqa: B018 - opening checks and migrates the file now, with a clear error if unusable
         return c
 
     @cached_property
+    def database(self) -> Database:
+        """Plain sqlite3 connections to the checked file (candles, backtest runs: no SQLAlchemy to load). A new file
+        gets the schema here too; one at an older schema is migrated first, through the engine (Alembic)."""
+        from infrastructure.db.connections import Database
+        from infrastructure.db.migrate import newest_migration
+        from infrastructure.db.schema import create_schema, snapshot_revision
+
+        db = Database.open(self.db_path)
+        try:
+            stored = db.stored_revisions()
+            if stored != [newest_migration()]:
+                fresh = stored is None and not db.read_only and snapshot_revision() == newest_migration()
+                if not (fresh and create_schema(db)):
+                    self.engine  # noqa: B018 - upgrades the schema (or refuses it, saying why)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    @cached_property
     def engine(self) -> Engine:
+        """The SQLAlchemy engine, for the stores written on it (strategies, sweeps, funding, live sessions)."""
         from infrastructure.db.engine import create_sqlite_engine
         from infrastructure.db.migrate import upgrade_to_head
 
-        engine = create_sqlite_engine(self.db_path)
+        head = self.__dict__["database"].head if "database" in self.__dict__ else None
+        engine = create_sqlite_engine(self.db_path, head=head)
         upgrade_to_head(engine)
         return engine
 
@@ -82,7 +105,7 @@ class Container:
     def candles(self) -> SqlCandleRepository:
         from infrastructure.db.candles import SqlCandleRepository
 
-        return SqlCandleRepository(self.engine)
+        return SqlCandleRepository(self.database)
 
     @cached_property
     def data(self) -> DataService:
@@ -143,9 +166,7 @@ class Container:
     @property
     def read_only(self) -> bool:
         """Whether the database was opened read-only (its file or folder is not writable)."""
-        from infrastructure.db.engine import is_read_only
-
-        return is_read_only(self.engine)
+        return self.database.read_only
 
     @cached_property
     def backtests(self) -> BacktestService:
@@ -155,7 +176,7 @@ class Container:
         from infrastructure.compute.worker_pool import WorkerPool
         from infrastructure.db.backtests import SqlBacktestRepository
 
-        return BacktestService(self.candles, SqlBacktestRepository(self.engine), self.clock,
+        return BacktestService(self.candles, SqlBacktestRepository(self.database), self.clock,
                                WorkerPool(serve_backtests, "quantdesk-backtest"))
 
     @cached_property
@@ -247,6 +268,8 @@ class Container:
             self.backtests.close()
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "database" in self.__dict__:
+            self.database.close()
 
 
 def bundled_strategies() -> list[tuple[str, str]]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
-
 from app.errors import StorageError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy loads only where a migration runs: the revision names need none of it
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,6 +42,8 @@ def newest_migration() -> str:
 
 def _stored_revisions(engine: Engine) -> list[str] | None:
     """The revisions the database says it is at; None if it has no version table yet."""
+    from sqlalchemy.exc import OperationalError
+
     try:
         with engine.connect() as conn:
             return [str(r) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()]
@@ -58,6 +58,8 @@ def upgrade_to_head(engine: Engine) -> None:
 
     A new (table-less) database gets the migrated schema's snapshot in one transaction (a test holds it equal
     to what the migrations build): running eight migrations through Alembic cost a first start ~0.7 s."""
+    from sqlalchemy.exc import DatabaseError, OperationalError
+
     from infrastructure.db.engine import is_read_only  # (engine.py imports this module's neighbours)
 
     where = engine.url.database or str(engine.url)

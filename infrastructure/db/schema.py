@@ -7,9 +7,12 @@ import re
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from infrastructure.db.connections import Connections, connections_of
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SNAPSHOT = Path(__file__).with_name("schema.json")
 # The FTS5 name index rebuilds itself once when created (0006 does it); an empty index keeps that record.
@@ -48,12 +51,13 @@ def snapshot_revision() -> str:
     return str(json.loads(SNAPSHOT.read_text(encoding="utf-8"))["revision"])
 
 
-def create_schema(engine: Engine, snapshot: Path = SNAPSHOT) -> bool:
+def create_schema(source: Engine | Connections, snapshot: Path = SNAPSHOT) -> bool:
     """Create every table of a database that has none, stamped at the snapshot's revision, in one transaction.
-    False (nothing done) when the database already has a table: Alembic's migrations take it from there."""
+    False (nothing done) when the database already has a table: Alembic's migrations take it from there.
+    `source` is a Database (plain sqlite3: a new file needs no SQLAlchemy) or an engine."""
     doc = json.loads(snapshot.read_text(encoding="utf-8"))
-    with engine.connect().execution_options(sqlite_begin="BEGIN IMMEDIATE") as conn, conn.begin():
-        if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
+    with connections_of(source).writing() as conn:
+        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
             return False
         skipped: list[str] = []
         for sql in doc["statements"]:
@@ -62,22 +66,25 @@ def create_schema(engine: Engine, snapshot: Path = SNAPSHOT) -> bool:
             if sql.upper().startswith("CREATE VIRTUAL"):
                 _create_virtual(conn, sql, skipped)
                 continue
-            conn.exec_driver_sql(sql)
-        conn.exec_driver_sql("INSERT INTO alembic_version (version_num) VALUES (?)", (doc["revision"],))
+            conn.execute(sql)
+        conn.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (doc["revision"],))
     return True
 
 
-def _create_virtual(conn: Connection, sql: str, skipped: list[str]) -> None:
+def _create_virtual(conn: sqlite3.Connection, sql: str, skipped: list[str]) -> None:
     """A virtual table (the FTS5 trigram name index), or none on a SQLite built without it, as 0006 does."""
     name = sql.split()[3]
+    conn.execute("SAVEPOINT virtual_table")
     try:
-        with conn.begin_nested():
-            conn.exec_driver_sql(sql)
-    except OperationalError:
+        conn.execute(sql)
+    except sqlite3.OperationalError:
+        conn.execute("ROLLBACK TO virtual_table")
+        conn.execute("RELEASE virtual_table")
         skipped.append(name)
         return
+    conn.execute("RELEASE virtual_table")
     if name in AFTER:
-        conn.exec_driver_sql(AFTER[name])
+        conn.execute(AFTER[name])
 
 
 if __name__ == "__main__":  # after adding a migration: python -m infrastructure.db.schema

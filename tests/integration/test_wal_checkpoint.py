@@ -7,7 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from infrastructure.db import engine as engine_module
+from infrastructure.db import sqlite as sqlite_module
 from infrastructure.db.engine import CHECKPOINT_BYTES, checkpointer_of, create_sqlite_engine
 
 
@@ -60,7 +60,7 @@ def test_the_checkpointer_thread_keeps_the_log_bounded_and_stops_with_the_engine
         # before the count moves: wait for both. The file is copied while holding the lock every checkpoint
         # takes, or the copy could catch a checkpoint half-way through writing pages (a torn, "malformed" copy).
         while True:
-            with engine_module._FORK_LOCK:
+            with sqlite_module.FORK_LOCK:
                 rows = _rows_in_main_file(db, tmp_path)
             if rows == 60 and checkpointer.runs >= 1:
                 break
