@@ -9,7 +9,9 @@ same CSV. One untimed run of each QuantDesk command first fills caches (numba's 
 the project's modules are byte-compiled first, as an installed package's are (an environment with
 PYTHONDONTWRITEBYTECODE set would otherwise compile ~100 modules from source in every process).
 Each process's peak RSS and CPU time (user + system, less sensitive to a busy machine than the wall clock) are
-reported too; the in-process read time of each file is printed first.
+reported too; the in-process read time of each file is printed first. The engine's kernels are compiled ahead of
+time first (`quantdesk kernels build`, into this run's own cache); both backtests also run with numba's JIT
+(QUANTDESK_KERNELS=jit), as a process without that build does.
 
 Run: python bench/wholeprocess.py [--runs N] [--script-runs N] [--skip-script] [--skip-million]
 """
@@ -121,6 +123,7 @@ class Case:
     peaks_mb: list[float] = field(default_factory=list)
     cpu_s: list[float] = field(default_factory=list)
     runs: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # on top of the run's environment
 
     def run(self, env: dict[str, str], out: Path, timed: bool = True) -> None:
         """One fresh process: wall clock, and its peak RSS and CPU time through GNU time when there is one.
@@ -133,7 +136,7 @@ class Case:
         argv = [TIME, "-f", "%M %U %S", "-o", str(peak), *self.argv] if TIME else self.argv
         with out.open("wb") as sink, err.open("wb") as errors:
             t = time.perf_counter()
-            code = subprocess.run(argv, stdout=sink, stderr=errors, env=env, cwd=ROOT).returncode
+            code = subprocess.run(argv, stdout=sink, stderr=errors, env={**env, **self.env}, cwd=ROOT).returncode
             spent = time.perf_counter() - t
         if code != 0:
             raise SystemExit(f"{self.label} failed ({code}): {err.read_text()[-2000:]}")
@@ -160,12 +163,15 @@ def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list
 
     settings = ["--cash", str(CASH), "--commission", str(COMMISSION), "--lot-size", "1", "--json"]
     strategy = ["--strategy", str(tmp / "sma.json")]
+    on_csv = [*qd, "backtest", *strategy, "--csv", str(tmp / "year.csv"), *settings]
+    on_stored = [*qd, "--db", str(stored), "backtest", *strategy, "--exchange", "bench", "--market", "YEAR",
+                 "--timeframe", "1m", *settings]
+    jit = {"QUANTDESK_KERNELS": "jit"}
     out = [
-        Case("quantdesk backtest --csv year.csv --json", [*qd, "backtest", *strategy, "--csv", str(tmp / "year.csv"),
-                                                         *settings]),
-        Case("quantdesk backtest (stored candles) --json", [*qd, "--db", str(stored), "backtest", *strategy,
-                                                           "--exchange", "bench", "--market", "YEAR", "--timeframe",
-                                                           "1m", *settings]),
+        Case("quantdesk backtest --csv year.csv --json", on_csv),
+        Case("quantdesk backtest (stored candles) --json", on_stored),
+        Case("  the same --csv, numba JIT (no kernels build)", on_csv, env=jit),
+        Case("  the same stored, numba JIT (no kernels build)", on_stored, env=jit),
     ]
     for name in ("year.csv", "year.parquet", "year.feather", *(["million.csv"] if million else [])):
         out.append(Case(f"quantdesk import-csv {name}", [*qd, "--db", str(fresh), "import-csv", str(tmp / name),
@@ -181,8 +187,11 @@ def cases(tmp: Path, script_runs: int, skip_script: bool, million: bool) -> list
 
 
 def prepare(tmp: Path, env: dict[str, str], million: bool) -> None:
+    """The files and databases, and the kernels compiled ahead of time (`quantdesk kernels build`, as a user who
+    followed the README's start-up note has them) into this run's own cache."""
     subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "domain", "infrastructure", "resources"],
                    cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "app", "kernels", "build", "--quiet"], env=env, cwd=ROOT, check=True)
     write_year(tmp, million)
     (tmp / "sma.json").write_text(json.dumps(strategy_doc(10, 30)))
     (tmp / "bt_script.py").write_text(SCRIPT.format(stop=STOP, cash=CASH, commission=COMMISSION))
@@ -223,9 +232,10 @@ def main() -> None:
     ap.add_argument("--skip-script", action="store_true", help="leave out the backtesting.py script")
     ap.add_argument("--skip-million", action="store_true", help="leave out the million-row CSV import")
     args = ap.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
     with tempfile.TemporaryDirectory(prefix="qd-wholeprocess-") as folder:
         tmp = Path(folder)
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+               "QUANTDESK_KERNELS": str(tmp / "cache")}
         prepare(tmp, env, not args.skip_million)
         sizes = ", ".join(f"{n} {(tmp / n).stat().st_size / 1e6:.0f} MB" for n in ("year.csv", "year.parquet",
                                                                                     "year.feather", "stored.db"))
