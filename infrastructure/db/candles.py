@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 BLOCK_BARS = 1440
+BULK_BARS = 100_000  # a write this large (an import) is a bulk write: see Database.writing
 _COLS = ("ts", *FIELDS)
 _KEY = "exchange = ? AND symbol = ? AND timeframe = ?"
 _BLOCKS = ", ".join(_COLS)
@@ -104,7 +105,7 @@ class SqlCandleRepository:
         except InvalidCandles as err:
             raise DataError(f"{key}: {err}") from None
         check_bar_times(str(key), series.ts, self._now_ms())  # every write (import, collect, live) passes here
-        with self._db.writing() as conn:
+        with self._db.writing(bulk=len(series) >= BULK_BARS) as conn:
             if len(series):
                 self._merge_blocks(conn, key, series)
             if fetched is not None:

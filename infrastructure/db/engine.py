@@ -96,8 +96,8 @@ class EngineConnections:
     def reading(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._transaction("BEGIN")
 
-    def writing(self) -> AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN IMMEDIATE")
+    def writing(self, bulk: bool = False) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction("BEGIN IMMEDIATE")  # the engine's pool keeps connections open: always WAL
 
 
 def create_sqlite_engine(path: Path | str, checkpoint_every_s: float = CHECKPOINT_EVERY_S,

@@ -125,3 +125,49 @@ def test_a_block_whose_times_are_neither_raw_nor_even_is_refused_not_misread(db:
     with pytest.raises(StorageError, match="1440 bars has 19 bytes of times"):
         repo.read(key)
     db.close()
+
+
+def journal_mode(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+def test_a_bulk_write_alone_on_the_file_goes_straight_into_it_and_leaves_it_in_wal(db: Database, db_path: Path
+                                                                                    ) -> None:
+    seen: list[str] = []
+    with db.writing(bulk=True) as conn:
+        seen.append(str(conn.execute("PRAGMA journal_mode").fetchone()[0]))
+        conn.execute("INSERT INTO fetched_ranges (exchange, symbol, timeframe, start_ts, end_ts) "
+                     "VALUES ('e', 's', '1m', 0, 60000)")
+    assert seen == ["delete"]
+    SqlCandleRepository(db).upsert(SeriesKey("csv", "BIG", M1), bars(150_000))  # an import's size: bulk
+    db.close()
+    assert journal_mode(db_path) == "wal"
+    assert not Path(f"{db_path}-journal").exists()
+    again = Database.open(db_path)
+    assert len(SqlCandleRepository(again).read(SeriesKey("csv", "BIG", M1))) == 150_000
+    assert SqlCandleRepository(again).fetched_series() != []
+    again.close()
+
+
+def test_a_bulk_write_beside_another_open_connection_stays_in_wal(db: Database, db_path: Path) -> None:
+    other = sqlite3.connect(db_path)  # the desktop, or a second command, holding the file open
+    other.execute("SELECT count(*) FROM candle_blocks").fetchone()
+    try:
+        with db.writing(bulk=True) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            conn.execute("INSERT INTO fetched_ranges (exchange, symbol, timeframe, start_ts, end_ts) "
+                         "VALUES ('e', 's', '1m', 0, 60000)")
+        assert other.execute("SELECT count(*) FROM fetched_ranges").fetchone()[0] == 1
+    finally:
+        other.close()
+
+
+def test_a_bulk_write_that_fails_half_way_leaves_nothing_and_the_file_in_wal(db: Database, db_path: Path) -> None:
+    with pytest.raises(RuntimeError), db.writing(bulk=True) as conn:
+        conn.execute("INSERT INTO fetched_ranges (exchange, symbol, timeframe, start_ts, end_ts) "
+                     "VALUES ('e', 's', '1m', 0, 60000)")
+        raise RuntimeError("the caller failed")
+    assert SqlCandleRepository(db).fetched_series() == []
+    db.close()
+    assert journal_mode(db_path) == "wal"
