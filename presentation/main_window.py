@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PyQt6 import QtCore, QtGui, QtWidgets
 
@@ -222,18 +222,23 @@ class MainWindow(QtWidgets.QMainWindow):
         """Called once the loop runs: start the Demo exchange and, on an empty database, seed it."""
         return self.startup.start()
 
-    def _cancel_tasks(self) -> None:
-        for task in (self.startup.task, self.data_tab.task, self.data_tab.import_box.task):
-            if task is not None and not task.done():
-                task.cancel()
-        self.chart_loader.cancel()
+    def _cancel_tasks(self) -> list[asyncio.Task[Any]]:
+        """Cancel the window's own tasks; the ones still to finish (their cancellation needs the loop to run)."""
+        tasks = [t for t in (self.startup.task, self.data_tab.task, self.data_tab.import_box.task,
+                             self.chart_loader.loading) if t is not None and not t.done()]
+        for task in tasks:
+            task.cancel()
+        return tasks
 
     async def shutdown(self) -> None:
         """Stop background work and the Demo exchange (called by the app once the window closed)."""
         if self.engines.strategy_work is not None:  # built (not deferred and still pending)
             await self.live_tab.shutdown()  # paper sessions flattened (or kept) before the Demo exchange stops
             self.strategy_work.shutdown()
-        self._cancel_tasks()
+        # let the cancellations finish (a bounded wait), or the loop closes on tasks still pending
+        pending = self._cancel_tasks()
+        if pending:
+            await asyncio.wait(pending, timeout=2.0)
         await self.services.aclose()
 
     def save_settings(self) -> None:
