@@ -11,7 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from domain.backtest.atr_running import _atr_step, _distance
 from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
+from domain.backtest.position_program import PosRules, Signals5, _compare, _leaf, _program
+
+__all__ = ["PosRules", "Signals5", "simulate_v2"]  # the position-rule types are shared with the futures loop
 
 # position state p[...]
 P_SIDE, P_SIZE, P_AVG, P_EBAR, P_SL, P_TRAIL, P_PEAK, P_PEAK_SIZE, P_INIT, P_ADDS, P_LAST_ADD, P_SL_D = range(12)
@@ -43,18 +47,27 @@ def _remeasure(p: np.ndarray, lv: np.ndarray, r: np.ndarray) -> None:
 def _open(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int, s: int,
           sl_atr: np.ndarray, tr_atr: np.ndarray, tp_atr: np.ndarray) -> None:
     """A new position of `units` at `price` on bar i, decided on signal bar s (whose ATR sizes the distances)."""
+    for j in range(lv.shape[0]):
+        lv[j, L_DIST] = tp_atr[j, s]
+    _open_at(p, lv, r, side, units, price, i, sl_atr[s], tr_atr[s])
+
+
+@njit(cache=True, inline="always")
+def _open_at(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int,
+             sl_dist: float, tr_dist: float) -> None:
+    """`_open` with the signal bar's stop and trailing distances given, the levels' already in `lv[:, L_DIST]`."""
     p[:] = 0.0
     p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR] = side, units, price, i
     p[P_PEAK_SIZE], p[P_INIT], p[P_LAST_ADD] = units, units, i
     p[P_SL] = 0.0 if side > 0 else np.inf
-    p[P_SL_D] = sl_atr[s]
+    p[P_SL_D] = sl_dist
     for j in range(lv.shape[0]):
-        lv[j, L_DIST], lv[j, L_DONE] = tp_atr[j, s], 0.0
+        lv[j, L_DONE] = 0.0
     _remeasure(p, lv, r)
     p[P_PEAK] = price
     p[P_TRAIL] = 0.0 if side > 0 else np.inf
     if r[R_TR_KIND] != NONE and r[R_TR_CLOSE] == 0.0:  # extreme-anchored: trails from the entry at once
-        p[P_TRAIL] = _offset(price, side, r, tr_atr[s])
+        p[P_TRAIL] = _offset(price, side, r, tr_dist)
 
 
 @njit(cache=True, inline="always")
@@ -144,15 +157,20 @@ def _nearest_level(lv: np.ndarray, side: float) -> int:
 @njit(cache=True, inline="always")
 def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, tr_atr: np.ndarray) -> None:
     """Move the trailing stop after bar i: from the best extreme, or from this close; it only ever tightens."""
-    if r[R_TR_KIND] == NONE:
-        return
+    if r[R_TR_KIND] != NONE:
+        _trail_by(p, r, h, lo, c, tr_atr[i])
+
+
+@njit(cache=True, inline="always")
+def _trail_by(p: np.ndarray, r: np.ndarray, h: float, lo: float, c: float, dist: float) -> None:
+    """`_trail` with the bar's trailing ATR distance given (a trailing stop is set)."""
     side = p[P_SIDE]
     if r[R_TR_CLOSE] != 0.0:
         anchor = c
     else:
         p[P_PEAK] = max(p[P_PEAK], h) if side > 0 else min(p[P_PEAK], lo)
         anchor = p[P_PEAK]
-    level = _offset(anchor, side, r, tr_atr[i])
+    level = _offset(anchor, side, r, dist)
     if not np.isnan(level):
         p[P_TRAIL] = max(p[P_TRAIL], level) if side > 0 else min(p[P_TRAIL], level)
 
@@ -161,39 +179,6 @@ def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, 
 def _offset(anchor: float, side: float, r: np.ndarray, atr_dist: float) -> float:
     """The trailing level behind `anchor` (a percentage written as the v1 kernel does, or an ATR distance)."""
     return anchor * (1.0 - side * r[R_TR_FRAC]) if r[R_TR_KIND] == PCT else anchor - side * atr_dist
-
-
-PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-@njit(cache=True, inline="always")
-def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np.ndarray) -> bool:
-    """Run slot `rule`'s postfix program (`position_rules`) on bar i with the position's return % and bars held."""
-    prog, lengths, masks, leaf_var, leaf_op, rhs = pr
-    length = lengths[rule]
-    if length == 1 and prog[rule, 0, 0] == 1:  # a single position comparison: no stack
-        arg = prog[rule, 0, 1]
-        v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
-        return bool((v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x))
-    sp = 0
-    for t in range(length):
-        code, arg = prog[rule, t, 0], prog[rule, t, 1]
-        if code == 0:
-            stack[sp] = masks[arg, i]
-            sp += 1
-        elif code == 1:
-            v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
-            stack[sp] = (v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x)
-            sp += 1
-        else:
-            acc = code == 2
-            for _ in range(arg):
-                sp -= 1
-                acc = (acc and stack[sp]) if code == 2 else (acc or stack[sp])
-            stack[sp] = acc
-            sp += 1
-    return bool(stack[0])
 
 
 @njit(cache=True, inline="always")
@@ -206,17 +191,20 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
-                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
-                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows:
-    stop distance, trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the
-    programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
-    position [side, size, average price, entry bar], the bar of each add's fill)."""
+                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, periods: np.ndarray,
+                dist: np.ndarray, cash: float, on_close: bool, finalize: bool,
+                pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `periods`:
+    the ATR periods the risk block uses, run here bar by bar (`atr_running`); `dist` rows (stop, trailing, then
+    one per level): [index into `periods` or -1, mult] (`risk_arrays.atr_table`); `pr`: the programs of rules
+    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
+    average price, entry bar], the bar of each add's fill)."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     el_s, xl_s, es_s, xs_s, add_s = sig
-    # slots whose rule reads the position run their program while a position is open (kept in registers)
+    # slots whose rule reads the position run it while a position is open; one comparison is held in scalars
     xl_prog, xs_prog, add_prog = pr[1][1] > 0, pr[1][3] > 0, pr[1][4] > 0
-    any_prog = xl_prog or xs_prog or add_prog
+    add_var, add_op, add_row = _leaf(pr, 4)  # a scale-in rule that is one comparison is checked on scalars
+    add_rhs = pr[5][add_row]
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
@@ -225,58 +213,72 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     m = 0
     p = np.zeros(P_LEN)
     lv = levels.copy()
-    sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
     k = 0
     pend_close, pend_open, pend_add = False, 0, False
     # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
     side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
+    ebar, adds, last_add = 0.0, 0.0, 0.0
     trailing = r[R_TR_KIND] != NONE
+    # the ATRs of bar i - 1 until the fills at bar i's open, then of bar i (`atr_running`: the first in v0)
+    n_atr, acc, val = len(periods), np.zeros(len(periods)), np.full(len(periods), np.nan)
+    a0, v0 = 0.0, np.nan
+    for i in range(1, start if n_atr > 0 else 0):
+        a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
     skip_to = start  # flat with nothing pending and no entry signal before this bar: only equity to mark
     for i in range(start, n):
         if i < skip_to:
             equity[i] = cash
+            if n_atr > 0:
+                a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
             continue
         if pend_close or pend_open != 0 or pend_add:
-            adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
-                             sl_atr, tr_atr, tp_atr)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, cfg, v0, val,
+                             dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
+            ebar, adds, last_add = p[P_EBAR], p[P_ADDS], p[P_LAST_ADD]
+        if n_atr > 0:
+            a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
         if side != 0.0:
             if (lo[i] <= stop_lvl or h[i] >= target) if side > 0 else (h[i] >= stop_lvl or lo[i] <= target):
                 k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
                 side, held, avg, stop_lvl, target = _state(p, lv)
             if side != 0.0 and trailing:
-                _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
+                _trail_by(p, r, h[i], lo[i], c[i], _distance(v0, val, dist, 1))
                 stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
         equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
             if side != 0.0:
-                _record(trades, k, int(side), p[P_SIZE], int(p[P_EBAR]), i, avg, c[i], cfg[C_COMM], END)
+                _record(trades, k, int(side), p[P_SIZE], int(ebar), i, avg, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
             return equity, trades[:k].copy(), np.zeros(4), add_bars[:m].copy()
         if i >= n - 1:
             break
-        ret, bars = np.nan, 0.0
-        if any_prog and side != 0.0:
-            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR]
-        xl = _program(pr, 1, i, ret, bars, stack) if xl_prog and side != 0.0 else xl_s[i]
-        xs = _program(pr, 3, i, ret, bars, stack) if xs_prog and side != 0.0 else xs_s[i]
+        xl, xs = xl_s[i], xs_s[i]
+        if side != 0.0 and (xl_prog or xs_prog):  # the position's return (%) and bars held, only when read
+            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - ebar
+            xl = _program(pr, 1, i, ret, bars, stack) if xl_prog else xl
+            xs = _program(pr, 3, i, ret, bars, stack) if xs_prog else xs
         pend_close, pend_open = _decide(int(side), el_s[i], xl, es_s[i], xs, reverse)
-        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
-                    and i - p[P_LAST_ADD] >= min_gap
-                    and (_program(pr, 4, i, ret, bars, stack) if add_prog else add_s[i]))
+        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and adds < max_adds
+                    and i - last_add >= min_gap)
+        if pend_add and not add_prog:
+            pend_add = add_s[i]
+        elif pend_add and add_var >= 0:  # the return's division only when the rule reads it
+            pend_add = _compare(side * (c[i] / avg - 1.0) * 100.0 if add_var == 0 else i - ebar, add_rhs[i], add_op)
+        elif pend_add:
+            pend_add = _program(pr, 4, i, side * (c[i] / avg - 1.0) * 100.0, i - ebar, stack)
         if on_close and (pend_close or pend_open != 0 or pend_add):
-            adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
-                             sl_atr, tr_atr, tp_atr)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, cfg, v0, val,
+                             dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
+            ebar, adds, last_add = p[P_EBAR], p[P_ADDS], p[P_LAST_ADD]
             pend_close, pend_open, pend_add = False, 0, False
         if side == 0.0 and not pend_close and pend_open == 0 and not pend_add:
             skip_to = _next_entry(el_s, es_s, i + 1, n - 1)
@@ -317,9 +319,9 @@ def _state(p: np.ndarray, lv: np.ndarray) -> tuple[float, float, float, float, f
 
 @njit(cache=True, inline="always")
 def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, r: np.ndarray, i: int,
-           raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, sl_atr: np.ndarray,
-           tr_atr: np.ndarray, tp_atr: np.ndarray) -> tuple[int, float]:
-    """Market fills at `raw` on bar i for orders decided on bar s: close, then open or add."""
+           raw: float, close_now: bool, open_side: int, add: bool, cfg: np.ndarray, v0: float, val: np.ndarray,
+           dist: np.ndarray) -> tuple[int, float]:
+    """Market fills at `raw` on bar i: close, then open (distances from the signal bar's ATRs v0, val) or add."""
     if close_now and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, i, p[P_SIZE], raw * (1.0 - p[P_SIDE] * cfg[C_SLIP]), SIGNAL, cfg)
         cash += change
@@ -327,7 +329,9 @@ def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
         units = _entry_units(cash, raw, open_side, cfg)
         if units > 0.0:
             price = raw * (1.0 + open_side * cfg[C_SLIP])
-            _open(p, lv, r, open_side, units, price, i, s, sl_atr, tr_atr, tp_atr)
+            for j in range(lv.shape[0]):
+                lv[j, L_DIST] = _distance(v0, val, dist, 2 + j)
+            _open_at(p, lv, r, open_side, units, price, i, _distance(v0, val, dist, 0), _distance(v0, val, dist, 1))
             cash -= units * price * cfg[C_COMM]
     elif add and p[P_SIDE] != 0.0:
         cash = _add(p, lv, r, cash, raw, i, cfg)[0]

@@ -50,6 +50,19 @@ def atr_rows(series: CandleSeries, risk: Risk) -> F64:
     return out
 
 
+def atr_table(risk: Risk) -> tuple[npt.NDArray[np.int64], F64]:
+    """(the ATR periods the risk block uses, one row per distance (`distances`): [index into the periods or -1,
+    mult]) for `kernel_v2.simulate_v2`, which runs those ATRs bar by bar and multiplies where it reads them (the
+    products `atr_rows` stores)."""
+    ds = distances(risk)
+    periods = sorted({d.period for d in ds if d is not None and d.kind == "atr"})
+    table = np.full((len(ds), 2), -1.0)
+    for j, d in enumerate(ds):
+        if d is not None and d.kind == "atr":
+            table[j] = periods.index(d.period), d.value
+    return np.array(periods, dtype=np.int64), table
+
+
 @njit(cache=True)
 def _wilder_rows(high: F64, low: F64, close: F64, period: int, rows: npt.NDArray[np.int64], mults: F64,
                  out: F64) -> None:
