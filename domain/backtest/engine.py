@@ -135,10 +135,10 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels = risk_vectors(risk, scale)
-        periods, dist = atr_table(risk)
+        atr, dist = atr_table(series, risk)
         equity, rows, state, adds_at = simulate_v2(
             series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
-            cfg, r, levels, periods, dist, float(settings.cash), bool(settings.trade_on_close),
+            cfg, r, levels, atr, dist, float(settings.cash), bool(settings.trade_on_close),
             bool(settings.finalize_trades), (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
     else:
         equity, rows, state = k.simulate_arrays(

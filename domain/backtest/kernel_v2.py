@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from domain.backtest.atr_running import _atr_step, _distance
 from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
-from domain.backtest.position_program import PosRules, Signals5, _compare, _leaf, _program
+from domain.backtest.position_program import PosRules, Signals5, _program
 
 __all__ = ["PosRules", "Signals5", "simulate_v2"]  # the position-rule types are shared with the futures loop
 
@@ -191,25 +190,24 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
-                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, periods: np.ndarray,
-                dist: np.ndarray, cash: float, on_close: bool, finalize: bool,
+                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, dist: np.ndarray,
+                cash: float, on_close: bool, finalize: bool,
                 pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `periods`:
-    the ATR periods the risk block uses, run here bar by bar (`atr_running`); `dist` rows (stop, trailing, then
-    one per level): [index into `periods` or -1, mult] (`risk_arrays.atr_table`); `pr`: the programs of rules
-    reading the position (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size,
-    average price, entry bar], the bar of each add's fill)."""
+    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr`: one
+    ATR row per period the risk block uses; `dist` rows (stop, trailing, then one per level): [its ATR row or
+    -1, mult] (`risk_arrays.atr_table`); `pr`: the programs of rules reading the position
+    (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size, average price,
+    entry bar], the bar of each add's fill)."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     el_s, xl_s, es_s, xs_s, add_s = sig
-    # slots whose rule reads the position run it while a position is open; one comparison is held in scalars
+    # slots whose rule reads the position run their program while a position is open (kept in registers)
     xl_prog, xs_prog, add_prog = pr[1][1] > 0, pr[1][3] > 0, pr[1][4] > 0
-    add_var, add_op, add_row = _leaf(pr, 4)  # a scale-in rule that is one comparison is checked on scalars
-    add_rhs = pr[5][add_row]
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
-    trades = np.empty((_most_rows(el_s, es_s, start, levels.shape[0]), N_COLS))
-    add_bars = np.empty(n, dtype=np.int64)  # where scaling in filled: the trades table lists only closes
+    entries = _entries(el_s, es_s, start)
+    trades = np.empty((entries * max(levels.shape[0], 1) + 2, N_COLS))  # see `_entries`
+    add_bars = np.empty(entries * int(max_adds) + 1, dtype=np.int64)  # where scaling in filled (trades: closes)
     m = 0
     p = np.zeros(P_LEN)
     lv = levels.copy()
@@ -217,41 +215,31 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     pend_close, pend_open, pend_add = False, 0, False
     # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
     side, held, avg, stop_lvl, target = 0.0, 0.0, 0.0, 0.0, np.inf
-    ebar, adds, last_add = 0.0, 0.0, 0.0
     trailing = r[R_TR_KIND] != NONE
-    # the ATRs of bar i - 1 until the fills at bar i's open, then of bar i (`atr_running`: the first in v0)
-    n_atr, acc, val = len(periods), np.zeros(len(periods)), np.full(len(periods), np.nan)
-    a0, v0 = 0.0, np.nan
-    for i in range(1, start if n_atr > 0 else 0):
-        a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
     skip_to = start  # flat with nothing pending and no entry signal before this bar: only equity to mark
     for i in range(start, n):
         if i < skip_to:
             equity[i] = cash
-            if n_atr > 0:
-                a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
             continue
         if pend_close or pend_open != 0 or pend_add:
-            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, cfg, v0, val,
+            adds = p[P_ADDS]
+            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg, atr,
                              dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
-            ebar, adds, last_add = p[P_EBAR], p[P_ADDS], p[P_LAST_ADD]
-        if n_atr > 0:
-            a0, v0 = _atr_step(h, lo, c, i, periods, a0, v0, acc, val)
         if side != 0.0:
             if (lo[i] <= stop_lvl or h[i] >= target) if side > 0 else (h[i] >= stop_lvl or lo[i] <= target):
                 k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
                 side, held, avg, stop_lvl, target = _state(p, lv)
             if side != 0.0 and trailing:
-                _trail_by(p, r, h[i], lo[i], c[i], _distance(v0, val, dist, 1))
+                _trail_by(p, r, h[i], lo[i], c[i], _distance(atr, dist, 1, i))
                 stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
         equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
             if side != 0.0:
-                _record(trades, k, int(side), p[P_SIZE], int(ebar), i, avg, c[i], cfg[C_COMM], END)
+                _record(trades, k, int(side), p[P_SIZE], int(p[P_EBAR]), i, avg, c[i], cfg[C_COMM], END)
                 k += 1
             equity[i:] = 0.0
             return equity, trades[:k].copy(), np.zeros(4), add_bars[:m].copy()
@@ -259,26 +247,21 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             break
         xl, xs = xl_s[i], xs_s[i]
         if side != 0.0 and (xl_prog or xs_prog):  # the position's return (%) and bars held, only when read
-            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - ebar
+            ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR]
             xl = _program(pr, 1, i, ret, bars, stack) if xl_prog else xl
             xs = _program(pr, 3, i, ret, bars, stack) if xs_prog else xs
         pend_close, pend_open = _decide(int(side), el_s[i], xl, es_s[i], xs, reverse)
-        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and adds < max_adds
-                    and i - last_add >= min_gap)
-        if pend_add and not add_prog:
-            pend_add = add_s[i]
-        elif pend_add and add_var >= 0:  # the return's division only when the rule reads it
-            pend_add = _compare(side * (c[i] / avg - 1.0) * 100.0 if add_var == 0 else i - ebar, add_rhs[i], add_op)
-        elif pend_add:
-            pend_add = _program(pr, 4, i, side * (c[i] / avg - 1.0) * 100.0, i - ebar, stack)
+        pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
+                    and i - p[P_LAST_ADD] >= min_gap
+                    and (_program(pr, 4, i, side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR], stack) if add_prog
+                         else add_s[i]))
         if on_close and (pend_close or pend_open != 0 or pend_add):
-            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, cfg, v0, val,
-                             dist)
+            adds = p[P_ADDS]
+            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg, atr, dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
             side, held, avg, stop_lvl, target = _state(p, lv)
-            ebar, adds, last_add = p[P_EBAR], p[P_ADDS], p[P_LAST_ADD]
             pend_close, pend_open, pend_add = False, 0, False
         if side == 0.0 and not pend_close and pend_open == 0 and not pend_add:
             skip_to = _next_entry(el_s, es_s, i + 1, n - 1)
@@ -290,6 +273,15 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
 
 
 @njit(cache=True, inline="always")
+def _distance(atr: np.ndarray, dist: np.ndarray, j: int, s: int) -> float:
+    """Distance j (`dist` row: ATR row or -1, mult) on bar s: mult × ATR (the product `atr_rows` stores), NaN
+    when it is not an ATR distance."""
+    row = int(dist[j, 0])
+    out: float = dist[j, 1] * atr[row, s] if row >= 0 else np.nan
+    return out
+
+
+@njit(cache=True, inline="always")
 def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
     """The first bar from i with an entry signal (`last` if none before it)."""
     while i < last and not (el[i] or es[i]):
@@ -298,13 +290,14 @@ def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
 
 
 @njit(cache=True)
-def _most_rows(el: np.ndarray, es: np.ndarray, start: int, n_levels: int) -> int:
-    """An upper bound on the trade rows: a position opens only on a bar with an entry signal and closes in at
-    most one row per take-profit level (the last closes the rest) or one row (stop, signal, end), plus a ruin."""
+def _entries(el: np.ndarray, es: np.ndarray, start: int) -> int:
+    """Bars with an entry signal from `start`: a position opens only on one, so the trade rows are at most one per
+    take-profit level (the last closes the rest) or one (stop, signal, end) per entry, plus a ruin; the adds at
+    most `max_adds` per entry."""
     entries = 0
     for i in range(start, len(el)):
         entries += el[i] or es[i]
-    return entries * max(n_levels, 1) + 2
+    return entries
 
 
 @njit(cache=True, inline="always")
@@ -319,9 +312,9 @@ def _state(p: np.ndarray, lv: np.ndarray) -> tuple[float, float, float, float, f
 
 @njit(cache=True, inline="always")
 def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, r: np.ndarray, i: int,
-           raw: float, close_now: bool, open_side: int, add: bool, cfg: np.ndarray, v0: float, val: np.ndarray,
+           raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, atr: np.ndarray,
            dist: np.ndarray) -> tuple[int, float]:
-    """Market fills at `raw` on bar i: close, then open (distances from the signal bar's ATRs v0, val) or add."""
+    """Market fills at `raw` on bar i for orders decided on bar s: close, then open or add."""
     if close_now and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, i, p[P_SIZE], raw * (1.0 - p[P_SIDE] * cfg[C_SLIP]), SIGNAL, cfg)
         cash += change
@@ -330,8 +323,8 @@ def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
         if units > 0.0:
             price = raw * (1.0 + open_side * cfg[C_SLIP])
             for j in range(lv.shape[0]):
-                lv[j, L_DIST] = _distance(v0, val, dist, 2 + j)
-            _open_at(p, lv, r, open_side, units, price, i, _distance(v0, val, dist, 0), _distance(v0, val, dist, 1))
+                lv[j, L_DIST] = _distance(atr, dist, 2 + j, s)
+            _open_at(p, lv, r, open_side, units, price, i, _distance(atr, dist, 0, s), _distance(atr, dist, 1, s))
             cash -= units * price * cfg[C_COMM]
     elif add and p[P_SIDE] != 0.0:
         cash = _add(p, lv, r, cash, raw, i, cfg)[0]

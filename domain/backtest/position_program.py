@@ -7,7 +7,6 @@ from numba import njit
 
 PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-Leaf = tuple[int, int, int]
 
 
 @njit(cache=True, inline="always")
@@ -41,14 +40,3 @@ def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np
             stack[sp] = acc
             sp += 1
     return bool(stack[0])
-
-
-@njit(cache=True, inline="always")
-def _leaf(pr: PosRules, rule: int) -> Leaf:
-    """(position variable, op, rhs row) when slot `rule` is one position comparison, else (-1, 0, 0): read once
-    before a loop, so each bar's check is one `_compare` instead of a walk through the program arrays."""
-    prog, lengths, _, leaf_var, leaf_op, _ = pr
-    if lengths[rule] == 1 and prog[rule, 0, 0] == 1:
-        arg = prog[rule, 0, 1]
-        return leaf_var[arg], leaf_op[arg], arg
-    return -1, 0, 0

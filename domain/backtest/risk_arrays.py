@@ -50,17 +50,21 @@ def atr_rows(series: CandleSeries, risk: Risk) -> F64:
     return out
 
 
-def atr_table(risk: Risk) -> tuple[npt.NDArray[np.int64], F64]:
-    """(the ATR periods the risk block uses, one row per distance (`distances`): [index into the periods or -1,
-    mult]) for `kernel_v2.simulate_v2`, which runs those ATRs bar by bar and multiplies where it reads them (the
-    products `atr_rows` stores)."""
+def atr_table(series: CandleSeries, risk: Risk) -> tuple[F64, F64]:
+    """(one ATR row per period the risk block uses, one row per distance (`distances`): [its ATR row or -1,
+    mult]) for `kernel_v2.simulate_v2`, which multiplies where it reads (the products `atr_rows` stores): the
+    run writes one row per period instead of one per distance."""
     ds = distances(risk)
     periods = sorted({d.period for d in ds if d is not None and d.kind == "atr"})
+    out = np.empty((len(periods), len(series)))
+    for row, period in enumerate(periods):
+        _wilder_rows(series.high, series.low, series.close, period, np.array([row], dtype=np.int64), np.ones(1),
+                     out)
     table = np.full((len(ds), 2), -1.0)
     for j, d in enumerate(ds):
         if d is not None and d.kind == "atr":
             table[j] = periods.index(d.period), d.value
-    return np.array(periods, dtype=np.int64), table
+    return out, table
 
 
 @njit(cache=True)
