@@ -65,7 +65,6 @@ class Signals:
 
 
 VarKey = tuple[str, tuple[tuple[str, float], ...], str | None]
-COMPARE = {"gt": np.greater, "lt": np.less, "ge": np.greater_equal, "le": np.less_equal}
 
 
 def wanted_fields(variables: Iterable[Var]) -> dict[VarKey, frozenset[str]]:
@@ -105,7 +104,6 @@ class _Columns:
         self._cache: dict[VarKey, Outputs] = {}
         self._shared = shared
         self._htf: dict[Timeframe, tuple[CandleSeries, npt.NDArray[np.int64]]] = {}
-        self._on_htf: dict[VarKey, Outputs] = {}  # higher-timeframe outputs on their own bars, not aligned
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
@@ -131,36 +129,8 @@ class _Columns:
     def _compute_on_bars(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
         if operand.timeframe is None:
             return compute_var(operand, self.series, fields)
-        _, index = self._higher(Timeframe(operand.timeframe))
-        return {k: higher.align(v, index) for k, v in self._htf_outputs(operand).items()}
-
-    def _htf_outputs(self, operand: Var) -> Outputs:
-        outputs = self._on_htf.get(operand.key)
-        if outputs is None:
-            htf, _ = self._higher(Timeframe(str(operand.timeframe)))
-            outputs = self._on_htf[operand.key] = compute_var(operand, htf, self._fields.get(operand.key))
-        return outputs
-
-    def htf_mask(self, cond: Condition) -> BoolArray | None:
-        """A gt/lt/ge/le between operands of one higher timeframe (or constants), compared on that timeframe's
-        bars and spread over the base bars as booleans; None for any other condition. The same mask as comparing
-        the aligned columns (NaN before the first closed HTF bar compares False), without aligning two of them."""
-        sides = (cond.left, cond.right)
-        tfs = {s.timeframe for s in sides if isinstance(s, Var)}
-        if (cond.op not in COMPARE or len(tfs) != 1 or None in tfs
-                or not all(isinstance(s, Var | Const) for s in sides)):
-            return None
-        htf, index = self._higher(Timeframe(str(tfs.pop())))
-        with np.errstate(invalid="ignore"):
-            mask = COMPARE[cond.op](self._own_bars(cond.left), self._own_bars(cond.right))
-        return higher.align_mask(np.broadcast_to(mask, (len(htf),)), index)
-
-    def _own_bars(self, operand: Operand) -> F64 | float:
-        """A constant, or a higher-timeframe variable's values on its own bars."""
-        if isinstance(operand, Const):
-            return operand.value
-        assert isinstance(operand, Var)
-        return var_values(operand, self._htf_outputs(operand))
+        htf, index = self._higher(Timeframe(operand.timeframe))
+        return {k: higher.align(v, index) for k, v in compute_var(operand, htf, fields).items()}
 
     def _higher(self, tf: Timeframe) -> tuple[CandleSeries, npt.NDArray[np.int64]]:
         if tf not in self._htf:
@@ -202,15 +172,19 @@ def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool, strict:
 
 
 def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
-    on_htf = cols.htf_mask(cond)
-    if on_htf is not None:
-        return on_htf
     left, right = cols.values(cond.left), cols.values(cond.right)
     with np.errstate(invalid="ignore"):
-        if cond.op in COMPARE:
-            mask = COMPARE[cond.op](left, right)
+        op = cond.op
+        if op == "gt":
+            mask = np.greater(left, right)
+        elif op == "lt":
+            mask = np.less(left, right)
+        elif op == "ge":
+            mask = np.greater_equal(left, right)
+        elif op == "le":
+            mask = np.less_equal(left, right)
         else:
-            mask = _crosses(left, right, n, above=cond.op == "crosses_above", strict=cols.strict)
+            mask = _crosses(left, right, n, above=op == "crosses_above", strict=cols.strict)
     return np.broadcast_to(mask, (n,))
 
 

@@ -53,22 +53,6 @@ def align(values: F64, index: I64) -> F64:
     return _align(np.ascontiguousarray(values, dtype=np.float64), index)
 
 
-def align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
-    """HTF booleans placed on base bars through `closed_index` (False before the first closed HTF bar)."""
-    if len(mask) == 0:
-        return np.zeros(len(index), np.bool_)
-    out: npt.NDArray[np.bool_] = _align_mask(np.ascontiguousarray(mask, dtype=np.bool_), index)
-    return out
-
-
-@njit(cache=True)
-def _align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
-    out = np.empty(len(index), np.bool_)
-    for i in range(len(index)):
-        out[i] = mask[index[i]] if index[i] >= 0 else False
-    return out
-
-
 @njit(cache=True)
 def _align(values: F64, index: I64) -> F64:
     out = np.empty(len(index))
