@@ -12,7 +12,7 @@ import numpy.typing as npt
 from domain.backtest import kernel as k
 from domain.backtest.kernel_futures import F_LEN, simulate_futures
 from domain.backtest.kernel_v2 import simulate_v2
-from domain.backtest.risk_arrays import ScaleSpec, pct_risk_arrays, risk_arrays
+from domain.backtest.risk_arrays import ScaleSpec, atr_table, pct_risk_arrays, risk_arrays, risk_vectors
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.trades import TradeTable
 from domain.futures.funding import funding_per_bar
@@ -109,8 +109,10 @@ def _scale_of(signals: SignalsLike) -> ScaleSpec | None:
 
 
 def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
-             settings: BacktestSettings, start: int = 1, scale: ScaleSpec | None = None) -> SimResult:
-    """Trade `signals` over `series`. Signals on bars before `start` are ignored (indicator warm-up).
+             settings: BacktestSettings, start: int = 1, scale: ScaleSpec | None = None,
+             atr: tuple[F64, F64] | None = None) -> SimResult:
+    """Trade `signals` over `series`. Signals on bars before `start` are ignored (indicator warm-up); `atr`:
+    `risk_arrays.atr_table(series, risk)` if the caller has it already.
 
     Semantics follow backtesting.py 0.6 (see docs in domain/backtest/__init__.py). Schema-2 risk (ATR
     distances, take-profit levels, close-anchored trailing) and scaling in run on `kernel_v2`.
@@ -134,11 +136,12 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
     if isinstance(risk, Risk) and (not risk.is_v1 or scale is not None or position is not None):
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
-        r, levels, atr = risk_arrays(series, risk, scale)
+        r, levels = risk_vectors(risk, scale)
+        rows_atr, dist = atr if atr is not None else atr_table(series, risk)
         equity, rows, state, adds_at = simulate_v2(
             series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
-            cfg, r, levels, atr, float(settings.cash), bool(settings.trade_on_close), bool(settings.finalize_trades),
-            (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
+            cfg, r, levels, rows_atr, dist, float(settings.cash), bool(settings.trade_on_close),
+            bool(settings.finalize_trades), (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
     else:
         equity, rows, state = k.simulate_arrays(
             series.open, series.high, series.low, series.close, el, xl, es, xs, first, reverse, cfg,

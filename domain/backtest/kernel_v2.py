@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
+from domain.backtest.position_program import PosRules, Signals5, _program
 from domain.jit import njit
+
+__all__ = ["PosRules", "Signals5", "simulate_v2"]  # the position-rule types are shared with the futures loop
 
 # position state p[...]
 P_SIDE, P_SIZE, P_AVG, P_EBAR, P_SL, P_TRAIL, P_PEAK, P_PEAK_SIZE, P_INIT, P_ADDS, P_LAST_ADD, P_SL_D = range(12)
@@ -43,18 +46,27 @@ def _remeasure(p: np.ndarray, lv: np.ndarray, r: np.ndarray) -> None:
 def _open(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int, s: int,
           sl_atr: np.ndarray, tr_atr: np.ndarray, tp_atr: np.ndarray) -> None:
     """A new position of `units` at `price` on bar i, decided on signal bar s (whose ATR sizes the distances)."""
+    for j in range(lv.shape[0]):
+        lv[j, L_DIST] = tp_atr[j, s]
+    _open_at(p, lv, r, side, units, price, i, sl_atr[s], tr_atr[s])
+
+
+@njit(cache=True, inline="always")
+def _open_at(p: np.ndarray, lv: np.ndarray, r: np.ndarray, side: int, units: float, price: float, i: int,
+             sl_dist: float, tr_dist: float) -> None:
+    """`_open` with the signal bar's stop and trailing distances given, the levels' already in `lv[:, L_DIST]`."""
     p[:] = 0.0
     p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR] = side, units, price, i
     p[P_PEAK_SIZE], p[P_INIT], p[P_LAST_ADD] = units, units, i
     p[P_SL] = 0.0 if side > 0 else np.inf
-    p[P_SL_D] = sl_atr[s]
+    p[P_SL_D] = sl_dist
     for j in range(lv.shape[0]):
-        lv[j, L_DIST], lv[j, L_DONE] = tp_atr[j, s], 0.0
+        lv[j, L_DONE] = 0.0
     _remeasure(p, lv, r)
     p[P_PEAK] = price
     p[P_TRAIL] = 0.0 if side > 0 else np.inf
     if r[R_TR_KIND] != NONE and r[R_TR_CLOSE] == 0.0:  # extreme-anchored: trails from the entry at once
-        p[P_TRAIL] = _offset(price, side, r, tr_atr[s])
+        p[P_TRAIL] = _offset(price, side, r, tr_dist)
 
 
 @njit(cache=True, inline="always")
@@ -144,15 +156,20 @@ def _nearest_level(lv: np.ndarray, side: float) -> int:
 @njit(cache=True, inline="always")
 def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, tr_atr: np.ndarray) -> None:
     """Move the trailing stop after bar i: from the best extreme, or from this close; it only ever tightens."""
-    if r[R_TR_KIND] == NONE:
-        return
+    if r[R_TR_KIND] != NONE:
+        _trail_by(p, r, h, lo, c, tr_atr[i])
+
+
+@njit(cache=True, inline="always")
+def _trail_by(p: np.ndarray, r: np.ndarray, h: float, lo: float, c: float, dist: float) -> None:
+    """`_trail` with the bar's trailing ATR distance given (a trailing stop is set)."""
     side = p[P_SIDE]
     if r[R_TR_CLOSE] != 0.0:
         anchor = c
     else:
         p[P_PEAK] = max(p[P_PEAK], h) if side > 0 else min(p[P_PEAK], lo)
         anchor = p[P_PEAK]
-    level = _offset(anchor, side, r, tr_atr[i])
+    level = _offset(anchor, side, r, dist)
     if not np.isnan(level):
         p[P_TRAIL] = max(p[P_TRAIL], level) if side > 0 else min(p[P_TRAIL], level)
 
@@ -161,39 +178,6 @@ def _trail(p: np.ndarray, r: np.ndarray, i: int, h: float, lo: float, c: float, 
 def _offset(anchor: float, side: float, r: np.ndarray, atr_dist: float) -> float:
     """The trailing level behind `anchor` (a percentage written as the v1 kernel does, or an ATR distance)."""
     return anchor * (1.0 - side * r[R_TR_FRAC]) if r[R_TR_KIND] == PCT else anchor - side * atr_dist
-
-
-PosRules = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-Signals5 = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-@njit(cache=True, inline="always")
-def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np.ndarray) -> bool:
-    """Run slot `rule`'s postfix program (`position_rules`) on bar i with the position's return % and bars held."""
-    prog, lengths, masks, leaf_var, leaf_op, rhs = pr
-    length = lengths[rule]
-    if length == 1 and prog[rule, 0, 0] == 1:  # a single position comparison: no stack
-        arg = prog[rule, 0, 1]
-        v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
-        return bool((v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x))
-    sp = 0
-    for t in range(length):
-        code, arg = prog[rule, t, 0], prog[rule, t, 1]
-        if code == 0:
-            stack[sp] = masks[arg, i]
-            sp += 1
-        elif code == 1:
-            v, x, op = (ret if leaf_var[arg] == 0 else bars), rhs[arg, i], leaf_op[arg]
-            stack[sp] = (v > x) if op == 0 else (v < x) if op == 1 else (v >= x) if op == 2 else (v <= x)
-            sp += 1
-        else:
-            acc = code == 2
-            for _ in range(arg):
-                sp -= 1
-                acc = (acc and stack[sp]) if code == 2 else (acc or stack[sp])
-            stack[sp] = acc
-            sp += 1
-    return bool(stack[0])
 
 
 @njit(cache=True, inline="always")
@@ -206,26 +190,27 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
-                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, cash: float,
-                on_close: bool, finalize: bool, pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr` rows:
-    stop distance, trailing distance, then one row per level (each mult × ATR, NaN where unused); `pr`: the
-    programs of rules reading the position (`position_rules.PositionRules`). Returns (equity, trades, open
-    position [side, size, average price, entry bar], the bar of each add's fill)."""
+                reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, dist: np.ndarray,
+                cash: float, on_close: bool, finalize: bool,
+                pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr`: one
+    ATR row per period the risk block uses; `dist` rows (stop, trailing, then one per level): [its ATR row or
+    -1, mult] (`risk_arrays.atr_table`); `pr`: the programs of rules reading the position
+    (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size, average price,
+    entry bar], the bar of each add's fill)."""
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     el_s, xl_s, es_s, xs_s, add_s = sig
     # slots whose rule reads the position run their program while a position is open (kept in registers)
     xl_prog, xs_prog, add_prog = pr[1][1] > 0, pr[1][3] > 0, pr[1][4] > 0
-    any_prog = xl_prog or xs_prog or add_prog
     scaling, max_adds, min_gap = r[R_MAX_ADDS] > 0, r[R_MAX_ADDS], r[R_MIN_GAP]
     n = len(c)
     equity = np.full(n, cash)
-    trades = np.empty((_most_rows(el_s, es_s, start, levels.shape[0]), N_COLS))
-    add_bars = np.empty(n, dtype=np.int64)  # where scaling in filled: the trades table lists only closes
+    entries = _entries(el_s, es_s, start)
+    trades = np.empty((entries * max(levels.shape[0], 1) + 2, N_COLS))  # see `_entries`
+    add_bars = np.empty(entries * int(max_adds) + 1, dtype=np.int64)  # where scaling in filled (trades: closes)
     m = 0
     p = np.zeros(P_LEN)
     lv = levels.copy()
-    sl_atr, tr_atr, tp_atr = atr[0], atr[1], atr[2:]
     k = 0
     pend_close, pend_open, pend_add = False, 0, False
     # the position as scalars for the common bar that touches nothing: refreshed whenever p or lv change
@@ -238,8 +223,8 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             continue
         if pend_close or pend_open != 0 or pend_add:
             adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg,
-                             sl_atr, tr_atr, tp_atr)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg, atr,
+                             dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
@@ -249,7 +234,7 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                 k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
                 side, held, avg, stop_lvl, target = _state(p, lv)
             if side != 0.0 and trailing:
-                _trail(p, r, i, h[i], lo[i], c[i], tr_atr)
+                _trail_by(p, r, h[i], lo[i], c[i], _distance(atr, dist, 1, i))
                 stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
         equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
@@ -260,19 +245,19 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
             return equity, trades[:k].copy(), np.zeros(4), add_bars[:m].copy()
         if i >= n - 1:
             break
-        ret, bars = np.nan, 0.0
-        if any_prog and side != 0.0:
+        xl, xs = xl_s[i], xs_s[i]
+        if side != 0.0 and (xl_prog or xs_prog):  # the position's return (%) and bars held, only when read
             ret, bars = side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR]
-        xl = _program(pr, 1, i, ret, bars, stack) if xl_prog and side != 0.0 else xl_s[i]
-        xs = _program(pr, 3, i, ret, bars, stack) if xs_prog and side != 0.0 else xs_s[i]
+            xl = _program(pr, 1, i, ret, bars, stack) if xl_prog else xl
+            xs = _program(pr, 3, i, ret, bars, stack) if xs_prog else xs
         pend_close, pend_open = _decide(int(side), el_s[i], xl, es_s[i], xs, reverse)
         pend_add = (scaling and side != 0.0 and not pend_close and pend_open == 0 and p[P_ADDS] < max_adds
                     and i - p[P_LAST_ADD] >= min_gap
-                    and (_program(pr, 4, i, ret, bars, stack) if add_prog else add_s[i]))
+                    and (_program(pr, 4, i, side * (c[i] / avg - 1.0) * 100.0, i - p[P_EBAR], stack) if add_prog
+                         else add_s[i]))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg,
-                             sl_atr, tr_atr, tp_atr)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg, atr, dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
@@ -288,6 +273,15 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
 
 
 @njit(cache=True, inline="always")
+def _distance(atr: np.ndarray, dist: np.ndarray, j: int, s: int) -> float:
+    """Distance j (`dist` row: ATR row or -1, mult) on bar s: mult × ATR (the product `atr_rows` stores), NaN
+    when it is not an ATR distance."""
+    row = int(dist[j, 0])
+    out: float = dist[j, 1] * atr[row, s] if row >= 0 else np.nan
+    return out
+
+
+@njit(cache=True, inline="always")
 def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
     """The first bar from i with an entry signal (`last` if none before it)."""
     while i < last and not (el[i] or es[i]):
@@ -296,13 +290,14 @@ def _next_entry(el: np.ndarray, es: np.ndarray, i: int, last: int) -> int:
 
 
 @njit(cache=True)
-def _most_rows(el: np.ndarray, es: np.ndarray, start: int, n_levels: int) -> int:
-    """An upper bound on the trade rows: a position opens only on a bar with an entry signal and closes in at
-    most one row per take-profit level (the last closes the rest) or one row (stop, signal, end), plus a ruin."""
+def _entries(el: np.ndarray, es: np.ndarray, start: int) -> int:
+    """Bars with an entry signal from `start`: a position opens only on one, so the trade rows are at most one per
+    take-profit level (the last closes the rest) or one (stop, signal, end) per entry, plus a ruin; the adds at
+    most `max_adds` per entry."""
     entries = 0
     for i in range(start, len(el)):
         entries += el[i] or es[i]
-    return entries * max(n_levels, 1) + 2
+    return entries
 
 
 @njit(cache=True, inline="always")
@@ -317,8 +312,8 @@ def _state(p: np.ndarray, lv: np.ndarray) -> tuple[float, float, float, float, f
 
 @njit(cache=True, inline="always")
 def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarray, r: np.ndarray, i: int,
-           raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, sl_atr: np.ndarray,
-           tr_atr: np.ndarray, tp_atr: np.ndarray) -> tuple[int, float]:
+           raw: float, close_now: bool, open_side: int, add: bool, s: int, cfg: np.ndarray, atr: np.ndarray,
+           dist: np.ndarray) -> tuple[int, float]:
     """Market fills at `raw` on bar i for orders decided on bar s: close, then open or add."""
     if close_now and p[P_SIDE] != 0.0:
         k, change = _close(trades, k, p, i, p[P_SIZE], raw * (1.0 - p[P_SIDE] * cfg[C_SLIP]), SIGNAL, cfg)
@@ -327,7 +322,9 @@ def _fills(trades: np.ndarray, k: int, cash: float, p: np.ndarray, lv: np.ndarra
         units = _entry_units(cash, raw, open_side, cfg)
         if units > 0.0:
             price = raw * (1.0 + open_side * cfg[C_SLIP])
-            _open(p, lv, r, open_side, units, price, i, s, sl_atr, tr_atr, tp_atr)
+            for j in range(lv.shape[0]):
+                lv[j, L_DIST] = _distance(atr, dist, 2 + j, s)
+            _open_at(p, lv, r, open_side, units, price, i, _distance(atr, dist, 0, s), _distance(atr, dist, 1, s))
             cash -= units * price * cfg[C_COMM]
     elif add and p[P_SIDE] != 0.0:
         cash = _add(p, lv, r, cash, raw, i, cfg)[0]

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from domain.backtest.curve import first_bad_price
 from domain.backtest.engine import RiskLike, SignalsLike, simulate
-from domain.backtest.risk_arrays import ScaleSpec, risk_warmup
+from domain.backtest.risk_arrays import ScaleSpec, checked_atr_table, risk_warmup
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
 from domain.backtest.trades import LIQUIDATION, TradeTable
@@ -54,7 +54,8 @@ def indicator_warmup(strategy: Strategy, base: Timeframe | CandleSeries | None =
 
 def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str, risk: RiskLike,
                      settings: BacktestSettings, warmup: int = 0, scale: ScaleSpec | None = None,
-                     on_stage: Callable[[str], None] | None = None) -> BacktestResult:
+                     on_stage: Callable[[str], None] | None = None,
+                     atr: tuple[F64, F64] | None = None) -> BacktestResult:
     """Simulate precomputed signals and compute statistics (`on_stage("statistics")` between the two).
 
     As in backtesting.py, the first bar acted on is `warmup + 1` (every indicator valid on it and on the
@@ -67,7 +68,7 @@ def backtest_signals(series: CandleSeries, signals: SignalsLike, direction: str,
             f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
             f"so at least {warmup + 2} bars are required"
         )
-    sim = simulate(series, signals, direction, risk, settings, start=warmup + 1, scale=scale)
+    sim = simulate(series, signals, direction, risk, settings, start=warmup + 1, scale=scale, atr=atr)
     if on_stage is not None:
         on_stage("statistics")
     dd = drawdown(sim.equity)
@@ -94,13 +95,16 @@ def check_prices(series: CandleSeries) -> None:
 
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
-    check_prices(series)
+    # a spot run with ATR distances checks the prices in its ATR pass (one read of them instead of two)
+    atr = None if settings.futures else checked_atr_table(series, strategy.risk)
+    if atr is None:
+        check_prices(series)
     warmup = indicator_warmup(strategy, series)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")
     signals = evaluate(strategy, series)  # carries the scale-in rule and the position programs to the engine
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup, atr=atr)
 
 
 def json_value(value: Any) -> Any:

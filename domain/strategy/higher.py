@@ -30,9 +30,13 @@ def resample(series: CandleSeries, higher: Timeframe) -> CandleSeries:
     """The HTF bars of `series` (the last one may still be forming), stamped with their open times."""
     if len(series) == 0:
         return CandleSeries.empty(higher)
-    ts, o, h, lo, c, v = _resample(series.ts, series.open, series.high, series.low, series.close, series.volume,
-                                   higher.origin_ms, higher.ms)
-    return CandleSeries.from_columns(higher, ts, o, h, lo, c, v)
+    cols = (series.ts, series.open, series.high, series.low, series.close, series.volume)
+    # bars in time order fill at most span / tf + 2 buckets: one pass; out of order, count the buckets first
+    room = max(int(series.ts[-1] - series.ts[0]) // higher.ms + 2, 1)
+    m, ts, out = _resample(*cols, higher.origin_ms, higher.ms, room)
+    if m < 0:
+        m, ts, out = _resample(*cols, higher.origin_ms, higher.ms, _buckets(series.ts, higher.origin_ms, higher.ms))
+    return CandleSeries.from_columns(higher, ts[:m], out[0, :m], out[1, :m], out[2, :m], out[3, :m], out[4, :m])
 
 
 def closed_index(series: CandleSeries, htf: CandleSeries) -> I64:
@@ -62,31 +66,40 @@ def _align(values: F64, index: I64) -> F64:
 
 
 @njit(cache=True)
-def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int,
-              tf: int) -> tuple[I64, F64, F64, F64, F64, F64]:
-    """One pass over the base bars: each bucket's open time, first open, highest high, lowest low, last close
-    and volume summed in bar order (as the live builder adds). A bucket is `[start, start + tf)`."""
-    n = len(ts)
+def _buckets(ts: I64, origin: int, tf: int) -> int:
+    """How many buckets the bars fall in, bucket by bucket as `_resample` opens them."""
     m, start = 0, 0
-    for i in range(n):  # count the buckets first: the outputs are that long, not n
+    for i in range(len(ts)):
         if m == 0 or not start <= ts[i] < start + tf:
             m, start = m + 1, (ts[i] - origin) // tf * tf + origin
-    out_ts = np.empty(m, np.int64)
-    out = np.empty((5, m))
+    return m
+
+
+@njit(cache=True)
+def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int, tf: int,
+              room: int) -> tuple[int, I64, F64]:
+    """One pass over the base bars: each bucket's open time, then rows of first open, highest high, lowest low,
+    last close and volume summed in bar order (as the live builder adds), for at most `room` buckets (the count,
+    or -1 when they do not fit). A bucket is `[start, start + tf)`."""
+    n = len(ts)
+    out_ts = np.empty(room, np.int64)
+    out = np.empty((5, room))
     j, start = -1, 0
     bo = bh = bl = bc = bv = 0.0
     for i in range(n):
         if j < 0 or not start <= ts[i] < start + tf:  # a new bucket: the only division
             if j >= 0:
                 out[0, j], out[1, j], out[2, j], out[3, j], out[4, j] = bo, bh, bl, bc, bv
+            if j + 1 >= room:
+                return -1, out_ts, out
             j, start = j + 1, (ts[i] - origin) // tf * tf + origin
             out_ts[j] = start
             bo, bh, bl, bc, bv = o[i], h[i], lo[i], c[i], v[i]
         else:
             bh, bl, bc, bv = max(bh, h[i]), min(bl, lo[i]), c[i], bv + v[i]
-    if m > 0:
+    if j >= 0:
         out[0, j], out[1, j], out[2, j], out[3, j], out[4, j] = bo, bh, bl, bc, bv
-    return out_ts, out[0], out[1], out[2], out[3], out[4]
+    return j + 1, out_ts, out
 
 
 @njit(cache=True)

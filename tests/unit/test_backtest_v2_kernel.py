@@ -9,10 +9,11 @@ from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
-from domain.backtest.risk_arrays import ScaleSpec, atr_rows
+from domain.backtest.risk_arrays import ScaleSpec, atr_rows, atr_table, checked_atr_table
+from domain.backtest.run import run_backtest
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
-from domain.strategy import Risk
+from domain.strategy import Risk, parse_strategy
 from domain.strategy.risk import Distance, TakeProfitLevel
 
 
@@ -90,3 +91,39 @@ def test_atr_distance_rows_are_the_catalog_atr_times_each_multiple_bit_for_bit(n
     expected = [2.5 * atr[14], 0.7 * atr[3], 1.5 * atr[14], np.full(n, np.nan)]
     for row, want in zip(rows, expected, strict=True):
         assert np.array_equal(row, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [5, 14, 15, 400])
+def test_the_checked_atr_pass_gives_one_row_per_period_whose_multiples_are_the_distance_rows_bit_for_bit(
+        n: int) -> None:
+    series = walk(n, 5)
+    risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(14, 1.5), 50.0),
+                                            TakeProfitLevel(Distance.pct(3), 50.0)), Distance.atr(3, 0.7))
+    table = checked_atr_table(series, risk)
+    assert table is not None
+    rows, dist = table
+    assert np.array_equal(rows, atr_table(series, risk)[0], equal_nan=True)
+    for period, row in zip((3, 14), rows, strict=True):
+        assert np.array_equal(row, CATALOG["atr"].compute(series, {"period": period})["value"], equal_nan=True)
+    for want, (row, mult) in zip(atr_rows(series, risk), dist, strict=True):
+        got = mult * rows[int(row)] if row >= 0 else np.full(n, np.nan)
+        assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize(("column", "value"), [("open", np.nan), ("low", 0.0), ("close", np.inf), ("high", -1.0)])
+def test_a_run_with_atr_distances_still_names_the_first_bad_price(column: str, value: float) -> None:
+    good = walk(300, 6)
+    cols = {name: good.column(name).copy() for name in ("open", "high", "low", "close")}
+    cols[column][123] = value
+    series = CandleSeries.from_columns(Timeframe.H1, good.ts, cols["open"], cols["high"], cols["low"], cols["close"],
+                                       np.ones(300))
+    risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(7, 1.5), 100.0),))
+    assert checked_atr_table(series, risk) is None and checked_atr_table(good, risk) is not None
+    strategy = parse_strategy({
+        "schema": 2, "name": "atr", "direction": "long_only",
+        "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 5}}, "op": "crosses_above",
+                                "right": {"var": "sma", "params": {"period": 20}}}]},
+        "entry_short": None, "exit_long": None, "exit_short": None,
+        "risk": {"position_size_pct": 50, "stop_loss": {"atr": {"period": 14, "mult": 2.5}}}})
+    with pytest.raises(ValueError, match=f"bar 123 .*{column} price is"):
+        run_backtest(strategy, series, BacktestSettings(cash=10_000))

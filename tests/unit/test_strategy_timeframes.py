@@ -10,7 +10,7 @@ import pytest
 
 from domain.indicators import CATALOG
 from domain.market import FIELDS, CandleSeries, Timeframe
-from domain.strategy import IncrementalEvaluator, evaluate, indicator_columns, parse_strategy, warmup_bars
+from domain.strategy import IncrementalEvaluator, evaluate, higher, indicator_columns, parse_strategy, warmup_bars
 from domain.strategy.evaluation import var_warmup
 
 PAIRS = [(Timeframe.M1, "5m", 1500), (Timeframe.M1, "1h", 4000), (Timeframe.M5, "4h", 3500),
@@ -146,3 +146,16 @@ def test_warmup_counts_higher_timeframe_warm_up_in_base_bars_and_is_tight_within
             continue
         first = int(np.argmax(np.isfinite(values)))
         assert bound - ratio < first <= bound, (name, field, first, bound)
+
+
+def test_bars_out_of_time_order_resample_bucket_by_bucket_as_they_come() -> None:
+    ts = np.array([0, 3, 0, 3, 1, 1, 0], dtype=np.int64) * 3_600_000 + np.arange(7, dtype=np.int64) * 60_000
+    price = np.arange(1.0, 8.0)
+    series = CandleSeries.from_columns(Timeframe.M1, ts, price, price + 1, price - 0.5, price, price * 10)
+    hourly = higher.resample(series, Timeframe.H1)  # more buckets than the time span holds: counted first
+    runs = [[0], [1], [2], [3], [4, 5], [6]]  # consecutive bars in one hour form one bucket
+    assert hourly.ts.tolist() == [int(ts[r[0]]) // 3_600_000 * 3_600_000 for r in runs]
+    assert hourly.open.tolist() == [price[r[0]] for r in runs]
+    assert hourly.high.tolist() == [max(price[r] + 1) for r in runs]
+    assert hourly.close.tolist() == [price[r[-1]] for r in runs]
+    assert hourly.volume.tolist() == [sum(price[r] * 10) for r in runs]
