@@ -83,3 +83,13 @@ def test_the_loader_runs_once_before_the_first_kernel_call() -> None:
     finally:
         jit.set_loader(None)
     assert ran == [1]
+
+
+def test_every_kernel_in_domain_goes_through_domain_jit() -> None:
+    """A module using numba's own njit would load numba in every process and be left out of compiled builds."""
+    from pathlib import Path
+
+    root = Path(jit.__file__).parent
+    direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
+              if p.name != "jit.py" and ("from numba import" in p.read_text() or "import numba" in p.read_text())]
+    assert direct == []
