@@ -128,7 +128,8 @@ async def test_a_collection_killed_mid_run_resumes_fetching_only_the_missing_chu
     _, err = await again.communicate()
     assert again.returncode == 0, err.decode()
     second_run = log.count("upbit.candles") - first_run
-    assert 0 < second_run <= needed + 2  # a lane boundary may cost one page more
+    # each missing range (a kill mid-run leaves one per lane in flight) may cost one page more at its boundary
+    assert 0 < second_run <= needed + max(2, len(todo))
     assert first_run + second_run < 80
     assert repo.read(key, s, e) == simulator_candles("demo", "KRW-BTC", M1, s, e)
     with sqlite3.connect(db_path) as conn:
