@@ -90,6 +90,8 @@ def test_cancel_stops_cleanly_keeps_what_was_stored_and_collect_resumes_into_the
         assert window.select_series(KEY) and len(window.chart_tab.chart.pyramid) == partial
         tab.start_collect()
         (again,) = await fired(tab.finished, timeout=180)
+        if window.loading is not None:  # the chart reads the grown series off the UI thread
+            await window.loading
         await container.aclose()
         return str(outcome), partial, container.candles.count(KEY), again
 

@@ -27,6 +27,14 @@ def big_csv(path: Path) -> None:
                header="time,open,high,low,close,volume", comments="")
 
 
+def size(path: Path) -> int:
+    """The file's size, 0 when it does not exist (a WAL file vanishes when the import leaves WAL mode)."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def stored_rows(db: Path, symbol: str) -> int:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -44,13 +52,13 @@ def test_an_import_killed_while_it_writes_stores_nothing_and_the_earlier_data_st
     # it writes into the log (WAL), or, as a bulk write with no other connection open, into the file itself
     # under a rollback journal
     wal, journal = Path(f"{db}-wal"), Path(f"{db}-journal")
-    before = (wal.stat().st_size if wal.exists() else 0) + db.stat().st_size
+    before = size(wal) + size(db)
     proc = subprocess.Popen([sys.executable, "-m", "app", "--db", str(db), "import-csv", str(big), "--exchange",
                              "csv", "--market", "BIG", "--quiet"], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline:
-        grown = (wal.stat().st_size if wal.exists() else 0) + db.stat().st_size
+        grown = size(wal) + size(db)
         if grown > before + (1 << 20) and (wal.exists() or journal.exists()):  # its transaction is writing pages
             break
         time.sleep(0.005)

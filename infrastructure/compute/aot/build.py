@@ -45,6 +45,7 @@ def build(cache_dir: Path, say: Callable[[str], None] = lambda _: None,
     jit.set_loader(None)  # the workload must run through numba, which records each signature it compiles
     jit.install({})
     _import_domain()
+    _compile_afresh()
     started = time.perf_counter()
     from infrastructure.compute.aot.workload import run_workload
 
@@ -81,6 +82,16 @@ def _prune(kept: Path) -> None:
 def _import_domain() -> None:
     for info in pkgutil.walk_packages(domain.__path__, "domain."):
         importlib.import_module(info.name)
+
+
+def _compile_afresh() -> None:
+    """Keep numba's on-disk cache out of the workload: a kernel loaded from it never compiles the kernels it
+    calls, so what the build exports would depend on what an earlier run left in the cache."""
+    from numba.core.caching import NullCache
+
+    jit.use_numba()
+    for kernel in jit.kernels():
+        kernel.dispatcher._cache = NullCache()
 
 
 def _signatures() -> list[tuple[jit.Kernel, Any, tuple[jit.ArgSpec, ...]]]:
