@@ -102,7 +102,7 @@ class ResultsView(QtWidgets.QSplitter):
         self.title.setToolTip(run_header(run))
         self.stats.set_runs([(run_label(run), run.stats)], (s.exchange, s.symbol))
         self.fit_stats()
-        self.trades.set_trades(run.trades)
+        self.trades.set_trades(run.trades, (s.exchange, s.symbol))
         self.trades_view.resizeColumnsToContents()  # the theme's font decides the widths (reads ~1000 rows)
         return self._draw(run)
 
@@ -122,7 +122,7 @@ class ResultsView(QtWidgets.QSplitter):
             for name in ("Equity", "Drawdown %"):
                 pane_label(self.chart, name)
             self.chart.show_all()
-            self.trades.set_trades(runs[0].trades)
+            self.trades.set_trades(runs[0].trades, (runs[0].summary.exchange, runs[0].summary.symbol))
 
     def _draw(self, run: StoredRun, compare: bool = False) -> bool:
         s = run.summary

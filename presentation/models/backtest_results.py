@@ -112,10 +112,13 @@ class TradesModel(QtCore.QAbstractTableModel):
     def __init__(self, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.trades = TradeTable.empty()
+        self.pnl_decimals = 2
 
-    def set_trades(self, trades: TradeTable) -> None:
+    def set_trades(self, trades: TradeTable, market: tuple[str, str] | None = None) -> None:
+        """`market` (exchange, symbol) picks the P&L's decimals: whole won in KRW, as Upbit shows it."""
         self.beginResetModel()
         self.trades = trades
+        self.pnl_decimals = 0 if market and quote_currency(priced_as(market[0]), market[1]) == "KRW" else 2
         self.endResetModel()
 
     def rowCount(self, parent: Index = QtCore.QModelIndex()) -> int:
@@ -129,7 +132,9 @@ class TradesModel(QtCore.QAbstractTableModel):
             return None
         t, i, col = self.trades, index.row(), index.column()
         if role == _ROLE.DisplayRole:
-            return _trade_cell(t, i, col)
+            return _trade_cell(t, i, col, self.pnl_decimals)
+        if role == _ROLE.ToolTipRole and TRADE_COLUMNS[col] == "P&L":
+            return f"{float(t.pnl[i]):+,.8g}"
         if role == _ROLE.UserRole:
             return (int(t.entry_time[i]), int(t.exit_time[i]))
         if role == _ROLE.TextAlignmentRole and TRADE_COLUMNS[col] in _RIGHT_ALIGNED:
@@ -145,7 +150,7 @@ class TradesModel(QtCore.QAbstractTableModel):
         return None
 
 
-def _trade_cell(t: TradeTable, i: int, col: int) -> str:
+def _trade_cell(t: TradeTable, i: int, col: int, pnl_decimals: int = 2) -> str:
     name = TRADE_COLUMNS[col]
     if name == "#":
         return str(i + 1)
@@ -158,7 +163,7 @@ def _trade_cell(t: TradeTable, i: int, col: int) -> str:
     if name == "Size":
         return f"{float(t.size[i]):.8g}"
     if name == "P&L":
-        return f"{float(t.pnl[i]):+,.2f}"
+        return f"{float(t.pnl[i]):+,.{pnl_decimals}f}"
     if name == "Return %":
         return f"{float(t.return_pct[i]):+.2f}"
     return EXIT_REASONS[int(t.exit_reason[i])].replace("_", " ")

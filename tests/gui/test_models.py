@@ -56,3 +56,24 @@ def test_the_stats_model_blanks_a_ratio_whose_volatility_underflowed_and_says_wh
         QtCore.Qt.ItemDataRole.ToolTipRole) is None
     assert rows["Calmar Ratio"].data() == "—"
     assert rows["Return [%]"].data() == "-0.05"
+
+
+def test_the_trades_model_shows_krw_pnl_in_whole_won_and_usdt_in_cents_with_the_exact_value_as_tooltip(
+        qtmodeltester: ModelTester) -> None:
+    import numpy as np
+
+    from domain.backtest.trades import TradeTable
+    from presentation.models.backtest_results import TRADE_COLUMNS, TradesModel
+
+    cols = TradeTable.empty().columns()
+    one = {name: np.ones(1, dtype=col.dtype) for name, col in cols.items()}
+    one["pnl"] = np.array([-1234567.891])
+    trades = TradeTable.from_columns(one)
+    model = TradesModel()
+    model.set_trades(trades, ("upbit", "KRW-BTC"))
+    qtmodeltester.check(model)
+    pnl = model.index(0, TRADE_COLUMNS.index("P&L"))
+    assert model.data(pnl) == "-1,234,568"
+    assert model.data(pnl, QtCore.Qt.ItemDataRole.ToolTipRole) == "-1,234,567.9"
+    model.set_trades(trades, ("binance", "BTCUSDT"))
+    assert model.data(model.index(0, TRADE_COLUMNS.index("P&L"))) == "-1,234,567.89"
