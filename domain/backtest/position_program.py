@@ -21,9 +21,10 @@ def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np
     """Run slot `rule`'s postfix program (`position_rules`) on bar i with the position's return % and bars held."""
     prog, lengths, masks, leaf_var, leaf_op, rhs = pr
     length = lengths[rule]
+    col = i if rhs.shape[1] > 1 else 0  # constants only: one column
     if length == 1 and prog[rule, 0, 0] == 1:  # a single position comparison: no stack
         arg = prog[rule, 0, 1]
-        return _compare(ret if leaf_var[arg] == 0 else bars, rhs[arg, i], leaf_op[arg])
+        return _compare(ret if leaf_var[arg] == 0 else bars, rhs[arg, col], leaf_op[arg])
     sp = 0
     for t in range(length):
         code, arg = prog[rule, t, 0], prog[rule, t, 1]
@@ -31,7 +32,7 @@ def _program(pr: PosRules, rule: int, i: int, ret: float, bars: float, stack: np
             stack[sp] = masks[arg, i]
             sp += 1
         elif code == 1:
-            stack[sp] = _compare(ret if leaf_var[arg] == 0 else bars, rhs[arg, i], leaf_op[arg])
+            stack[sp] = _compare(ret if leaf_var[arg] == 0 else bars, rhs[arg, col], leaf_op[arg])
             sp += 1
         else:
             acc = code == 2

@@ -37,13 +37,13 @@ class PositionRules:
     masks: BoolArray  # (masks, n)
     leaf_var: npt.NDArray[np.int64]  # index into POSITION_VARS
     leaf_op: npt.NDArray[np.int64]  # OPS code, the position value on the left
-    rhs: F64  # (leaves, n): the other side's values
+    rhs: F64  # (leaves, n): the other side's values; (leaves, 1) when every one is a constant
 
     @classmethod
     def none(cls, n: int) -> PositionRules:
         """No rule reads the position."""
         return cls(np.zeros((RULES, 1, 2), np.int64), np.zeros(RULES, np.int64), np.zeros((1, n), np.bool_),
-                   np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, n)))
+                   np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros((1, 1)))
 
 
 def reads_position(item: Condition | Group | None) -> bool:
@@ -93,7 +93,7 @@ def compile_position_rules(rules: list[Group | None], n: int, mask: MaskFn, valu
             program[r, : len(prog)] = prog
     return PositionRules(program, np.array([len(p) for p in programs], np.int64), _rows(masks, n, np.bool_),
                          np.array(leaf_var or [0], np.int64), np.array(leaf_op or [0], np.int64),
-                         _rows(rhs, n, np.float64))
+                         _rows(rhs, n if any(np.ndim(v) for v in rhs) else 1, np.float64))
 
 
 def _rows(values: list[BoolArray] | list[F64 | float], n: int, dtype: type) -> npt.NDArray[Any]:
