@@ -102,6 +102,7 @@ class _Columns:
         self.strict = strict  # the strategy's crossover rule
         self._fields = wanted_fields(variables)
         self._cache: dict[VarKey, Outputs] = {}
+        self._raw: dict[Any, Outputs] = {}  # higher-timeframe outputs on their own bars
         self._shared = shared
         self._htf: dict[Timeframe, tuple[CandleSeries, npt.NDArray[np.int64]]] = {}
 
@@ -129,8 +130,38 @@ class _Columns:
     def _compute_on_bars(self, operand: Var, fields: frozenset[str] | None) -> Outputs:
         if operand.timeframe is None:
             return compute_var(operand, self.series, fields)
-        htf, index = self._higher(Timeframe(operand.timeframe))
-        return {k: higher.align(v, index) for k, v in compute_var(operand, htf, fields).items()}
+        _htf, index = self._higher(Timeframe(operand.timeframe))
+        return {k: higher.align(v, index) for k, v in self._on_higher(operand).items()}
+
+    def _on_higher(self, operand: Var) -> Outputs:
+        """A higher-timeframe operand's outputs on its own (HTF) bars, computed once."""
+        fields = self._fields.get(operand.key)
+        key = ("htf", operand.key, fields)
+        store = self._shared if self._shared is not None else self._raw
+        outputs = store.get(key)
+        if outputs is None:
+            htf, _index = self._higher(Timeframe(str(operand.timeframe)))
+            outputs = store[key] = compute_var(operand, htf, fields)
+        return outputs
+
+    def higher_pair(self, cond: Condition) -> tuple[F64 | float, F64 | float, npt.NDArray[np.int64]] | None:
+        """(left, right, closed index) on the HTF bars when both sides read one higher timeframe only (and
+        constants): a comparison there, placed on the base bars, equals the comparison of the placed values,
+        at a fraction of the bars. None otherwise."""
+        tfs = {leaf.timeframe if isinstance(leaf, Var) else "" for o in (cond.left, cond.right) for leaf in leaves(o)
+               if not isinstance(leaf, Const)}
+        if len(tfs) != 1 or not isinstance(tf := tfs.pop(), str) or not tf:
+            return None
+        index = self._higher(Timeframe(tf))[1]
+        return self._htf_values(cond.left), self._htf_values(cond.right), index
+
+    def _htf_values(self, operand: Operand) -> F64 | float:
+        if isinstance(operand, Const):
+            return operand.value
+        if isinstance(operand, Arith):
+            return arith(operand.op, self._htf_values(operand.left), self._htf_values(operand.right))
+        assert isinstance(operand, Var)
+        return var_values(operand, self._on_higher(operand))
 
     def _higher(self, tf: Timeframe) -> tuple[CandleSeries, npt.NDArray[np.int64]]:
         if tf not in self._htf:
@@ -172,20 +203,30 @@ def _crosses(left: F64 | float, right: F64 | float, n: int, above: bool, strict:
 
 
 def _condition_mask(cond: Condition, cols: _Columns, n: int) -> BoolArray:
+    if not cond.op.startswith("crosses"):  # a cross compares with the previous base bar: not on HTF bars
+        on_higher = cols.higher_pair(cond)
+        if on_higher is not None:
+            left, right, index = on_higher
+            return higher.align_mask(_compare(cond.op, left, right), index)
     left, right = cols.values(cond.left), cols.values(cond.right)
-    with np.errstate(invalid="ignore"):
-        op = cond.op
-        if op == "gt":
-            mask = np.greater(left, right)
-        elif op == "lt":
-            mask = np.less(left, right)
-        elif op == "ge":
-            mask = np.greater_equal(left, right)
-        elif op == "le":
-            mask = np.less_equal(left, right)
-        else:
-            mask = _crosses(left, right, n, above=op == "crosses_above", strict=cols.strict)
+    if cond.op.startswith("crosses"):
+        with np.errstate(invalid="ignore"):
+            mask = _crosses(left, right, n, above=cond.op == "crosses_above", strict=cols.strict)
+    else:
+        mask = _compare(cond.op, left, right)
     return np.broadcast_to(mask, (n,))
+
+
+def _compare(op: str, left: F64 | float, right: F64 | float) -> BoolArray:
+    """`left op right` elementwise for gt, lt, ge, le (NaN compares False)."""
+    with np.errstate(invalid="ignore"):
+        if op == "gt":
+            return np.greater(left, right)
+        if op == "lt":
+            return np.less(left, right)
+        if op == "ge":
+            return np.greater_equal(left, right)
+        return np.less_equal(left, right)
 
 
 def _group_mask(group: Group, cols: _Columns, n: int) -> BoolArray:

@@ -57,6 +57,21 @@ def align(values: F64, index: I64) -> F64:
     return _align(np.ascontiguousarray(values, dtype=np.float64), index)
 
 
+def align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
+    """A condition evaluated on HTF bars placed on base bars through `closed_index` (False before the first)."""
+    if len(mask) == 0:  # no HTF bar yet
+        return np.zeros(len(index), np.bool_)
+    return _align_mask(np.ascontiguousarray(mask, dtype=np.bool_), index)
+
+
+@njit(cache=True)
+def _align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
+    out = np.empty(len(index), np.bool_)
+    for i in range(len(index)):
+        out[i] = index[i] >= 0 and mask[index[i]]
+    return out
+
+
 @njit(cache=True)
 def _align(values: F64, index: I64) -> F64:
     out = np.empty(len(index))

@@ -159,3 +159,30 @@ def test_bars_out_of_time_order_resample_bucket_by_bucket_as_they_come() -> None
     assert hourly.high.tolist() == [max(price[r] + 1) for r in runs]
     assert hourly.close.tolist() == [price[r[-1]] for r in runs]
     assert hourly.volume.tolist() == [sum(price[r] * 10) for r in runs]
+
+
+@pytest.mark.parametrize(("base", "code", "n"), PAIRS, ids=[f"{b.code}->{c}" for b, c, _ in PAIRS])
+def test_a_condition_on_one_higher_timeframe_compared_on_its_own_bars_equals_comparing_the_placed_values(
+        base: Timeframe, code: str, n: int) -> None:
+    """Both sides on one higher timeframe (with constants and arithmetic) are compared on the HTF bars and the
+    result placed on the base bars: the same signals as comparing the reference values bar by bar, gaps included."""
+    series = gappy(base, n)
+    close, ema, atr = (reference_values(series, name, field, code)
+                       for name, field in (("close", "close"), ("ema", "value"), ("atr", "value")))
+    middle, ratio = float(np.nanmedian(close)), float(np.nanmedian(atr / close))
+    cases = [
+        ({"var": "close", "timeframe": code}, "gt", on("ema", "value", code), close > ema),
+        ({"var": "close", "timeframe": code}, "le", {"sub": [on("ema", "value", code), {"mul": [{"const": 0.5},
+                                                    on("atr", "value", code)]}]}, close <= ema - 0.5 * atr),
+        ({"div": [on("atr", "value", code), {"var": "close", "timeframe": code}]}, "ge", {"const": ratio},
+         atr / close >= ratio),
+        ({"const": middle}, "lt", {"var": "close", "timeframe": code}, middle < close),
+    ]
+    for left, op, right, expected in cases:
+        strategy = parse_strategy({"schema": 2, "name": "htf", "direction": "long_only",
+                                   "entry_long": {"all": [{"left": left, "op": op, "right": right}]},
+                                   "entry_short": None, "exit_long": None, "exit_short": None,
+                                   "risk": {"position_size_pct": 100}})
+        with np.errstate(invalid="ignore"):
+            assert np.array_equal(evaluate(strategy, series).entry_long, expected), (op, right)
+        assert 0 < expected.sum() < len(series)
