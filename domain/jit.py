@@ -12,6 +12,7 @@ options: inlining, caching) exactly as if the module had used `numba.njit` itsel
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
@@ -25,6 +26,7 @@ _COMPILED: dict[str, list[Compiled]] = {}
 _LOCK = threading.RLock()
 _state = {"numba": False}
 _loader: list[Callable[[], None]] = []  # run once, before the first kernel call: installs compiled versions
+_cache_dir: list[Callable[[], str]] = []  # where numba keeps its on-disk cache (asked once numba is needed)
 np: Any = None  # numpy, bound by `install` (this module is imported by `quantdesk --help`, which needs no numpy)
 
 
@@ -104,6 +106,11 @@ def use_numba() -> None:
         from numba.core import types
         from numba.extending import typeof_impl
 
+        if _cache_dir and not os.environ.get("NUMBA_CACHE_DIR"):
+            folder = _cache_dir[0]()
+            os.environ["NUMBA_CACHE_DIR"] = folder  # processes started from here on share it
+            numba.config.CACHE_DIR = folder
+
         @typeof_impl.register(Kernel)
         def _typeof_kernel(val: Kernel, c: Any) -> Any:  # a kernel reached in a way the rebinding missed
             return types.Dispatcher(val.dispatcher)
@@ -136,6 +143,17 @@ def set_loader(load: Callable[[], None] | None) -> None:
     (None: run nothing)."""
     with _LOCK:
         _loader[:] = [load] if load is not None else []
+
+
+def set_cache_dir(where: Callable[[], str] | None) -> None:
+    """Keep numba's on-disk cache in the folder `where()` names (asked when numba is first needed) unless
+    NUMBA_CACHE_DIR says otherwise; None: numba's own choice, next to the sources.
+
+    numba checks a cached kernel only against its own file's time stamp: a kernel it inlines from another file
+    can change without the cache noticing. A folder per version of the code cannot be stale.
+    """
+    with _LOCK:
+        _cache_dir[:] = [where] if where is not None else []
 
 
 def _run_loader() -> None:

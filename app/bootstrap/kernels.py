@@ -30,10 +30,30 @@ def kernels_dir() -> Path | None:
 
 
 def use_compiled_kernels() -> None:
-    """Have the first kernel call of this process install this code's compiled kernels, when they are built."""
+    """Have the first kernel call of this process install this code's compiled kernels, when they are built;
+    kernels that still need numba cache their machine code in a folder of this exact code."""
     from domain import jit
 
     jit.set_loader(_load)
+    jit.set_cache_dir(numba_cache_dir)
+
+
+def numba_cache_dir() -> str:
+    """numba's cache for this exact code (`cache_key`) in the user cache; other code's folders unused for 30
+    days are removed."""
+    import shutil
+    import time
+
+    from infrastructure.compute.aot import cache_key
+
+    root = (kernels_dir() or default_cache_dir()) / "numba"
+    folder = root / cache_key()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)  # in use: kept
+    for other in root.iterdir():
+        if other != folder and other.is_dir() and time.time() - other.stat().st_mtime > 30 * 86_400:
+            shutil.rmtree(other, ignore_errors=True)
+    return str(folder)
 
 
 def serve_backtests(conn: Any) -> None:

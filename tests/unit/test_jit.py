@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,6 +16,8 @@ from numba.core.registry import CPUDispatcher
 
 from domain import jit
 from domain.indicators import kernels as indicator_kernels
+
+ROOT = Path(__file__).parents[2]
 
 F8 = ("a", "<f8", 1, "C", True)
 # The Kernel itself: once numba is in use, the module's own name is rebound to the numba dispatcher
@@ -93,3 +100,27 @@ def test_every_kernel_in_domain_goes_through_domain_jit() -> None:
     direct = [str(p.relative_to(root)) for p in root.rglob("*.py")
               if p.name != "jit.py" and ("from numba import" in p.read_text() or "import numba" in p.read_text())]
     assert direct == []
+
+
+def test_numba_caches_in_the_folder_the_app_names_and_the_processes_it_starts_inherit_it(tmp_path: Path) -> None:
+    """A new process: its first JIT call writes the cache where `set_cache_dir` says, which NUMBA_CACHE_DIR
+    then names for its children; an explicit NUMBA_CACHE_DIR wins."""
+    script = textwrap.dedent(f"""
+        import os
+        import numpy as np
+        from domain import jit
+        from domain.indicators.kernels import rolling_mean
+        jit.set_cache_dir(lambda: {str(tmp_path / "ours")!r})
+        rolling_mean(np.arange(50.0), 5)
+        print(os.environ["NUMBA_CACHE_DIR"])
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT,
+                         check=True)
+    assert ran.stdout.strip() == str(tmp_path / "ours")
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "ours").rglob("*"))
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "theirs")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT,
+                         check=True)
+    assert ran.stdout.strip() == str(tmp_path / "theirs")
+    assert any(p.suffix == ".nbi" for p in (tmp_path / "theirs").rglob("*"))

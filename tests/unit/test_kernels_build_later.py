@@ -31,3 +31,18 @@ def test_quitting_before_the_delay_starts_no_compiler_process(monkeypatch: pytes
     while build_threads() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert build_threads() == [] and not (tmp_path / "kernels").exists()
+
+
+def test_numba_caches_per_version_of_the_code_and_old_versions_unused_for_a_month_go(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    from infrastructure.compute.aot import cache_key
+
+    monkeypatch.setenv("QUANTDESK_KERNELS", str(tmp_path))
+    old, recent = tmp_path / "numba" / "old-code", tmp_path / "numba" / "recent-code"
+    for folder, age_days in ((old, 31), (recent, 2)):
+        folder.mkdir(parents=True)
+        os.utime(folder, (time.time() - age_days * 86_400,) * 2)
+    assert kernels.numba_cache_dir() == str(tmp_path / "numba" / cache_key())
+    assert (tmp_path / "numba" / cache_key()).is_dir() and recent.is_dir() and not old.exists()
