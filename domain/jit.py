@@ -109,7 +109,7 @@ def use_numba() -> None:
         if _cache_dir and not os.environ.get("NUMBA_CACHE_DIR"):
             folder = _cache_dir[0]()
             os.environ["NUMBA_CACHE_DIR"] = folder  # processes started from here on share it
-            numba.config.CACHE_DIR = folder
+            numba.config.CACHE_DIR = folder  # type: ignore[attr-defined]
 
         @typeof_impl.register(Kernel)
         def _typeof_kernel(val: Kernel, c: Any) -> Any:  # a kernel reached in a way the rebinding missed
