@@ -104,7 +104,7 @@ class _Columns:
         self._cache: dict[VarKey, Outputs] = {}
         self._raw: dict[Any, Outputs] = {}  # higher-timeframe outputs on their own bars
         self._shared = shared
-        self._htf: dict[Timeframe, tuple[CandleSeries, npt.NDArray[np.int64]]] = {}
+        self._htf: dict[Timeframe, tuple[CandleSeries, higher.Steps]] = {}
 
     def values(self, operand: Operand) -> F64 | float:
         if isinstance(operand, Const):
@@ -144,7 +144,7 @@ class _Columns:
             outputs = store[key] = compute_var(operand, htf, fields)
         return outputs
 
-    def higher_pair(self, cond: Condition) -> tuple[F64 | float, F64 | float, npt.NDArray[np.int64]] | None:
+    def higher_pair(self, cond: Condition) -> tuple[F64 | float, F64 | float, higher.Steps] | None:
         """(left, right, closed index) on the HTF bars when both sides read one higher timeframe only (and
         constants): a comparison there, placed on the base bars, equals the comparison of the placed values,
         at a fraction of the bars. None otherwise."""
@@ -163,7 +163,7 @@ class _Columns:
         assert isinstance(operand, Var)
         return var_values(operand, self._on_higher(operand))
 
-    def _higher(self, tf: Timeframe) -> tuple[CandleSeries, npt.NDArray[np.int64]]:
+    def _higher(self, tf: Timeframe) -> tuple[CandleSeries, higher.Steps]:
         if tf not in self._htf:
             htf = higher.resample(self.series, tf)
             self._htf[tf] = (htf, higher.closed_index(self.series, htf))

@@ -39,44 +39,67 @@ def resample(series: CandleSeries, higher: Timeframe) -> CandleSeries:
     return CandleSeries.from_columns(higher, ts[:m], out[0, :m], out[1, :m], out[2, :m], out[3, :m], out[4, :m])
 
 
-def closed_index(series: CandleSeries, htf: CandleSeries) -> I64:
+@dataclass(frozen=True, slots=True, eq=False)
+class Steps:
+    """Which HTF bar has closed at each base bar, as runs: base bars `[at[k], at[k + 1])` read HTF bar `which[k]`
+    (-1: none has closed yet). A step function needs one entry per HTF bar, not one per base bar."""
+
+    at: I64  # run starts, ascending, from 0; one more entry than `which`: the number of base bars
+    which: I64
+
+    def per_bar(self) -> I64:
+        """The index for every base bar (tests, readers that want it whole)."""
+        return np.repeat(self.which, np.diff(self.at))
+
+
+def closed_index(series: CandleSeries, htf: CandleSeries) -> Steps:
     """For each base bar, the index into `htf` of the last HTF bar closed by that bar's close (-1: none yet)."""
-    higher = htf.timeframe
-    return _closed_index(series.ts, series.timeframe.ms, higher.origin_ms, higher.ms, -1)
+    return _steps(series, htf.timeframe, -1)
 
 
 def first_with(series: CandleSeries, higher: Timeframe, bars: int) -> int:
     """Index of the first base bar by whose close `bars` + 1 HTF bars have closed (len(series) if none)."""
-    return len(_closed_index(series.ts, series.timeframe.ms, higher.origin_ms, higher.ms, bars))
+    steps = _steps(series, higher, bars)
+    return int(steps.at[-2]) if len(steps.which) and steps.which[-1] >= bars else len(series)
 
 
-def align(values: F64, index: I64) -> F64:
+def _steps(series: CandleSeries, higher: Timeframe, stop_at: int) -> Steps:
+    args = (series.ts, series.timeframe.ms, higher.origin_ms, higher.ms, stop_at)
+    # bars in time order make at most one run per HTF bar they span, plus the one before the first closes
+    room = int(series.ts[-1] - series.ts[0]) // higher.ms + 3 if len(series) else 1
+    at, which = _closed_steps(*args, room)
+    if len(at) == 0:  # out of time order: a run per bar at most
+        at, which = _closed_steps(*args, len(series) + 1)
+    return Steps(at, which)
+
+
+def align(values: F64, index: Steps) -> F64:
     """HTF values placed on base bars through `closed_index` (NaN before the first closed HTF bar)."""
     if len(values) == 0:
-        return np.full(len(index), np.nan)
-    return _align(np.ascontiguousarray(values, dtype=np.float64), index)
+        return np.full(int(index.at[-1]), np.nan)
+    return _align(np.ascontiguousarray(values, dtype=np.float64), index.at, index.which)
 
 
-def align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
+def align_mask(mask: npt.NDArray[np.bool_], index: Steps) -> npt.NDArray[np.bool_]:
     """A condition evaluated on HTF bars placed on base bars through `closed_index` (False before the first)."""
     if len(mask) == 0:  # no HTF bar yet
-        return np.zeros(len(index), np.bool_)
-    return _align_mask(np.ascontiguousarray(mask, dtype=np.bool_), index)
+        return np.zeros(int(index.at[-1]), np.bool_)
+    return _align_mask(np.ascontiguousarray(mask, dtype=np.bool_), index.at, index.which)
 
 
 @njit(cache=True)
-def _align_mask(mask: npt.NDArray[np.bool_], index: I64) -> npt.NDArray[np.bool_]:
-    out = np.empty(len(index), np.bool_)
-    for i in range(len(index)):
-        out[i] = index[i] >= 0 and mask[index[i]]
+def _align_mask(mask: npt.NDArray[np.bool_], at: I64, which: I64) -> npt.NDArray[np.bool_]:
+    out = np.empty(at[-1], np.bool_)
+    for k in range(len(which)):
+        out[at[k]:at[k + 1]] = which[k] >= 0 and mask[which[k]]
     return out
 
 
 @njit(cache=True)
-def _align(values: F64, index: I64) -> F64:
-    out = np.empty(len(index))
-    for i in range(len(index)):
-        out[i] = values[index[i]] if index[i] >= 0 else np.nan
+def _align(values: F64, at: I64, which: I64) -> F64:
+    out = np.empty(at[-1])
+    for k in range(len(which)):
+        out[at[k]:at[k + 1]] = values[which[k]] if which[k] >= 0 else np.nan
     return out
 
 
@@ -118,18 +141,27 @@ def _resample(ts: I64, o: F64, h: F64, lo: F64, c: F64, v: F64, origin: int, tf:
 
 
 @njit(cache=True)
-def _closed_index(ts: I64, base: int, origin: int, tf: int, stop_at: int) -> I64:
-    """Bar i's own bucket is HTF bar `group`: every earlier one has closed, and its own has closed when i's
-    close reaches the bucket's end. With `stop_at` ≥ 0, only the bars before the first whose index reaches it."""
-    out = np.empty(len(ts), np.int64)
-    group, start = -1, 0
-    for i in range(len(ts)):
+def _closed_steps(ts: I64, base: int, origin: int, tf: int, stop_at: int, room: int) -> tuple[I64, I64]:
+    """`Steps` of the closed index in one pass: bar i's own bucket is HTF bar `group`; every earlier one has
+    closed, and its own has closed when i's close reaches the bucket's end. With `stop_at` ≥ 0, the runs end at
+    the first bar whose index reaches it (which then starts the last run). At most `room` runs (else none)."""
+    n = len(ts)
+    at = np.empty(room + 1, np.int64)
+    which = np.empty(room, np.int64)
+    m, group, start = 0, -1, 0
+    for i in range(n):
         if group < 0 or not start <= ts[i] < start + tf:
             group, start = group + 1, (ts[i] - origin) // tf * tf + origin
-        out[i] = group - 1 + (ts[i] + base >= start + tf)
-        if 0 <= stop_at <= out[i]:
-            return out[:i]
-    return out
+        closed = group - 1 + (ts[i] + base >= start + tf)
+        if m == 0 or closed != which[m - 1]:
+            if m == room:
+                return at[:0], which[:0]
+            at[m], which[m] = i, closed
+            m += 1
+            if 0 <= stop_at <= closed:
+                break
+    at[m] = n
+    return at[:m + 1], which[:m]
 
 
 @dataclass(slots=True)

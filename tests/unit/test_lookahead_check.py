@@ -131,8 +131,9 @@ def test_a_value_scaled_by_the_whole_series_changes_earlier_trades_and_is_caught
 def test_a_higher_timeframe_value_taken_from_the_forming_bar_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     real = htf_module.closed_index
 
-    def forming(series: CandleSeries, htf: CandleSeries) -> np.ndarray:
-        return np.minimum(real(series, htf) + 1, len(htf) - 1)  # the bar still forming at each base close
+    def forming(series: CandleSeries, htf: CandleSeries) -> htf_module.Steps:
+        steps = real(series, htf)  # the bar still forming at each base close:
+        return htf_module.Steps(steps.at, np.minimum(steps.which + 1, len(htf) - 1))
 
     strategy, series = sma_cross("1h"), walk(Timeframe.M5, 12 * 150)
     assert check_lookahead(strategy, series).ok

@@ -159,6 +159,8 @@ def test_bars_out_of_time_order_resample_bucket_by_bucket_as_they_come() -> None
     assert hourly.high.tolist() == [max(price[r] + 1) for r in runs]
     assert hourly.close.tolist() == [price[r[-1]] for r in runs]
     assert hourly.volume.tolist() == [sum(price[r] * 10) for r in runs]
+    # every earlier bucket counts as closed (none of these bars closes its own): more runs than the span holds
+    assert higher.closed_index(series, hourly).per_bar().tolist() == [-1, 0, 1, 2, 3, 3, 4]
 
 
 @pytest.mark.parametrize(("base", "code", "n"), PAIRS, ids=[f"{b.code}->{c}" for b, c, _ in PAIRS])
@@ -186,3 +188,17 @@ def test_a_condition_on_one_higher_timeframe_compared_on_its_own_bars_equals_com
         with np.errstate(invalid="ignore"):
             assert np.array_equal(evaluate(strategy, series).entry_long, expected), (op, right)
         assert 0 < expected.sum() < len(series)
+
+
+@pytest.mark.parametrize(("base", "code", "n"), PAIRS, ids=[f"{b.code}->{c}" for b, c, _ in PAIRS])
+def test_the_closed_index_runs_are_the_last_htf_bar_closed_by_each_base_close_and_first_with_finds_its_bar(
+        base: Timeframe, code: str, n: int) -> None:
+    series, tf = gappy(base, n), Timeframe(code)
+    htf = higher.resample(series, tf)
+    steps = higher.closed_index(series, htf)
+    expected = np.searchsorted(htf.ts + tf.ms, series.ts + base.ms, side="right") - 1
+    assert np.array_equal(steps.per_bar(), expected)
+    assert len(steps.which) <= len(htf) + 1 and np.all(np.diff(steps.which) > 0)
+    for bars in (0, 3, len(htf) - 2, len(htf) + 5):
+        first = higher.first_with(series, tf, bars)
+        assert first == (int(np.argmax(expected >= bars)) if (expected >= bars).any() else len(series)), bars
