@@ -12,7 +12,7 @@ import numpy.typing as npt
 from domain.backtest import kernel as k
 from domain.backtest.kernel_futures import F_LEN, simulate_futures
 from domain.backtest.kernel_v2 import simulate_v2
-from domain.backtest.risk_arrays import ScaleSpec, atr_table, pct_risk_arrays, risk_arrays, risk_vectors
+from domain.backtest.risk_arrays import ScaleSpec, atr_periods, pct_risk_arrays, risk_arrays, risk_vectors
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.trades import TradeTable
 from domain.futures.funding import funding_per_bar
@@ -137,11 +137,16 @@ def simulate(series: CandleSeries, signals: SignalsLike, direction: str, risk: R
         pr = position or PositionRules.none(n)
         adds = np.zeros(n, dtype=np.bool_) if scale is None else np.ascontiguousarray(scale.signal, dtype=np.bool_)
         r, levels = risk_vectors(risk, scale)
-        rows_atr, dist = atr if atr is not None else atr_table(series, risk)
+        if atr is not None:  # computed once for many runs (a sweep)
+            (rows_atr, dist), periods = atr, np.zeros(0, np.int64)
+        else:  # the loop computes them as it goes
+            periods, dist = atr_periods(risk)
+            rows_atr = np.empty((len(periods), 2))
         equity, rows, state, adds_at = simulate_v2(
             series.open, series.high, series.low, series.close, (el, xl, es, xs, adds), first, reverse,
             cfg, r, levels, rows_atr, dist, float(settings.cash), bool(settings.trade_on_close),
-            bool(settings.finalize_trades), (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs))
+            bool(settings.finalize_trades), (pr.program, pr.length, pr.masks, pr.leaf_var, pr.leaf_op, pr.rhs),
+            periods)
     else:
         equity, rows, state = k.simulate_arrays(
             series.open, series.high, series.low, series.close, el, xl, es, xs, first, reverse, cfg,

@@ -12,6 +12,7 @@ import numpy as np
 
 from domain.backtest.kernel import END, N_COLS, SIGNAL, STOP, TAKE_PROFIT, TRAILING, _decide, _record, _unit_cost
 from domain.backtest.position_program import PosRules, Signals5, _program
+from domain.indicators.recursive import _tr
 from domain.jit import njit
 
 __all__ = ["PosRules", "Signals5", "simulate_v2"]  # the position-rule types are shared with the futures loop
@@ -191,13 +192,21 @@ def _rule(sig: Signals5, rule: int, i: int, p: np.ndarray, c: float, pr: PosRule
 @njit(cache=True)
 def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig: Signals5, start: int,
                 reverse: bool, cfg: np.ndarray, r: np.ndarray, levels: np.ndarray, atr: np.ndarray, dist: np.ndarray,
-                cash: float, on_close: bool, finalize: bool,
-                pr: PosRules) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                cash: float, on_close: bool, finalize: bool, pr: PosRules,
+                periods: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Run the backtest. `sig`: entry/exit long, entry/exit short, scale-in (one bool array each); `atr`: one
     ATR row per period the risk block uses; `dist` rows (stop, trailing, then one per level): [its ATR row or
     -1, mult] (`risk_arrays.atr_table`); `pr`: the programs of rules reading the position
-    (`position_rules.PositionRules`). Returns (equity, trades, open position [side, size, average price,
-    entry bar], the bar of each add's fill)."""
+    (`position_rules.PositionRules`). With `periods` (one per ATR row), the loop computes those ATRs itself as
+    it goes, into `atr` of two columns (this bar's and the last), overlapping their division chain with the
+    rest of the loop instead of a pass of its own. Returns (equity, trades, open position [side, size, average
+    price, entry bar], the bar of each add's fill)."""
+    own_atr = len(periods) > 0
+    mask = 1 if own_atr else -1  # ATR of bar s: atr[row, s & mask]
+    chain = np.zeros(len(periods))
+    if own_atr:
+        for i in range(start):
+            _atr_step(h, lo, c, i, periods, chain, atr)
     stack = np.zeros(pr[0].shape[1] + 1, dtype=np.bool_)
     el_s, xl_s, es_s, xs_s, add_s = sig
     # slots whose rule reads the position run their program while a position is open (kept in registers)
@@ -218,13 +227,15 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
     trailing = r[R_TR_KIND] != NONE
     skip_to = start  # flat with nothing pending and no entry signal before this bar: only equity to mark
     for i in range(start, n):
+        if own_atr:
+            _atr_step(h, lo, c, i, periods, chain, atr)
         if i < skip_to:
             equity[i] = cash
             continue
         if pend_close or pend_open != 0 or pend_add:
             adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, i - 1, cfg, atr,
-                             dist)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, o[i], pend_close, pend_open, pend_add, (i - 1) & mask, cfg,
+                             atr, dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
@@ -234,7 +245,7 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                 k, cash = _exits(trades, k, cash, p, lv, i, o[i], h[i], lo[i], cfg)
                 side, held, avg, stop_lvl, target = _state(p, lv)
             if side != 0.0 and trailing:
-                _trail_by(p, r, h[i], lo[i], c[i], _distance(atr, dist, 1, i))
+                _trail_by(p, r, h[i], lo[i], c[i], _distance(atr, dist, 1, i & mask))
                 stop_lvl = max(p[P_SL], p[P_TRAIL]) if side > 0 else min(p[P_SL], p[P_TRAIL])
         equity[i] = cash + (c[i] * held - held * avg) if side != 0.0 else cash
         if equity[i] <= 0.0:
@@ -257,7 +268,8 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
                          else add_s[i]))
         if on_close and (pend_close or pend_open != 0 or pend_add):
             adds = p[P_ADDS]
-            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i, cfg, atr, dist)
+            k, cash = _fills(trades, k, cash, p, lv, r, i, c[i], pend_close, pend_open, pend_add, i & mask, cfg, atr,
+                             dist)
             if p[P_ADDS] > adds:
                 add_bars[m] = i
                 m += 1
@@ -270,6 +282,29 @@ def simulate_v2(o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray, sig
         cash += change
         equity[n - 1] = cash
     return equity, trades[:k].copy(), np.array([p[P_SIDE], p[P_SIZE], p[P_AVG], p[P_EBAR]]), add_bars[:m].copy()
+
+
+@njit(cache=True, inline="always")
+def _atr_step(h: np.ndarray, lo: np.ndarray, c: np.ndarray, i: int, periods: np.ndarray, chain: np.ndarray,
+              out: np.ndarray) -> None:
+    """Bar i of each ATR period into `out[row, i & 1]`: `recursive.atr_wilder`'s operations in its order (bit for
+    bit the catalog's ATR); `chain` carries the sum of the first true ranges, then the average."""
+    for k in range(len(periods)):
+        period = periods[k]
+        value = np.nan
+        if 0 < i <= period:
+            chain[k] += _tr(h, lo, c, i)
+            if i == period:
+                chain[k] = chain[k] / period
+                value = chain[k]
+        elif i > period:
+            prev = chain[k]
+            prev *= period - 1
+            prev += _tr(h, lo, c, i)
+            prev /= period
+            chain[k] = prev
+            value = prev
+        out[k, i & 1] = value
 
 
 @njit(cache=True, inline="always")

@@ -71,21 +71,12 @@ def _distance_table(ds: list[Distance | None], periods: list[int]) -> F64:
     return table
 
 
-def checked_atr_table(series: CandleSeries, risk: Risk) -> tuple[F64, F64] | None:
-    """`atr_table` whose first ATR pass also checks that every open, high, low and close is a finite positive
-    number (`run.check_prices`' question), so a run does not read the prices twice; None when the risk block
-    has no ATR distance or a price is bad (the caller then checks, naming the bar)."""
+def atr_periods(risk: Risk) -> tuple[npt.NDArray[np.int64], F64]:
+    """(the ATR periods the risk block uses, its distance table as `atr_table` gives it) for a loop that computes
+    those ATRs itself (`kernel_v2.simulate_v2` with `periods`)."""
     ds = distances(risk)
-    if not any(d is not None and d.kind == "atr" for d in ds):
-        return None
     periods = sorted({d.period for d in ds if d is not None and d.kind == "atr"})
-    out = np.empty((len(periods), len(series)))
-    if not _atr_checked(series.open, series.high, series.low, series.close, periods[0], out[0]):
-        return None
-    for row, period in enumerate(periods[1:], start=1):
-        _wilder_rows(series.high, series.low, series.close, period, np.array([row], dtype=np.int64), np.ones(1),
-                     out)
-    return out, _distance_table(ds, periods)
+    return np.array(periods, dtype=np.int64), _distance_table(ds, periods)
 
 
 @njit(cache=True)
@@ -110,38 +101,6 @@ def _wilder_rows(high: F64, low: F64, close: F64, period: int, rows: npt.NDArray
         prev /= period
         for k in range(len(rows)):
             out[rows[k], i] = mults[k] * prev
-
-
-@njit(cache=True)
-def _atr_checked(o: F64, high: F64, low: F64, close: F64, period: int, out: F64) -> bool:
-    """`out = recursive.atr_wilder(high, low, close, period)` (the operations of `_wilder_rows`, bit for bit)
-    and whether every price is a finite positive number: the checks hide in the recursion's division latency."""
-    n = high.size
-    ok = True
-    for i in range(min(period + 1, n)):
-        out[i] = np.nan
-        ok &= _good(o, high, low, close, i)
-    if period >= n:
-        return ok
-    s = 0.0
-    for i in range(1, period + 1):
-        s += _tr(high, low, close, i)
-    prev = s / period
-    out[period] = prev
-    for i in range(period + 1, n):
-        ok &= _good(o, high, low, close, i)
-        prev *= period - 1
-        prev += _tr(high, low, close, i)
-        prev /= period
-        out[i] = prev
-    return ok
-
-
-@njit(cache=True, inline="always")
-def _good(o: F64, high: F64, low: F64, close: F64, i: int) -> bool:
-    """Bar i's four prices are finite and positive (NaN compares False), without branches."""
-    return bool((o[i] > 0.0) & (o[i] < np.inf) & (high[i] > 0.0) & (high[i] < np.inf) & (low[i] > 0.0)
-                & (low[i] < np.inf) & (close[i] > 0.0) & (close[i] < np.inf))
 
 
 class StreamingDistances:

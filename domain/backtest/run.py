@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from domain.backtest.curve import first_bad_price
 from domain.backtest.engine import RiskLike, SignalsLike, simulate
-from domain.backtest.risk_arrays import ScaleSpec, checked_atr_table, risk_warmup
+from domain.backtest.risk_arrays import ScaleSpec, risk_warmup
 from domain.backtest.settings import BacktestSettings
 from domain.backtest.stats import compute_stats, drawdown
 from domain.backtest.trades import LIQUIDATION, TradeTable
@@ -95,16 +95,13 @@ def check_prices(series: CandleSeries) -> None:
 
 def run_backtest(strategy: Strategy, series: CandleSeries, settings: BacktestSettings) -> BacktestResult:
     """Backtest a validated strategy on a candle series (data already in memory)."""
-    # a spot run with ATR distances checks the prices in its ATR pass (one read of them instead of two)
-    atr = None if settings.futures else checked_atr_table(series, strategy.risk)
-    if atr is None:
-        check_prices(series)
+    check_prices(series)
     warmup = indicator_warmup(strategy, series)
     if warmup + 1 >= len(series):  # refuse before computing any indicator
         raise NotEnoughData(f"{len(series)} bars are too few: the indicators need {warmup} bars of warm-up, "
                             f"so at least {warmup + 2} bars are required")
     signals = evaluate(strategy, series)  # carries the scale-in rule and the position programs to the engine
-    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup, atr=atr)
+    return backtest_signals(series, signals, strategy.direction, strategy.risk, settings, warmup)
 
 
 def json_value(value: Any) -> Any:

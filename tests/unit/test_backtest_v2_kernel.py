@@ -9,12 +9,12 @@ from hypothesis import strategies as st
 
 from domain.backtest import BacktestSettings
 from domain.backtest.engine import simulate
-from domain.backtest.risk_arrays import ScaleSpec, atr_rows, atr_table, checked_atr_table
+from domain.backtest.risk_arrays import ScaleSpec, atr_rows, atr_table
 from domain.backtest.run import run_backtest
 from domain.indicators import CATALOG
 from domain.market import CandleSeries, Timeframe
 from domain.strategy import Risk, parse_strategy
-from domain.strategy.risk import Distance, TakeProfitLevel
+from domain.strategy.risk import Distance, TakeProfitLevel, Trailing
 
 
 def walk(n: int, seed: int) -> CandleSeries:
@@ -93,16 +93,37 @@ def test_atr_distance_rows_are_the_catalog_atr_times_each_multiple_bit_for_bit(n
         assert np.array_equal(row, want, equal_nan=True)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from([5, 14, 15, 16, 400]), st.sampled_from([1, 3, 14, 20]),
+       st.sampled_from([2, 14]), st.sampled_from(["extreme", "close"]), st.booleans(), st.booleans(),
+       st.integers(1, 30), st.sampled_from(["long_only", "short_only", "long_short"]))
+def test_the_loop_computing_its_own_atr_equals_the_run_given_the_catalog_atr_rows_bit_for_bit(
+        seed: int, n: int, sl_period: int, tp_period: int, anchor: str, on_close: bool, scale: bool, start: int,
+        direction: str) -> None:
+    """The ATRs of the stop, the take-profit levels and the trailing stop, computed inside the loop as it goes
+    (the lone backtest), give the same run as the catalog's ATR rows computed beforehand (a sweep's)."""
+    series = walk(n, seed)
+    risk = Risk(50, Distance.atr(sl_period, 2.5), (TakeProfitLevel(Distance.atr(tp_period, 1.5), 50.0),
+                                                   TakeProfitLevel(Distance.pct(3), 50.0)),
+                Trailing(Distance.atr(3, 0.7), anchor))
+    cfg = BacktestSettings(cash=10_000, trade_on_close=on_close, lot_size=1e-6)
+    adds = ScaleSpec(np.random.default_rng(seed).random(n) < 0.1, 50, 2) if scale else None
+    sig = Sig(n, seed, 0.08)
+    own = simulate(series, sig, direction, risk, cfg, start=min(start, n - 1), scale=adds)
+    given_rows = simulate(series, sig, direction, risk, cfg, start=min(start, n - 1), scale=adds,
+                          atr=atr_table(series, risk))
+    assert np.array_equal(own.equity, given_rows.equity)
+    for name, column in own.trades.columns().items():
+        assert np.array_equal(column, getattr(given_rows.trades, name)), name
+    assert own.open_position == given_rows.open_position
+
+
 @pytest.mark.parametrize("n", [5, 14, 15, 400])
-def test_the_checked_atr_pass_gives_one_row_per_period_whose_multiples_are_the_distance_rows_bit_for_bit(
-        n: int) -> None:
+def test_the_atr_table_gives_one_row_per_period_whose_multiples_are_the_distance_rows_bit_for_bit(n: int) -> None:
     series = walk(n, 5)
     risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(14, 1.5), 50.0),
                                             TakeProfitLevel(Distance.pct(3), 50.0)), Distance.atr(3, 0.7))
-    table = checked_atr_table(series, risk)
-    assert table is not None
-    rows, dist = table
-    assert np.array_equal(rows, atr_table(series, risk)[0], equal_nan=True)
+    rows, dist = atr_table(series, risk)
     for period, row in zip((3, 14), rows, strict=True):
         assert np.array_equal(row, CATALOG["atr"].compute(series, {"period": period})["value"], equal_nan=True)
     for want, (row, mult) in zip(atr_rows(series, risk), dist, strict=True):
@@ -117,8 +138,6 @@ def test_a_run_with_atr_distances_still_names_the_first_bad_price(column: str, v
     cols[column][123] = value
     series = CandleSeries.from_columns(Timeframe.H1, good.ts, cols["open"], cols["high"], cols["low"], cols["close"],
                                        np.ones(300))
-    risk = Risk(50, Distance.atr(14, 2.5), (TakeProfitLevel(Distance.atr(7, 1.5), 100.0),))
-    assert checked_atr_table(series, risk) is None and checked_atr_table(good, risk) is not None
     strategy = parse_strategy({
         "schema": 2, "name": "atr", "direction": "long_only",
         "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 5}}, "op": "crosses_above",
