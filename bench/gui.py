@@ -139,7 +139,7 @@ import asyncio, qasync
 app = make_app()
 loop = qasync.QEventLoop(app)  # as presentation.app.run_desktop: the window starts once the loop runs
 asyncio.set_event_loop(loop)
-container = Container.open(sys.argv[1])
+container = Container.open(sys.argv[1], map_file=False)  # as app.bootstrap.desktop opens it
 window = MainWindow(Services(container), first_run_demo=False, defer_workspaces=True)  # as the app does
 window.resize(1440, 900)
 window.select_series(SeriesKey("demo", "KRW-BTC", Timeframe.M1))  # as the restored last selection does

@@ -56,11 +56,12 @@ class Container:
     db_path: Path
     base_urls: dict[str, str] = field(default_factory=dict)  # where each exchange is reached (e.g. a simulator)
     simulator: SimulatorServer | None = None  # the in-process Demo exchange, once started
+    map_file: bool = True  # reads through a memory map (a command); a long-lived desktop reads with copies
 
     @classmethod
-    def open(cls, db: str | Path | None = None) -> Container:
+    def open(cls, db: str | Path | None = None, map_file: bool = True) -> Container:
         path = Path(db).expanduser() if db else default_db_path()
-        c = cls(path)
+        c = cls(path, map_file=map_file)
         c.database  # noqa: B018 - opening checks and migrates the file now, with a clear error if unusable
         return c
 
@@ -72,7 +73,7 @@ class Container:
         from infrastructure.db.migrate import newest_migration
         from infrastructure.db.schema import create_schema, snapshot_revision
 
-        db = Database.open(self.db_path)
+        db = Database.open(self.db_path, map_file=self.map_file)
         try:
             stored = db.stored_revisions()
             if stored != [newest_migration()]:

@@ -67,9 +67,10 @@ class Database:
     read-only rules of the SQLAlchemy engine; a writable file gets the engine's WAL checkpointer. Idle
     connections are kept for reuse by any thread; `close()` closes them (the last close checkpoints the log)."""
 
-    def __init__(self, path: Path, head: bytes, read_only: bool, checkpoint_every_s: float = CHECKPOINT_EVERY_S
-                 ) -> None:
+    def __init__(self, path: Path, head: bytes, read_only: bool, checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+                 map_file: bool = True) -> None:
         self.path, self.head, self.read_only = path, head, read_only
+        self.mmap_bytes = MMAP_BYTES if map_file else 0
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -77,14 +78,17 @@ class Database:
         _OPEN.add(self)
 
     @classmethod
-    def open(cls, path: Path | str) -> Database:
-        """Check the file (StorageError naming what is wrong); read-only when it or its folder is not writable."""
+    def open(cls, path: Path | str, map_file: bool = True) -> Database:
+        """Check the file (StorageError naming what is wrong); read-only when it or its folder is not writable.
+
+        `map_file`: read pages through a memory map (fastest; the pages read stay in the process's resident
+        memory while its connections live), else by copies (a desktop that keeps its connections open)."""
         p = Path(path)
         head = check_file(p)
         read_only = not writable(p)
         if read_only:
             refuse_new_read_only(p, head)
-        return cls(p, head, read_only)
+        return cls(p, head, read_only, map_file=map_file)
 
     def _connect(self) -> sqlite3.Connection:
         timeout = BUSY_TIMEOUT_MS / 1000
@@ -96,7 +100,7 @@ class Database:
             else:
                 conn = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
                 set_write_pragmas(conn)
-            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            conn.execute(f"PRAGMA mmap_size={self.mmap_bytes}")
         except sqlite3.Error as err:
             raise storage_error(self.path, err) from None
         return conn

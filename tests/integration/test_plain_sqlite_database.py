@@ -171,3 +171,25 @@ def test_a_bulk_write_that_fails_half_way_leaves_nothing_and_the_file_in_wal(db:
     assert SqlCandleRepository(db).fetched_series() == []
     db.close()
     assert journal_mode(db_path) == "wal"
+
+
+def test_a_desktop_reads_by_copies_and_a_command_through_a_memory_map_with_the_same_bars(db_path: Path) -> None:
+    """The desktop keeps its connections for hours: pages read through a map would stay resident (~60 MB for
+    three years of 1m), so it opens the file without one."""
+    key = SeriesKey("csv", "X", M1)
+    mapped = Container.open(db_path)
+    try:
+        mapped.candles.upsert(key, bars(5_000))
+        with mapped.database.reading() as conn:
+            assert conn.execute("PRAGMA mmap_size").fetchone()[0] > 0
+        expected = mapped.candles.read(key)
+    finally:
+        mapped.close()
+    copied = Container.open(db_path, map_file=False)
+    try:
+        with copied.database.reading() as conn:
+            assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+        got = copied.candles.read(key)
+    finally:
+        copied.close()
+    assert np.array_equal(got.ts, expected.ts) and np.array_equal(got.close, expected.close)
