@@ -156,6 +156,14 @@ def set_cache_dir(where: Callable[[], str] | None) -> None:
         _cache_dir[:] = [where] if where is not None else []
 
 
+def export_cache_dir() -> None:
+    """Name numba's cache folder (`set_cache_dir`) in NUMBA_CACHE_DIR now: for processes about to be spawned,
+    which do not run this process's set-up."""
+    with _LOCK:
+        if _cache_dir and not os.environ.get("NUMBA_CACHE_DIR"):
+            os.environ["NUMBA_CACHE_DIR"] = _cache_dir[0]()
+
+
 def _run_loader() -> None:
     with _LOCK:
         if _loader:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.errors import UserError
+from domain import jit
 from domain.market import CandleSeries, Timeframe
 from domain.sweep import IndicatorCache, PointResult, SweepJob, SweepTask, run_task
 from infrastructure.compute.fork_safety import fork_is_safe
@@ -120,6 +121,8 @@ class LocalPoolExecutor:
         method = self.start_method or _safe_start_method()
         if method == "fork":
             warm(job, series)
+        else:
+            jit.export_cache_dir()  # a spawned worker caches its kernels where this process does
         self._shm = share(series)
         self._flag = _views(self._shm, len(series))[0]
         self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context(method), initializer=_init,

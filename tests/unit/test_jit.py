@@ -124,3 +124,13 @@ def test_numba_caches_in_the_folder_the_app_names_and_the_processes_it_starts_in
                          check=True)
     assert ran.stdout.strip() == str(tmp_path / "theirs")
     assert any(p.suffix == ".nbi" for p in (tmp_path / "theirs").rglob("*"))
+
+
+def test_a_process_about_to_spawn_workers_names_its_numba_cache_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setattr(jit, "_cache_dir", [lambda: "/somewhere/numba/abc"])
+    jit.export_cache_dir()
+    assert os.environ["NUMBA_CACHE_DIR"] == "/somewhere/numba/abc"
+    monkeypatch.setattr(jit, "_cache_dir", [lambda: "/elsewhere"])
+    jit.export_cache_dir()  # one already named (by the user, or earlier) stays
+    assert os.environ["NUMBA_CACHE_DIR"] == "/somewhere/numba/abc"
