@@ -10,8 +10,7 @@ import numpy.typing as npt
 
 from domain.backtest import kernel_v2 as k2
 from domain.indicators import CATALOG
-from domain.indicators.recursive import _tr
-from domain.jit import njit
+from domain.indicators.recursive import atr_wilder
 from domain.market import CandleSeries
 from domain.strategy.risk import Distance, Risk
 
@@ -36,17 +35,13 @@ def distances(risk: Risk) -> list[Distance | None]:
 
 
 def atr_rows(series: CandleSeries, risk: Risk) -> F64:
-    """mult × ATR(period) at every bar, one row per distance (`distances`); NaN rows for the others. Each ATR
-    period runs once, writing every row that uses it as it goes (`_wilder_rows`)."""
-    ds = distances(risk)
-    out = np.empty((len(ds), len(series)))
-    for j, d in enumerate(ds):
-        if d is None or d.kind != "atr":
-            out[j].fill(np.nan)
-    for period in sorted({d.period for d in ds if d is not None and d.kind == "atr"}):
-        rows = [j for j, d in enumerate(ds) if d is not None and d.kind == "atr" and d.period == period]
-        _wilder_rows(series.high, series.low, series.close, period, np.array(rows, dtype=np.int64),
-                     np.array([ds[j].value for j in rows]), out)  # type: ignore[union-attr]
+    """mult × ATR(period) at every bar, one row per distance (`distances`); NaN rows for the others (each ATR
+    period computed once)."""
+    rows, dist = atr_table(series, risk)
+    out = np.full((len(dist), len(series)), np.nan)
+    for j, (row, mult) in enumerate(dist):
+        if row >= 0:
+            np.multiply(mult, rows[int(row)], out=out[j])
     return out
 
 
@@ -54,13 +49,11 @@ def atr_table(series: CandleSeries, risk: Risk) -> tuple[F64, F64]:
     """(one ATR row per period the risk block uses, one row per distance (`distances`): [its ATR row or -1,
     mult]) for `kernel_v2.simulate_v2`, which multiplies where it reads (the products `atr_rows` stores): the
     run writes one row per period instead of one per distance."""
-    ds = distances(risk)
-    periods = sorted({d.period for d in ds if d is not None and d.kind == "atr"})
+    periods, dist = atr_periods(risk)
     out = np.empty((len(periods), len(series)))
     for row, period in enumerate(periods):
-        _wilder_rows(series.high, series.low, series.close, period, np.array([row], dtype=np.int64), np.ones(1),
-                     out)
-    return out, _distance_table(ds, periods)
+        out[row] = atr_wilder(series.high, series.low, series.close, int(period))
+    return out, dist
 
 
 def _distance_table(ds: list[Distance | None], periods: list[int]) -> F64:
@@ -77,30 +70,6 @@ def atr_periods(risk: Risk) -> tuple[npt.NDArray[np.int64], F64]:
     ds = distances(risk)
     periods = sorted({d.period for d in ds if d is not None and d.kind == "atr"})
     return np.array(periods, dtype=np.int64), _distance_table(ds, periods)
-
-
-@njit(cache=True)
-def _wilder_rows(high: F64, low: F64, close: F64, period: int, rows: npt.NDArray[np.int64], mults: F64,
-                 out: F64) -> None:
-    """`out[rows[k]] = mults[k] × recursive.atr_wilder(high, low, close, period)`, the same operations in the same
-    order (bit for bit the catalog's ATR), in one pass: the writes hide in the recursion's division latency."""
-    n = high.size
-    for k in range(len(rows)):
-        out[rows[k], : min(period + 1, n)] = np.nan
-    if period >= n:
-        return
-    s = 0.0
-    for i in range(1, period + 1):
-        s += _tr(high, low, close, i)
-    prev = s / period
-    for k in range(len(rows)):
-        out[rows[k], period] = mults[k] * prev
-    for i in range(period + 1, n):
-        prev *= period - 1
-        prev += _tr(high, low, close, i)
-        prev /= period
-        for k in range(len(rows)):
-            out[rows[k], i] = mults[k] * prev
 
 
 class StreamingDistances:
