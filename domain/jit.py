@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
 ArgSpec = tuple[Any, ...]  # ("a", dtype str, ndim, layout, writeable) | ("i", dtype str) | ("f", dtype str) | ("b",)
+#                                 | ("t", (item specs...)): a tuple
 Compiled = tuple[tuple[ArgSpec, ...], Callable[..., Any]]
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -198,6 +199,9 @@ def _matches(spec: ArgSpec, value: Any) -> bool:
     if kind == "f":
         return (type(value) is float and spec[1] == "<f8") or (isinstance(value, np.floating)
                                                                and value.dtype.str == spec[1])
+    if kind == "t":  # a tuple of such values (the build's index stores its items as lists)
+        return (type(value) is tuple and len(value) == len(spec[1])
+                and all(_matches(tuple(item), v) for item, v in zip(spec[1], value, strict=True)))
     return kind == "b" and type(value) in (bool, np.bool_)
 
 

@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
         "compiler is needed); a process then calls them without loading numba. Any change to the code makes a "
         "build stale: it is ignored until built again. QUANTDESK_KERNELS=jit turns compiled kernels off.")
     ks = p.add_subparsers(dest="kernels_command", metavar="ACTION", required=True)
-    b = ks.add_parser("build", help="compile the kernels into the user cache (one to two minutes)")
+    b = ks.add_parser("build", help="compile the kernels into the user cache (two to three minutes)")
     b.add_argument("--quiet", action="store_true", help="print nothing but errors")
     b.set_defaults(func=_build)
     ks.add_parser("status", help="whether this code's kernels are compiled, and where").set_defaults(func=_status)

@@ -68,24 +68,31 @@ def compiled(built: Path) -> Iterator[list[int]]:
         jit.install({})
 
 
-def test_a_backtest_from_a_csv_file_prints_the_same_json_and_never_loads_numba(built: Path, tmp_path: Path) -> None:
+SMA_V1 = {"schema": 1, "name": "SMA", "direction": "long_short",
+          "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_above",
+                                  "right": {"var": "sma", "params": {"period": 30}}}]},
+          "entry_short": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_below",
+                                   "right": {"var": "sma", "params": {"period": 30}}}]},
+          "exit_long": None, "exit_short": None, "risk": {"position_size_pct": 100, "stop_loss_pct": 2}}
+
+
+@pytest.mark.parametrize("sample", [None, "upbit_scale_in", "ict_htf_bias"])
+def test_a_backtest_from_a_csv_file_prints_the_same_json_and_never_loads_numba(built: Path, tmp_path: Path,
+                                                                               sample: str | None) -> None:
+    """A v1 cross, and the schema-2 samples (the v2 loop takes its signals and position rules as tuples)."""
     rng = np.random.default_rng(3)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, 3_000)))
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.002, 8_000)))
     rows = "".join(f"{1_704_067_200_000 + 60_000 * i},{c},{c * 1.002},{c * 0.998},{c},1\n" for i, c in enumerate(close))
     (tmp_path / "bars.csv").write_text("time,open,high,low,close,volume\n" + rows)
-    doc = {"schema": 1, "name": "SMA", "direction": "long_short",
-           "entry_long": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_above",
-                                   "right": {"var": "sma", "params": {"period": 30}}}]},
-           "entry_short": {"all": [{"left": {"var": "sma", "params": {"period": 10}}, "op": "crosses_below",
-                                    "right": {"var": "sma", "params": {"period": 30}}}]},
-           "exit_long": None, "exit_short": None, "risk": {"position_size_pct": 100, "stop_loss_pct": 2}}
-    (tmp_path / "s.json").write_text(json.dumps(doc))
-    argv = ["backtest", "--strategy", str(tmp_path / "s.json"), "--csv", str(tmp_path / "bars.csv"), "--json",
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(SMA_V1) if sample is None
+                    else (ROOT / "resources" / "strategies" / f"{sample}.json").read_text())
+    argv = ["backtest", "--strategy", str(path), "--csv", str(tmp_path / "bars.csv"), "--json",
             "--commission", "0.001"]
     fast, slow = quantdesk(argv, str(built), NO_NUMBA), quantdesk(argv, "jit", NO_NUMBA)
     assert fast.returncode == slow.returncode == 0, fast.stderr + slow.stderr
     assert fast.stderr.strip() == "numba not loaded" and slow.stderr.strip() == "numba loaded"
-    assert json.loads(fast.stdout)["stats"]["# Trades"] > 10
+    assert json.loads(fast.stdout)["stats"]["# Trades"] > 0
     assert fast.stdout == slow.stdout
 
 

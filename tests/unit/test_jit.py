@@ -62,6 +62,14 @@ def test_an_array_of_another_shape_or_layout_does_not_match() -> None:
     assert jit._matches(F8, np.arange(10.0).reshape(2, 5)[1])
 
 
+def test_a_tuple_matches_item_by_item_as_the_build_index_stores_it() -> None:
+    spec = ("t", [list(F8), ["a", "|b1", 1, "C", True]])  # the index keeps a tuple's items as JSON lists
+    assert jit._matches(spec, (np.arange(3.0), np.zeros(3, np.bool_)))
+    assert not jit._matches(spec, [np.arange(3.0), np.zeros(3, np.bool_)])  # numba types a list otherwise
+    assert not jit._matches(spec, (np.arange(3.0),))
+    assert not jit._matches(spec, (np.arange(3.0), np.zeros(3, np.int8)))
+
+
 def test_a_read_only_array_a_bool_or_a_float_period_is_not_taken_for_the_compiled_types(
         calls: list[tuple[Any, ...]]) -> None:
     frozen = np.arange(10.0)

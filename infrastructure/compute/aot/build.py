@@ -117,6 +117,9 @@ def _spec(t: Any) -> jit.ArgSpec | None:
     scalar = (types.Integer, types.Float, types.Boolean)
     if isinstance(t, types.Literal):  # a constant argument inside compiled code, never a call from Python
         return None
+    if isinstance(t, types.BaseTuple):  # e.g. the signal arrays the v2 loop takes together
+        items = [_spec(item) for item in t.types]
+        return None if any(item is None for item in items) else ("t", tuple(items))
     if isinstance(t, types.Array) and isinstance(t.dtype, scalar) and t.aligned:
         return ("a", np.dtype(str(t.dtype)).str, t.ndim, t.layout, bool(t.mutable))
     if isinstance(t, types.Boolean):
