@@ -41,19 +41,9 @@ def use_compiled_kernels() -> None:
 def numba_cache_dir() -> str:
     """numba's cache for this exact code (`cache_key`) in the user cache; other code's folders unused for 30
     days are removed."""
-    import shutil
-    import time
+    from infrastructure.compute.aot import numba_folder
 
-    from infrastructure.compute.aot import cache_key
-
-    root = (kernels_dir() or default_cache_dir()) / "numba"
-    folder = root / cache_key()
-    folder.mkdir(parents=True, exist_ok=True)
-    os.utime(folder)  # in use: kept
-    for other in root.iterdir():
-        if other != folder and other.is_dir() and time.time() - other.stat().st_mtime > 30 * 86_400:
-            shutil.rmtree(other, ignore_errors=True)
-    return str(folder)
+    return str(numba_folder(kernels_dir() or default_cache_dir()))
 
 
 def serve_backtests(conn: Any) -> None:

@@ -13,7 +13,9 @@ import importlib.util
 import json
 import os
 import platform
+import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,25 @@ def _sources(folder: Path) -> list[Path]:
 def build_folder(cache_dir: Path, key: str | None = None) -> Path:
     """Where the build for `key` (default: this code's) lives under `cache_dir`."""
     return cache_dir / "kernels" / (key or cache_key())
+
+
+def numba_folder(cache_dir: Path) -> Path:
+    """numba's on-disk cache for this code under `cache_dir`, made and marked in use (other code's are pruned)."""
+    folder = cache_dir / "numba" / cache_key()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder)
+    prune(folder)
+    return folder
+
+
+def prune(kept: Path) -> None:
+    """Remove the folders beside `kept` (other code's builds or caches) unused for 30 days, and work folders an
+    interrupted build left (named with a leading dot) an hour ago."""
+    now = time.time()
+    for other in kept.parent.iterdir():
+        age = now - other.stat().st_mtime
+        if other != kept and other.is_dir() and age > (3_600 if other.name.startswith(".") else 30 * 86_400):
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def cache_dir(default: Path) -> Path | None:

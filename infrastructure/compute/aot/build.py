@@ -19,7 +19,7 @@ import numpy as np
 
 import domain
 from domain import jit
-from infrastructure.compute.aot import INDEX, build_folder, cache_key
+from infrastructure.compute.aot import INDEX, build_folder, cache_key, prune
 
 NO_COMPILER = "no working C compiler was found (numba's pycc needs one: on Debian, apt install gcc python3-dev)"
 
@@ -61,22 +61,13 @@ def build(cache_dir: Path, say: Callable[[str], None] = lambda _: None,
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(work, folder)
-        _prune(folder)
+        prune(folder)
     except Exception as exc:
         shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, BuildError):
             raise
         raise BuildError(f"compiling the kernels failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
     return folder
-
-
-def _prune(kept: Path) -> None:
-    """Remove builds of other code made over 30 days ago and work folders an interrupted build left an hour ago."""
-    now = time.time()
-    for other in kept.parent.iterdir():
-        age = now - other.stat().st_mtime
-        if other != kept and other.is_dir() and age > (3_600 if other.name.startswith(".") else 30 * 86_400):
-            shutil.rmtree(other, ignore_errors=True)
 
 
 def _import_domain() -> None:
