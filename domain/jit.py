@@ -103,14 +103,13 @@ def use_numba() -> None:
     with _LOCK:
         if _state["numba"]:
             return
+        export_cache_dir()  # processes started from here on share it too
         import numba
         from numba.core import types
         from numba.extending import typeof_impl
 
-        if _cache_dir and not os.environ.get("NUMBA_CACHE_DIR"):
-            folder = _cache_dir[0]()
-            os.environ["NUMBA_CACHE_DIR"] = folder  # processes started from here on share it
-            numba.config.CACHE_DIR = folder  # type: ignore[attr-defined]
+        if os.environ.get("NUMBA_CACHE_DIR"):  # numba may have read its settings before it was named
+            numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]  # type: ignore[attr-defined]
 
         @typeof_impl.register(Kernel)
         def _typeof_kernel(val: Kernel, c: Any) -> Any:  # a kernel reached in a way the rebinding missed
