@@ -27,7 +27,7 @@ _COMPILED: dict[str, list[Compiled]] = {}
 _LOCK = threading.RLock()
 _state = {"numba": False}
 _loader: list[Callable[[], None]] = []  # run once, before the first kernel call: installs compiled versions
-_cache_dir: list[Callable[[], str]] = []  # where numba keeps its on-disk cache (asked once numba is needed)
+_cache_dir: list[Callable[[], str | None]] = []  # numba's on-disk cache folder (asked once numba is needed)
 np: Any = None  # numpy, bound by `install` (this module is imported by `quantdesk --help`, which needs no numpy)
 
 
@@ -145,9 +145,9 @@ def set_loader(load: Callable[[], None] | None) -> None:
         _loader[:] = [load] if load is not None else []
 
 
-def set_cache_dir(where: Callable[[], str] | None) -> None:
+def set_cache_dir(where: Callable[[], str | None] | None) -> None:
     """Keep numba's on-disk cache in the folder `where()` names (asked when numba is first needed) unless
-    NUMBA_CACHE_DIR says otherwise; None: numba's own choice, next to the sources.
+    NUMBA_CACHE_DIR says otherwise; None (or `where()` giving None): numba's own choice, next to the sources.
 
     numba checks a cached kernel only against its own file's time stamp: a kernel it inlines from another file
     can change without the cache noticing. A folder per version of the code cannot be stale.
@@ -161,7 +161,9 @@ def export_cache_dir() -> None:
     which do not run this process's set-up."""
     with _LOCK:
         if _cache_dir and not os.environ.get("NUMBA_CACHE_DIR"):
-            os.environ["NUMBA_CACHE_DIR"] = _cache_dir[0]()
+            folder = _cache_dir[0]()
+            if folder:
+                os.environ["NUMBA_CACHE_DIR"] = folder
 
 
 def _run_loader() -> None:

@@ -38,12 +38,16 @@ def use_compiled_kernels() -> None:
     jit.set_cache_dir(numba_cache_dir)
 
 
-def numba_cache_dir() -> str:
+def numba_cache_dir() -> str | None:
     """numba's cache for this exact code (`cache_key`) in the user cache; other code's folders unused for 30
-    days are removed."""
+    days are removed. None (numba's own place) when the cache cannot be written: a backtest still runs."""
     from infrastructure.compute.aot import numba_folder
 
-    return str(numba_folder(kernels_dir() or default_cache_dir()))
+    try:
+        return str(numba_folder(kernels_dir() or default_cache_dir()))
+    except OSError as err:
+        logging.getLogger(__name__).warning("numba's cache stays beside the code: %s", err)
+        return None
 
 
 def serve_backtests(conn: Any) -> None:

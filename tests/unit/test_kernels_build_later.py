@@ -46,3 +46,11 @@ def test_numba_caches_per_version_of_the_code_and_old_versions_unused_for_a_mont
         os.utime(folder, (time.time() - age_days * 86_400,) * 2)
     assert kernels.numba_cache_dir() == str(tmp_path / "numba" / cache_key())
     assert (tmp_path / "numba" / cache_key()).is_dir() and recent.is_dir() and not old.exists()
+
+
+def test_a_user_cache_that_cannot_be_written_leaves_numba_its_own_place(monkeypatch: pytest.MonkeyPatch,
+                                                                        tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("QUANTDESK_KERNELS", str(blocker))  # numba/<key> cannot be made under a file
+    assert kernels.numba_cache_dir() is None
