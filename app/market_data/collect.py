@@ -26,6 +26,8 @@ from domain.market.planning import (
     wanted,
 )
 
+LANES = 3  # requests in flight at once: the missing ranges are split into this many contiguous lanes
+
 
 @dataclass(frozen=True, slots=True)
 class CollectProgress:
@@ -151,7 +153,7 @@ class _Run:
 class MarketDataService:
     """Use cases around exchange market data. `gateways(name)` returns the shared gateway of an exchange."""
 
-    def __init__(self, candles: CandleRepository, gateways: GatewayFactory, clock: Clock, lanes: int = 3) -> None:
+    def __init__(self, candles: CandleRepository, gateways: GatewayFactory, clock: Clock, lanes: int = LANES) -> None:
         self._candles = candles
         self._gateways = gateways
         self._clock = clock
